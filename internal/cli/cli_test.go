@@ -1,0 +1,132 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// run executes the CLI in-process and returns exit code, stdout and stderr.
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	env := Env{
+		Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr,
+		Getenv: func(string) string { return "" },
+		Now:    func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) },
+	}
+	code := Execute(context.Background(), args, env)
+	return code, stdout.String(), stderr.String()
+}
+
+func TestVersion(t *testing.T) {
+	t.Setenv("PALISADE_CACHE_DIR", t.TempDir())
+	code, out, errOut := run(t, "version")
+	if code != ExitOK {
+		t.Fatalf("exit %d, stderr %s", code, errOut)
+	}
+	for _, want := range []string{"palisade dev", "commit:", runtime.Version(), "advisory db: none"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("version output lacks %q:\n%s", want, out)
+		}
+	}
+
+	// With a database present, its age is shown.
+	db := filepath.Join(os.Getenv("PALISADE_CACHE_DIR"), "vulndb", "osv.db")
+	if err := os.MkdirAll(filepath.Dir(db), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(db, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	imported := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	if err := os.Chtimes(db, imported, imported); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = run(t, "version", "-o", "json")
+	if code != ExitOK {
+		t.Fatalf("exit %d", code)
+	}
+	var v struct {
+		Version    string
+		GoVersion  string
+		AdvisoryDB struct {
+			Present bool
+			Age     string
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatalf("version -o json is not JSON: %v\n%s", err, out)
+	}
+	if v.Version != "dev" || v.GoVersion != runtime.Version() || !v.AdvisoryDB.Present || v.AdvisoryDB.Age != "3d" {
+		t.Errorf("version -o json = %+v", v)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("baseline:\n  maxVulnerabilities:\n    critical: 0\n  noSecret: true\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	malformed := filepath.Join(dir, "malformed.yaml")
+	if err := os.WriteFile(malformed, []byte("server:\n  listen: [unclosed\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		args       []string
+		want       int
+		wantStderr string
+	}{
+		{"help", []string{"--help"}, ExitOK, ""},
+		{"unknown command", []string{"frobnicate"}, ExitUsage, "unknown command"},
+		{"unknown flag", []string{"version", "--frob"}, ExitUsage, "unknown flag"},
+		{"extra argument", []string{"version", "x"}, ExitUsage, "unknown command"},
+		{"bad output format", []string{"version", "-o", "xml"}, ExitUsage, `unknown output format "xml"`},
+		{"bad log level", []string{"version", "--log-level", "loud"}, ExitUsage, "--log-level"},
+		{"missing config", []string{"version", "--config", filepath.Join(dir, "nope.yaml")}, ExitUsage, "nope.yaml"},
+		{"unknown config field names file and line", []string{"version", "--config", bad}, ExitUsage, "bad.yaml:4:3"},
+		{"malformed config names file", []string{"version", "--config", malformed}, ExitUsage, "malformed.yaml:"},
+		{"plain http off loopback", []string{"serve", "--plain-http", "--listen", "0.0.0.0:0"}, ExitUsage, "only allowed on a loopback"},
+		{"tls cert without key", []string{"serve", "--tls-cert", "x.pem"}, ExitUsage, "together"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := run(t, tt.args...)
+			if code != tt.want {
+				t.Errorf("exit code %d, want %d\nstdout: %s\nstderr: %s", code, tt.want, out, errOut)
+			}
+			if !strings.Contains(errOut, tt.wantStderr) {
+				t.Errorf("stderr lacks %q:\n%s", tt.wantStderr, errOut)
+			}
+		})
+	}
+}
+
+func TestHelpDocumentsExitCodes(t *testing.T) {
+	_, out, _ := run(t, "--help")
+	for _, want := range []string{"Exit codes:", "policy violation", "usage or input error", "internal error", "--output", "--config", "--no-color", "--log-level"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--help lacks %q", want)
+		}
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	if got := ExitCode(nil); got != ExitOK {
+		t.Errorf("ExitCode(nil) = %d", got)
+	}
+	if got := ExitCode(errViolation); got != ExitViolation {
+		t.Errorf("ExitCode(violation) = %d", got)
+	}
+	if got := ExitCode(os.ErrPermission); got != ExitInternal {
+		t.Errorf("ExitCode(plain error) = %d", got)
+	}
+}

@@ -1,0 +1,177 @@
+// Package cli builds Palisade's cobra command tree. It parses flags, loads
+// the configuration, picks the output format and maps errors to exit codes;
+// the work itself happens in the capability packages.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/palisade-sec/palisade/internal/config"
+	"github.com/palisade-sec/palisade/internal/finding"
+)
+
+// DefaultConfigFile is read from the working directory when --config is not
+// given and the file exists.
+const DefaultConfigFile = "palisade.yaml"
+
+// Env is what the commands touch of the outside world, so tests can run
+// them in-process.
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	Now            func() time.Time
+}
+
+// OSEnv is the real process environment.
+func OSEnv() Env {
+	return Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Now: time.Now}
+}
+
+// globals are the persistent flags and what is derived from them once, in
+// the root command's PersistentPreRunE.
+type globals struct {
+	env        Env
+	configPath string
+	output     string
+	logLevel   string
+	noColor    bool
+
+	cfg    *config.Config
+	format finding.Format
+	logger *slog.Logger
+}
+
+// NewRootCommand builds the palisade command tree.
+func NewRootCommand(env Env) *cobra.Command {
+	g := &globals{env: env}
+	root := &cobra.Command{
+		Use:   "palisade",
+		Short: "Secure containerized applications on Kubernetes, from build to runtime",
+		Long: `Palisade scans images before they ship, admits only trusted and least-privilege
+workloads, detects control-plane threats in audit logs, and reports the posture
+of manifests and live clusters — one engine, one finding model, one store.
+
+` + exitCodesHelp,
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return g.setup(cmd) },
+	}
+	root.SetIn(env.Stdin)
+	root.SetOut(env.Stdout)
+	root.SetErr(env.Stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.configPath, "config", "", "configuration file (default: ./"+DefaultConfigFile+" when present)")
+	pf.StringVarP(&g.output, "output", "o", "table", "output format: "+formatNames())
+	pf.StringVar(&g.logLevel, "log-level", "", "log level: debug, info, warn, error (default: from config, else info)")
+	pf.BoolVar(&g.noColor, "no-color", false, "disable colours (also NO_COLOR=1); colours are only used on a terminal")
+
+	root.AddCommand(
+		newVersionCommand(g),
+		newServeCommand(g),
+		newLabCommand(g),
+	)
+	return root
+}
+
+func formatNames() string {
+	var names []string
+	for _, f := range finding.Formats() {
+		names = append(names, string(f))
+	}
+	return strings.Join(names, "|")
+}
+
+func (g *globals) setup(cmd *cobra.Command) error {
+	f, err := finding.ParseFormat(g.output)
+	if err != nil {
+		return usageError(fmt.Errorf("--output: %w", err))
+	}
+	g.format = f
+	cfg, err := g.loadConfig(cmd)
+	if err != nil {
+		return usageError(err)
+	}
+	g.cfg = cfg
+	level := cfg.Log.SlogLevel()
+	if g.logLevel != "" {
+		if err := level.UnmarshalText([]byte(g.logLevel)); err != nil {
+			return usageError(fmt.Errorf("--log-level %q: want debug, info, warn or error", g.logLevel))
+		}
+	}
+	hopts := &slog.HandlerOptions{Level: level}
+	if cfg.Log.Format == "text" {
+		g.logger = slog.New(slog.NewTextHandler(g.env.Stderr, hopts))
+	} else {
+		g.logger = slog.New(slog.NewJSONHandler(g.env.Stderr, hopts))
+	}
+	return nil
+}
+
+func (g *globals) loadConfig(cmd *cobra.Command) (*config.Config, error) {
+	path := g.configPath
+	if !cmd.Flags().Changed("config") {
+		if _, err := os.Stat(DefaultConfigFile); err != nil {
+			return config.Default(), nil
+		}
+		path = DefaultConfigFile
+	}
+	return config.Load(path)
+}
+
+// color reports whether table output may use ANSI colours: only on a
+// terminal, and never with --no-color or NO_COLOR set (no-color.org).
+func (g *globals) color() bool {
+	if g.noColor || g.env.Getenv("NO_COLOR") != "" {
+		return false
+	}
+	f, ok := g.env.Stdout.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// Execute runs the command line args and returns the process exit code,
+// printing the error (if any) to stderr.
+func Execute(ctx context.Context, args []string, env Env) int {
+	root := NewRootCommand(env)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	code := ExitCode(err)
+	var exitErr *ExitError
+	if errors.As(err, &exitErr) && exitErr.Err == nil {
+		return code // the command already reported (e.g. findings written)
+	}
+	if code == ExitInternal && isCobraUsageError(err) {
+		code = ExitUsage
+	}
+	fmt.Fprintf(env.Stderr, "palisade: %v\n", err)
+	if code == ExitUsage {
+		fmt.Fprintln(env.Stderr, "Run 'palisade --help' for usage.")
+	}
+	return code
+}
+
+// isCobraUsageError recognises the errors cobra returns itself, before any
+// command runs: unknown commands and wrong argument counts.
+func isCobraUsageError(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "accepts ", "requires at least", "requires at most", "invalid argument"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}

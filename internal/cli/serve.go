@@ -1,0 +1,161 @@
+package cli
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/palisade-sec/palisade/internal/buildinfo"
+	"github.com/palisade-sec/palisade/internal/paths"
+	"github.com/palisade-sec/palisade/internal/server"
+	storeopen "github.com/palisade-sec/palisade/internal/store/open"
+)
+
+type serveFlags struct {
+	listen     string
+	tlsCert    string
+	tlsKey     string
+	plainHTTP  bool
+	tokensFile string
+	storeDSN   string
+}
+
+func newServeCommand(g *globals) *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the Palisade server: API, metrics, admission webhook and audit receiver",
+		Long: `Run the Palisade server.
+
+It serves HTTPS with the certificate given by --tls-cert/--tls-key, or with a
+self-signed certificate it generates once and keeps in the data directory.
+Plain HTTP (--plain-http) is allowed only on a loopback address.
+
+/healthz and /readyz report liveness and readiness, /metrics serves Prometheus
+metrics, and /api/v1/ requires a bearer token from the token file (created
+with one fresh admin token on first start; the log names the file, never the
+token). SIGTERM or SIGINT starts a graceful shutdown that lets in-flight
+requests finish.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			return runServe(ctx, g, cmd, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.listen, "listen", "", "host:port to listen on (default: server.listen from config, 127.0.0.1:8443)")
+	fl.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate chain (default: server.tls.certFile, else self-signed)")
+	fl.StringVar(&f.tlsKey, "tls-key", "", "PEM private key for --tls-cert")
+	fl.BoolVar(&f.plainHTTP, "plain-http", false, "serve plain HTTP; refused unless --listen is a loopback address")
+	fl.StringVar(&f.tokensFile, "tokens-file", "", "API token file, lines of token,name[,group...] (default: server.tokensFile, else "+paths.APITokens()+")")
+	fl.StringVar(&f.storeDSN, "store", "", "store DSN: a SQLite path or postgres://… (default: store.dsn, else "+paths.Store()+")")
+	return cmd
+}
+
+func runServe(ctx context.Context, g *globals, cmd *cobra.Command, f serveFlags) error {
+	cfg := g.cfg
+	logger := g.logger
+	listen := firstNonEmpty(f.listen, cfg.Server.Listen, "127.0.0.1:8443")
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return usageError(fmt.Errorf("--listen %q: %w", listen, err))
+	}
+	certFile, keyFile := firstNonEmpty(f.tlsCert, cfg.Server.TLS.CertFile), firstNonEmpty(f.tlsKey, cfg.Server.TLS.KeyFile)
+	if (certFile == "") != (keyFile == "") {
+		return usageError(errors.New("--tls-cert and --tls-key must be given together"))
+	}
+	if f.plainHTTP && certFile != "" {
+		return usageError(errors.New("--plain-http and a TLS certificate exclude each other"))
+	}
+	if f.plainHTTP && !isLoopbackHost(host) {
+		return usageError(fmt.Errorf("--plain-http on %s: plain HTTP is only allowed on a loopback address (127.0.0.1, ::1, localhost)", listen))
+	}
+
+	tokensFile := firstNonEmpty(f.tokensFile, cfg.Server.TokensFile)
+	if tokensFile == "" {
+		tokensFile = paths.APITokens()
+		created, err := server.EnsureTokenFile(tokensFile)
+		if err != nil {
+			return err
+		}
+		if created {
+			logger.Info("created API token file with a new admin token", "file", tokensFile)
+		}
+	}
+	tokens, err := server.LoadTokens(tokensFile)
+	if err != nil {
+		return usageError(err)
+	}
+
+	var cert *tls.Certificate
+	switch {
+	case certFile != "":
+		c, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return usageError(fmt.Errorf("load TLS certificate %s: %w", certFile, err))
+		}
+		cert = &c
+	case !f.plainHTTP:
+		c, err := server.LoadOrCreateSelfSigned(paths.ServerTLSDir(), server.DefaultHosts(host), g.env.Now())
+		if err != nil {
+			return err
+		}
+		logger.Info("using self-signed certificate", "dir", paths.ServerTLSDir(), "sha256", server.Fingerprint(c))
+		cert = &c
+	}
+
+	dsn := firstNonEmpty(f.storeDSN, cfg.Store.DSN)
+	st, err := storeopen.Open(ctx, dsn, logger)
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	defer st.Close()
+
+	srv, err := server.New(server.Options{
+		TLS:             cert,
+		Tokens:          tokens,
+		Logger:          logger,
+		ShutdownTimeout: time.Duration(cfg.Server.ShutdownTimeout),
+		Info:            buildinfo.Get(),
+	})
+	if err != nil {
+		return err
+	}
+	srv.MountStoreAPI(st)
+
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return usageError(fmt.Errorf("listen on %s: %w", listen, err))
+	}
+	scheme := "https"
+	if cert == nil {
+		scheme = "http"
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "palisade: serving %s://%s (API token file: %s)\n", scheme, ln.Addr(), tokensFile)
+	return srv.Serve(ctx, ln)
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,190 @@
+// Package finding is the one result type every Palisade capability produces:
+// an image vulnerability, a leaked secret, a posture misconfiguration, an
+// admission denial and an audit alert are all Findings, so that the writers,
+// the store, exceptions and the security graph handle them the same way.
+package finding
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// SchemaVersion is the version of the JSON document the JSON writer emits.
+// Bump the major part on any incompatible change to Finding or Report.
+const SchemaVersion = "1.0"
+
+// Finding is one problem found in one resource.
+type Finding struct {
+	// ID is stable across runs: a hash of the rule, the resource identity and
+	// the key evidence (see ComputeID). Line numbers are left out on purpose,
+	// so that editing an unrelated part of a file does not rename a finding.
+	ID          string     `json:"id"`
+	RuleID      string     `json:"ruleId"`
+	Title       string     `json:"title"`
+	Severity    Severity   `json:"severity"`
+	Category    string     `json:"category,omitempty"`
+	Resource    Resource   `json:"resource"`
+	Message     string     `json:"message"`
+	Evidence    []Evidence `json:"evidence,omitempty"`
+	Remediation string     `json:"remediation,omitempty"`
+	References  []string   `json:"references,omitempty"`
+	Controls    []Control  `json:"controls,omitempty"`
+	Status      Status     `json:"status"`
+	// Exception is the exception that applied when Status is Excepted.
+	Exception *ExceptionRef `json:"exception,omitempty"`
+}
+
+// Resource names what a finding is about. Only the fields that apply are set:
+// a manifest finding has File and Line, a live-cluster finding has Cluster,
+// an image finding has Image and ImageDigest.
+type Resource struct {
+	Cluster     string `json:"cluster,omitempty"`
+	Namespace   string `json:"namespace,omitempty"`
+	APIVersion  string `json:"apiVersion,omitempty"`
+	Kind        string `json:"kind,omitempty"`
+	Name        string `json:"name,omitempty"`
+	Container   string `json:"container,omitempty"`
+	Image       string `json:"image,omitempty"`
+	ImageDigest string `json:"imageDigest,omitempty"`
+	File        string `json:"file,omitempty"`
+	Line        int    `json:"line,omitempty"`
+	Column      int    `json:"column,omitempty"`
+}
+
+// Evidence is one observed fact behind a finding. Key evidence takes part in
+// the finding ID: for a vulnerability the package and advisory, for a secret
+// the path, for a misconfiguration the field.
+type Evidence struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+	Key   bool   `json:"key,omitempty"`
+}
+
+// Control is a compliance control a finding maps to.
+type Control struct {
+	Framework string `json:"framework"` // "CIS-K8s-1.9", "NSA-CISA", "MITRE-ATT&CK"
+	ID        string `json:"id"`        // "5.2.2", "T1611"
+}
+
+// Status says whether a finding still needs attention.
+type Status string
+
+// The statuses a finding can have.
+const (
+	StatusOpen     Status = "open"
+	StatusExcepted Status = "excepted"
+)
+
+// ExceptionRef records which exception suppressed a finding, so a report can
+// show who accepted the risk, why, and until when.
+type ExceptionRef struct {
+	ID      string    `json:"id"`
+	Owner   string    `json:"owner"`
+	Reason  string    `json:"reason"`
+	Expires time.Time `json:"expires,omitzero"`
+}
+
+// ComputeID returns the stable ID of f: the same rule on the same resource
+// with the same key evidence yields the same ID on every run and machine.
+func ComputeID(f *Finding) string {
+	h := sha256.New()
+	part := func(s string) {
+		// Length-prefix each part so that ("ab","c") and ("a","bc") differ.
+		h.Write([]byte(strconv.Itoa(len(s))))
+		h.Write([]byte{':'})
+		h.Write([]byte(s))
+	}
+	r := f.Resource
+	image := r.ImageDigest
+	if image == "" {
+		// Without a digest the reference is the best identity there is.
+		image = r.Image
+	}
+	for _, s := range []string{f.RuleID, r.Cluster, r.Namespace, r.Kind, r.Name, r.Container, image, r.File} {
+		part(s)
+	}
+	var keys []string
+	for _, e := range f.Evidence {
+		if e.Key {
+			keys = append(keys, e.Name+"="+e.Value)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		part(k)
+	}
+	return "PAL-" + strings.ToUpper(hex.EncodeToString(h.Sum(nil))[:16])
+}
+
+// Normalize fills the ID (when empty) and the status (when empty) of each
+// finding and sorts them: by severity, most severe first, then by rule,
+// resource and ID, so that output is deterministic.
+func Normalize(fs []Finding) {
+	for i := range fs {
+		if fs[i].ID == "" {
+			fs[i].ID = ComputeID(&fs[i])
+		}
+		if fs[i].Status == "" {
+			fs[i].Status = StatusOpen
+		}
+	}
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := &fs[i], &fs[j]
+		if a.Severity != b.Severity {
+			return a.Severity > b.Severity
+		}
+		if a.RuleID != b.RuleID {
+			return a.RuleID < b.RuleID
+		}
+		if ka, kb := a.Resource.Key(), b.Resource.Key(); ka != kb {
+			return ka < kb
+		}
+		if a.Resource.Line != b.Resource.Line {
+			return a.Resource.Line < b.Resource.Line
+		}
+		return a.ID < b.ID
+	})
+}
+
+// Key returns a readable identity for the resource: "cluster/ns/Kind/name",
+// the image, or the file, whichever applies.
+func (r Resource) Key() string {
+	key := r.objectKey()
+	if r.File != "" {
+		if key != "" {
+			return r.File + " " + key
+		}
+		return r.File
+	}
+	return key
+}
+
+// objectKey is Key without the file: "cluster/ns/Kind/name", the image, or
+// "" when the resource names neither an object nor an image.
+func (r Resource) objectKey() string {
+	var parts []string
+	for _, s := range []string{r.Cluster, r.Namespace, r.Kind, r.Name} {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	if r.Container != "" {
+		parts = append(parts, "container:"+r.Container)
+	}
+	key := strings.Join(parts, "/")
+	switch {
+	case key != "":
+	case r.Image != "":
+		key = r.Image
+	case r.ImageDigest != "":
+		key = r.ImageDigest
+	}
+	return key
+}
+
+// Open reports whether f still needs attention (it is not excepted).
+func (f *Finding) Open() bool { return f.Status != StatusExcepted }

@@ -1,0 +1,80 @@
+package finding
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Format is an output format for a Report.
+type Format string
+
+// The output formats.
+const (
+	FormatTable Format = "table" // aligned text for people, grouped by severity
+	FormatJSON  Format = "json"  // the versioned JSON document, see docs/output-json.md
+	FormatSARIF Format = "sarif" // SARIF 2.1.0, for GitHub code scanning and other SARIF viewers
+)
+
+// ErrUnknownFormat is returned (wrapped) by ParseFormat and Write for a format
+// name they do not know; the CLI maps it to a usage error.
+var ErrUnknownFormat = errors.New("unknown output format")
+
+// Formats lists every format, in the order help text should show them.
+func Formats() []Format { return []Format{FormatTable, FormatJSON, FormatSARIF} }
+
+// ParseFormat parses a format name, case-insensitively.
+func ParseFormat(s string) (Format, error) {
+	want := Format(strings.ToLower(strings.TrimSpace(s)))
+	for _, f := range Formats() {
+		if f == want {
+			return f, nil
+		}
+	}
+	return "", fmt.Errorf("%w %q (valid: %s)", ErrUnknownFormat, s, formatList())
+}
+
+func formatList() string {
+	names := make([]string, 0, len(Formats()))
+	for _, f := range Formats() {
+		names = append(names, string(f))
+	}
+	return strings.Join(names, ", ")
+}
+
+// WriteOptions tunes a writer. The zero value is plain output.
+type WriteOptions struct {
+	// Color enables ANSI colours in the table format. The CLI sets it when
+	// stdout is a terminal and --no-color is absent; other formats ignore it.
+	Color bool
+}
+
+// Write renders r to w in format f. The output is complete or absent: it is
+// rendered in memory first, so an invalid report writes nothing. Rendering is
+// deterministic: the same report gives the same bytes.
+func Write(w io.Writer, f Format, r *Report, opts WriteOptions) error {
+	p, err := r.prepared()
+	if err != nil {
+		return fmt.Errorf("write %s report: %w", f, err)
+	}
+	var buf bytes.Buffer
+	switch f {
+	case FormatTable:
+		err = writeTable(&buf, p, opts)
+	case FormatJSON:
+		err = writeJSON(&buf, p)
+	case FormatSARIF:
+		err = writeSARIF(&buf, p)
+	default:
+		return fmt.Errorf("write report: %w %q (valid: %s)", ErrUnknownFormat, string(f), formatList())
+	}
+	if err != nil {
+		return fmt.Errorf("write %s report: %w", f, err)
+	}
+	if _, err := w.Write(buf.Bytes()); err != nil {
+		return fmt.Errorf("write %s report: %w", f, err)
+	}
+	return nil
+}

@@ -1,0 +1,121 @@
+package finding
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestNewReport(t *testing.T) {
+	in := mixedFindings()
+	before := mixedFindings()
+	local := time.Date(2025, 3, 14, 16, 9, 26, 0, time.FixedZone("CET", 3600))
+	r := NewReport(testTool(), "deploy/", local, in)
+
+	if diff := cmp.Diff(before, in); diff != "" {
+		t.Errorf("NewReport modified the caller's slice (-before +after):\n%s", diff)
+	}
+	if r.SchemaVersion != SchemaVersion || r.Target != "deploy/" || r.Tool != testTool() {
+		t.Errorf("header = %q %q %+v", r.SchemaVersion, r.Target, r.Tool)
+	}
+	if !r.GeneratedAt.Equal(local) || r.GeneratedAt.Location() != time.UTC {
+		t.Errorf("GeneratedAt = %v, want %v in UTC", r.GeneratedAt, local)
+	}
+	want := Summary{
+		Total: 11, Open: 8, Excepted: 3,
+		OpenBySeverity: SeverityCounts{Critical: 1, High: 3, Medium: 1, Low: 1, Info: 1, Unknown: 1},
+	}
+	if diff := cmp.Diff(want, r.Summary); diff != "" {
+		t.Errorf("Summary (-want +got):\n%s", diff)
+	}
+	for i := 1; i < len(r.Findings); i++ {
+		if r.Findings[i-1].Severity < r.Findings[i].Severity {
+			t.Errorf("findings not sorted most severe first at %d", i)
+		}
+	}
+	if r.Partial || r.IsPartial() {
+		t.Error("new report is partial")
+	}
+}
+
+func TestNewReportEmpty(t *testing.T) {
+	r := NewReport(testTool(), "t", testNow(), nil)
+	if r.Findings == nil {
+		t.Error("Findings is nil; want empty so JSON says [] not null")
+	}
+	if r.Summary != (Summary{}) {
+		t.Errorf("Summary = %+v, want zero", r.Summary)
+	}
+}
+
+func TestAddError(t *testing.T) {
+	r := NewReport(testTool(), "t", testNow(), nil)
+	r.AddError(errors.New("read layer: unexpected EOF"))
+	if !r.Partial || !r.IsPartial() || len(r.Errors) != 1 {
+		t.Errorf("after AddError: Partial=%v Errors=%q", r.Partial, r.Errors)
+	}
+}
+
+func TestSeverityCounts(t *testing.T) {
+	c := SeverityCounts{Critical: 1, High: 2, Medium: 3, Low: 4, Info: 5, Unknown: 6}
+	tests := []struct {
+		min  Severity
+		want int
+	}{
+		{SeverityCritical, 1},
+		{SeverityHigh, 3},
+		{SeverityMedium, 6},
+		{SeverityLow, 10},
+		{SeverityInfo, 15},
+		{SeverityUnknown, 21},
+	}
+	for _, tt := range tests {
+		if got := c.AtLeast(tt.min); got != tt.want {
+			t.Errorf("AtLeast(%v) = %d, want %d", tt.min, got, tt.want)
+		}
+	}
+	if got := c.Get(Severity(99)); got != c.Unknown {
+		t.Errorf("Get(99) = %d, want the unknown count %d", got, c.Unknown)
+	}
+}
+
+// TestWriteRecomputes checks that a report built by hand, with a stale
+// summary, unsorted findings and errors but no Partial flag, is written
+// consistently: the summary matches the findings and the output says partial.
+func TestWriteRecomputes(t *testing.T) {
+	r := &Report{
+		Tool:     testTool(),
+		Target:   "hand-built",
+		Errors:   []string{"lost a layer"},
+		Summary:  Summary{Total: 99},
+		Findings: []Finding{{RuleID: "a", Severity: SeverityLow}, {RuleID: "b", Severity: SeverityCritical}},
+	}
+	var buf bytes.Buffer
+	if err := Write(&buf, FormatJSON, r, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var got Report
+	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if !got.Partial {
+		t.Error("report with errors written as not partial")
+	}
+	if got.SchemaVersion != SchemaVersion {
+		t.Errorf("schemaVersion = %q, want %q", got.SchemaVersion, SchemaVersion)
+	}
+	want := Summary{Total: 2, Open: 2, OpenBySeverity: SeverityCounts{Critical: 1, Low: 1}}
+	if diff := cmp.Diff(want, got.Summary); diff != "" {
+		t.Errorf("summary (-want +got):\n%s", diff)
+	}
+	if got.Findings[0].RuleID != "b" || got.Findings[0].ID == "" || got.Findings[0].Status != StatusOpen {
+		t.Errorf("findings not normalized: %+v", got.Findings)
+	}
+	if r.Findings[0].ID != "" || r.Summary.Total != 99 {
+		t.Error("Write modified the report it was given")
+	}
+}

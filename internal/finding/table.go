@@ -1,0 +1,314 @@
+package finding
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Column limits, in runes. A message from a hostile manifest can be megabytes
+// long; the table shows the start of it and JSON/SARIF carry the whole text.
+const (
+	maxRule     = 60
+	maxResource = 80
+	maxLocation = 60
+	maxMessage  = 160
+	maxOwner    = 40
+	maxReason   = 100
+	maxError    = 300
+	maxTarget   = 200
+)
+
+// ANSI SGR parameters. Colour marks severity only; the text says the same
+// thing without it, so output read without colour loses nothing.
+const (
+	sgrBold    = "1"
+	sgrDim     = "2"
+	sgrWarning = "1;33"
+)
+
+// severitySGR returns the colour of severity s.
+func severitySGR(s Severity) string {
+	switch s {
+	case SeverityCritical:
+		return "97;41" // white on red
+	case SeverityHigh:
+		return "91"
+	case SeverityMedium:
+		return "33"
+	case SeverityLow:
+		return "36"
+	case SeverityInfo:
+		return "34"
+	}
+	return "35"
+}
+
+// tableLine is one output line. Rows (cells set) are aligned with the other
+// rows of their section by text/tabwriter; other lines are printed as they
+// are. Colour is applied after alignment, so escape bytes never upset the
+// column widths: sgr colours the whole line, or only the first cell of a row
+// when firstCell is set (align then records its byte range in from, to).
+type tableLine struct {
+	text      string
+	cells     []string
+	sgr       string
+	firstCell bool
+	from, to  int
+}
+
+// writeTable writes p, already prepared, as the human table.
+func writeTable(w io.Writer, p *Report, opts WriteOptions) error {
+	var lines []tableLine
+	add := func(l ...tableLine) { lines = append(lines, l...) }
+	if p.Target != "" {
+		add(tableLine{text: "Target: " + truncate(cleanText(p.Target), maxTarget)}, tableLine{})
+	}
+
+	var open, excepted []*Finding
+	for i := range p.Findings {
+		if f := &p.Findings[i]; f.Open() {
+			open = append(open, f)
+		} else {
+			excepted = append(excepted, f)
+		}
+	}
+	switch {
+	case len(p.Findings) == 0:
+		add(tableLine{text: "No findings."}, tableLine{})
+	case len(open) == 0:
+		add(tableLine{text: "No open findings."}, tableLine{})
+	default:
+		section, err := openSection(open, p.Summary)
+		if err != nil {
+			return err
+		}
+		add(section...)
+	}
+	if len(excepted) > 0 {
+		section, err := exceptedSection(excepted, p.GeneratedAt)
+		if err != nil {
+			return err
+		}
+		add(section...)
+	}
+	add(partialLines(p)...)
+	add(tableLine{text: summaryText(p.Summary, p.Partial), sgr: sgrBold})
+
+	for _, l := range lines {
+		if err := writeTableLine(w, l, opts.Color); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// openSection renders the open findings: one column header, then one group
+// per severity, most severe first, each under a header line with its count.
+func openSection(open []*Finding, sum Summary) ([]tableLine, error) {
+	lines := []tableLine{{cells: []string{"SEVERITY", "RULE", "RESOURCE", "LOCATION", "MESSAGE"}, sgr: sgrBold}}
+	for i, f := range open {
+		if i == 0 || f.Severity != open[i-1].Severity {
+			if i > 0 {
+				lines = append(lines, tableLine{})
+			}
+			header := fmt.Sprintf("%s (%d)", strings.ToUpper(f.Severity.String()), sum.OpenBySeverity.Get(f.Severity))
+			lines = append(lines, tableLine{text: header, sgr: "1;" + severitySGR(f.Severity)})
+		}
+		lines = append(lines, tableLine{
+			cells: []string{
+				f.Severity.String(),
+				truncate(cleanText(f.RuleID), maxRule),
+				resourceCell(f.Resource),
+				locationCell(f.Resource),
+				truncate(cleanText(messageOf(f)), maxMessage),
+			},
+			sgr:       severitySGR(f.Severity),
+			firstCell: true,
+		})
+	}
+	if err := align(lines, "  "); err != nil {
+		return nil, err
+	}
+	return append(lines, tableLine{}), nil
+}
+
+// exceptedSection renders the excepted findings with who accepted the risk,
+// until when and why, so that a reader can challenge an exception.
+func exceptedSection(excepted []*Finding, now time.Time) ([]tableLine, error) {
+	lines := []tableLine{
+		{text: fmt.Sprintf("EXCEPTED (%d)", len(excepted)), sgr: sgrBold},
+		{cells: []string{"SEVERITY", "RULE", "RESOURCE", "LOCATION", "OWNER", "EXPIRES", "REASON"}, sgr: sgrBold},
+	}
+	for _, f := range excepted {
+		owner, expires, reason := "-", "-", "-"
+		if e := f.Exception; e != nil {
+			owner = orDash(truncate(cleanText(e.Owner), maxOwner))
+			expires = expiryCell(e.Expires, now)
+			reason = orDash(truncate(cleanText(e.Reason), maxReason))
+		}
+		lines = append(lines, tableLine{
+			cells: []string{
+				f.Severity.String(),
+				truncate(cleanText(f.RuleID), maxRule),
+				resourceCell(f.Resource),
+				locationCell(f.Resource),
+				owner,
+				expires,
+				reason,
+			},
+			sgr: sgrDim,
+		})
+	}
+	if err := align(lines, "  "); err != nil {
+		return nil, err
+	}
+	return append(lines, tableLine{}), nil
+}
+
+// partialLines says that the result is incomplete, and why.
+func partialLines(p *Report) []tableLine {
+	if !p.Partial {
+		return nil
+	}
+	lines := []tableLine{{text: "PARTIAL RESULT: the scan did not complete; findings may be missing.", sgr: sgrWarning}}
+	for _, e := range p.Errors {
+		lines = append(lines, tableLine{text: "  - " + orDash(truncate(cleanText(e), maxError))})
+	}
+	return append(lines, tableLine{})
+}
+
+// summaryText is the final line: counts of open findings per severity, then
+// excepted ones. Every severity is listed, zero or not, so scripts and eyes
+// find each count in the same place.
+func summaryText(s Summary, partial bool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Summary: %d open (", s.Open)
+	for i, sev := range Severities() {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%d %s", s.OpenBySeverity.Get(sev), sev)
+	}
+	fmt.Fprintf(&b, "), %d excepted", s.Excepted)
+	if partial {
+		b.WriteString(" (partial result)")
+	}
+	b.WriteString(".")
+	return b.String()
+}
+
+// align replaces the cells of the rows in lines by their aligned text, each
+// row prefixed with indent.
+func align(lines []tableLine, indent string) error {
+	var buf bytes.Buffer
+	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
+	for _, l := range lines {
+		if l.cells != nil {
+			// Cells are cleaned: they hold no tab, newline or tabwriter escape.
+			fmt.Fprintf(tw, "%s%s\n", indent, strings.Join(l.cells, "\t"))
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("align table: %w", err)
+	}
+	out := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	n := 0
+	for i := range lines {
+		if lines[i].cells == nil {
+			continue
+		}
+		if n >= len(out) {
+			return fmt.Errorf("align table: %d rows in, %d lines out", n+1, len(out))
+		}
+		if lines[i].firstCell {
+			lines[i].from = len(indent)
+			lines[i].to = len(indent) + len(lines[i].cells[0])
+		}
+		lines[i].text, lines[i].cells = out[n], nil
+		n++
+	}
+	return nil
+}
+
+// writeTableLine writes one line, coloured when color is set.
+func writeTableLine(w io.Writer, l tableLine, color bool) error {
+	text := l.text
+	if color && l.sgr != "" && text != "" {
+		start, end := 0, len(text)
+		if l.to > l.from && l.to <= len(text) {
+			start, end = l.from, l.to
+		}
+		text = text[:start] + "\x1b[" + l.sgr + "m" + text[start:end] + "\x1b[0m" + text[end:]
+	}
+	if _, err := io.WriteString(w, text+"\n"); err != nil {
+		return fmt.Errorf("write table: %w", err)
+	}
+	return nil
+}
+
+// resourceCell shows what the finding is about, without the file (that is in
+// the location column).
+func resourceCell(r Resource) string {
+	return orDash(truncate(cleanText(r.objectKey()), maxResource))
+}
+
+// locationCell shows file:line:column, as much of it as is known.
+func locationCell(r Resource) string {
+	loc := r.location()
+	if loc == "" {
+		return "-"
+	}
+	return truncateLeft(cleanText(loc), maxLocation)
+}
+
+// location returns "file:line:column", "file:line" or "file", or "" when the
+// file is unknown.
+func (r Resource) location() string {
+	if r.File == "" {
+		return ""
+	}
+	loc := r.File
+	if r.Line > 0 {
+		loc += ":" + strconv.Itoa(r.Line)
+		if r.Column > 0 {
+			loc += ":" + strconv.Itoa(r.Column)
+		}
+	}
+	return loc
+}
+
+// messageOf returns the text that best describes f: its message, else its
+// title, else its rule.
+func messageOf(f *Finding) string {
+	for _, s := range []string{f.Message, f.Title} {
+		if strings.TrimSpace(s) != "" {
+			return s
+		}
+	}
+	return f.RuleID
+}
+
+// expiryCell shows an exception's expiry date, marked when it has passed at
+// the time of the report.
+func expiryCell(expires, now time.Time) string {
+	if expires.IsZero() {
+		return "never"
+	}
+	s := expires.UTC().Format(time.DateOnly)
+	if !now.IsZero() && !expires.After(now) {
+		s += " (expired)"
+	}
+	return s
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,109 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/palisade-sec/palisade/internal/finding"
+	"github.com/palisade-sec/palisade/internal/store"
+)
+
+// maxPageSize bounds one API page so a careless client cannot make the
+// server materialise a whole table.
+const maxPageSize = 1000
+
+// MountStoreAPI serves the store read-only under /api/v1/:
+//
+//	GET /api/v1/findings?scope=&minSeverity=&status=&rule=&namespace=&limit=&offset=
+//	GET /api/v1/scans/{digest}   the latest scan of an image digest
+func (s *Server) MountStoreAPI(st store.Store) {
+	s.HandleAPI("GET /api/v1/findings", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f, err := findingFilter(r.URL.Query())
+		if err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		recs, err := st.ListFindings(r.Context(), f)
+		if err != nil {
+			s.storeError(w, r, "list findings", err)
+			return
+		}
+		type item struct {
+			Scope     string          `json:"scope"`
+			FirstSeen string          `json:"firstSeen"`
+			LastSeen  string          `json:"lastSeen"`
+			Finding   finding.Finding `json:"finding"`
+		}
+		items := make([]item, 0, len(recs))
+		for _, rec := range recs {
+			items = append(items, item{rec.Scope, rec.FirstSeen.UTC().Format(timeFormat), rec.LastSeen.UTC().Format(timeFormat), rec.Finding})
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"items": items, "limit": f.Limit, "offset": f.Offset})
+	}))
+	s.HandleAPI("GET /api/v1/scans/{digest}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec, err := st.LatestScan(r.Context(), r.PathValue("digest"))
+		if err != nil {
+			s.storeError(w, r, "read scan", err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{
+			"imageDigest": rec.ImageDigest, "imageRef": rec.ImageRef, "scannedAt": rec.ScannedAt.UTC().Format(timeFormat),
+			"policyDigest": rec.PolicyDigest, "passed": rec.Passed, "summary": rec.Summary,
+		})
+	}))
+	s.AddReadinessCheck("store", st.Ping)
+}
+
+const timeFormat = "2006-01-02T15:04:05.000000Z07:00"
+
+func findingFilter(q url.Values) (store.FindingFilter, error) {
+	f := store.FindingFilter{
+		Scope:     q.Get("scope"),
+		Status:    finding.Status(q.Get("status")),
+		RuleID:    q.Get("rule"),
+		Namespace: q.Get("namespace"),
+		Limit:     100,
+	}
+	if v := q.Get("minSeverity"); v != "" {
+		sev, err := finding.ParseSeverity(v)
+		if err != nil {
+			return f, fmt.Errorf("minSeverity: %w", err)
+		}
+		f.MinSeverity = sev
+	}
+	switch f.Status {
+	case "", finding.StatusOpen, finding.StatusExcepted:
+	default:
+		return f, fmt.Errorf("status %q: want open or excepted", f.Status)
+	}
+	for name, dst := range map[string]*int{"limit": &f.Limit, "offset": &f.Offset} {
+		if v := q.Get(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return f, fmt.Errorf("%s %q: want a non-negative integer", name, v)
+			}
+			*dst = n
+		}
+	}
+	if f.Limit == 0 || f.Limit > maxPageSize {
+		f.Limit = maxPageSize
+	}
+	return f, nil
+}
+
+// storeError maps store errors to HTTP answers without exposing internals.
+func (s *Server) storeError(w http.ResponseWriter, r *http.Request, what string, err error) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not found")
+	case errors.Is(err, store.ErrInvalid):
+		writeError(w, http.StatusBadRequest, "invalid request")
+	default:
+		s.logger.LogAttrs(r.Context(), slog.LevelError, what, slog.Any("error", err))
+		writeError(w, http.StatusInternalServerError, "internal error")
+	}
+}
