@@ -18,7 +18,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-echo "== starting a kubelab control plane (etcd + kube-apiserver $("$bin" version -o json | grep -o '"version": "[^"]*"' | cut -d'"' -f4))"
+echo "== $("$bin" version | head -1): starting a kubelab control plane (etcd + kube-apiserver)"
 "$bin" lab up --dir "$demo/lab" >"$demo/lab.out" 2>"$demo/lab.err" &
 pids+=($!)
 for _ in $(seq 1 600); do

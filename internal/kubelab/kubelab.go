@@ -156,6 +156,8 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 			return nil, fmt.Errorf("create lab directory: %w", err)
 		}
 		c.Dir, c.ownsDir = d, true
+	} else if err := os.MkdirAll(c.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create lab directory: %w", err)
 	}
 	defer func() {
 		if err != nil {
