@@ -34,6 +34,8 @@ fmt-check:
 # fails the run instead of skipping tests.
 test: deps kubelab vet fmt-check ## Vet, check formatting, run all tests with the race detector
 	PALISADE_REQUIRE_KUBELAB=1 PALISADE_REQUIRE_POSTGRES=1 $(GO) test -race -count=1 -timeout 30m ./...
+	@# go test hides the logs of passing packages; print the measured start-up.
+	@PALISADE_REQUIRE_KUBELAB=1 $(GO) test -count=1 -run '^TestClusterRoundTrip$$' -v ./internal/kubelab/ | grep -E 'startup to ready|^(ok|FAIL)'
 
 demo: build kubelab ## Start a lab cluster with sample workloads and palisade serve
 	scripts/demo.sh
