@@ -194,7 +194,11 @@ func (b *Bus) Consume(ctx context.Context, durable, filter string, handler Handl
 			_ = msg.Nak()
 			return
 		}
-		if err := msg.DoubleAck(ctx); err != nil && ctx.Err() == nil {
+		// The handler's work is done: acknowledge it even when ctx was
+		// cancelled meanwhile, or a shutdown would redeliver handled work.
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := msg.DoubleAck(actx); err != nil {
 			b.logger.Warn("acknowledge message", "consumer", durable, "sequence", m.Sequence, "error", err)
 		}
 	})

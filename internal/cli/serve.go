@@ -12,7 +12,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/palisade-sec/palisade/internal/audit/receiver"
 	"github.com/palisade-sec/palisade/internal/buildinfo"
+	"github.com/palisade-sec/palisade/internal/bus"
 	"github.com/palisade-sec/palisade/internal/paths"
 	"github.com/palisade-sec/palisade/internal/server"
 	storeopen "github.com/palisade-sec/palisade/internal/store/open"
@@ -25,6 +27,7 @@ type serveFlags struct {
 	plainHTTP  bool
 	tokensFile string
 	storeDSN   string
+	natsURL    string
 }
 
 func newServeCommand(g *globals) *cobra.Command {
@@ -41,7 +44,9 @@ Plain HTTP (--plain-http) is allowed only on a loopback address.
 /healthz and /readyz report liveness and readiness, /metrics serves Prometheus
 metrics, and /api/v1/ requires a bearer token from the token file (created
 with one fresh admin token on first start; the log names the file, never the
-token). SIGTERM or SIGINT starts a graceful shutdown that lets in-flight
+token). Kubernetes API servers deliver audit events to /audit/v1/webhook with a
+token whose group is palisade:audit-sources (the token's name is the cluster's
+name); a batch is answered only once it is stored on the event bus. SIGTERM or SIGINT starts a graceful shutdown that lets in-flight
 requests finish.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -57,6 +62,7 @@ requests finish.`,
 	fl.BoolVar(&f.plainHTTP, "plain-http", false, "serve plain HTTP; refused unless --listen is a loopback address")
 	fl.StringVar(&f.tokensFile, "tokens-file", "", "API token file, lines of token,name[,group...] (default: server.tokensFile, else "+paths.APITokens()+")")
 	fl.StringVar(&f.storeDSN, "store", "", "store DSN: a SQLite path or postgres://… (default: store.dsn, else "+paths.Store()+")")
+	fl.StringVar(&f.natsURL, "nats-url", "", "external NATS JetStream URL(s) for the event bus (default: embedded, stored in "+paths.BusDir()+")")
 	return cmd
 }
 
@@ -130,6 +136,18 @@ func runServe(ctx context.Context, g *globals, cmd *cobra.Command, f serveFlags)
 		return err
 	}
 	srv.MountStoreAPI(st)
+
+	events, err := bus.Open(ctx, bus.Options{URL: f.natsURL, Dir: paths.BusDir(), Logger: logger})
+	if err != nil {
+		return fmt.Errorf("open event bus: %w", err)
+	}
+	defer events.Close()
+	srv.AddReadinessCheck("bus", events.Ping)
+	audit, err := receiver.New(receiver.Options{Publisher: events, Authenticate: tokens.AuditSource, Logger: logger, Registerer: srv.Registry()})
+	if err != nil {
+		return err
+	}
+	srv.Handle("POST "+receiver.Path, audit)
 
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {

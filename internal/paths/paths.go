@@ -50,3 +50,6 @@ func APITokens() string { return filepath.Join(DataDir(), "api-tokens.csv") }
 
 // ServerTLSDir holds the generated self-signed serving certificate.
 func ServerTLSDir() string { return filepath.Join(DataDir(), "tls") }
+
+// BusDir is the embedded NATS JetStream store.
+func BusDir() string { return filepath.Join(DataDir(), "bus") }

@@ -127,14 +127,13 @@ func PrincipalFrom(ctx context.Context) (Principal, bool) {
 
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		auth := r.Header.Get("Authorization")
-		token, found := strings.CutPrefix(auth, "Bearer ")
-		if !found || token == "" {
+		token, found := BearerToken(r)
+		if !found {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="palisade"`)
 			writeError(w, http.StatusUnauthorized, "missing bearer token")
 			return
 		}
-		p, ok := s.opts.Tokens.Authenticate(strings.TrimSpace(token))
+		p, ok := s.opts.Tokens.Authenticate(token)
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="palisade", error="invalid_token"`)
 			writeError(w, http.StatusUnauthorized, "invalid bearer token")
@@ -148,6 +147,13 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		h.p, h.ok = p, true
 		next.ServeHTTP(w, r)
 	})
+}
+
+// BearerToken returns the token of an "Authorization: Bearer" header.
+func BearerToken(r *http.Request) (string, bool) {
+	token, found := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	token = strings.TrimSpace(token)
+	return token, found && token != ""
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

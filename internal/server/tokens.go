@@ -10,8 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -100,6 +102,24 @@ func (t *Tokens) Authenticate(token string) (Principal, bool) {
 		}
 	}
 	return found, ok == 1
+}
+
+// AuditSourceGroup is the token group that lets an API server deliver audit
+// events; the token's name is the cluster's name.
+const AuditSourceGroup = "palisade:audit-sources"
+
+// AuditSource names the cluster whose API server sent r: the name of a
+// bearer token in AuditSourceGroup.
+func (t *Tokens) AuditSource(r *http.Request) (string, bool) {
+	token, ok := BearerToken(r)
+	if !ok {
+		return "", false
+	}
+	p, ok := t.Authenticate(token)
+	if !ok || !slices.Contains(p.Groups, AuditSourceGroup) {
+		return "", false
+	}
+	return p.Name, true
 }
 
 // EnsureTokenFile returns the token file at path, creating it with one fresh
