@@ -81,6 +81,8 @@ of manifests and live clusters — one engine, one finding model, one store.
 		newVersionCommand(g),
 		newServeCommand(g),
 		newLabCommand(g),
+		newKeyCommand(g),
+		newImageCommand(g),
 	)
 	return root
 }
