@@ -36,6 +36,8 @@ type Config struct {
 	Store Store
 	// Server configures `palisade serve`.
 	Server Server
+	// Admission configures the admission webhook of `palisade serve`.
+	Admission Admission
 	// Log configures the process logger.
 	Log Log
 
@@ -181,6 +183,7 @@ func Default() *Config {
 			Listen:          "127.0.0.1:8443",
 			ShutdownTimeout: Duration(20 * time.Second),
 		},
-		Log: Log{Level: "info", Format: "json"},
+		Admission: defaultAdmission(),
+		Log:       Log{Level: "info", Format: "json"},
 	}
 }

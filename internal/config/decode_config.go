@@ -21,7 +21,8 @@ func (d *decoder) config(n *yaml.Node, c *Config) {
 				"dsn": func(p string, v *yaml.Node) { d.str(p, v, &c.Store.DSN) },
 			})
 		},
-		"server": func(p string, v *yaml.Node) { d.server(p, v, &c.Server) },
+		"server":    func(p string, v *yaml.Node) { d.server(p, v, &c.Server) },
+		"admission": func(p string, v *yaml.Node) { d.admission(p, v, &c.Admission) },
 		"log": func(p string, v *yaml.Node) {
 			d.mapping(p, v, map[string]fieldFunc{
 				"level":  func(p string, v *yaml.Node) { d.str(p, v, &c.Log.Level) },

@@ -12,7 +12,7 @@ const exampleFile = "../../palisade.example.yaml"
 
 // TestExample checks that palisade.example.yaml at the repository root
 // parses, shows the defaults where it says it does (everything but
-// registries.trusted and exceptions), and that testdata/palisade.yaml is a
+// registries.trusted, admission.trustedKeys and exceptions), and that testdata/palisade.yaml is a
 // copy of it (-update refreshes the copy).
 func TestExample(t *testing.T) {
 	t.Parallel()
@@ -28,6 +28,7 @@ func TestExample(t *testing.T) {
 	}
 	want := Default()
 	want.Registries.Trusted = []string{"ghcr.io/acme/*", "registry.acme.internal:5000/*/*"}
+	want.Admission.TrustedKeys = []string{"keys/ci-attestations.pub"}
 	want.Exceptions = []Exception{
 		{
 			ID: "log4j-legacy-billing",

@@ -143,4 +143,5 @@ func (c *Config) resolvePaths(dir string) {
 		}
 	}
 	c.Store.resolve(dir)
+	c.Admission.resolvePaths(dir)
 }

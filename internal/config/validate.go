@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"path"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -48,6 +49,7 @@ func (c *Config) validate() []*Error {
 		v.add("store.dsn", "%v", err)
 	}
 	c.Server.validate(v, "server")
+	c.Admission.validate(v, "admission")
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -212,3 +214,5 @@ func validKind(k string) bool {
 	}
 	return true
 }
+
+var podSecurityVersion = regexp.MustCompile(`^v1\.[0-9]+$`)
