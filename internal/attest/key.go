@@ -152,6 +152,15 @@ func (k *Key) String() string { return "attest.Key(" + k.keyID[:12] + ", REDACTE
 // LogValue implements slog.LogValuer.
 func (k *Key) LogValue() slog.Value { return slog.StringValue(k.String()) }
 
+// PEM encodes the public key as a PKIX "PUBLIC KEY" block.
+func (p *PublicKey) PEM() ([]byte, error) {
+	der, err := x509.MarshalPKIXPublicKey(p.pub)
+	if err != nil {
+		return nil, fmt.Errorf("encode public key: %w", err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), nil
+}
+
 // KeyID identifies the key in signatures.
 func (p *PublicKey) KeyID() (string, error) { return p.keyID, nil }
 
