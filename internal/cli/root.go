@@ -83,6 +83,7 @@ of manifests and live clusters — one engine, one finding model, one store.
 		newLabCommand(g),
 		newKeyCommand(g),
 		newImageCommand(g),
+		newAuditCommand(g),
 	)
 	return root
 }
