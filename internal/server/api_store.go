@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,6 +21,7 @@ const maxPageSize = 1000
 //
 //	GET /api/v1/findings?scope=&minSeverity=&status=&rule=&namespace=&limit=&offset=
 //	GET /api/v1/scans/{digest}   the latest scan of an image digest
+//	GET /api/v1/alerts?cluster=&rule=&status=&minSeverity=   audit alerts, newest first
 func (s *Server) MountStoreAPI(st store.Store) {
 	s.HandleAPI("GET /api/v1/findings", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, err := findingFilter(r.URL.Query())
@@ -54,6 +56,28 @@ func (s *Server) MountStoreAPI(st store.Store) {
 			"imageDigest": rec.ImageDigest, "imageRef": rec.ImageRef, "scannedAt": rec.ScannedAt.UTC().Format(timeFormat),
 			"policyDigest": rec.PolicyDigest, "passed": rec.Passed, "summary": rec.Summary,
 		})
+	}))
+	s.HandleAPI("GET /api/v1/alerts", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		f := store.AlertFilter{Cluster: q.Get("cluster"), RuleID: q.Get("rule"), Status: store.AlertStatus(q.Get("status")), Limit: 100}
+		if v := q.Get("minSeverity"); v != "" {
+			sev, err := finding.ParseSeverity(v)
+			if err != nil {
+				writeError(w, http.StatusBadRequest, "minSeverity: "+err.Error())
+				return
+			}
+			f.MinSeverity = sev
+		}
+		alerts, err := st.ListAlerts(r.Context(), f)
+		if err != nil {
+			s.storeError(w, r, "list alerts", err)
+			return
+		}
+		items := make([]json.RawMessage, 0, len(alerts))
+		for _, a := range alerts {
+			items = append(items, a.Raw)
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"items": items})
 	}))
 	s.AddReadinessCheck("store", st.Ping)
 }
