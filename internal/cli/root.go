@@ -84,6 +84,7 @@ of manifests and live clusters — one engine, one finding model, one store.
 		newKeyCommand(g),
 		newImageCommand(g),
 		newAuditCommand(g),
+		newDBCommand(g),
 	)
 	return root
 }
