@@ -12,7 +12,7 @@ import (
 
 func newImageCommand(g *globals) *cobra.Command {
 	img := &cobra.Command{Use: "image", Short: "Scan images and check their attestations"}
-	img.AddCommand(newImageVerifyCommand(g))
+	img.AddCommand(newImageScanCommand(g), newImageVerifyCommand(g))
 	return img
 }
 

@@ -149,9 +149,10 @@ func (l Log) SlogLevel() slog.Level {
 // Default returns the configuration Palisade uses when palisade.yaml is
 // absent or empty; a file overrides it field by field.
 //
-// The baseline is the one a demanding CI pipeline expects: no critical and
-// no high vulnerability (fixable or not), any number of medium, low and
-// unrated ones, no secrets, and a vulnerability database at most 5 days
+// The baseline is the one a demanding CI pipeline expects: no critical, no
+// high and no unrated vulnerability (fixable or not; many OSV sources, the Go
+// database among them, rate nothing, and unrated is not harmless), any
+// number of medium and low ones, no secrets, and a vulnerability database at most 5 days
 // old (Grype's default). SLAs are 7, 30, 90 and 180 days for critical, high,
 // medium and low, a common policy (e.g. CISA BOD 19-02 gives 15 and 30 days
 // for internet-facing critical and high). The server listens on loopback
@@ -166,7 +167,7 @@ func Default() *Config {
 				High:     0,
 				Medium:   Unlimited,
 				Low:      Unlimited,
-				Unknown:  Unlimited,
+				Unknown:  0,
 			},
 			FailOnFixableOnly: false,
 			NoSecrets:         true,

@@ -1,0 +1,171 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/spf13/cobra"
+
+	"github.com/palisade-sec/palisade/internal/attest"
+	"github.com/palisade-sec/palisade/internal/buildinfo"
+	"github.com/palisade-sec/palisade/internal/finding"
+	"github.com/palisade-sec/palisade/internal/image"
+	"github.com/palisade-sec/palisade/internal/imagescan"
+	"github.com/palisade-sec/palisade/internal/inventory/list"
+	"github.com/palisade-sec/palisade/internal/paths"
+	"github.com/palisade-sec/palisade/internal/vulndb"
+)
+
+type imageScanFlags struct {
+	dbPath   string
+	platform string
+	insecure bool
+	attest   bool
+	keyPath  string
+}
+
+func newImageScanCommand(g *globals) *cobra.Command {
+	var f imageScanFlags
+	cmd := &cobra.Command{
+		Use:   "scan REF",
+		Short: "Scan an image for vulnerable packages and judge it against the baseline",
+		Long: `Scan an image: inventory its OS and language packages, match them against the
+advisory database (palisade db import / db update), apply exceptions, and judge
+the result against the baseline in palisade.yaml (vulnerability counts per
+severity, fixable-only, secrets, advisory database age).
+
+REF is a registry reference (tag or digest), oci:DIR[:TAG], docker-archive:FILE
+or dir:PATH. With --attest --key KEY, a passing registry image gets a signed scan
+attestation stored in its registry (palisade image verify checks it).
+
+Exit codes: 0 the image passes; 1 it fails the baseline; 2 bad reference,
+unreadable image or missing database; 3 internal error.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runImageScan(cmd.Context(), g, cmd, args[0], f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.dbPath, "db", "", "advisory database (default "+paths.VulnDB()+")")
+	fl.StringVar(&f.platform, "platform", "", "os/arch[/variant] to pick from a multi-arch index (default: linux/host architecture)")
+	fl.BoolVar(&f.insecure, "insecure-registry", false, "allow plain HTTP to the registry (loopback test registries)")
+	fl.BoolVar(&f.attest, "attest", false, "on a pass, sign a scan attestation and store it in the registry (needs --key)")
+	fl.StringVar(&f.keyPath, "key", "", "private key for --attest (palisade key generate)")
+	return cmd
+}
+
+func runImageScan(ctx context.Context, g *globals, cmd *cobra.Command, ref string, f imageScanFlags) error {
+	if f.attest && f.keyPath == "" {
+		return usageError(errors.New("--attest needs --key"))
+	}
+	var key *attest.Key
+	if f.attest {
+		k, err := attest.LoadKey(f.keyPath)
+		if err != nil {
+			return usageError(err)
+		}
+		key = k
+	}
+	src, err := image.ParseSource(ref)
+	if err != nil {
+		return usageError(err)
+	}
+	if f.attest && src.Kind != image.KindRegistry {
+		return usageError(fmt.Errorf("--attest needs a registry reference; %s is a %s", ref, src.Kind))
+	}
+	opts := image.Options{Insecure: f.insecure}
+	if f.platform != "" {
+		p, err := v1.ParsePlatform(f.platform)
+		if err != nil {
+			return usageError(fmt.Errorf("--platform %q: %w", f.platform, err))
+		}
+		opts.Platform = p
+	}
+	dbPath := f.dbPath
+	if dbPath == "" {
+		dbPath = paths.VulnDB()
+	}
+	db, err := vulndb.Open(ctx, dbPath, g.logger)
+	if err != nil {
+		return usageError(err)
+	}
+	defer db.Close()
+	img, err := image.Open(ctx, src, opts)
+	if err != nil {
+		return usageError(fmt.Errorf("open image %s: %w", ref, err))
+	}
+	tool := finding.Tool{Name: "palisade", Version: buildinfo.Get().Version}
+	res, err := imagescan.Scan(ctx, img, ref, tool, imagescan.Options{
+		Extractors: list.Default(),
+		DB:         db,
+		Baseline:   g.cfg.Baseline,
+		Exceptions: g.cfg.Exceptions,
+		Now:        g.env.Now,
+	})
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	if err := finding.Write(out, g.format, res.Report, finding.WriteOptions{Color: g.color()}); err != nil {
+		return err
+	}
+	// Table output ends with the verdict; machine formats keep stdout to
+	// the document, so the verdict goes to stderr.
+	vout := cmd.ErrOrStderr()
+	if g.format == finding.FormatTable {
+		vout = out
+	}
+	printVerdict(vout, res)
+	if !res.Verdict.Pass {
+		if f.attest {
+			fmt.Fprintln(cmd.ErrOrStderr(), "palisade: no attestation: the image did not pass")
+		}
+		return errViolation
+	}
+	if f.attest {
+		where, err := attestScan(ctx, key, src, img, res, f.insecure, g.env.Now())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "palisade: attestation stored at %s\n", where)
+	}
+	return nil
+}
+
+func printVerdict(w io.Writer, res *imagescan.Result) {
+	fmt.Fprintf(w, "\n%s (%d packages; advisory database imported %s)\n", res.Verdict, len(res.Inventory.Packages), res.DB.ImportedAt.UTC().Format("2006-01-02"))
+	for _, r := range res.Verdict.Reasons {
+		fmt.Fprintf(w, "  - %s\n", r)
+	}
+}
+
+func attestScan(ctx context.Context, key *attest.Key, src image.Source, img *image.Image, res *imagescan.Result, insecure bool, now time.Time) (string, error) {
+	var nopts []name.Option
+	if insecure {
+		nopts = append(nopts, name.Insecure)
+	}
+	ref, err := name.ParseReference(src.Ref, nopts...)
+	if err != nil {
+		return "", usageError(fmt.Errorf("parse %s: %w", src.Ref, err))
+	}
+	sum := res.Report.Summary.OpenBySeverity
+	p := &attest.ScanPredicate{
+		ScannedAt: now.UTC(), AdvisoryDBTime: res.DB.ImportedAt, PolicyDigest: res.PolicyDigest, Verdict: "pass",
+		Counts: map[string]int{"critical": sum.Critical, "high": sum.High, "medium": sum.Medium, "low": sum.Low, "unknown": sum.Unknown},
+	}
+	p.Scanner.Name, p.Scanner.Version = "palisade", buildinfo.Get().Version
+	digest := ref.Context().Digest(img.Metadata.Digest)
+	st, err := attest.Statement(strings.TrimSuffix(ref.Context().Name(), "/"), img.Metadata.Digest, p)
+	if err != nil {
+		return "", err
+	}
+	env, err := attest.Sign(ctx, key, st)
+	if err != nil {
+		return "", err
+	}
+	return attest.Registry{Insecure: insecure}.Attach(ctx, digest, env, now)
+}
