@@ -1,15 +1,19 @@
 package cli
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/palisade-sec/palisade/internal/vulndb"
 )
 
 // run executes the CLI in-process and returns exit code, stdout and stderr.
@@ -39,14 +43,10 @@ func TestVersion(t *testing.T) {
 
 	// With a database present, its age is shown.
 	db := filepath.Join(os.Getenv("PALISADE_CACHE_DIR"), "vulndb", "osv.db")
-	if err := os.MkdirAll(filepath.Dir(db), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(db, []byte("x"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	bundle := filepath.Join(t.TempDir(), "Go-all.zip")
+	writeZip(t, bundle, map[string]string{"GO-2099-0001.json": `{"id":"GO-2099-0001","modified":"2026-01-01T00:00:00Z","published":"2026-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"Go","name":"example.com/m"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.0.1"}]}]}]}`})
 	imported := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
-	if err := os.Chtimes(db, imported, imported); err != nil {
+	if _, err := vulndb.Import(t.Context(), db, []string{bundle}, vulndb.ImportOptions{Now: func() time.Time { return imported }}); err != nil {
 		t.Fatal(err)
 	}
 	code, out, _ = run(t, "version", "-o", "json")
@@ -57,16 +57,37 @@ func TestVersion(t *testing.T) {
 		Version    string
 		GoVersion  string
 		AdvisoryDB struct {
-			Present bool
-			Age     string
+			Present    bool
+			Age        string
+			Advisories int
 		}
 	}
 	if err := json.Unmarshal([]byte(out), &v); err != nil {
 		t.Fatalf("version -o json is not JSON: %v\n%s", err, out)
 	}
-	if v.Version != "dev" || v.GoVersion != runtime.Version() || !v.AdvisoryDB.Present || v.AdvisoryDB.Age != "3d" {
+	if v.Version != "dev" || v.GoVersion != runtime.Version() || !v.AdvisoryDB.Present || v.AdvisoryDB.Age != "3d" || v.AdvisoryDB.Advisories != 1 {
 		t.Errorf("version -o json = %+v", v)
 	}
+}
+
+func writeZip(t *testing.T, path string, files map[string]string) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(f)
+	for name, body := range files {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(w, body)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
 }
 
 func TestExitCodes(t *testing.T) {

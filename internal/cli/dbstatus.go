@@ -1,11 +1,12 @@
 package cli
 
 import (
+	"context"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/palisade-sec/palisade/internal/paths"
+	"github.com/palisade-sec/palisade/internal/vulndb"
 )
 
 // dbStatus is what `palisade version` says about the advisory database.
@@ -14,25 +15,38 @@ type dbStatus struct {
 	Present    bool      `json:"present"`
 	ImportedAt time.Time `json:"importedAt,omitzero"`
 	Age        string    `json:"age,omitempty"`
+	Advisories int       `json:"advisories,omitempty"`
+	Error      string    `json:"error,omitempty"`
 }
 
 func (s dbStatus) String() string {
-	if !s.Present {
-		return "none (import one with 'palisade db import')"
+	switch {
+	case s.Error != "":
+		return fmt.Sprintf("%s: unreadable (%s)", s.Path, s.Error)
+	case !s.Present:
+		return "none (import one with 'palisade db import' or 'palisade db update')"
 	}
-	return fmt.Sprintf("%s, imported %s ago (%s)", s.Path, s.Age, s.ImportedAt.UTC().Format(time.RFC3339))
+	return fmt.Sprintf("%s, %d advisories, imported %s ago (%s)", s.Path, s.Advisories, s.Age, s.ImportedAt.UTC().Format(time.RFC3339))
 }
 
-// advisoryDBStatus reports the database's presence and age. Imports replace
-// the file atomically, so its modification time is the import time.
-func advisoryDBStatus(now time.Time) dbStatus {
+// advisoryDBStatus reads the database's own import time and counts.
+func advisoryDBStatus(ctx context.Context, now time.Time) dbStatus {
 	s := dbStatus{Path: paths.VulnDB()}
-	fi, err := os.Stat(s.Path)
-	if err != nil || !fi.Mode().IsRegular() {
+	db, err := vulndb.Open(ctx, s.Path, nil)
+	if err != nil {
+		return s // absent (or unreadable: db status says why)
+	}
+	defer db.Close()
+	st, err := db.Status(ctx)
+	if err != nil {
+		s.Error = err.Error()
 		return s
 	}
-	s.Present, s.ImportedAt = true, fi.ModTime()
-	s.Age = humanAge(now.Sub(fi.ModTime()))
+	s.Present, s.ImportedAt = true, st.ImportedAt
+	s.Age = humanAge(st.Age(now))
+	for _, e := range st.Ecosystems {
+		s.Advisories += e.Advisories
+	}
 	return s
 }
 

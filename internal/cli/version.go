@@ -16,7 +16,7 @@ func newVersionCommand(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			info := buildinfo.Get()
-			db := advisoryDBStatus(g.env.Now())
+			db := advisoryDBStatus(cmd.Context(), g.env.Now())
 			out := cmd.OutOrStdout()
 			if g.format == "json" {
 				enc := json.NewEncoder(out)
