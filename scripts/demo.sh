@@ -10,6 +10,8 @@ rm -rf "$demo" && mkdir -p "$demo"
 export PALISADE_DATA_DIR="$demo/data"
 bin="$root/bin/palisade"
 port=${DEMO_PORT:-18443}
+regport=${DEMO_REGISTRY_PORT:-15000}
+bundles=${PALISADE_VULNDB_BUNDLES:-$root/../shared/vulndb}
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
@@ -19,15 +21,16 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 echo "== $("$bin" version | head -1): starting a kubelab control plane (etcd + kube-apiserver)"
-"$bin" lab up --dir "$demo/lab" >"$demo/lab.out" 2>"$demo/lab.err" &
+"$bin" lab up --dir "$demo/lab" --registry "127.0.0.1:$regport" >"$demo/lab.out" 2>"$demo/lab.err" &
 pids+=($!)
 for _ in $(seq 1 600); do
-  grep -q 'export KUBECONFIG' "$demo/lab.out" 2>/dev/null && break
+  grep -q 'registry:' "$demo/lab.out" 2>/dev/null && break
   if ! kill -0 "${pids[0]}" 2>/dev/null; then cat "$demo/lab.err" >&2; exit 1; fi
   sleep 0.1
 done
-grep -q 'export KUBECONFIG' "$demo/lab.out" || { echo "lab did not become ready" >&2; cat "$demo/lab.err" >&2; exit 1; }
-cat "$demo/lab.out" | sed -n '1p'
+grep -q 'registry:' "$demo/lab.out" || { echo "lab did not become ready" >&2; cat "$demo/lab.err" >&2; exit 1; }
+sed -n '1p;/registry:/,$p' "$demo/lab.out"
+reg="127.0.0.1:$regport"
 export KUBECONFIG="$demo/lab/kubeconfig"
 kubectl="${KUBELAB_BIN:-$HOME/.cache/palisade/kubelab/v1.37.2}/kubectl"
 
@@ -35,13 +38,48 @@ echo "== loading sample workloads (deploy/demo/workloads.yaml)"
 "$kubectl" apply -f deploy/demo/workloads.yaml
 "$kubectl" get deployments,services -A -l '!component' 2>/dev/null | grep -v '^kube-system' || true
 
-echo "== starting palisade serve on https://127.0.0.1:$port"
-"$bin" serve --listen "127.0.0.1:$port" --log-level warn >"$demo/serve.out" 2>"$demo/serve.err" &
+echo "== build time: scan images against real OSV advisories ($bundles)"
+"$bin" db import "$bundles"/*-all.zip 2>&1 | tail -n 3
+echo "-- $reg/shop/legacy:1.0 (2019 openssl and curl):"
+set +e
+"$bin" image scan --insecure-registry "$reg/shop/legacy:1.0" | tail -n 6
+echo "   exit code: ${PIPESTATUS[0]}"
+set -e
+"$bin" key generate --output-prefix "$demo/ci" | tail -n 1
+echo "-- $reg/shop/web:1.0 (current packages), attested on a pass:"
+"$bin" image scan --insecure-registry --attest --key "$demo/ci.key" "$reg/shop/web:1.0" 2>&1 | tail -n 4
+"$bin" image verify --insecure-registry --key "$demo/ci.pub" "$reg/shop/web:1.0"
+
+cat >"$demo/palisade.yaml" <<YAML
+registries:
+  trusted: ["127.0.0.1:*/shop/*"]
+admission:
+  trustedKeys: [$demo/ci.pub]
+YAML
+echo "== deploy time: palisade serve on https://127.0.0.1:$port admits only attested images"
+"$bin" --config "$demo/palisade.yaml" serve --listen "127.0.0.1:$port" --log-level warn >"$demo/serve.out" 2>"$demo/serve.err" &
 pids+=($!)
 for _ in $(seq 1 100); do
   curl -skf "https://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
   sleep 0.1
 done
+"$bin" --config "$demo/palisade.yaml" admission install --url "https://127.0.0.1:$port" --ca-file "$PALISADE_DATA_DIR/tls/tls.crt" | "$kubectl" apply -f -
+"$kubectl" create namespace demo >/dev/null
+admitted=""
+for _ in $(seq 1 50); do # the API server picks the webhook up asynchronously
+  if out=$("$kubectl" -n demo run denied-probe --image="$reg/shop/legacy:1.0" 2>&1); then
+    "$kubectl" -n demo delete pod denied-probe --wait=false >/dev/null
+    sleep 0.2
+  else
+    echo "-- unattested image: $out"
+    break
+  fi
+done
+"$kubectl" -n demo run web --image="$reg/shop/web:1.0" && admitted=yes
+[ -n "$admitted" ] || { echo "the attested image was not admitted" >&2; exit 1; }
+echo "-- privileged pod from the attested image:"
+"$kubectl" -n demo run root-shell --image="$reg/shop/web:1.0" --privileged 2>&1 | sed 's/^/   /' || true
+
 token=$(grep -v '^#' "$PALISADE_DATA_DIR/api-tokens.csv" | head -1 | cut -d, -f1)
 ca="$PALISADE_DATA_DIR/tls/tls.crt"
 echo "   healthz: $(curl -s --cacert "$ca" "https://127.0.0.1:$port/healthz" | tr -d ' \n')"
@@ -56,6 +94,8 @@ cat <<MSG
   $kubectl get pods,deploy -A
   curl --cacert $ca https://127.0.0.1:$port/metrics | grep palisade_
   curl --cacert $ca -H "Authorization: Bearer \$(cut -d, -f1 $PALISADE_DATA_DIR/api-tokens.csv | grep -v '^#')" https://127.0.0.1:$port/api/v1/info
+  $bin image scan --insecure-registry $reg/shop/legacy:1.0
+  $kubectl -n demo run test --image=$reg/shop/legacy:1.0     # denied: no attestation
   audit log of the lab API server: $demo/lab/audit.log
 MSG
 if [ "${DEMO_HOLD:-1}" = "0" ]; then

@@ -1,27 +1,16 @@
 package cli
 
 import (
-	"io"
-	"log"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-
-	"github.com/palisade-sec/palisade/internal/attest"
+	"github.com/palisade-sec/palisade/internal/admission/admissiontest"
 )
 
-func TestKeyGenerateAndImageVerify(t *testing.T) {
-	dir := t.TempDir()
-	prefix := filepath.Join(dir, "ci")
+func TestKeyGenerate(t *testing.T) {
+	prefix := filepath.Join(t.TempDir(), "ci")
 	if code, out, errOut := run(t, "key", "generate", "--output-prefix", prefix); code != ExitOK || !strings.Contains(out, "key ID:") {
 		t.Fatalf("key generate: %d %s %s", code, out, errOut)
 	}
@@ -31,60 +20,53 @@ func TestKeyGenerateAndImageVerify(t *testing.T) {
 	if code, _, errOut := run(t, "key", "generate", "--output-prefix", prefix); code != ExitUsage || !strings.Contains(errOut, "exists") {
 		t.Errorf("second generate without --force: %d %s", code, errOut)
 	}
-
-	srv := httptest.NewServer(registry.New(registry.WithReferrersSupport(true), registry.Logger(log.New(io.Discard, "", 0))))
-	defer srv.Close()
-	host := strings.TrimPrefix(srv.URL, "http://")
-	push := func(repo string) name.Digest {
-		img, _ := random.Image(256, 1)
-		tag, _ := name.NewTag(host+"/"+repo+":1", name.Insecure)
-		if err := remote.Write(tag, img); err != nil {
-			t.Fatal(err)
-		}
-		h, _ := img.Digest()
-		return tag.Context().Digest(h.String())
+	if code, _, _ := run(t, "key", "generate", "--output-prefix", prefix, "--force"); code != ExitOK {
+		t.Errorf("generate --force: exit %d", code)
 	}
-	key, err := attest.LoadKey(prefix + ".key")
+}
+
+func TestImageVerify(t *testing.T) {
+	l := admissiontest.New(t)
+	pub, err := l.Key.Public().PEM()
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := attest.Registry{Insecure: true, Keychain: authn.NewMultiKeychain()}
-	attestAs := func(d name.Digest, verdict string) {
-		p := &attest.ScanPredicate{ScannedAt: time.Now().UTC(), Verdict: verdict, PolicyDigest: "sha256:" + strings.Repeat("1", 64)}
-		st, err := attest.Statement(d.Context().Name(), d.DigestStr(), p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		env, err := attest.Sign(t.Context(), key, st)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := reg.Attach(t.Context(), d, env, p.ScannedAt); err != nil {
-			t.Fatal(err)
-		}
+	keyFile := filepath.Join(t.TempDir(), "lab.pub")
+	if err := os.WriteFile(keyFile, pub, 0o644); err != nil {
+		t.Fatal(err)
 	}
-	good, bad, bare := push("good"), push("bad"), push("bare")
-	attestAs(good, "pass")
-	attestAs(bad, "fail")
-
 	tests := []struct {
 		name, ref string
 		want      int
 		wantOut   string
 	}{
-		{"passing", host + "/good:1", ExitOK, "verdict:    pass"},
-		{"failing", host + "/bad:1", ExitViolation, "verdict:    fail"},
-		{"unattested", bare.String(), ExitViolation, ""},
+		{"passing", l.Good, ExitOK, "verdict:    pass"},
+		{"failing", l.Bad, ExitViolation, "verdict:    fail"},
+		{"unattested", l.Bare, ExitViolation, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, out, errOut := run(t, "image", "verify", "--insecure-registry", "--key", prefix+".pub", tt.ref)
+			code, out, errOut := run(t, "image", "verify", "--insecure-registry", "--key", keyFile, tt.ref)
 			if code != tt.want || !strings.Contains(out, tt.wantOut) {
 				t.Errorf("exit %d (want %d)\n%s\n%s", code, tt.want, out, errOut)
 			}
 		})
 	}
-	if code, _, _ := run(t, "image", "verify", "--key", filepath.Join(dir, "missing.pub"), host+"/good:1"); code != ExitUsage {
+	if code, _, _ := run(t, "image", "verify", "--key", keyFile+".missing", l.Good); code != ExitUsage {
 		t.Errorf("missing key file: exit %d, want 2", code)
+	}
+}
+
+func TestAdmissionInstall(t *testing.T) {
+	ca := filepath.Join(t.TempDir(), "ca.crt")
+	if err := os.WriteFile(ca, []byte("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := run(t, "admission", "install", "--service", "palisade/palisade:8443", "--ca-file", ca)
+	if code != ExitOK || !strings.Contains(out, "kind: ValidatingWebhookConfiguration") || !strings.Contains(out, "failurePolicy: Fail") || !strings.Contains(out, "timeoutSeconds: 3") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	if code, _, _ := run(t, "admission", "install", "--url", "http://insecure", "--ca-file", ca); code != ExitUsage {
+		t.Errorf("plain http URL: exit %d, want 2", code)
 	}
 }

@@ -19,6 +19,7 @@ func newLabCommand(g *globals) *cobra.Command {
 		Short: "Run a local Kubernetes control plane (etcd + kube-apiserver) to try Palisade on",
 	}
 	var opts kubelab.Options
+	var registryAddr string
 	up := &cobra.Command{
 		Use:   "up",
 		Short: "Start a lab control plane and keep it running until interrupted",
@@ -32,7 +33,7 @@ The binaries are built once from the Go module proxy by 'make kubelab'
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			return runLabUp(ctx, g, cmd, opts)
+			return runLabUp(ctx, g, cmd, opts, registryAddr)
 		},
 	}
 	f := up.Flags()
@@ -40,11 +41,12 @@ The binaries are built once from the Go module proxy by 'make kubelab'
 	f.BoolVar(&opts.AuditLog, "audit-log", true, "write the API server's audit log into the lab directory")
 	f.BoolVar(&opts.AnonymousAuth, "anonymous-auth", false, "let unauthenticated requests in as system:anonymous")
 	f.StringVar(&opts.BinDir, "bin-dir", "", "where etcd, kube-apiserver and kubectl are (default: "+kubelab.BinDir()+")")
+	f.StringVar(&registryAddr, "registry", "", "also serve an OCI registry (plain HTTP, loopback only) on this address, e.g. 127.0.0.1:5000, with two sample images")
 	lab.AddCommand(up)
 	return lab
 }
 
-func runLabUp(ctx context.Context, g *globals, cmd *cobra.Command, opts kubelab.Options) error {
+func runLabUp(ctx context.Context, g *globals, cmd *cobra.Command, opts kubelab.Options, registryAddr string) error {
 	opts.Logger = g.logger
 	c, err := kubelab.Start(ctx, opts)
 	if errors.Is(err, kubelab.ErrBinariesMissing) {
@@ -61,6 +63,21 @@ func runLabUp(ctx context.Context, g *globals, cmd *cobra.Command, opts kubelab.
 	fmt.Fprintf(out, "  %s get namespaces\n", kubectl)
 	if c.AuditLogPath != "" {
 		fmt.Fprintf(out, "  audit log: %s\n", c.AuditLogPath)
+	}
+	if registryAddr != "" {
+		reg, err := kubelab.StartRegistry(registryAddr)
+		if err != nil {
+			return usageError(err)
+		}
+		defer reg.Stop()
+		samples, err := reg.PushSamples(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "  registry: %s (plain HTTP; use --insecure-registry)\n", reg.Host)
+		for _, s := range samples {
+			fmt.Fprintf(out, "    %s — %s\n", s.Ref, s.Description)
+		}
 	}
 	fmt.Fprintf(out, "\nPress Ctrl-C to stop; the lab's files are removed on exit.\n")
 	<-ctx.Done()

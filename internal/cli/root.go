@@ -83,8 +83,10 @@ of manifests and live clusters — one engine, one finding model, one store.
 		newLabCommand(g),
 		newKeyCommand(g),
 		newImageCommand(g),
+		newAdmissionCommand(g),
 		newAuditCommand(g),
 		newDBCommand(g),
+		newPostureCommand(g),
 	)
 	return root
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os/signal"
 	"syscall"
@@ -12,11 +13,16 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/palisade-sec/palisade/internal/admission"
+	auditpkg "github.com/palisade-sec/palisade/internal/audit"
+	"github.com/palisade-sec/palisade/internal/audit/ingest"
 	"github.com/palisade-sec/palisade/internal/audit/receiver"
 	"github.com/palisade-sec/palisade/internal/buildinfo"
 	"github.com/palisade-sec/palisade/internal/bus"
+	"github.com/palisade-sec/palisade/internal/config"
 	"github.com/palisade-sec/palisade/internal/paths"
 	"github.com/palisade-sec/palisade/internal/server"
+	"github.com/palisade-sec/palisade/internal/store"
 	storeopen "github.com/palisade-sec/palisade/internal/store/open"
 )
 
@@ -46,7 +52,9 @@ metrics, and /api/v1/ requires a bearer token from the token file (created
 with one fresh admin token on first start; the log names the file, never the
 token). Kubernetes API servers deliver audit events to /audit/v1/webhook with a
 token whose group is palisade:audit-sources (the token's name is the cluster's
-name); a batch is answered only once it is stored on the event bus. SIGTERM or SIGINT starts a graceful shutdown that lets in-flight
+name); a batch is answered only once it is stored on the event bus. The
+validating admission webhook is served at /admission/v1/validate (policies
+from the admission section of palisade.yaml). SIGTERM or SIGINT starts a graceful shutdown that lets in-flight
 requests finish.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -148,6 +156,23 @@ func runServe(ctx context.Context, g *globals, cmd *cobra.Command, f serveFlags)
 		return err
 	}
 	srv.Handle("POST "+receiver.Path, audit)
+	detect, err := newAuditPipeline(cfg, events, st, logger)
+	if err != nil {
+		return err
+	}
+	pipelineDone := make(chan error, 1)
+	go func() { pipelineDone <- detect.Run(ctx) }()
+	defer func() {
+		if err := <-pipelineDone; err != nil {
+			logger.Error("audit pipeline stopped", "error", err)
+		}
+	}()
+
+	engine, err := admission.FromConfig(cfg, logger)
+	if err != nil {
+		return usageError(err)
+	}
+	srv.Handle("POST "+admission.Path, &admission.Handler{Engine: engine, Logger: logger})
 
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
@@ -159,6 +184,24 @@ func runServe(ctx context.Context, g *globals, cmd *cobra.Command, f serveFlags)
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "palisade: serving %s://%s (API token file: %s)\n", scheme, ln.Addr(), tokensFile)
 	return srv.Serve(ctx, ln)
+}
+
+// newAuditPipeline builds the consumer that stores audit events from the
+// bus, runs the built-in detection rules over them and stores the alerts.
+func newAuditPipeline(cfg *config.Config, events *bus.Bus, st store.Store, logger *slog.Logger) (*ingest.Pipeline, error) {
+	env, err := auditpkg.NewCELEnv()
+	if err != nil {
+		return nil, err
+	}
+	rules, err := auditpkg.Builtin(env)
+	if err != nil {
+		return nil, fmt.Errorf("load built-in audit rules: %w", err)
+	}
+	engine, err := auditpkg.NewEngine(rules, auditpkg.EngineOptions{Exceptions: cfg.Exceptions, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	return &ingest.Pipeline{Bus: events, Store: st, Engine: engine, Logger: logger.With("component", "audit_pipeline")}, nil
 }
 
 func firstNonEmpty(s ...string) string {

@@ -1,0 +1,245 @@
+package bench
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+
+	"github.com/palisade-sec/palisade/internal/finding"
+	"github.com/palisade-sec/palisade/internal/kube"
+	"github.com/palisade-sec/palisade/internal/posture"
+	"github.com/palisade-sec/palisade/internal/posture/checks"
+	"github.com/palisade-sec/palisade/internal/posture/compliance"
+)
+
+// corporaDir holds other tools' posture test cases with the verdicts they
+// expect (see its README.md).
+const corporaDir = "../../shared/posture-corpora"
+
+// corpusCase is one line of a tool's cases.jsonl.
+type corpusCase struct {
+	File   string   `json:"file"`
+	Check  string   `json:"check"`
+	Expect string   `json:"expect"`
+	Level  string   `json:"level"`
+	Kind   string   `json:"kind"`
+	Name   string   `json:"name"`
+	Inputs []string `json:"inputs"`
+	// CaseDir, for graph cases, is a directory whose files are loaded together.
+	CaseDir string `json:"case_dir"`
+}
+
+type tally struct{ cases, agree, disagree, unreadable int }
+
+// scanned is what one scan of a case's files gave.
+type scanned struct {
+	findings []finding.Finding
+	// roleOf maps "Kind/name" of each binding to "Kind/name" of its role,
+	// so that a peer attributing a role's grant to the binding (kube-linter,
+	// Checkov graph checks) can be compared with our finding on the role.
+	roleOf map[string]string
+}
+
+// TestCorpora runs our checks over every peer case whose check peers.yaml
+// maps, and prints per tool and check: cases / agree / disagree, and the
+// total agreement. It fails only when the corpus cannot be read; run it
+// with -v to see the table, and CORPORA_DETAILS=1 to list disagreements.
+func TestCorpora(t *testing.T) {
+	peers, err := compliance.LoadPeers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := posture.NewRegistry(checks.All(), posture.Latest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for tool, m := range peers.Tools {
+		for id, pc := range m {
+			if reg.Check(pc.Check) == nil {
+				t.Errorf("peers.yaml: %s %s maps to unknown check %q", tool, id, pc.Check)
+			}
+		}
+	}
+	details := os.Getenv("CORPORA_DETAILS") != ""
+	cache := map[string]*scanned{}
+	var total tally
+	var table strings.Builder
+	fmt.Fprintf(&table, "%-14s %-40s %-32s %6s %6s %9s\n", "tool", "peer check", "palisade check", "cases", "agree", "disagree")
+	for _, tool := range peers.ToolNames() {
+		cases, err := readCases(filepath.Join(corporaDir, tool, "cases.jsonl"))
+		if err != nil {
+			t.Fatalf("read corpus: %v", err)
+		}
+		per := map[string]*tally{}
+		for _, c := range cases {
+			pc, ok := peers.Tools[tool][c.Check]
+			if !ok {
+				continue
+			}
+			tl := per[c.Check]
+			if tl == nil {
+				tl = &tally{}
+				per[c.Check] = tl
+			}
+			tl.cases++
+			files := []string{filepath.Join(corporaDir, tool, c.File)}
+			if c.CaseDir != "" {
+				files = []string{filepath.Join(corporaDir, tool, c.CaseDir)}
+			}
+			if len(c.Inputs) > 0 {
+				files = files[:0]
+				for _, in := range c.Inputs {
+					switch strings.ToLower(filepath.Ext(in)) {
+					case ".yaml", ".yml", ".json":
+						files = append(files, filepath.Join(corporaDir, tool, in))
+					}
+				}
+			}
+			got, err := firesAny(t, cache, reg, pc, files, c)
+			if err != nil {
+				// Input we refuse (a malformed object) gets no finding:
+				// that agrees with a peer's pass and not with its fail.
+				tl.unreadable++
+				if c.Expect == "pass" {
+					tl.agree++
+				} else {
+					tl.disagree++
+				}
+				if details {
+					t.Logf("UNREADABLE %s %s %s (peer %s): %v", tool, c.Check, c.File, c.Expect, err)
+				}
+				continue
+			}
+			if (got && c.Expect == "fail") || (!got && c.Expect == "pass") {
+				tl.agree++
+				continue
+			}
+			tl.disagree++
+			if details {
+				t.Logf("DISAGREE %s %s→%s %s %s/%s: peer %s, palisade %v", tool, c.Check, pc.Check, c.File, c.Kind, c.Name, c.Expect, got)
+			}
+		}
+		ids := make([]string, 0, len(per))
+		for id := range per {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		var tt tally
+		for _, id := range ids {
+			tl := per[id]
+			fmt.Fprintf(&table, "%-14s %-40s %-32s %6d %6d %9d\n", tool, id, peers.Tools[tool][id].Check, tl.cases, tl.agree, tl.disagree)
+			tt.cases += tl.cases
+			tt.agree += tl.agree
+			tt.disagree += tl.disagree
+		}
+		fmt.Fprintf(&table, "%-14s %-40s %-32s %6d %6d %9d  (%.1f%%)\n", tool, "TOTAL", "", tt.cases, tt.agree, tt.disagree, pct(tt))
+		total.cases += tt.cases
+		total.agree += tt.agree
+		total.disagree += tt.disagree
+	}
+	fmt.Fprintf(&table, "all tools: %d cases, %d agree, %d disagree: %.1f%% agreement\n", total.cases, total.agree, total.disagree, pct(total))
+	t.Log("\n" + table.String())
+}
+
+func pct(t tally) float64 {
+	if t.cases == 0 {
+		return 0
+	}
+	return 100 * float64(t.agree) / float64(t.cases)
+}
+
+func readCases(path string) ([]corpusCase, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []corpusCase
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 1<<20), 16<<20)
+	for n := 1; sc.Scan(); n++ {
+		var c corpusCase
+		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", path, n, err)
+		}
+		out = append(out, c)
+	}
+	return out, sc.Err()
+}
+
+// scanCached loads files together and runs check over them, once per
+// (files, check).
+func scanCached(t *testing.T, cache map[string]*scanned, reg *posture.Registry, check string, files []string) (*scanned, error) {
+	k := check + "\x00" + strings.Join(files, "\x00")
+	if out, ok := cache[k]; ok {
+		return out, nil
+	}
+	inv, err := kube.Load(t.Context(), files, nil, kube.Limits{})
+	if err != nil && len(inv.Objects) == 0 {
+		return nil, err
+	}
+	out, err := posture.NewScanner(reg.Only(check), nil).Scan(t.Context(), inv, posture.Options{})
+	if err != nil {
+		return nil, err
+	}
+	sc := &scanned{findings: out.Findings, roleOf: map[string]string{}}
+	for _, o := range inv.Objects {
+		switch b := o.Typed.(type) {
+		case *rbacv1.RoleBinding:
+			sc.roleOf[o.Ref.Kind+"/"+o.Ref.Name] = b.RoleRef.Kind + "/" + b.RoleRef.Name
+		case *rbacv1.ClusterRoleBinding:
+			sc.roleOf[o.Ref.Kind+"/"+o.Ref.Name] = b.RoleRef.Kind + "/" + b.RoleRef.Name
+		}
+	}
+	cache[k] = sc
+	return sc, nil
+}
+
+// firesAny reports whether pc's check, or one of its alternatives, fires.
+func firesAny(t *testing.T, cache map[string]*scanned, reg *posture.Registry, pc compliance.PeerCheck, files []string, c corpusCase) (bool, error) {
+	for _, alt := range append([]compliance.PeerCheck{pc}, pc.Or...) {
+		out, err := scanCached(t, cache, reg, alt.Check, files)
+		if err != nil {
+			return false, err
+		}
+		if fires(out, alt.Evidence, c) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// fires reports whether a finding matches the peer check: its evidence
+// (when the mapping narrows it) and, for a document-level case, its object.
+func fires(s *scanned, evidence []string, c corpusCase) bool {
+	self := c.Kind + "/" + c.Name
+	role := s.roleOf[self]
+	for _, f := range s.findings {
+		at := f.Resource.Kind + "/" + f.Resource.Name
+		if c.Level == "doc" && at != self && (role == "" || at != role) {
+			continue
+		}
+		if len(evidence) == 0 || hasEvidence(f, evidence) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasEvidence(f finding.Finding, want []string) bool {
+	for _, e := range f.Evidence {
+		for _, w := range want {
+			if e.Name+"="+e.Value == w {
+				return true
+			}
+		}
+	}
+	return false
+}

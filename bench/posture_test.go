@@ -1,0 +1,246 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/palisade-sec/palisade/internal/kube"
+	"github.com/palisade-sec/palisade/internal/posture"
+	"github.com/palisade-sec/palisade/internal/posture/checks"
+	"github.com/palisade-sec/palisade/internal/posture/compliance"
+)
+
+// postureManifests generates n Deployments, each with a Service, spread
+// over n/100 namespaces that each have a Namespace, a Role, a RoleBinding
+// and a NetworkPolicy: a realistic mix, half hardened and half not.
+func postureManifests(n int) []byte {
+	var b bytes.Buffer
+	nsCount := max(1, n/100)
+	for i := range nsCount {
+		fmt.Fprintf(&b, `apiVersion: v1
+kind: Namespace
+metadata:
+  name: team-%[1]d
+  labels: {pod-security.kubernetes.io/enforce: baseline}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: deployer, namespace: team-%[1]d}
+rules:
+- apiGroups: [apps]
+  resources: [deployments]
+  verbs: [get, list, create, update]
+- apiGroups: [""]
+  resources: [secrets]
+  verbs: [get]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: deployer, namespace: team-%[1]d}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: deployer}
+subjects:
+- {kind: ServiceAccount, name: ci, namespace: team-%[1]d}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: default-deny, namespace: team-%[1]d}
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
+---
+`, i)
+	}
+	for i := range n {
+		ns := i % nsCount
+		sc := "runAsNonRoot: true\n          runAsUser: 10001"
+		if i%2 == 1 {
+			sc = "privileged: " + strconv.FormatBool(i%10 == 1)
+		}
+		fmt.Fprintf(&b, `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app-%[1]d
+  namespace: team-%[2]d
+  labels: {app: app-%[1]d, tier: web}
+spec:
+  replicas: 3
+  selector:
+    matchLabels: {app: app-%[1]d}
+  template:
+    metadata:
+      labels: {app: app-%[1]d, tier: web}
+    spec:
+      serviceAccountName: app-%[1]d
+      containers:
+      - name: app
+        image: registry.example.com/team-%[2]d/app:1.%[1]d.0
+        ports:
+        - containerPort: 8080
+        env:
+        - name: LOG_LEVEL
+          value: info
+        - name: DB_PASSWORD
+          valueFrom: {secretKeyRef: {name: db, key: password}}
+        resources:
+          requests: {cpu: 100m, memory: 128Mi}
+          limits: {cpu: 500m, memory: 256Mi}
+        livenessProbe: {httpGet: {path: /healthz, port: 8080}}
+        readinessProbe: {httpGet: {path: /ready, port: 8080}}
+        securityContext:
+          allowPrivilegeEscalation: false
+          %[3]s
+---
+apiVersion: v1
+kind: Service
+metadata: {name: app-%[1]d, namespace: team-%[2]d}
+spec:
+  type: ClusterIP
+  selector: {app: app-%[1]d}
+  ports: [{port: 80, targetPort: 8080}]
+---
+`, i, ns, sc)
+	}
+	return b.Bytes()
+}
+
+// yamlDecodeAll decodes every document of data with go.yaml.in/yaml/v3 into
+// generic values: the baseline a posture scan is compared with.
+func yamlDecodeAll(data []byte) (int, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	n := 0
+	for {
+		var v any
+		err := dec.Decode(&v)
+		if errors.Is(err, io.EOF) {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
+}
+
+// postureScan is the full pipeline of `palisade posture scan`: decode with
+// line numbers into typed objects, extract workloads, run every check.
+func postureScan(ctx context.Context, sc *posture.Scanner, data []byte) (int, error) {
+	objs, err := kube.Decode(ctx, "bench.yaml", data, kube.Limits{})
+	if err != nil {
+		return 0, err
+	}
+	out, err := sc.Scan(ctx, kube.NewInventory(objs), posture.Options{})
+	if err != nil {
+		return 0, err
+	}
+	return len(out.Findings), nil
+}
+
+// BenchmarkPostureScan scans 10,000 Deployments with their Services and
+// RBAC, and reports the scan time as a ratio of only YAML-decoding the same
+// bytes with go.yaml.in/yaml/v3 (target ≤ 2), and the peak RSS growth of
+// the scan (target ≤ 500 MB). Run with -benchtime 3x; POSTURE_BENCH_N
+// changes the number of Deployments.
+func BenchmarkPostureScan(b *testing.B) {
+	n := 10_000
+	if s := os.Getenv("POSTURE_BENCH_N"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	data := postureManifests(n)
+	reg, err := posture.NewRegistry(checks.All(), posture.Latest)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := compliance.Load()
+	if err != nil {
+		b.Fatal(err)
+	}
+	sc := posture.NewScanner(reg, m.ControlsOf)
+	ctx := b.Context()
+	// The fastest of b.N runs of each is compared: on shared machines the
+	// minimum is the figure least disturbed by other processes.
+	decodeDur, scanDur := time.Duration(1<<62), time.Duration(1<<62)
+	// CPU time (user+system, all threads, GC included) is compared too:
+	// unlike wall time it does not grow when other processes take the cores.
+	decodeCPU, scanCPU := time.Duration(1<<62), time.Duration(1<<62)
+	var peak int64
+	var findings, docs int
+	b.ResetTimer()
+	for range b.N {
+		runtime.GC()
+		start, cpu0 := time.Now(), postureCPUTime()
+		docs, err = yamlDecodeAll(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		decodeDur = min(decodeDur, time.Since(start))
+		decodeCPU = min(decodeCPU, postureCPUTime()-cpu0)
+
+		runtime.GC()
+		debug.FreeOSMemory()
+		base := resetPostureRSS()
+		start, cpu0 = time.Now(), postureCPUTime()
+		findings, err = postureScan(ctx, sc, data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		scanDur = min(scanDur, time.Since(start))
+		scanCPU = min(scanCPU, postureCPUTime()-cpu0)
+		peak = max(peak, postureRSS("VmHWM:")-base)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(scanDur)/float64(decodeDur), "scan/decode")
+	b.ReportMetric(float64(scanCPU)/float64(decodeCPU), "scan/decode-cpu")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MB")
+	b.ReportMetric(float64(len(data))/(1<<20), "input-MB")
+	b.ReportMetric(float64(docs), "objects")
+	b.ReportMetric(float64(findings), "findings")
+	b.Logf("%d objects (%.1f MiB): YAML decode %v (cpu %v), posture scan %v (cpu %v), ratio %.2f wall, %.2f cpu; peak RSS growth %.0f MiB",
+		docs, float64(len(data))/(1<<20), decodeDur, decodeCPU, scanDur, scanCPU,
+		float64(scanDur)/float64(decodeDur), float64(scanCPU)/float64(decodeCPU), float64(peak)/(1<<20))
+}
+
+// resetPostureRSS resets the peak RSS (VmHWM) to the current RSS, where the
+// kernel allows it, and returns the current RSS.
+func resetPostureRSS() int64 {
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+	return postureRSS("VmRSS:")
+}
+
+// postureRSS returns a /proc/self/status field in bytes, 0 if unknown.
+func postureRSS(key string) int64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, key); ok {
+			if f := strings.Fields(rest); len(f) > 0 {
+				kb, _ := strconv.ParseInt(f[0], 10, 64)
+				return kb << 10
+			}
+		}
+	}
+	return 0
+}
+
+// postureCPUTime returns the user and system CPU time the process has used.
+func postureCPUTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -1,0 +1,65 @@
+package admission
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	admissionv1 "k8s.io/api/admission/v1"
+)
+
+// Path is where the validating webhook is mounted.
+const Path = "/admission/v1/validate"
+
+// maxReviewBytes bounds a review body: the API server caps requests at
+// 3 MiB, and a review carries the object (and the old one on UPDATE).
+const maxReviewBytes = 7 << 20
+
+// Handler serves AdmissionReview requests for an Engine.
+type Handler struct {
+	Engine *Engine
+	// Deadline is the time the handler gives itself; it must stay below the
+	// webhook's timeoutSeconds (3s in generated configurations) so that a
+	// slow registry produces our decision, not the API server's timeout.
+	Deadline time.Duration
+	Logger   *slog.Logger
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		http.Error(w, "POST an admission.k8s.io/v1 AdmissionReview", http.StatusMethodNotAllowed)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxReviewBytes))
+	if err != nil {
+		http.Error(w, "read review: too large or interrupted", http.StatusRequestEntityTooLarge)
+		return
+	}
+	var review admissionv1.AdmissionReview
+	if err := json.Unmarshal(body, &review); err != nil {
+		http.Error(w, "decode AdmissionReview: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	if review.Request == nil || review.APIVersion != "admission.k8s.io/v1" || review.Kind != "AdmissionReview" {
+		http.Error(w, "want an admission.k8s.io/v1 AdmissionReview with a request", http.StatusBadRequest)
+		return
+	}
+	deadline := h.Deadline
+	if deadline == 0 {
+		deadline = 2500 * time.Millisecond
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), deadline)
+	defer cancel()
+	start := time.Now()
+	resp := h.Engine.Review(ctx, review.Request)
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) && h.Logger != nil {
+		h.Logger.Warn("admission review hit its deadline", "uid", review.Request.UID, "elapsed", time.Since(start))
+	}
+	out := admissionv1.AdmissionReview{TypeMeta: review.TypeMeta, Response: resp}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(out)
+}

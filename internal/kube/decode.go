@@ -1,0 +1,206 @@
+package kube
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes/scheme"
+	kjson "sigs.k8s.io/json"
+)
+
+// Limits bound what the decoder accepts, so that hostile input cannot
+// exhaust memory. The zero value means the defaults.
+type Limits struct {
+	// MaxFileSize is the largest file read, in bytes. Default 64 MiB.
+	MaxFileSize int64
+	// MaxDocuments is the most documents (List items included) per file.
+	// Default 100,000.
+	MaxDocuments int
+}
+
+// The default limits.
+const (
+	DefaultMaxFileSize  = 64 << 20
+	DefaultMaxDocuments = 100_000
+)
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxFileSize <= 0 {
+		l.MaxFileSize = DefaultMaxFileSize
+	}
+	if l.MaxDocuments <= 0 {
+		l.MaxDocuments = DefaultMaxDocuments
+	}
+	return l
+}
+
+// Decode decodes every object in data, the contents of file (a name used in
+// errors and sources). It returns the objects it could decode and an error
+// joining one *InputError per bad document: a bad document does not hide the
+// good ones around it, except after a YAML syntax error, which ends the
+// stream. JSON (a single object, or a stream of them) is accepted too.
+func Decode(ctx context.Context, file string, data []byte, lim Limits) ([]*Object, error) {
+	lim = lim.withDefaults()
+	if int64(len(data)) > lim.MaxFileSize {
+		return nil, inputErr(file, 0, "file is larger than %d bytes", lim.MaxFileSize)
+	}
+	d := &docDecoder{file: file, lim: lim, budget: 8*len(data) + 1<<20, intern: map[string]string{}}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		if err := ctx.Err(); err != nil {
+			return d.objs, fmt.Errorf("decode %s: %w", quoteFile(file), err)
+		}
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			if jsonLike(data) {
+				// yaml.v3 rejects some valid JSON (tabs for indentation,
+				// concatenated values): start again as a JSON stream.
+				return decodeJSONStream(ctx, file, data, &docDecoder{file: file, lim: lim})
+			}
+			line := yamlErrLine(err.Error())
+			msg := strings.TrimPrefix(err.Error(), "yaml: ")
+			msg = strings.TrimPrefix(msg, "line "+strconv.Itoa(line)+": ")
+			d.errs = append(d.errs, &InputError{File: file, Line: line, Err: fmt.Errorf("parse YAML: %s", msg)})
+			break
+		}
+		if len(doc.Content) == 0 {
+			continue // an empty document between "---" separators
+		}
+		d.document(doc.Content[0], 0)
+		if d.tooMany {
+			break
+		}
+	}
+	return d.objs, errors.Join(d.errs...)
+}
+
+// jsonLike reports whether data starts, after white space, like JSON.
+func jsonLike(data []byte) bool {
+	t := bytes.TrimLeft(data, " \t\r\n\ufeff")
+	return len(t) > 0 && (t[0] == '{' || t[0] == '[')
+}
+
+type docDecoder struct {
+	file    string
+	lim     Limits
+	budget  int
+	objs    []*Object
+	errs    []error
+	docs    int
+	tooMany bool
+	intern  map[string]string
+}
+
+// document decodes one YAML document (or List item) rooted at n.
+func (d *docDecoder) document(n *yaml.Node, depth int) {
+	d.docs++
+	if d.docs > d.lim.MaxDocuments {
+		d.errs = append(d.errs, inputErr(d.file, n.Line, "more than %d documents", d.lim.MaxDocuments))
+		d.tooMany = true
+		return
+	}
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return // a document holding only comments
+	}
+	if n.Kind != yaml.MappingNode {
+		d.errs = append(d.errs, inputErr(d.file, n.Line, "document is not a mapping (a Kubernetes object)"))
+		return
+	}
+	apiVersion, kind := scalarField(n, "apiVersion"), scalarField(n, "kind")
+	if kind == "" || apiVersion == "" {
+		d.errs = append(d.errs, inputErr(d.file, n.Line, "document has no apiVersion or kind"))
+		return
+	}
+	if strings.HasSuffix(kind, "List") {
+		if items := child(n, "items"); items != nil && depth < 4 {
+			for items.Kind == yaml.AliasNode && items.Alias != nil {
+				items = items.Alias
+			}
+			if items.Kind == yaml.SequenceNode {
+				for _, it := range items.Content {
+					d.document(it, depth+1)
+				}
+				return
+			}
+		}
+	}
+	js, err := toJSON(n, d.budget)
+	if err != nil {
+		d.errs = append(d.errs, &InputError{File: d.file, Line: n.Line, Err: fmt.Errorf("%s %s: %w", apiVersion, kind, err)})
+		return
+	}
+	obj, err := decodeTyped(apiVersion, kind, js)
+	if err != nil {
+		d.errs = append(d.errs, &InputError{File: d.file, Line: n.Line, Err: err})
+		return
+	}
+	o := newObject(obj, apiVersion, kind)
+	o.Source = Source{File: d.file, Line: n.Line}
+	ln := indexLines(n, d.intern)
+	o.lines = &ln
+	d.objs = append(d.objs, o)
+}
+
+// scalarField returns the value of scalar key in mapping n, or "".
+func scalarField(n *yaml.Node, key string) string {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key && n.Content[i+1].Kind == yaml.ScalarNode {
+			return n.Content[i+1].Value
+		}
+	}
+	return ""
+}
+
+// decodeTyped decodes js into the k8s.io/api type of apiVersion/kind, or into
+// an Unstructured for kinds the client-go scheme does not know.
+func decodeTyped(apiVersion, kind string, js []byte) (runtime.Object, error) {
+	gv, err := schema.ParseGroupVersion(apiVersion)
+	if err != nil {
+		return nil, fmt.Errorf("apiVersion %q: %w", apiVersion, err)
+	}
+	gvk := gv.WithKind(kind)
+	if obj, err := scheme.Scheme.New(gvk); err == nil {
+		if err := kjson.UnmarshalCaseSensitivePreserveInts(js, obj); err != nil {
+			return nil, fmt.Errorf("decode %s %s: %w", apiVersion, kind, err)
+		}
+		obj.GetObjectKind().SetGroupVersionKind(gvk)
+		return obj, nil
+	}
+	var m map[string]any
+	if err := kjson.UnmarshalCaseSensitivePreserveInts(js, &m); err != nil {
+		return nil, fmt.Errorf("decode %s %s: %w", apiVersion, kind, err)
+	}
+	return &unstructured.Unstructured{Object: m}, nil
+}
+
+// newObject wraps a decoded object with its identity and metadata.
+func newObject(obj runtime.Object, apiVersion, kind string) *Object {
+	o := &Object{Typed: obj, Ref: Ref{APIVersion: apiVersion, Kind: kind}}
+	if a, ok := obj.(metav1.Object); ok {
+		o.Meta = metav1.ObjectMeta{
+			Name:        a.GetName(),
+			Namespace:   a.GetNamespace(),
+			Labels:      a.GetLabels(),
+			Annotations: a.GetAnnotations(),
+		}
+		o.Ref.Name, o.Ref.Namespace = a.GetName(), a.GetNamespace()
+	}
+	return o
+}

@@ -1,0 +1,60 @@
+package kube
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// InputError is bad input in a manifest: it names the file and, when known,
+// the line, so that a user can fix it. Decoding never panics on input; every
+// problem becomes an InputError.
+type InputError struct {
+	File string
+	Line int // 0 when unknown
+	Err  error
+}
+
+func (e *InputError) Error() string {
+	loc := quoteFile(e.File)
+	if e.Line > 0 {
+		loc += ":" + strconv.Itoa(e.Line)
+	}
+	return loc + ": " + e.Err.Error()
+}
+
+func (e *InputError) Unwrap() error { return e.Err }
+
+// quoteFile prints a file name as is unless it holds characters that could
+// forge output (control characters, newlines); those are quoted.
+func quoteFile(name string) string {
+	for _, r := range name {
+		if r < 0x20 || r == 0x7f || r == '"' {
+			return strconv.Quote(name)
+		}
+	}
+	return name
+}
+
+func inputErr(file string, line int, format string, args ...any) error {
+	return &InputError{File: file, Line: line, Err: fmt.Errorf(format, args...)}
+}
+
+// yamlErrLine extracts the line number from a go.yaml.in/yaml/v3 error
+// message ("yaml: line 7: mapping values are not allowed here"), 0 when absent.
+func yamlErrLine(msg string) int {
+	i := strings.Index(msg, "line ")
+	if i < 0 {
+		return 0
+	}
+	rest := msg[i+len("line "):]
+	j := 0
+	for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' {
+		j++
+	}
+	n, err := strconv.Atoi(rest[:j])
+	if err != nil {
+		return 0
+	}
+	return n
+}

@@ -1,0 +1,27 @@
+package kube
+
+import (
+	"testing"
+)
+
+// FuzzDecode feeds arbitrary bytes to the decoder: it must never panic,
+// every object it returns must have a kind, and lines must be positive.
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte(multiDoc))
+	f.Add([]byte("{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[{\"apiVersion\":\"v1\",\"kind\":\"Pod\"}]}"))
+	f.Add([]byte("a: &a [*a]\n"))
+	f.Add([]byte("apiVersion: v1\nkind: Pod\nspec:\n  <<: {hostNetwork: true}\n"))
+	f.Add([]byte("---\n---\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		objs, _ := Decode(t.Context(), "fuzz.yaml", data, Limits{MaxFileSize: 1 << 20, MaxDocuments: 1000})
+		for _, o := range objs {
+			if o.Ref.Kind == "" || o.Source.Line <= 0 {
+				t.Fatalf("object %+v without kind or line", o.Ref)
+			}
+			_ = o.Line("spec", "containers", "0", "image")
+			if w := WorkloadOf(o); w != nil {
+				_ = w.AllContainers()
+			}
+		}
+	})
+}

@@ -1,0 +1,176 @@
+package kube
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Inventory is a set of objects scanned together: the files of one scan or
+// the objects of one cluster. Cross-object checks (a binding and its role, a
+// namespace and its NetworkPolicies) look objects up here.
+type Inventory struct {
+	Objects   []*Object
+	Workloads []*Workload
+
+	byKind map[string][]*Object
+}
+
+// NewInventory indexes objs and extracts their workloads.
+func NewInventory(objs []*Object) *Inventory {
+	inv := &Inventory{Objects: objs, byKind: make(map[string][]*Object)}
+	for _, o := range objs {
+		inv.byKind[o.Ref.Kind] = append(inv.byKind[o.Ref.Kind], o)
+		if w := WorkloadOf(o); w != nil {
+			inv.Workloads = append(inv.Workloads, w)
+		}
+	}
+	return inv
+}
+
+// OfKind returns the objects of kind, in input order.
+func (inv *Inventory) OfKind(kind string) []*Object { return inv.byKind[kind] }
+
+// Namespaces returns every namespace an object of the inventory is in or
+// declares (Namespace objects), sorted, without "".
+func (inv *Inventory) Namespaces() []string {
+	seen := map[string]bool{}
+	for _, o := range inv.Objects {
+		if o.Meta.Namespace != "" {
+			seen[o.Meta.Namespace] = true
+		}
+		if o.Ref.Kind == "Namespace" && o.Meta.Name != "" {
+			seen[o.Meta.Name] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for ns := range seen {
+		out = append(out, ns)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Stdin is the path that names standard input in Load.
+const Stdin = "-"
+
+// Load reads the manifests at paths — files, directories (recursively, the
+// *.yaml, *.yml and *.json files) or "-" for stdin — into an inventory. It
+// returns the inventory of everything it could decode and an error joining
+// one *InputError per bad file or document.
+func Load(ctx context.Context, paths []string, stdin io.Reader, lim Limits) (*Inventory, error) {
+	lim = lim.withDefaults()
+	var objs []*Object
+	var errs []error
+	add := func(os []*Object, err error) {
+		objs = append(objs, os...)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, p := range paths {
+		if err := ctx.Err(); err != nil {
+			return NewInventory(objs), fmt.Errorf("load manifests: %w", err)
+		}
+		if p == Stdin {
+			if stdin == nil {
+				errs = append(errs, inputErr(p, 0, "no standard input"))
+				continue
+			}
+			data, err := readLimited(stdin, lim.MaxFileSize)
+			if err != nil {
+				errs = append(errs, &InputError{File: "<stdin>", Err: err})
+				continue
+			}
+			add(Decode(ctx, "<stdin>", data, lim))
+			continue
+		}
+		files, err := manifestFiles(p)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, f := range files {
+			if err := ctx.Err(); err != nil {
+				return NewInventory(objs), fmt.Errorf("load manifests: %w", err)
+			}
+			add(loadFile(ctx, f, lim))
+		}
+	}
+	return NewInventory(objs), errors.Join(errs...)
+}
+
+// loadFile reads and decodes one file.
+func loadFile(ctx context.Context, path string, lim Limits) ([]*Object, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &InputError{File: path, Err: unwrapPath(err)}
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Size() > lim.MaxFileSize {
+		return nil, inputErr(path, 0, "file is larger than %d bytes", lim.MaxFileSize)
+	}
+	data, err := readLimited(f, lim.MaxFileSize)
+	if err != nil {
+		return nil, &InputError{File: path, Err: err}
+	}
+	return Decode(ctx, path, data, lim)
+}
+
+func readLimited(r io.Reader, max int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("read: %w", err)
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("input is larger than %d bytes", max)
+	}
+	return data, nil
+}
+
+// unwrapPath drops the *fs.PathError wrapper, whose path InputError repeats.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	return err
+}
+
+// manifestFiles returns path itself when it is a file, or the manifest files
+// below it, sorted, when it is a directory. Hidden directories are skipped.
+func manifestFiles(path string) ([]string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, &InputError{File: path, Err: unwrapPath(err)}
+	}
+	if !fi.IsDir() {
+		return []string{path}, nil
+	}
+	var files []string
+	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return &InputError{File: p, Err: unwrapPath(err)}
+		}
+		if d.IsDir() {
+			if p != path && strings.HasPrefix(d.Name(), ".") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch strings.ToLower(filepath.Ext(p)) {
+		case ".yaml", ".yml", ".json":
+			if d.Type().IsRegular() {
+				files = append(files, p)
+			}
+		}
+		return nil
+	})
+	return files, err
+}

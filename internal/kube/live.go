@@ -1,0 +1,178 @@
+package kube
+
+import (
+	"context"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/pager"
+)
+
+// DefaultPageSize is the page size of live LISTs: large enough for few round
+// trips, small enough that no single response is huge.
+const DefaultPageSize = 500
+
+// ListError says which kind a live scan could not list, and why; Forbidden
+// is set when RBAC denied it, so a report can say what it could not see.
+type ListError struct {
+	Kind      string
+	Forbidden bool
+	Err       error
+}
+
+func (e *ListError) Error() string {
+	if e.Forbidden {
+		return fmt.Sprintf("cannot list %s: forbidden by RBAC; findings about %s are missing", e.Kind, e.Kind)
+	}
+	return fmt.Sprintf("list %s: %v", e.Kind, e.Err)
+}
+
+func (e *ListError) Unwrap() error { return e.Err }
+
+// listFunc lists one page of a kind across all namespaces.
+type listFunc func(ctx context.Context, cs kubernetes.Interface, opts metav1.ListOptions) (runtime.Object, error)
+
+type liveKind struct {
+	gvk  schema.GroupVersionKind
+	list listFunc
+}
+
+// liveKinds are the kinds a live scan lists: workloads, RBAC, network,
+// namespaces and ConfigMaps. Secrets are never read.
+func liveKinds() []liveKind {
+	k := func(group, version, kind string, f listFunc) liveKind {
+		return liveKind{gvk: schema.GroupVersionKind{Group: group, Version: version, Kind: kind}, list: f}
+	}
+	return []liveKind{
+		k("", "v1", "Namespace", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
+			return cs.CoreV1().Namespaces().List(ctx, o)
+		}),
+		k("", "v1", "Pod", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
+			return cs.CoreV1().Pods("").List(ctx, o)
+		}),
+		k("", "v1", "ReplicationController", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
+			return cs.CoreV1().ReplicationControllers("").List(ctx, o)
+		}),
+		k("apps", "v1", "Deployment", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
+			return cs.AppsV1().Deployments("").List(ctx, o)
+		}),
+		k("apps", "v1", "ReplicaSet", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
+			return cs.AppsV1().ReplicaSets("").List(ctx, o)
+		}),
+		k("apps", "v1", "StatefulSet", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
+			return cs.AppsV1().StatefulSets("").List(ctx, o)
+		}),
+		k("apps", "v1", "DaemonSet", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
+			return cs.AppsV1().DaemonSets("").List(ctx, o)
+		}),
+		k("batch", "v1", "Job", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
+			return cs.BatchV1().Jobs("").List(ctx, o)
+		}),
+		k("batch", "v1", "CronJob", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
+			return cs.BatchV1().CronJobs("").List(ctx, o)
+		}),
+		k("", "v1", "Service", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
+			return cs.CoreV1().Services("").List(ctx, o)
+		}),
+		k("", "v1", "ServiceAccount", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
+			return cs.CoreV1().ServiceAccounts("").List(ctx, o)
+		}),
+		k("", "v1", "ConfigMap", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
+			return cs.CoreV1().ConfigMaps("").List(ctx, o)
+		}),
+		k("", "v1", "ResourceQuota", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
+			return cs.CoreV1().ResourceQuotas("").List(ctx, o)
+		}),
+		k("", "v1", "LimitRange", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
+			return cs.CoreV1().LimitRanges("").List(ctx, o)
+		}),
+		k("networking.k8s.io", "v1", "NetworkPolicy", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
+			return cs.NetworkingV1().NetworkPolicies("").List(ctx, o)
+		}),
+		k("networking.k8s.io", "v1", "Ingress", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
+			return cs.NetworkingV1().Ingresses("").List(ctx, o)
+		}),
+		k("rbac.authorization.k8s.io", "v1", "Role", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
+			return cs.RbacV1().Roles("").List(ctx, o)
+		}),
+		k("rbac.authorization.k8s.io", "v1", "ClusterRole", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
+			return cs.RbacV1().ClusterRoles().List(ctx, o)
+		}),
+		k("rbac.authorization.k8s.io", "v1", "RoleBinding", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
+			return cs.RbacV1().RoleBindings("").List(ctx, o)
+		}),
+		k("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
+			return cs.RbacV1().ClusterRoleBindings().List(ctx, o)
+		}),
+	}
+}
+
+// ListCluster lists every kind a posture scan needs from the cluster cfg
+// points at, in pages of pageSize (DefaultPageSize when ≤ 0). cluster names
+// the cluster in sources. Kinds it cannot list are reported as *ListError
+// values in the returned slice, and the scan goes on without them; the error
+// is only for a cancelled ctx or a bad cfg. Pods, ReplicaSets and Jobs that a
+// controller owns are left out: their owner's template is checked instead,
+// so each problem is reported once.
+func ListCluster(ctx context.Context, cfg *rest.Config, cluster string, pageSize int64) (*Inventory, []error, error) {
+	if pageSize <= 0 {
+		pageSize = DefaultPageSize
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("build client for %s: %w", cluster, err)
+	}
+	var objs []*Object
+	var missing []error
+	for _, lk := range liveKinds() {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, fmt.Errorf("list cluster %s: %w", cluster, err)
+		}
+		p := pager.New(func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+			return lk.list(ctx, cs, opts)
+		})
+		p.PageSize = pageSize
+		p.FullListIfExpired = false
+		gvk := lk.gvk
+		err := p.EachListItem(ctx, metav1.ListOptions{}, func(obj runtime.Object) error {
+			if controlled(obj) {
+				return nil
+			}
+			obj.GetObjectKind().SetGroupVersionKind(gvk)
+			o := newObject(obj, gvk.GroupVersion().String(), gvk.Kind)
+			o.Source = Source{Cluster: cluster}
+			objs = append(objs, o)
+			return nil
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, nil, fmt.Errorf("list %s in %s: %w", gvk.Kind, cluster, ctx.Err())
+			}
+			missing = append(missing, &ListError{Kind: gvk.Kind, Forbidden: apierrors.IsForbidden(err), Err: err})
+		}
+	}
+	return NewInventory(objs), missing, nil
+}
+
+// controlled reports whether obj is a Pod, ReplicaSet or Job whose controller
+// is another workload the scan lists.
+func controlled(obj runtime.Object) bool {
+	a, ok := obj.(metav1.Object)
+	if !ok {
+		return false
+	}
+	ref := metav1.GetControllerOf(a)
+	if ref == nil {
+		return false
+	}
+	switch ref.Kind {
+	case "ReplicaSet", "Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "ReplicationController":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,106 @@
+package kube
+
+import (
+	"strconv"
+
+	"go.yaml.in/yaml/v3"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// Source is where an object was read from: a file and the 1-based line its
+// document starts at, or a cluster when it was listed live.
+type Source struct {
+	File    string // "" for a live object; "-" for stdin
+	Line    int
+	Cluster string // the kubeconfig context, for a live object
+}
+
+// Ref identifies an object.
+type Ref struct {
+	APIVersion string
+	Kind       string
+	Namespace  string
+	Name       string
+}
+
+// String returns "Kind/namespace/name", or "Kind/name" for a cluster-scoped object.
+func (r Ref) String() string {
+	if r.Namespace == "" {
+		return r.Kind + "/" + r.Name
+	}
+	return r.Kind + "/" + r.Namespace + "/" + r.Name
+}
+
+// Object is one decoded Kubernetes object.
+type Object struct {
+	Ref    Ref
+	Source Source
+	// Meta holds the object's name, namespace, labels and annotations.
+	Meta metav1.ObjectMeta
+	// Typed is the object decoded into its k8s.io/api type (for example
+	// *appsv1.Deployment), or an *unstructured.Unstructured for kinds the
+	// client-go scheme does not know.
+	Typed runtime.Object
+	// lines indexes the YAML document's field lines; nil for live objects
+	// and JSON that only the JSON decoder could read.
+	lines *lineNode
+}
+
+// Known reports whether the object was decoded into a typed k8s.io/api object.
+func (o *Object) Known() bool {
+	_, unknown := o.Typed.(*unstructured.Unstructured)
+	return o.Typed != nil && !unknown
+}
+
+// Line returns the line of the field at path below the object's root, such
+// as ("spec", "template", "spec", "containers", "0", "image"): the deepest
+// part of the path that exists in the document. Numbers index sequences.
+// Without a document (a live object) it returns Source.Line.
+func (o *Object) Line(path ...string) int {
+	if o == nil {
+		return 0
+	}
+	n := o.lines
+	if n == nil {
+		return o.Source.Line
+	}
+	line := int(n.line)
+	for _, p := range path {
+		n = n.child(p)
+		if n == nil {
+			break
+		}
+		line = int(n.line)
+	}
+	if line == 0 {
+		return o.Source.Line
+	}
+	return line
+}
+
+// child returns the node of key (a mapping) or index (a sequence) below n,
+// following aliases.
+func child(n *yaml.Node, key string) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if n == nil {
+		return nil
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				return n.Content[i+1]
+			}
+		}
+	case yaml.SequenceNode:
+		i, err := strconv.Atoi(key)
+		if err == nil && i >= 0 && i < len(n.Content) {
+			return n.Content[i]
+		}
+	}
+	return nil
+}

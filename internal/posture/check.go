@@ -1,0 +1,115 @@
+package posture
+
+import (
+	"github.com/palisade-sec/palisade/internal/config"
+	"github.com/palisade-sec/palisade/internal/finding"
+	"github.com/palisade-sec/palisade/internal/kube"
+)
+
+// Level groups checks by how strict they are, like the Pod Security
+// Standards levels.
+type Level string
+
+// The levels, from least to most strict.
+const (
+	LevelBaseline   Level = "baseline"   // known privilege escalations and exposures
+	LevelRestricted Level = "restricted" // hardening best practice
+)
+
+// Scope says what a check evaluates, and so how often Eval is called.
+type Scope int
+
+// The scopes.
+const (
+	// ScopeWorkload checks are called once per pod spec (Input.Workload).
+	ScopeWorkload Scope = iota + 1
+	// ScopeObject checks are called once per object of Check.Kinds (Input.Object).
+	ScopeObject
+	// ScopeInventory checks are called once per scan, to relate objects
+	// (a namespace and its NetworkPolicies); each Result names its object.
+	ScopeInventory
+)
+
+// Version is the version of the check behaviour: a scan pinned to version
+// N evaluates each check as its newest Versioned with MinVersion ≤ N.
+type Version int
+
+// Latest pins nothing: every check at its newest behaviour.
+const Latest Version = 0
+
+// Check is one posture check.
+type Check struct {
+	// ID names the check, as in "posture/<ID>" rule IDs; never reused,
+	// never renamed.
+	ID string
+	// Title is a one-line summary of the problem the check finds.
+	Title string
+	// Level is how strict the check is.
+	Level Level
+	// Severity is the severity of a finding unless its Result overrides it.
+	Severity finding.Severity
+	// Category groups checks in reports: workload, rbac, network, namespace, secrets.
+	Category string
+	// Rationale says why the problem matters; Remediation how to fix it.
+	Rationale   string
+	Remediation string
+	// Scope says what Eval is called with; Kinds lists the kinds of
+	// ScopeObject checks.
+	Scope Scope
+	Kinds []string
+	// Versions are the check's behaviours, MinVersion strictly increasing.
+	Versions []Versioned
+}
+
+// Versioned is a check's behaviour from MinVersion on.
+type Versioned struct {
+	MinVersion Version
+	// Eval returns one Result per problem found; none means pass. It is
+	// pure: no I/O, no clock, no state.
+	Eval func(*Input) []Result
+}
+
+// Input is what a check evaluates.
+type Input struct {
+	// Workload is set for ScopeWorkload checks.
+	Workload *kube.Workload
+	// Object is the object evaluated: the workload's object for
+	// ScopeWorkload, the object for ScopeObject, nil for ScopeInventory.
+	Object *kube.Object
+	// Inventory is everything scanned together, for lookups.
+	Inventory *kube.Inventory
+	// Options are the scan's settings.
+	Options *Options
+}
+
+// Options are the settings of a scan that checks read.
+type Options struct {
+	// Registries says which registries images may come from.
+	Registries config.Registries
+	// IgnoreAnnotationExceptions switches off the palisade.dev/exceptions
+	// annotation, for admins who accept exceptions only from config.
+	IgnoreAnnotationExceptions bool
+}
+
+// Result is one problem a check found.
+type Result struct {
+	// Object is the object the problem is in; nil means Input.Object. When
+	// both are nil, Ref names what the problem is about (such as a
+	// namespace declared by no object).
+	Object *kube.Object
+	Ref    kube.Ref
+	// At locates a finding about Ref: its file and line are used.
+	At *kube.Object
+	// Container is the container the problem is in, if any.
+	Container string
+	// Image is the container's image, if any.
+	Image string
+	// Path is the field path below the object's root, for the line.
+	Path []string
+	// Message says what is wrong, specifically.
+	Message string
+	// Severity overrides the check's severity when set.
+	Severity finding.Severity
+	// Evidence are the observed facts; key evidence makes the finding ID.
+	Evidence []finding.Evidence
+}

@@ -1,0 +1,92 @@
+package checks
+
+import (
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+
+	"github.com/palisade-sec/palisade/internal/finding"
+	"github.com/palisade-sec/palisade/internal/kube"
+	"github.com/palisade-sec/palisade/internal/posture"
+)
+
+// v1 wraps the first behaviour of a check.
+func v1(eval func(*posture.Input) []posture.Result) []posture.Versioned {
+	return []posture.Versioned{{MinVersion: 1, Eval: eval}}
+}
+
+// eachContainer calls f for every container of the input's workload and
+// collects the results, filling container, image and path.
+func eachContainer(in *posture.Input, f func(c kube.ContainerRef) []posture.Result) []posture.Result {
+	var out []posture.Result
+	for _, c := range in.Workload.AllContainers() {
+		for _, r := range f(c) {
+			if r.Container == "" {
+				r.Container = c.Container.Name
+			}
+			if r.Image == "" {
+				r.Image = c.Container.Image
+			}
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// cpath returns the path from the object's root to field of container c.
+func cpath(in *posture.Input, c kube.ContainerRef, field ...string) []string {
+	return spath(in, c.Path(field...)...)
+}
+
+// spath returns the path from the object's root to field of the pod spec.
+func spath(in *posture.Input, field ...string) []string {
+	p := make([]string, 0, len(in.Workload.SpecPath)+len(field))
+	p = append(p, in.Workload.SpecPath...)
+	return append(p, field...)
+}
+
+func ev(name, value string) finding.Evidence { return finding.Evidence{Name: name, Value: value} }
+
+func key(name, value string) finding.Evidence {
+	return finding.Evidence{Name: name, Value: value, Key: true}
+}
+
+// podSC returns the pod security context, never nil.
+func podSC(s *corev1.PodSpec) *corev1.PodSecurityContext {
+	if s.SecurityContext == nil {
+		return &corev1.PodSecurityContext{}
+	}
+	return s.SecurityContext
+}
+
+// containerSC returns the container security context, never nil.
+func containerSC(c *corev1.Container) *corev1.SecurityContext {
+	if c.SecurityContext == nil {
+		return &corev1.SecurityContext{}
+	}
+	return c.SecurityContext
+}
+
+// isWindows reports whether the pod declares the Windows OS, where Linux
+// user and capability settings do not apply.
+func isWindows(s *corev1.PodSpec) bool {
+	return s.OS != nil && strings.EqualFold(string(s.OS.Name), "windows")
+}
+
+// systemNamespace reports whether ns belongs to the control plane.
+func systemNamespace(ns string) bool {
+	return ns == "kube-system" || ns == "kube-public" || ns == "kube-node-lease"
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func ruleEvidence(i int, rule rbacv1.PolicyRule) []finding.Evidence {
+	return []finding.Evidence{
+		key("rule", itoa(i)),
+		ev("verbs", strings.Join(rule.Verbs, ",")),
+		ev("resources", strings.Join(rule.Resources, ",")),
+		ev("apiGroups", strings.Join(rule.APIGroups, ",")),
+	}
+}

@@ -1,0 +1,76 @@
+package checks
+
+// CIS Kubernetes Benchmark 5.2.12: "Minimize the admission of HostPath
+// volumes. Do not generally admit containers which make use of hostPath
+// volumes." Mounting a container runtime socket or a system directory is
+// reported at high or critical severity, any other hostPath at medium.
+
+import (
+	"path"
+	"strings"
+
+	"github.com/palisade-sec/palisade/internal/finding"
+	"github.com/palisade-sec/palisade/internal/posture"
+)
+
+// runtimeSockets give whoever can reach them control of every container on
+// the node.
+var runtimeSockets = []string{
+	"/var/run/docker.sock", "/run/docker.sock", "/var/run/containerd/containerd.sock",
+	"/run/containerd/containerd.sock", "/var/run/crio/crio.sock", "/run/crio/crio.sock",
+	"/var/run/cri-dockerd.sock", "/run/k3s/containerd/containerd.sock", "/var/run/dockershim.sock",
+}
+
+// sensitiveDirs hold node credentials, configuration or kernel interfaces.
+var sensitiveDirs = []string{
+	"/", "/etc", "/var/run", "/run", "/proc", "/sys", "/dev", "/boot", "/root", "/home",
+	"/var/lib/kubelet", "/var/lib/docker", "/var/lib/containerd", "/var/lib/etcd",
+	"/etc/kubernetes", "/var/log", "/usr", "/lib", "/bin", "/sbin", "/var/lib/rancher",
+}
+
+// classifyHostPath returns the severity and a word for a host path.
+func classifyHostPath(p string) (finding.Severity, string) {
+	clean := path.Clean("/" + strings.TrimSpace(p))
+	for _, s := range runtimeSockets {
+		if clean == s || strings.HasPrefix(s, clean+"/") || clean == path.Dir(s) {
+			return finding.SeverityCritical, "container runtime socket"
+		}
+	}
+	for _, d := range sensitiveDirs {
+		if clean == d || (d != "/" && strings.HasPrefix(clean, d+"/")) {
+			return finding.SeverityHigh, "sensitive host path"
+		}
+	}
+	return finding.SeverityMedium, "host path"
+}
+
+// HostPath reports hostPath volumes, most severe for runtime sockets and
+// system directories.
+func HostPath() posture.Check {
+	return posture.Check{
+		ID:          "host-path",
+		Title:       "Pod mounts a host path",
+		Level:       posture.LevelBaseline,
+		Severity:    finding.SeverityMedium,
+		Category:    "workload",
+		Rationale:   "A hostPath volume reaches the node's filesystem; runtime sockets and system directories give control of the node.",
+		Remediation: "Use persistentVolumeClaim, configMap, secret or emptyDir volumes instead; if a node agent needs the host, isolate it in its own namespace.",
+		Scope:       posture.ScopeWorkload,
+		Versions: v1(func(in *posture.Input) []posture.Result {
+			var out []posture.Result
+			for i, v := range in.Workload.PodSpec.Volumes {
+				if v.HostPath == nil {
+					continue
+				}
+				sev, what := classifyHostPath(v.HostPath.Path)
+				out = append(out, posture.Result{
+					Path:     spath(in, "volumes", itoa(i), "hostPath", "path"),
+					Severity: sev,
+					Message:  "Volume " + v.Name + " mounts " + what + " " + v.HostPath.Path + " from the node.",
+					Evidence: []finding.Evidence{key("hostPath", v.HostPath.Path), ev("class", what)},
+				})
+			}
+			return out
+		}),
+	}
+}

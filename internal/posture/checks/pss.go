@@ -1,0 +1,47 @@
+package checks
+
+import (
+	"fmt"
+
+	psaapi "k8s.io/pod-security-admission/api"
+	"k8s.io/pod-security-admission/policy"
+
+	"github.com/palisade-sec/palisade/internal/kube"
+)
+
+// pssEvaluator evaluates the Pod Security Standards with the upstream
+// k8s.io/pod-security-admission library, the code the API server's own
+// PodSecurity admission runs: Palisade never re-implements PSS.
+type pssEvaluator struct{ eval policy.Evaluator }
+
+// newPSSEvaluator returns an evaluator of the upstream checks defined at
+// level only: baseline's, or the checks the restricted level adds. So
+// pss-restricted reports what restricted forbids beyond baseline, without
+// evaluating the baseline checks twice.
+func newPSSEvaluator(level psaapi.Level) *pssEvaluator {
+	var checks []policy.Check
+	for _, c := range policy.DefaultChecks() {
+		if c.Level == level {
+			checks = append(checks, c)
+		}
+	}
+	e, err := policy.NewEvaluator(checks, nil)
+	if err != nil {
+		// DefaultChecks is a fixed, valid list: an error here is a broken
+		// dependency, caught by every test of this package.
+		panic(fmt.Sprintf("pod-security-admission default checks: %v", err))
+	}
+	return &pssEvaluator{eval: e}
+}
+
+// failures returns the forbidden results of w at level (latest version).
+func (p *pssEvaluator) failures(w *kube.Workload, level psaapi.Level) []policy.CheckResult {
+	var out []policy.CheckResult
+	lv := psaapi.LevelVersion{Level: level, Version: psaapi.LatestVersion()}
+	for _, r := range p.eval.EvaluatePod(lv, &w.PodMeta, w.PodSpec) {
+		if !r.Allowed {
+			out = append(out, r)
+		}
+	}
+	return out
+}

@@ -1,0 +1,46 @@
+package checks
+
+// Pod Security Standards, Baseline: "Minimally restrictive policy which
+// prevents known privilege escalations. Allows the default (minimally
+// specified) Pod configuration." Evaluated by k8s.io/pod-security-admission.
+
+import (
+	psaapi "k8s.io/pod-security-admission/api"
+
+	"github.com/palisade-sec/palisade/internal/finding"
+	"github.com/palisade-sec/palisade/internal/posture"
+)
+
+// PSSBaseline reports pods that the Pod Security Standards baseline level
+// forbids, one finding per forbidden reason.
+func PSSBaseline() posture.Check {
+	pss := newPSSEvaluator(psaapi.LevelBaseline)
+	return posture.Check{
+		ID:          "pss-baseline",
+		Title:       "Pod violates the Pod Security Standards baseline level",
+		Level:       posture.LevelBaseline,
+		Severity:    finding.SeverityHigh,
+		Category:    "workload",
+		Rationale:   "The baseline level forbids known privilege escalations; a namespace enforcing it would refuse this pod.",
+		Remediation: "Remove the forbidden settings named in the finding, or run the workload in a namespace whose exception is reviewed.",
+		Scope:       posture.ScopeWorkload,
+		Versions: v1(func(in *posture.Input) []posture.Result {
+			var out []posture.Result
+			for _, r := range pss.failures(in.Workload, psaapi.LevelBaseline) {
+				out = append(out, posture.Result{
+					Path:     in.Workload.SpecPath,
+					Message:  "PodSecurity baseline: " + r.ForbiddenReason + detail(r.ForbiddenDetail) + ".",
+					Evidence: []finding.Evidence{key("reason", r.ForbiddenReason), ev("detail", r.ForbiddenDetail)},
+				})
+			}
+			return out
+		}),
+	}
+}
+
+func detail(d string) string {
+	if d == "" {
+		return ""
+	}
+	return " (" + d + ")"
+}

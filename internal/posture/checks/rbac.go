@@ -1,0 +1,120 @@
+package checks
+
+import (
+	"strings"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+
+	"github.com/palisade-sec/palisade/internal/kube"
+	"github.com/palisade-sec/palisade/internal/posture"
+)
+
+// rbacKinds are the kinds role checks evaluate.
+var rbacKinds = []string{"Role", "ClusterRole"}
+
+// bindingKinds are the kinds binding checks evaluate.
+var bindingKinds = []string{"RoleBinding", "ClusterRoleBinding"}
+
+// builtIn reports whether o is one of Kubernetes' own bootstrap roles or
+// bindings (labelled kubernetes.io/bootstrapping=rbac-defaults, or named
+// system:*), which a cluster cannot do without and users do not edit. The
+// user-facing ClusterRoles cluster-admin, admin, edit and view count too:
+// a ClusterRole of that name in a cluster is the built-in one, so its
+// grants are reported where it is bound, not on the role.
+func builtIn(o *kube.Object) bool {
+	if o.Meta.Labels["kubernetes.io/bootstrapping"] == "rbac-defaults" || strings.HasPrefix(o.Meta.Name, "system:") {
+		return true
+	}
+	if o.Ref.Kind == "ClusterRole" {
+		switch o.Meta.Name {
+		case "cluster-admin", "admin", "edit", "view":
+			return true
+		}
+	}
+	return false
+}
+
+// rulesOf returns the rules of a Role or ClusterRole.
+func rulesOf(o *kube.Object) []rbacv1.PolicyRule {
+	switch r := o.Typed.(type) {
+	case *rbacv1.Role:
+		return r.Rules
+	case *rbacv1.ClusterRole:
+		return r.Rules
+	}
+	return nil
+}
+
+// grant is a permission a check looks for: any of verbs on any of
+// resources ("pods/exec" for subresources) in group.
+type grant struct {
+	group     string
+	resources []string
+	verbs     []string
+}
+
+// matches reports whether rule grants g, counting wildcards.
+func (g grant) matches(rule rbacv1.PolicyRule) bool {
+	return anyOf(rule.APIGroups, []string{g.group}) && anyOf(rule.Resources, g.resources) && anyOf(rule.Verbs, g.verbs)
+}
+
+// anyOf reports whether have (from a rule) contains "*" or one of want.
+// A resource "pods/*" covers every subresource of pods, and "*/exec" the
+// exec subresource of every resource.
+func anyOf(have, want []string) bool {
+	for _, h := range have {
+		h = strings.ToLower(h)
+		if h == "*" {
+			return true
+		}
+		for _, w := range want {
+			if h == w {
+				return true
+			}
+			if strings.HasSuffix(h, "/*") && strings.HasPrefix(w, strings.TrimSuffix(h, "*")) {
+				return true
+			}
+			// "*/scale" grants that subresource of every resource.
+			if strings.HasPrefix(h, "*/") && strings.Contains(w, "/") && strings.HasSuffix(w, h[1:]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// roleGrants returns a check evaluation that reports every rule of a
+// non-built-in Role or ClusterRole granting one of gs.
+func roleGrants(what string, gs ...grant) func(*posture.Input) []posture.Result {
+	return func(in *posture.Input) []posture.Result {
+		o := in.Object
+		if builtIn(o) {
+			return nil
+		}
+		var out []posture.Result
+		for i, rule := range rulesOf(o) {
+			for _, g := range gs {
+				if g.matches(rule) {
+					out = append(out, posture.Result{
+						Path:     []string{"rules", itoa(i)},
+						Message:  o.Ref.Kind + " " + o.Ref.Name + " rule " + itoa(i) + " grants " + what + " (verbs " + strings.Join(rule.Verbs, ",") + " on " + strings.Join(rule.Resources, ",") + ").",
+						Evidence: ruleEvidence(i, rule),
+					})
+					break
+				}
+			}
+		}
+		return out
+	}
+}
+
+// subjectsOf returns the subjects and role of a RoleBinding or ClusterRoleBinding.
+func subjectsOf(o *kube.Object) ([]rbacv1.Subject, rbacv1.RoleRef, bool) {
+	switch b := o.Typed.(type) {
+	case *rbacv1.RoleBinding:
+		return b.Subjects, b.RoleRef, true
+	case *rbacv1.ClusterRoleBinding:
+		return b.Subjects, b.RoleRef, true
+	}
+	return nil, rbacv1.RoleRef{}, false
+}

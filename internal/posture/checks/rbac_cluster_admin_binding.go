@@ -1,0 +1,95 @@
+package checks
+
+// CIS Kubernetes Benchmark 5.1.1: "Ensure that the cluster-admin role is
+// only used where required. ... Identify all clusterrolebindings to the
+// cluster-admin role. Check if they are used and if they need this role or
+// if they could use a role with fewer privileges." A role of the scanned
+// objects that grants every verb on every resource in every API group is
+// cluster-admin under another name and counts too. Kubernetes' own system:*
+// subjects and bootstrap bindings are left out.
+
+import (
+	"strings"
+
+	"github.com/palisade-sec/palisade/internal/finding"
+	"github.com/palisade-sec/palisade/internal/posture"
+)
+
+// RBACClusterAdminBinding reports bindings of cluster-admin to non-system subjects.
+func RBACClusterAdminBinding() posture.Check {
+	return posture.Check{
+		ID:          "rbac-cluster-admin-binding",
+		Title:       "cluster-admin is bound to a subject",
+		Level:       posture.LevelBaseline,
+		Severity:    finding.SeverityCritical,
+		Category:    "rbac",
+		Rationale:   "cluster-admin can do anything to any object; whoever holds one of these identities owns the cluster.",
+		Remediation: "Bind a role with only the permissions needed; keep cluster-admin for break-glass accounts.",
+		Scope:       posture.ScopeObject,
+		Kinds:       bindingKinds,
+		Versions: v1(func(in *posture.Input) []posture.Result {
+			o := in.Object
+			subjects, ref, ok := subjectsOf(o)
+			if !ok || builtIn(o) {
+				return nil
+			}
+			role := ref.Kind + " " + ref.Name
+			switch {
+			case ref.Kind == "ClusterRole" && ref.Name == "cluster-admin":
+				role = "cluster-admin"
+			case grantsEverything(in, ref.Kind, o.Ref.Namespace, ref.Name):
+				role += " (every verb on every resource: cluster-admin in effect)"
+			default:
+				return nil
+			}
+			var out []posture.Result
+			for i, s := range subjects {
+				if strings.HasPrefix(s.Name, "system:") && s.Name != "system:anonymous" && s.Name != "system:unauthenticated" && s.Name != "system:authenticated" {
+					continue
+				}
+				out = append(out, posture.Result{
+					Path:     []string{"subjects", itoa(i)},
+					Message:  o.Ref.Kind + " " + o.Ref.Name + " binds " + role + " to " + s.Kind + " " + subjectName(s.Namespace, s.Name) + ".",
+					Evidence: []finding.Evidence{key("subject", s.Kind+":"+subjectName(s.Namespace, s.Name))},
+				})
+			}
+			return out
+		}),
+	}
+}
+
+func subjectName(ns, name string) string {
+	if ns == "" {
+		return name
+	}
+	return ns + "/" + name
+}
+
+// grantsEverything reports whether the role named by kind, ns and name is
+// among the scanned objects and has a rule granting all verbs on all
+// resources of all API groups.
+func grantsEverything(in *posture.Input, kind, ns, name string) bool {
+	for _, o := range in.Inventory.OfKind(kind) {
+		if o.Ref.Name != name || (kind == "Role" && o.Ref.Namespace != ns) {
+			continue
+		}
+		for _, r := range rulesOf(o) {
+			if contains(r.APIGroups, "*") && contains(r.Resources, "*") && allVerbs(r.Verbs) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func allVerbs(verbs []string) bool {
+	if contains(verbs, "*") {
+		return true
+	}
+	for _, v := range []string{"get", "list", "watch", "create", "update", "patch", "delete"} {
+		if !contains(verbs, v) {
+			return false
+		}
+	}
+	return true
+}

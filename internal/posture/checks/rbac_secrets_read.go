@@ -1,0 +1,30 @@
+package checks
+
+// CIS Kubernetes Benchmark 5.1.2: "Minimize access to secrets. The
+// Kubernetes API stores secrets, which may be service account tokens for
+// the Kubernetes API or credentials used by workloads in the cluster.
+// Access to these secrets should be restricted to the smallest possible
+// group of users."
+
+import (
+	"github.com/palisade-sec/palisade/internal/finding"
+	"github.com/palisade-sec/palisade/internal/posture"
+)
+
+// RBACSecretsRead reports roles that can read secrets.
+func RBACSecretsRead() posture.Check {
+	return posture.Check{
+		ID:          "rbac-secrets-read",
+		Title:       "Role can read secrets",
+		Level:       posture.LevelBaseline,
+		Severity:    finding.SeverityHigh,
+		Category:    "rbac",
+		Rationale:   "Secrets hold service account tokens and application credentials; reading them is often a step to other identities.",
+		Remediation: "Remove get, list and watch on secrets, or restrict get to named secrets with resourceNames.",
+		Scope:       posture.ScopeObject,
+		Kinds:       rbacKinds,
+		Versions: v1(roleGrants("read access to secrets",
+			grant{group: "", resources: []string{"secrets"}, verbs: []string{"get", "list", "watch"}},
+		)),
+	}
+}

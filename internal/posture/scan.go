@@ -1,0 +1,143 @@
+package posture
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/palisade-sec/palisade/internal/finding"
+	"github.com/palisade-sec/palisade/internal/kube"
+)
+
+// RulePrefix starts the rule ID of every posture finding: "posture/<check ID>".
+const RulePrefix = "posture/"
+
+// ControlsFunc returns the compliance controls of a check.
+type ControlsFunc func(checkID string) []finding.Control
+
+// Scanner runs a registry's checks over inventories.
+type Scanner struct {
+	reg      *Registry
+	controls ControlsFunc
+}
+
+// NewScanner returns a scanner of reg's checks whose findings carry the
+// controls that controls gives (nil: none).
+func NewScanner(reg *Registry, controls ControlsFunc) *Scanner {
+	if controls == nil {
+		controls = func(string) []finding.Control { return nil }
+	}
+	return &Scanner{reg: reg, controls: controls}
+}
+
+// Only returns a registry holding only the checks named by ids, in
+// registration order; unknown IDs are ignored.
+func (r *Registry) Only(ids ...string) *Registry {
+	want := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
+	}
+	out := &Registry{pin: r.pin}
+	for _, rc := range r.checks {
+		if want[rc.check.ID] {
+			out.checks = append(out.checks, rc)
+		}
+	}
+	return out
+}
+
+// Outcome is what a scan found.
+type Outcome struct {
+	// Findings are one per Result, with annotation exceptions applied.
+	Findings []finding.Finding
+	// Warnings are problems that did not stop the scan, such as an
+	// exception annotation that could not be read.
+	Warnings []string
+}
+
+// Scan evaluates every check over inv. It stops only when ctx is done.
+func (s *Scanner) Scan(ctx context.Context, inv *kube.Inventory, opts Options) (*Outcome, error) {
+	// Most workloads of a real inventory yield a few findings: sizing the
+	// slice once avoids copying tens of thousands of findings as it grows.
+	out := &Outcome{Findings: make([]finding.Finding, 0, 4*len(inv.Workloads)+len(inv.Objects)/4)}
+	ex := newAnnotationExceptions(opts.IgnoreAnnotationExceptions)
+	for _, rc := range s.reg.checks {
+		if err := ctx.Err(); err != nil {
+			return out, fmt.Errorf("posture scan: %w", err)
+		}
+		c := rc.check
+		controls := s.controls(c.ID)
+		emit := func(in *Input, rs []Result) {
+			for i := range rs {
+				f := s.toFinding(c, controls, in, &rs[i])
+				ex.apply(c.ID, objectOf(in, &rs[i]), in.Workload, &f)
+				out.Findings = append(out.Findings, f)
+			}
+		}
+		switch c.Scope {
+		case ScopeWorkload:
+			for i, w := range inv.Workloads {
+				if i%1024 == 1023 && ctx.Err() != nil {
+					return out, fmt.Errorf("posture scan: %w", ctx.Err())
+				}
+				in := &Input{Workload: w, Object: w.Object, Inventory: inv, Options: &opts}
+				emit(in, rc.eval(in))
+			}
+		case ScopeObject:
+			for _, kind := range c.Kinds {
+				for _, o := range inv.OfKind(kind) {
+					in := &Input{Object: o, Inventory: inv, Options: &opts}
+					emit(in, rc.eval(in))
+				}
+			}
+		case ScopeInventory:
+			in := &Input{Inventory: inv, Options: &opts}
+			emit(in, rc.eval(in))
+		}
+	}
+	out.Warnings = ex.warnings
+	return out, nil
+}
+
+func objectOf(in *Input, r *Result) *kube.Object {
+	if r.Object != nil {
+		return r.Object
+	}
+	return in.Object
+}
+
+func (s *Scanner) toFinding(c *Check, controls []finding.Control, in *Input, r *Result) finding.Finding {
+	sev := c.Severity
+	if r.Severity != finding.SeverityUnknown {
+		sev = r.Severity
+	}
+	f := finding.Finding{
+		RuleID:      RulePrefix + c.ID,
+		Title:       c.Title,
+		Severity:    sev,
+		Category:    c.Category,
+		Message:     r.Message + " " + c.Rationale,
+		Evidence:    r.Evidence,
+		Remediation: c.Remediation,
+		Controls:    controls,
+	}
+	res := finding.Resource{Container: r.Container, Image: r.Image}
+	if o := objectOf(in, r); o != nil {
+		res.Cluster = o.Source.Cluster
+		res.Namespace = o.Ref.Namespace
+		res.APIVersion = o.Ref.APIVersion
+		res.Kind = o.Ref.Kind
+		res.Name = o.Ref.Name
+		res.File = o.Source.File
+		res.Line = o.Line(r.Path...)
+	} else {
+		res.Namespace, res.APIVersion, res.Kind, res.Name = r.Ref.Namespace, r.Ref.APIVersion, r.Ref.Kind, r.Ref.Name
+		if r.At != nil {
+			res.Cluster, res.File, res.Line = r.At.Source.Cluster, r.At.Source.File, r.At.Line("metadata", "namespace")
+		}
+	}
+	if res.Kind == "Namespace" && res.Namespace == "" {
+		res.Namespace = res.Name // so exceptions by namespace match
+	}
+	f.Resource = res
+	return f
+}
