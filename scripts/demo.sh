@@ -38,6 +38,10 @@ echo "== loading sample workloads (deploy/demo/workloads.yaml)"
 "$kubectl" apply -f deploy/demo/workloads.yaml
 "$kubectl" get deployments,services -A -l '!component' 2>/dev/null | grep -v '^kube-system' || true
 
+echo "== posture: the sample manifests, then the live lab cluster"
+"$bin" posture scan --fail-on none deploy/demo/workloads.yaml | tail -n 4
+"$bin" posture scan --fail-on none --kubeconfig "$KUBECONFIG" | tail -n 4
+
 echo "== build time: scan images against real OSV advisories ($bundles)"
 "$bin" db import "$bundles"/*-all.zip 2>&1 | tail -n 3
 echo "-- $reg/shop/legacy:1.0 (2019 openssl and curl):"
