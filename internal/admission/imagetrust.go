@@ -41,7 +41,9 @@ func (p *ImageTrust) Evaluate(ctx context.Context, req *Request) ([]Violation, e
 	var out []Violation
 	for _, c := range req.Workload.AllContainers() {
 		image := c.Container.Image
-		v := func(msg string) { out = append(out, Violation{Container: c.Container.Name, Image: image, Message: msg}) }
+		v := func(msg string) {
+			out = append(out, Violation{Container: c.Container.Name, Image: image, Message: msg})
+		}
 		ref, err := name.ParseReference(image, name.WeakValidation)
 		if err != nil {
 			v("image reference cannot be parsed")
