@@ -28,6 +28,7 @@ type imageScanFlags struct {
 	insecure bool
 	attest   bool
 	keyPath  string
+	noSecret bool
 }
 
 func newImageScanCommand(g *globals) *cobra.Command {
@@ -38,7 +39,8 @@ func newImageScanCommand(g *globals) *cobra.Command {
 		Long: `Scan an image: inventory its OS and language packages, match them against the
 advisory database (palisade db import / db update), apply exceptions, and judge
 the result against the baseline in palisade.yaml (vulnerability counts per
-severity, fixable-only, secrets, advisory database age).
+severity, fixable-only, secrets, advisory database age). Secrets are looked for
+in every layer: a secret a later layer deletes is still in the image.
 
 REF is a registry reference (tag or digest), oci:DIR[:TAG], docker-archive:FILE
 or dir:PATH. With --attest --key KEY, a passing registry image gets a signed scan
@@ -55,6 +57,7 @@ unreadable image or missing database; 3 internal error.`,
 	fl.BoolVar(&f.insecure, "insecure-registry", false, "allow plain HTTP to the registry (loopback test registries)")
 	fl.BoolVar(&f.attest, "attest", false, "on a pass, sign a scan attestation and store it in the registry (needs --key)")
 	fl.StringVar(&f.keyPath, "key", "", "private key for --attest (palisade key generate)")
+	fl.BoolVar(&f.noSecret, "skip-secrets", false, "do not look for secrets and sensitive files")
 	return cmd
 }
 
@@ -99,9 +102,14 @@ func runImageScan(ctx context.Context, g *globals, cmd *cobra.Command, ref strin
 		return usageError(fmt.Errorf("open image %s: %w", ref, err))
 	}
 	tool := finding.Tool{Name: "palisade", Version: buildinfo.Get().Version}
+	var detectors []imagescan.Detector
+	if !f.noSecret {
+		detectors = append(detectors, imagescan.Secrets{})
+	}
 	res, err := imagescan.Scan(ctx, img, ref, tool, imagescan.Options{
 		Extractors: list.Default(),
 		DB:         db,
+		Detectors:  detectors,
 		Baseline:   g.cfg.Baseline,
 		Exceptions: g.cfg.Exceptions,
 		Now:        g.env.Now,

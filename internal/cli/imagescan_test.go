@@ -29,24 +29,29 @@ func TestImageScanGateAndAttest(t *testing.T) {
 		t.Fatal(err)
 	}
 	bin := inventorytest.BuildVulnerableGo(t)
-	img := imagetest.Image(t, v1.Config{User: "10001"}, imagetest.Step{
-		CreatedBy: "COPY server /app/server",
-		Layer:     imagetest.Layer(t, fstest.MapFS{"app/server": {Data: bin, Mode: 0o755}}),
-	})
+	img := imagetest.Image(t, v1.Config{User: "10001"},
+		imagetest.Step{
+			CreatedBy: "COPY server /app/server",
+			Layer:     imagetest.Layer(t, fstest.MapFS{"app/server": {Data: bin, Mode: 0o755}}),
+		},
+		// A secret added and then deleted is still in the image.
+		imagetest.Step{CreatedBy: "COPY .env /app/.env", Layer: imagetest.Layer(t, fstest.MapFS{"app/.env": {Data: []byte("AWS_ACCESS_KEY_ID=AKIA4HKQ7TNBZX2PMWRY\n"), Mode: 0o600}})},
+		imagetest.Step{CreatedBy: "RUN rm /app/.env", Layer: imagetest.Layer(t, fstest.MapFS{"app/.wh..env": {Data: nil, Mode: 0o600}})},
+	)
 	ref := imagetest.Push(t, imagetest.Registry(t)+"/shop/server:1.0", img)
 
 	code, out, errOut := run(t, "image", "scan", "--db", dbPath, "--insecure-registry", ref)
 	if code != ExitViolation {
 		t.Fatalf("default baseline: exit %d, want 1\n%s\n%s", code, out, errOut)
 	}
-	for _, want := range []string{"CVE-2022-32149", "golang.org/x/text", "0.3.8", "FAIL:", "unknown vulnerabilities, more than the allowed 0"} {
+	for _, want := range []string{"CVE-2022-32149", "golang.org/x/text", "0.3.8", "FAIL:", "unknown vulnerabilities, more than the allowed 0", "secret/aws-access-key", "secret(s) in the image"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("scan output lacks %q:\n%s", want, out)
 		}
 	}
 
 	lenient := filepath.Join(dir, "palisade.yaml")
-	if err := os.WriteFile(lenient, []byte("baseline:\n  maxVulnerabilities: {critical: -1, high: -1, unknown: -1}\n  maxDBAge: 0s\n"), 0o644); err != nil {
+	if err := os.WriteFile(lenient, []byte("baseline:\n  noSecrets: false\n  maxVulnerabilities: {critical: -1, high: -1, unknown: -1}\n  maxDBAge: 0s\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	prefix := filepath.Join(dir, "ci")

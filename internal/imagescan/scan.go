@@ -24,7 +24,15 @@ import (
 // secrets, image-configuration checks.
 type Detector interface {
 	Name() string
-	Detect(ctx context.Context, img *image.Image) ([]finding.Finding, error)
+	Detect(ctx context.Context, img *image.Image) (*Detection, error)
+}
+
+// Detection is what a detector found. Partial says part of the image could
+// not be examined; Errors say which part.
+type Detection struct {
+	Findings []finding.Finding
+	Partial  bool
+	Errors   []error
 }
 
 // Options configures a scan.
@@ -95,19 +103,27 @@ func Scan(ctx context.Context, img *image.Image, target string, tool finding.Too
 		}
 		fs = append(fs, f)
 	}
+	partial, partialErrs := inv.Partial, []error(nil)
+	for _, e := range inv.LayerErrors {
+		partialErrs = append(partialErrs, e)
+	}
 	for _, d := range opts.Detectors {
-		more, err := d.Detect(ctx, img)
+		det, err := d.Detect(ctx, img)
 		if err != nil {
 			return nil, fmt.Errorf("%s on %s: %w", d.Name(), target, err)
 		}
-		fs = append(fs, more...)
+		fs = append(fs, det.Findings...)
+		if det.Partial {
+			partial = true
+			partialErrs = append(partialErrs, det.Errors...)
+		}
 	}
 	finding.Normalize(fs)
 	applied := config.ApplyExceptions(now(), opts.Exceptions, fs, nil)
 	report := finding.NewReport(tool, target, now(), fs)
-	if inv.Partial {
+	if partial {
 		report.Partial = true
-		for _, e := range inv.LayerErrors {
+		for _, e := range partialErrs {
 			report.AddError(e)
 		}
 	}

@@ -80,9 +80,10 @@ func (r *Registry) PushSamples(ctx context.Context) ([]SampleImage, error) {
 	samples := []struct {
 		repo, desc string
 		pkgs       [][2]string // name, version; source = name
+		env        string      // an /app/.env file, when set
 	}{
-		{"shop/web:1.0", "current Debian 12 openssl 3.0.19 and curl 7.88.1 (patched)", [][2]string{{"openssl", "3.0.19-1~deb12u2"}, {"curl", "7.88.1-10+deb12u14"}}},
-		{"shop/legacy:1.0", "openssl 1.1.1c and curl 7.64.0 from 2019 (vulnerable)", [][2]string{{"openssl", "1.1.1c-1"}, {"curl", "7.64.0-4"}}},
+		{"shop/web:1.0", "current Debian 12 openssl 3.0.19 and curl 7.88.1 (patched)", [][2]string{{"openssl", "3.0.19-1~deb12u2"}, {"curl", "7.88.1-10+deb12u14"}}, ""},
+		{"shop/legacy:1.0", "openssl 1.1.1c and curl 7.64.0 from 2019, and AWS keys in /app/.env", [][2]string{{"openssl", "1.1.1c-1"}, {"curl", "7.64.0-4"}}, "AWS_ACCESS_KEY_ID=AKIA4HKQ7TNBZX2PMWRY\nAWS_SECRET_ACCESS_KEY=9fJq2vLx8TzR4kWm7NpB3cYd6HsGa1EuKo5iQwZt\n"},
 	}
 	var out []SampleImage
 	for _, s := range samples {
@@ -90,7 +91,7 @@ func (r *Registry) PushSamples(ctx context.Context) ([]SampleImage, error) {
 		if err != nil {
 			return nil, fmt.Errorf("sample reference: %w", err)
 		}
-		img, err := debianImage(s.pkgs)
+		img, err := debianImage(s.pkgs, s.env)
 		if err != nil {
 			return nil, err
 		}
@@ -102,7 +103,7 @@ func (r *Registry) PushSamples(ctx context.Context) ([]SampleImage, error) {
 	return out, nil
 }
 
-func debianImage(pkgs [][2]string) (v1.Image, error) {
+func debianImage(pkgs [][2]string, env string) (v1.Image, error) {
 	var status bytes.Buffer
 	for _, p := range pkgs {
 		fmt.Fprintf(&status, "Package: %s\nStatus: install ok installed\nPriority: optional\nArchitecture: amd64\nVersion: %s\nDescription: %s\n\n", p[0], p[1], p[0])
@@ -113,6 +114,12 @@ func debianImage(pkgs [][2]string) (v1.Image, error) {
 	}{
 		{"etc/os-release", []byte("PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nVERSION=\"12 (bookworm)\"\nID=debian\n")},
 		{"var/lib/dpkg/status", status.Bytes()},
+	}
+	if env != "" {
+		files = append(files, struct {
+			path string
+			data []byte
+		}{"app/.env", []byte(env)})
 	}
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
