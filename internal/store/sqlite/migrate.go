@@ -3,8 +3,11 @@ package sqlite
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
+	"time"
 
 	"github.com/palisade-sec/palisade/internal/store"
 )
@@ -30,11 +33,15 @@ const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
 // IMMEDIATE transaction that re-reads the version first, so that processes
 // opening the same file at once apply each migration exactly once.
 func (s *Store) Migrate(ctx context.Context) error {
-	if _, err := s.w.ExecContext(ctx, createMigrationsTable); err != nil {
+	if err := retryBusy(ctx, func() error { return s.createMigrationsTable(ctx) }); err != nil {
 		return fmt.Errorf("migrate sqlite store: create schema_migrations: %w", err)
 	}
 	for {
-		done, err := s.migrateStep(ctx)
+		var done bool
+		err := retryBusy(ctx, func() (err error) {
+			done, err = s.migrateStep(ctx)
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("migrate sqlite store: %w", err)
 		}
@@ -42,6 +49,46 @@ func (s *Store) Migrate(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// createMigrationsTable runs in an IMMEDIATE transaction: taking the write
+// lock up front lets SQLite's busy handler wait for other processes, where
+// an autocommit statement that upgrades a read lock is refused at once to
+// avoid a deadlock.
+func (s *Store) createMigrationsTable(ctx context.Context) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, createMigrationsTable); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// retryBusy retries f while SQLite reports the database locked. Opening a
+// new file from several processes at once can meet locks the busy handler
+// does not wait for: the switch to WAL mode, and lock upgrades it refuses
+// to avoid deadlocks.
+func retryBusy(ctx context.Context, f func() error) error {
+	var err error
+	for attempt := range 50 {
+		if err = f(); err == nil || !isBusy(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(time.Duration(attempt+1) * 10 * time.Millisecond):
+		}
+	}
+	return err
+}
+
+func isBusy(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked")
 }
 
 // migrateStep applies the next missing migration and reports whether none
