@@ -30,10 +30,10 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
-# Real components are required here: a missing kube-apiserver or PostgreSQL
+# Real components are required here: a missing kube-apiserver, PostgreSQL or ../shared data
 # fails the run instead of skipping tests.
 test: deps kubelab vet fmt-check ## Vet, check formatting, run all tests with the race detector
-	PALISADE_REQUIRE_KUBELAB=1 PALISADE_REQUIRE_POSTGRES=1 $(GO) test -race -count=1 -timeout 30m ./...
+	PALISADE_REQUIRE_KUBELAB=1 PALISADE_REQUIRE_POSTGRES=1 PALISADE_REQUIRE_SHARED=1 $(GO) test -race -count=1 -timeout 30m ./...
 	@# go test hides the logs of passing packages; print the measured start-up.
 	@PALISADE_REQUIRE_KUBELAB=1 $(GO) test -count=1 -run '^TestClusterRoundTrip$$' -v ./internal/kubelab/ | grep -E 'startup to ready|^(ok|FAIL)'
 

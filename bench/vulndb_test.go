@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/palisade-sec/palisade/internal/sharedtest"
+
 	"github.com/palisade-sec/palisade/internal/vulndb"
 	"github.com/palisade-sec/palisade/internal/vulndb/osv"
 )
@@ -25,7 +27,7 @@ func vulndbBundles(b *testing.B) []string {
 	for _, n := range []string{"Alpine-all.zip", "Debian-all.zip", "Go-all.zip", "PyPI-all.zip"} {
 		p := filepath.Join(dir, n)
 		if _, err := os.Stat(p); err != nil {
-			b.Skipf("real advisory bundles not found in %s (set PALISADE_VULNDB_BUNDLES): %v", dir, err)
+			sharedtest.Missing(b, "real advisory bundles not found in %s (set PALISADE_VULNDB_BUNDLES): %v", dir, err)
 		}
 		out = append(out, p)
 	}

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/palisade-sec/palisade/internal/sharedtest"
+
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -28,7 +30,7 @@ func eksEvent(t *testing.T) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(envelopes, "eks/elastic-integrations__test-eks-audit-arn.log"))
 	if err != nil {
-		t.Skipf("samples not available: %v", err)
+		sharedtest.Missing(t, "samples not available: %v", err)
 	}
 	return bytes.TrimSpace(b)
 }
@@ -75,7 +77,7 @@ func file(rel string) func(t *testing.T) []byte {
 	return func(t *testing.T) []byte {
 		b, err := os.ReadFile(filepath.Join(envelopes, rel))
 		if err != nil {
-			t.Skipf("samples not available: %v", err)
+			sharedtest.Missing(t, "samples not available: %v", err)
 		}
 		return b
 	}
@@ -133,7 +135,7 @@ func decodeCases() []decodeCase {
 		{"falco-trace-privileged", func(t *testing.T) []byte {
 			b, err := os.ReadFile("../../../shared/audit-samples/falco/trace_files/create_nginx_pod_privileged.json")
 			if err != nil {
-				t.Skip(err)
+				sharedtest.Missing(t, "Falco trace file: %v", err)
 			}
 			return b
 		}},

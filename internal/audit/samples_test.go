@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/palisade-sec/palisade/internal/sharedtest"
+
 	"go.yaml.in/yaml/v3"
 )
 
@@ -18,7 +20,7 @@ import (
 func TestPantherEKSAnonymousCases(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join(envelopes, "eks/panther-analysis__anonymous_api_access.yml"))
 	if err != nil {
-		t.Skipf("samples not available: %v", err)
+		sharedtest.Missing(t, "samples not available: %v", err)
 	}
 	var doc struct {
 		Tests []struct {
@@ -72,7 +74,7 @@ func TestPantherEKSAnonymousCases(t *testing.T) {
 func TestFalcoTracesBuiltin(t *testing.T) {
 	files, _ := filepath.Glob("../../../shared/audit-samples/falco/trace_files/*.json")
 	if len(files) == 0 {
-		t.Skip("Falco trace files not available")
+		sharedtest.Missing(t, "Falco trace files not available")
 	}
 	var out strings.Builder
 	for _, f := range files {

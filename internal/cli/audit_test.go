@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/palisade-sec/palisade/internal/sharedtest"
 )
 
 const traces = "../../../shared/audit-samples/falco/trace_files/"
@@ -13,7 +15,7 @@ const traces = "../../../shared/audit-samples/falco/trace_files/"
 func needTraces(t *testing.T) {
 	t.Helper()
 	if _, err := os.Stat(traces); err != nil {
-		t.Skipf("audit samples not available: %v", err)
+		sharedtest.Missing(t, "audit samples not available: %v", err)
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/palisade-sec/palisade/internal/sharedtest"
+
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/palisade-sec/palisade/internal/image/imagetest"
@@ -21,7 +23,7 @@ import (
 func TestImageScanGateAndAttest(t *testing.T) {
 	bundle := filepath.Join("..", "..", "..", "shared", "vulndb", "Go-all.zip")
 	if _, err := os.Stat(bundle); err != nil {
-		t.Skipf("real advisory bundles not found: %v", err)
+		sharedtest.Missing(t, "real advisory bundles not found: %v", err)
 	}
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "osv.db")

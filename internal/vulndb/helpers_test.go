@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/palisade-sec/palisade/internal/sharedtest"
 )
 
 // sharedBundles are the real osv.dev-format bundles of ../shared/vulndb.
@@ -18,7 +20,7 @@ func bundleDir(t testing.TB) string {
 		dir = filepath.Join("..", "..", "..", "shared", "vulndb")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "Go-all.zip")); err != nil {
-		t.Skipf("real advisory bundles not found in %s (set PALISADE_VULNDB_BUNDLES): %v", dir, err)
+		sharedtest.Missing(t, "real advisory bundles not found in %s (set PALISADE_VULNDB_BUNDLES): %v", dir, err)
 	}
 	return dir
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/palisade-sec/palisade/internal/sharedtest"
+
 	"github.com/google/go-cmp/cmp"
 	"go.yaml.in/yaml/v3"
 
@@ -73,7 +75,7 @@ func rulesPath(p string) string {
 func TestFalcoRegression(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join(samples, "falco_k8s_audit_tests.yaml"))
 	if err != nil {
-		t.Skipf("Falco samples not available: %v", err)
+		sharedtest.Missing(t, "Falco samples not available: %v", err)
 	}
 	var suite struct {
 		TraceFiles map[string]suiteCase `yaml:"trace_files"`
@@ -186,7 +188,7 @@ func TestFalcoRulesTranslate(t *testing.T) {
 	for _, f := range []string{"k8s_audit_rules.yaml", "k8s_audit_rules_gke.yaml"} {
 		data, err := os.ReadFile(filepath.Join(samples, "rules", f))
 		if err != nil {
-			t.Skipf("Falco samples not available: %v", err)
+			sharedtest.Missing(t, "Falco samples not available: %v", err)
 		}
 		if err := l.Add(f, data); err != nil {
 			t.Fatal(err)
