@@ -29,6 +29,9 @@ type imageScanFlags struct {
 	attest   bool
 	keyPath  string
 	noSecret bool
+	upload   string
+	tokenEnv string
+	caFile   string
 }
 
 func newImageScanCommand(g *globals) *cobra.Command {
@@ -58,6 +61,9 @@ unreadable image or missing database; 3 internal error.`,
 	fl.BoolVar(&f.attest, "attest", false, "on a pass, sign a scan attestation and store it in the registry (needs --key)")
 	fl.StringVar(&f.keyPath, "key", "", "private key for --attest (palisade key generate)")
 	fl.BoolVar(&f.noSecret, "skip-secrets", false, "do not look for secrets and sensitive files")
+	fl.StringVar(&f.upload, "upload", "", "record the result in palisade serve at this base URL (POST /api/v1/scans)")
+	fl.StringVar(&f.tokenEnv, "upload-token-env", "PALISADE_TOKEN", "environment variable holding the API token for --upload")
+	fl.StringVar(&f.caFile, "upload-ca-file", "", "PEM CA that verifies the server's certificate for --upload (its tls.crt when self-signed)")
 	return cmd
 }
 
@@ -128,6 +134,12 @@ func runImageScan(ctx context.Context, g *globals, cmd *cobra.Command, ref strin
 		vout = out
 	}
 	printVerdict(vout, res)
+	if f.upload != "" {
+		if err := uploadScan(ctx, g, f, img, ref, res); err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "palisade: scan recorded at %s\n", f.upload)
+	}
 	if !res.Verdict.Pass {
 		if f.attest {
 			fmt.Fprintln(cmd.ErrOrStderr(), "palisade: no attestation: the image did not pass")

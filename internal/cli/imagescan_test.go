@@ -1,13 +1,17 @@
 package cli
 
 import (
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
 
+	"github.com/palisade-sec/palisade/internal/server"
 	"github.com/palisade-sec/palisade/internal/sharedtest"
+	"github.com/palisade-sec/palisade/internal/store"
+	"github.com/palisade-sec/palisade/internal/store/sqlite"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -67,6 +71,35 @@ func TestImageScanGateAndAttest(t *testing.T) {
 	code, out, errOut = run(t, "image", "verify", "--insecure-registry", "--key", prefix+".pub", ref)
 	if code != ExitOK || !strings.Contains(out, "verdict:    pass") {
 		t.Fatalf("verify after attest: exit %d\n%s\n%s", code, out, errOut)
+	}
+
+	// --upload records the verdict in palisade serve.
+	tokens, err := server.ParseTokens("t", []byte("ci-token-0123456789abcdef,ci,palisade:ci\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.Options{Tokens: tokens})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(t.Context(), filepath.Join(dir, "store.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	srv.MountStoreAPI(st)
+	h := httptest.NewServer(srv.Handler())
+	defer h.Close()
+	code, _, errOut = runEnv(t, map[string]string{"PALISADE_TOKEN": "ci-token-0123456789abcdef"}, "image", "scan", "--db", dbPath, "--insecure-registry", "--upload", h.URL, ref)
+	if code != ExitViolation || !strings.Contains(errOut, "scan recorded") {
+		t.Fatalf("upload: exit %d\n%s", code, errOut)
+	}
+	recs, err := st.ListScans(t.Context(), store.ScanFilter{})
+	if err != nil || len(recs) != 1 || recs[0].Passed || recs[0].ImageRef != ref || recs[0].Summary.Unknown == 0 {
+		t.Fatalf("stored scans = %+v, %v", recs, err)
+	}
+	if code, _, errOut := run(t, "image", "scan", "--db", dbPath, "--insecure-registry", "--upload", h.URL, ref); code != ExitUsage || !strings.Contains(errOut, "PALISADE_TOKEN") {
+		t.Errorf("upload without token: exit %d %s", code, errOut)
 	}
 
 	// JSON output stays a clean document; the verdict goes to stderr.

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/store"
@@ -21,6 +23,7 @@ const maxPageSize = 1000
 //
 //	GET /api/v1/findings?scope=&minSeverity=&status=&rule=&namespace=&limit=&offset=
 //	GET /api/v1/scans/{digest}   the latest scan of an image digest
+//	POST /api/v1/scans           record a scan (ScanUpload)
 //	GET /api/v1/alerts?cluster=&rule=&status=&minSeverity=   audit alerts, newest first
 func (s *Server) MountStoreAPI(st store.Store) {
 	s.HandleAPI("GET /api/v1/findings", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -57,6 +60,31 @@ func (s *Server) MountStoreAPI(st store.Store) {
 			"policyDigest": rec.PolicyDigest, "passed": rec.Passed, "summary": rec.Summary,
 		})
 	}))
+	s.HandleAPI("POST /api/v1/scans", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var up ScanUpload
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxScanUpload))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&up); err != nil {
+			writeError(w, http.StatusBadRequest, "decode scan upload: "+err.Error())
+			return
+		}
+		if !strings.HasPrefix(up.ImageDigest, "sha256:") || len(up.ImageDigest) != len("sha256:")+64 || up.ScannedAt.IsZero() {
+			writeError(w, http.StatusBadRequest, "imageDigest (sha256:<64 hex>) and scannedAt are required")
+			return
+		}
+		rec := store.ScanRecord{
+			ImageDigest: up.ImageDigest, ImageRef: up.ImageRef, ScannedAt: up.ScannedAt, PolicyDigest: up.PolicyDigest,
+			AdvisoryDBTime: up.AdvisoryDBTime, Passed: up.Passed, Summary: up.Summary, Report: up.Report,
+		}
+		if err := st.PutScan(r.Context(), rec); err != nil {
+			s.storeError(w, r, "store scan", err)
+			return
+		}
+		p, _ := PrincipalFrom(r.Context())
+		s.logger.LogAttrs(r.Context(), slog.LevelInfo, "scan recorded", slog.String("digest", up.ImageDigest),
+			slog.Bool("passed", up.Passed), slog.String("by", p.Name))
+		writeJSON(w, http.StatusCreated, map[string]string{"imageDigest": up.ImageDigest})
+	}))
 	s.HandleAPI("GET /api/v1/alerts", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		f := store.AlertFilter{Cluster: q.Get("cluster"), RuleID: q.Get("rule"), Status: store.AlertStatus(q.Get("status")), Limit: 100}
@@ -80,6 +108,24 @@ func (s *Server) MountStoreAPI(st store.Store) {
 		writeJSON(w, http.StatusOK, map[string]any{"items": items})
 	}))
 	s.AddReadinessCheck("store", st.Ping)
+}
+
+// maxScanUpload bounds an uploaded scan: reports of large images are a few
+// megabytes.
+const maxScanUpload = 32 << 20
+
+// ScanUpload is the body of POST /api/v1/scans, sent by
+// `palisade image scan --upload`: CI records the verdict it reached so that
+// admission can trust images scanned without an attestation.
+type ScanUpload struct {
+	ImageDigest    string               `json:"imageDigest"`
+	ImageRef       string               `json:"imageRef"`
+	ScannedAt      time.Time            `json:"scannedAt"`
+	PolicyDigest   string               `json:"policyDigest"`
+	AdvisoryDBTime time.Time            `json:"advisoryDbTime"`
+	Passed         bool                 `json:"passed"`
+	Summary        store.SeverityCounts `json:"summary"`
+	Report         json.RawMessage      `json:"report,omitempty"`
 }
 
 const timeFormat = "2006-01-02T15:04:05.000000Z07:00"

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,5 +75,45 @@ func TestStoreAPI(t *testing.T) {
 	h.ServeHTTP(rec, req)
 	if rec.Code != http.StatusNotFound && rec.Code != http.StatusBadRequest {
 		t.Errorf("unknown scan: status %d, want 404 or 400", rec.Code)
+	}
+}
+
+func TestScanUpload(t *testing.T) {
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "p.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s := newTestServer(t)
+	s.MountStoreAPI(st)
+	h := s.Handler()
+	digest := "sha256:" + strings.Repeat("ab", 32)
+	tests := []struct {
+		name, body string
+		code       int
+	}{
+		{"valid", `{"imageDigest":"` + digest + `","imageRef":"r/app:1","scannedAt":"2026-11-25T10:00:00Z","passed":true,"summary":{"Critical":0}}`, http.StatusCreated},
+		{"short digest", `{"imageDigest":"sha256:ab","scannedAt":"2026-11-25T10:00:00Z"}`, http.StatusBadRequest},
+		{"no time", `{"imageDigest":"` + digest + `"}`, http.StatusBadRequest},
+		{"unknown field", `{"imageDigest":"` + digest + `","scannedAt":"2026-11-25T10:00:00Z","verdict":"pass"}`, http.StatusBadRequest},
+		{"truncated", `{"imageDigest":`, http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodPost, "/api/v1/scans", strings.NewReader(tt.body))
+			req.Header.Set("Authorization", "Bearer "+testToken)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tt.code {
+				t.Errorf("status %d, want %d: %s", rec.Code, tt.code, rec.Body)
+			}
+		})
+	}
+	req := httptest.NewRequest(http.MethodGet, "/api/v1/scans/"+digest, nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"passed": true`) {
+		t.Errorf("read back: %d %s", rec.Code, rec.Body)
 	}
 }
