@@ -19,6 +19,7 @@ import (
 	"github.com/palisade-sec/palisade/internal/imagescan"
 	"github.com/palisade-sec/palisade/internal/inventory/list"
 	"github.com/palisade-sec/palisade/internal/paths"
+	"github.com/palisade-sec/palisade/internal/secrets"
 	"github.com/palisade-sec/palisade/internal/vulndb"
 )
 
@@ -110,7 +111,10 @@ func runImageScan(ctx context.Context, g *globals, cmd *cobra.Command, ref strin
 	tool := finding.Tool{Name: "palisade", Version: buildinfo.Get().Version}
 	var detectors []imagescan.Detector
 	if !f.noSecret {
-		detectors = append(detectors, imagescan.Secrets{})
+		al := g.cfg.Secrets.Allowlist
+		detectors = append(detectors, imagescan.Secrets{Scanner: &secrets.Scanner{
+			Allowlist: secrets.Allowlist{Paths: al.Paths, Rules: al.Rules, Fingerprints: al.Fingerprints},
+		}})
 	}
 	res, err := imagescan.Scan(ctx, img, ref, tool, imagescan.Options{
 		Extractors: list.Default(),

@@ -68,6 +68,19 @@ func TestImageScanGateAndAttest(t *testing.T) {
 	if code != ExitOK || !strings.Contains(out, "PASS") || !strings.Contains(errOut, "attestation stored at") {
 		t.Fatalf("lenient baseline: exit %d\n%s\n%s", code, out, errOut)
 	}
+	if !strings.Contains(out, "secret/aws-access-key") {
+		t.Errorf("the deleted .env secret is not reported:\n%s", out)
+	}
+
+	// An allowlisted path silences the secret.
+	allow := filepath.Join(dir, "allow.yaml")
+	if err := os.WriteFile(allow, []byte("baseline:\n  maxVulnerabilities: {critical: -1, high: -1, unknown: -1}\n  maxDBAge: 0s\nsecrets:\n  allowlist:\n    paths: [/app/*]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = run(t, "--config", allow, "image", "scan", "--db", dbPath, "--insecure-registry", ref)
+	if code != ExitOK || strings.Contains(out, "secret/") {
+		t.Errorf("allowlisted secret: exit %d\n%s\n%s", code, out, errOut)
+	}
 	code, out, errOut = run(t, "image", "verify", "--insecure-registry", "--key", prefix+".pub", ref)
 	if code != ExitOK || !strings.Contains(out, "verdict:    pass") {
 		t.Fatalf("verify after attest: exit %d\n%s\n%s", code, out, errOut)

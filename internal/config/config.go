@@ -36,6 +36,8 @@ type Config struct {
 	Store Store
 	// Server configures `palisade serve`.
 	Server Server
+	// Secrets configures secret detection in images.
+	Secrets Secrets
 	// Admission configures the admission webhook of `palisade serve`.
 	Admission Admission
 	// Log configures the process logger.

@@ -23,6 +23,7 @@ func (d *decoder) config(n *yaml.Node, c *Config) {
 		},
 		"server":    func(p string, v *yaml.Node) { d.server(p, v, &c.Server) },
 		"admission": func(p string, v *yaml.Node) { d.admission(p, v, &c.Admission) },
+		"secrets":   func(p string, v *yaml.Node) { d.secrets(p, v, &c.Secrets) },
 		"log": func(p string, v *yaml.Node) {
 			d.mapping(p, v, map[string]fieldFunc{
 				"level":  func(p string, v *yaml.Node) { d.str(p, v, &c.Log.Level) },

@@ -29,6 +29,7 @@ func TestExample(t *testing.T) {
 	want := Default()
 	want.Registries.Trusted = []string{"ghcr.io/acme/*", "registry.acme.internal:5000/*/*"}
 	want.Admission.TrustedKeys = []string{"keys/ci-attestations.pub"}
+	want.Secrets.Allowlist.Paths = []string{"/usr/share/doc/**"}
 	want.Exceptions = []Exception{
 		{
 			ID: "log4j-legacy-billing",

@@ -50,6 +50,7 @@ func (c *Config) validate() []*Error {
 	}
 	c.Server.validate(v, "server")
 	c.Admission.validate(v, "admission")
+	c.Secrets.validate(v, "secrets")
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
