@@ -1,24 +1,12 @@
 package bench
 
 import (
-	"archive/tar"
-	"bytes"
-	"context"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"os"
-	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/palisade-sec/palisade/internal/image"
 	"github.com/palisade-sec/palisade/internal/inventory"
@@ -98,38 +86,14 @@ func BenchmarkImageScan(b *testing.B) {
 	b.ReportMetric(float64(pkgs), "packages")
 }
 
-// listLayers is the baseline: every layer decompressed once, every header
-// read, every byte drained. It returns the number of entries.
-func listLayers(ctx context.Context, img *image.Image) (int, error) {
-	n := 0
-	_, err := img.Walk(ctx, func(_ context.Context, _ *image.File, r io.Reader) error {
-		n++
-		if r != nil {
-			_, err := io.Copy(io.Discard, r)
-			return err
-		}
-		return nil
-	})
-	return n, err
-}
-
 // buildLayout writes the synthetic image as an OCI layout in a temp dir.
 func buildLayout(b *testing.B) string {
 	b.Helper()
 	rng := rand.New(rand.NewPCG(1, 2))
-	img := empty.Image
+	var layers [][]byte
 	for l := range benchLayers {
-		var buf bytes.Buffer
-		tw := tar.NewWriter(&buf)
-		add := func(name string, mode int64, data []byte) {
-			hdr := &tar.Header{Name: name, Mode: mode, Size: int64(len(data)), Typeflag: tar.TypeReg, ModTime: time.Unix(1700000000, 0)}
-			if err := tw.WriteHeader(hdr); err != nil {
-				b.Fatal(err)
-			}
-			if _, err := tw.Write(data); err != nil {
-				b.Fatal(err)
-			}
-		}
+		tl := newTarLayer(b)
+		add := tl.add
 		for i := range filesPerLayer {
 			size := 64 + rng.IntN(4096)
 			add(fmt.Sprintf("usr/share/l%d/d%03d/f%05d.txt", l, i/100, i), 0o644, text(rng, size))
@@ -151,27 +115,9 @@ func buildLayout(b *testing.B) string {
 				add(fmt.Sprintf("var/cache/big%d.bin", l), 0o644, big)
 			}
 		}
-		if err := tw.Close(); err != nil {
-			b.Fatal(err)
-		}
-		raw := buf.Bytes()
-		layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(raw)), nil })
-		if err != nil {
-			b.Fatal(err)
-		}
-		if img, err = mutate.AppendLayers(img, layer); err != nil {
-			b.Fatal(err)
-		}
+		layers = append(layers, tl.close())
 	}
-	dir := b.TempDir()
-	lp, err := layout.Write(dir, empty.Index)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := lp.AppendImage(img); err != nil {
-		b.Fatal(err)
-	}
-	return dir
+	return writeLayout(b, layers)
 }
 
 // text returns n bytes of lowercase words: compressible like real files.
@@ -193,33 +139,4 @@ func dpkgStatus(n int) []byte {
 		fmt.Fprintf(&sb, "Package: lib%d\nStatus: install ok installed\nArchitecture: amd64\nSource: src%d (1.%d-1)\nVersion: 1.%d-1+b1\nDescription: synthetic\n lines\n\n", i, i/3, i, i)
 	}
 	return []byte(sb.String())
-}
-
-// rssBase resets the peak RSS (Linux clear_refs 5) and returns the
-// current RSS, so peakRSS()-rssBase() is the growth during the step.
-func rssBase() int64 {
-	runtime.GC()
-	debug.FreeOSMemory() // return the previous step's heap, so growth is measured
-	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
-	return procStatus("VmRSS:")
-}
-
-func peakRSS() int64 { return procStatus("VmHWM:") }
-
-// procStatus returns a /proc/self/status field in bytes, 0 if unknown.
-func procStatus(key string) int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, key); ok {
-			f := strings.Fields(rest)
-			if len(f) > 0 {
-				kb, _ := strconv.ParseInt(f[0], 10, 64)
-				return kb << 10
-			}
-		}
-	}
-	return 0
 }

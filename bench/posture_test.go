@@ -10,8 +10,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strconv"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -180,25 +178,25 @@ func BenchmarkPostureScan(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		runtime.GC()
-		start, cpu0 := time.Now(), postureCPUTime()
+		start, cpu0 := time.Now(), cpuTime()
 		docs, err = yamlDecodeAll(data)
 		if err != nil {
 			b.Fatal(err)
 		}
 		decodeDur = min(decodeDur, time.Since(start))
-		decodeCPU = min(decodeCPU, postureCPUTime()-cpu0)
+		decodeCPU = min(decodeCPU, cpuTime()-cpu0)
 
 		runtime.GC()
 		debug.FreeOSMemory()
-		base := resetPostureRSS()
-		start, cpu0 = time.Now(), postureCPUTime()
+		base := resetPeak()
+		start, cpu0 = time.Now(), cpuTime()
 		findings, err = postureScan(ctx, sc, data)
 		if err != nil {
 			b.Fatal(err)
 		}
 		scanDur = min(scanDur, time.Since(start))
-		scanCPU = min(scanCPU, postureCPUTime()-cpu0)
-		peak = max(peak, postureRSS("VmHWM:")-base)
+		scanCPU = min(scanCPU, cpuTime()-cpu0)
+		peak = max(peak, peakRSS()-base)
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(scanDur)/float64(decodeDur), "scan/decode")
@@ -210,37 +208,4 @@ func BenchmarkPostureScan(b *testing.B) {
 	b.Logf("%d objects (%.1f MiB): YAML decode %v (cpu %v), posture scan %v (cpu %v), ratio %.2f wall, %.2f cpu; peak RSS growth %.0f MiB",
 		docs, float64(len(data))/(1<<20), decodeDur, decodeCPU, scanDur, scanCPU,
 		float64(scanDur)/float64(decodeDur), float64(scanCPU)/float64(decodeCPU), float64(peak)/(1<<20))
-}
-
-// resetPostureRSS resets the peak RSS (VmHWM) to the current RSS, where the
-// kernel allows it, and returns the current RSS.
-func resetPostureRSS() int64 {
-	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
-	return postureRSS("VmRSS:")
-}
-
-// postureRSS returns a /proc/self/status field in bytes, 0 if unknown.
-func postureRSS(key string) int64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, key); ok {
-			if f := strings.Fields(rest); len(f) > 0 {
-				kb, _ := strconv.ParseInt(f[0], 10, 64)
-				return kb << 10
-			}
-		}
-	}
-	return 0
-}
-
-// postureCPUTime returns the user and system CPU time the process has used.
-func postureCPUTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

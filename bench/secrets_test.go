@@ -1,20 +1,11 @@
 package bench
 
 import (
-	"archive/tar"
-	"bytes"
-	"context"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/palisade-sec/palisade/internal/image"
 	"github.com/palisade-sec/palisade/internal/secrets"
@@ -47,7 +38,7 @@ func BenchmarkSecretsScan(b *testing.B) {
 		}
 		runWalk := func() {
 			start := time.Now()
-			n, err := secretsWalkFloor(ctx, img)
+			n, err := listLayers(ctx, img)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -79,37 +70,14 @@ func BenchmarkSecretsScan(b *testing.B) {
 	b.ReportMetric(float64(findings), "findings")
 }
 
-// secretsWalkFloor walks img reading every byte of every file.
-func secretsWalkFloor(ctx context.Context, img *image.Image) (int, error) {
-	n := 0
-	_, err := img.Walk(ctx, func(_ context.Context, _ *image.File, r io.Reader) error {
-		n++
-		if r != nil {
-			_, err := io.Copy(io.Discard, r)
-			return err
-		}
-		return nil
-	})
-	return n, err
-}
-
 // buildSecretsLayout writes the synthetic image as an OCI layout.
 func buildSecretsLayout(b *testing.B) string {
 	b.Helper()
 	rng := rand.New(rand.NewPCG(7, 11))
-	img := empty.Image
+	var layers [][]byte
 	for l := range secretsLayers {
-		var buf bytes.Buffer
-		tw := tar.NewWriter(&buf)
-		add := func(name string, data []byte) {
-			hdr := &tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg, ModTime: time.Unix(1700000000, 0)}
-			if err := tw.WriteHeader(hdr); err != nil {
-				b.Fatal(err)
-			}
-			if _, err := tw.Write(data); err != nil {
-				b.Fatal(err)
-			}
-		}
+		tl := newTarLayer(b)
+		add := func(name string, data []byte) { tl.add(name, 0o644, data) }
 		for i := range secretsFilesPerLayer {
 			add(fmt.Sprintf("srv/l%d/d%02d/f%04d.conf", l, i/100, i), secretsText(rng, 200+rng.IntN(8000), i%100 == 0))
 		}
@@ -121,27 +89,9 @@ func buildSecretsLayout(b *testing.B) string {
 		if l == secretsLayers-1 {
 			add("srv/l0/d00/.wh.f0000.conf", nil) // a deleted file that held a secret
 		}
-		if err := tw.Close(); err != nil {
-			b.Fatal(err)
-		}
-		raw := buf.Bytes()
-		layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(raw)), nil })
-		if err != nil {
-			b.Fatal(err)
-		}
-		if img, err = mutate.AppendLayers(img, layer); err != nil {
-			b.Fatal(err)
-		}
+		layers = append(layers, tl.close())
 	}
-	dir := b.TempDir()
-	lp, err := layout.Write(dir, empty.Index)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := lp.AppendImage(img); err != nil {
-		b.Fatal(err)
-	}
-	return dir
+	return writeLayout(b, layers)
 }
 
 // secretsText returns about n bytes of config-like text: comment and

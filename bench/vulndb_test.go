@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -104,15 +103,6 @@ func BenchmarkVulnDBImport(b *testing.B) {
 	b.ReportMetric(float64(docs), "advisories")
 	b.Logf("import of %d advisories: %v per run; read+decode only: %v; ratio %.2f (CPU time ratio %.2f)",
 		docs, importDur/time.Duration(b.N), decodeDur/time.Duration(b.N), ratio, float64(importCPU)/float64(decodeCPU))
-}
-
-// cpuTime is the process's user+system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkVulnDBMatch matches a fixed set of real packages (Debian 12,
