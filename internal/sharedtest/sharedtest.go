@@ -1,7 +1,8 @@
 // Package sharedtest lets tests use the real data in ../shared (advisory
-// bundles, audit samples, peer corpora) and decide what its absence means:
-// a skip under plain `go test`, a failure under `make test`, which sets
-// PALISADE_REQUIRE_SHARED=1 because CI always has ../shared beside the clone.
+// bundles, audit samples, peer corpora) and the reference tools of the
+// machine (dpkg, on every Debian CI machine), and decide what their absence
+// means: a skip under plain `go test`, a failure under `make test`, which
+// sets PALISADE_REQUIRE_SHARED=1 because CI always has both.
 package sharedtest
 
 import (

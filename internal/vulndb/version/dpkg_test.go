@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"os/exec"
 	"testing"
+
+	"github.com/palisade-sec/palisade/internal/sharedtest"
 )
 
 // Cases from deb-version(7), Debian Policy §5.6.12 and dpkg's own test suite
@@ -42,7 +44,7 @@ func TestDpkgOrder(t *testing.T) {
 func TestDpkgAgainstDpkg(t *testing.T) {
 	dpkg, err := exec.LookPath("dpkg")
 	if err != nil {
-		t.Skip("dpkg not installed")
+		sharedtest.Missing(t, "dpkg not installed: %v", err)
 	}
 	if testing.Short() {
 		t.Skip("runs dpkg many times")
