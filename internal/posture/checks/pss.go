@@ -6,7 +6,9 @@ import (
 	psaapi "k8s.io/pod-security-admission/api"
 	"k8s.io/pod-security-admission/policy"
 
+	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/kube"
+	"github.com/palisade-sec/palisade/internal/posture"
 )
 
 // pssEvaluator evaluates the Pod Security Standards with the upstream
@@ -44,4 +46,25 @@ func (p *pssEvaluator) failures(w *kube.Workload, level psaapi.Level) []policy.C
 		}
 	}
 	return out
+}
+
+// results turns the level's failures for in's workload into check results,
+// one per forbidden reason.
+func (p *pssEvaluator) results(in *posture.Input, level psaapi.Level) []posture.Result {
+	var out []posture.Result
+	for _, r := range p.failures(in.Workload, level) {
+		out = append(out, posture.Result{
+			Path:     in.Workload.SpecPath,
+			Message:  "PodSecurity " + string(level) + ": " + r.ForbiddenReason + detail(r.ForbiddenDetail) + ".",
+			Evidence: []finding.Evidence{key("reason", r.ForbiddenReason), ev("detail", r.ForbiddenDetail)},
+		})
+	}
+	return out
+}
+
+func detail(d string) string {
+	if d == "" {
+		return ""
+	}
+	return " (" + d + ")"
 }

@@ -25,22 +25,7 @@ func PSSBaseline() posture.Check {
 		Remediation: "Remove the forbidden settings named in the finding, or run the workload in a namespace whose exception is reviewed.",
 		Scope:       posture.ScopeWorkload,
 		Versions: v1(func(in *posture.Input) []posture.Result {
-			var out []posture.Result
-			for _, r := range pss.failures(in.Workload, psaapi.LevelBaseline) {
-				out = append(out, posture.Result{
-					Path:     in.Workload.SpecPath,
-					Message:  "PodSecurity baseline: " + r.ForbiddenReason + detail(r.ForbiddenDetail) + ".",
-					Evidence: []finding.Evidence{key("reason", r.ForbiddenReason), ev("detail", r.ForbiddenDetail)},
-				})
-			}
-			return out
+			return pss.results(in, psaapi.LevelBaseline)
 		}),
 	}
-}
-
-func detail(d string) string {
-	if d == "" {
-		return ""
-	}
-	return " (" + d + ")"
 }

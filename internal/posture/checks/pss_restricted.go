@@ -26,15 +26,7 @@ func PSSRestricted() posture.Check {
 		Remediation: "Run as non-root, drop ALL capabilities, set allowPrivilegeEscalation: false and a RuntimeDefault seccomp profile.",
 		Scope:       posture.ScopeWorkload,
 		Versions: v1(func(in *posture.Input) []posture.Result {
-			var out []posture.Result
-			for _, r := range pss.failures(in.Workload, psaapi.LevelRestricted) {
-				out = append(out, posture.Result{
-					Path:     in.Workload.SpecPath,
-					Message:  "PodSecurity restricted: " + r.ForbiddenReason + detail(r.ForbiddenDetail) + ".",
-					Evidence: []finding.Evidence{key("reason", r.ForbiddenReason), ev("detail", r.ForbiddenDetail)},
-				})
-			}
-			return out
+			return pss.results(in, psaapi.LevelRestricted)
 		}),
 	}
 }
