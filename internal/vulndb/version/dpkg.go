@@ -50,14 +50,8 @@ func parseDpkg(v string) (dpkgVersion, error) {
 }
 
 func compareDpkg(a, b dpkgVersion) int {
-	ea, eb := a.epoch, b.epoch
-	if ea == "" {
-		ea = "0"
-	}
-	if eb == "" {
-		eb = "0"
-	}
-	if c := cmpDigits(ea, eb); c != 0 {
+	// An absent epoch is 0: cmpDigits ignores leading zeros, so "" == "0".
+	if c := cmpDigits(a.epoch, b.epoch); c != 0 {
 		return c
 	}
 	if c := verrevcmp(a.upstream, b.upstream); c != 0 {

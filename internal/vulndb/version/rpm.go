@@ -36,14 +36,8 @@ func parseRPM(v string) (rpmVersion, error) {
 }
 
 func compareRPM(a, b rpmVersion) int {
-	ea, eb := a.epoch, b.epoch
-	if ea == "" {
-		ea = "0"
-	}
-	if eb == "" {
-		eb = "0"
-	}
-	if c := cmpDigits(ea, eb); c != 0 {
+	// An absent epoch is 0: cmpDigits ignores leading zeros, so "" == "0".
+	if c := cmpDigits(a.epoch, b.epoch); c != 0 {
 		return c
 	}
 	if c := rpmvercmp(a.version, b.version); c != 0 {
