@@ -75,9 +75,12 @@ func TestReceiverToStore(t *testing.T) {
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- p.Run(runCtx) }()
+	// Wait for the outcome itself: a new consumer's pending count can read
+	// 0 before its first delivery, so it is no signal of completion.
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		if n, err := b.Pending(ctx, Consumer); err == nil && n == 0 {
+		evs, _ := st.QueryAuditEvents(ctx, store.AuditQuery{Cluster: "prod"})
+		if n, err := b.Pending(ctx, Consumer); len(evs) == 2 && err == nil && n == 0 {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
