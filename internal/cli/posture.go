@@ -140,6 +140,7 @@ func runPostureScan(cmd *cobra.Command, g *globals, f postureScanFlags, paths []
 	fs := out.Findings
 	config.ApplyExceptions(g.env.Now(), g.cfg.Exceptions, fs, labelsIndex(inv))
 	rep := finding.NewReport(finding.Tool{Name: "palisade", Version: buildinfo.Get().Version}, target, g.env.Now(), fs)
+	rep.Coverage = out.Coverage
 	for _, e := range scanNotes {
 		rep.AddError(e)
 	}

@@ -28,7 +28,30 @@ func testCases() []testCase {
 		{"excepted-only", NewReport(testTool(), "deploy/", testNow(), exceptedFindings())},
 		{"hostile", NewReport(testTool(), "evil\x1b]0;pwned\x07/target\x1b[2J", testNow(), hostileFindings())},
 		{"partial", partialReport()},
+		{"coverage", coverageReport()},
 	}
+}
+
+// coverageReport is a posture scan that counted what it evaluated: scores,
+// JUnit passes and the HTML control tables come from its coverage.
+func coverageReport() *Report {
+	r := NewReport(testTool(), "cluster prod", testNow(), mixedFindings())
+	var b CoverageBuilder
+	privileged := []Control{{Framework: "CIS-K8s-1.9", ID: "5.2.1"}, {Framework: "NSA-CISA", ID: "pod-security"}, {Framework: "MITRE-ATT&CK", ID: "T1611"}}
+	b.Rule("posture/privileged", "Privileged container", SeverityHigh, privileged)
+	b.Rule("posture/probes", "Liveness and readiness probes", SeverityLow, []Control{{Framework: "CIS-K8s-1.9", ID: "5.7.10"}})
+	b.Rule("posture/host-network", "Host network", SeverityHigh, []Control{{Framework: "CIS-K8s-1.9", ID: "5.2.5"}})
+	for range 8 {
+		b.Evaluated("posture/privileged", Scope{Namespace: "payments"})
+		b.Evaluated("posture/probes", Scope{Namespace: "payments"})
+		b.Evaluated("posture/host-network", Scope{Namespace: "payments"})
+	}
+	for range 3 {
+		b.Evaluated("posture/privileged", Scope{Namespace: "shop"})
+		b.Evaluated("posture/host-network", Scope{Namespace: "shop"})
+	}
+	r.Coverage = b.Build()
+	return r
 }
 
 // mixedFindings has every severity, findings with and without file and line,

@@ -15,7 +15,7 @@ import (
 
 // SchemaVersion is the version of the JSON document the JSON writer emits.
 // Bump the major part on any incompatible change to Finding or Report.
-const SchemaVersion = "1.0"
+const SchemaVersion = "1.1"
 
 // Finding is one problem found in one resource.
 type Finding struct {

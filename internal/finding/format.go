@@ -16,6 +16,8 @@ const (
 	FormatTable Format = "table" // aligned text for people, grouped by severity
 	FormatJSON  Format = "json"  // the versioned JSON document, see docs/output-json.md
 	FormatSARIF Format = "sarif" // SARIF 2.1.0, for GitHub code scanning and other SARIF viewers
+	FormatJUnit Format = "junit" // JUnit XML, for CI test reporters: a suite per rule, a failing case per finding
+	FormatHTML  Format = "html"  // a self-contained HTML compliance report with scores, for people and auditors
 )
 
 // ErrUnknownFormat is returned (wrapped) by ParseFormat and Write for a format
@@ -23,7 +25,7 @@ const (
 var ErrUnknownFormat = errors.New("unknown output format")
 
 // Formats lists every format, in the order help text should show them.
-func Formats() []Format { return []Format{FormatTable, FormatJSON, FormatSARIF} }
+func Formats() []Format { return []Format{FormatTable, FormatJSON, FormatSARIF, FormatJUnit, FormatHTML} }
 
 // ParseFormat parses a format name, case-insensitively.
 func ParseFormat(s string) (Format, error) {
@@ -67,6 +69,10 @@ func Write(w io.Writer, f Format, r *Report, opts WriteOptions) error {
 		err = writeJSON(&buf, p)
 	case FormatSARIF:
 		err = writeSARIF(&buf, p)
+	case FormatJUnit:
+		err = writeJUnit(&buf, p)
+	case FormatHTML:
+		err = writeHTML(&buf, p)
 	default:
 		return fmt.Errorf("write report: %w %q (valid: %s)", ErrUnknownFormat, string(f), formatList())
 	}

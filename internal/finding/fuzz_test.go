@@ -3,6 +3,8 @@ package finding
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/xml"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -65,6 +67,12 @@ func FuzzTableWriter(f *testing.F) {
 				if n := strings.Count(out, "\nSummary: "); n != 1 {
 					t.Fatalf("%s: %d summary lines:\n%s", gf.name, n, out)
 				}
+			case FormatJUnit:
+				assertWellFormedXML(t, buf.Bytes())
+			case FormatHTML:
+				if strings.ContainsAny(out, "\x1b\x07") {
+					t.Fatalf("html: raw control characters in output:\n%q", out)
+				}
 			default:
 				if !json.Valid(buf.Bytes()) {
 					t.Fatalf("%s: output is not valid JSON:\n%s", gf.name, out)
@@ -72,6 +80,20 @@ func FuzzTableWriter(f *testing.F) {
 			}
 		}
 	})
+}
+
+func assertWellFormedXML(t *testing.T, b []byte) {
+	t.Helper()
+	dec := xml.NewDecoder(bytes.NewReader(b))
+	for {
+		_, err := dec.Token()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			t.Fatalf("junit: not well-formed XML: %v\n%s", err, b)
+		}
+	}
 }
 
 type stringError struct{ s string }

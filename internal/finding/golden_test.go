@@ -30,6 +30,8 @@ func goldenFormats() []goldenFormat {
 		{"table-color", FormatTable, WriteOptions{Color: true}},
 		{"json", FormatJSON, WriteOptions{}},
 		{"sarif", FormatSARIF, WriteOptions{}},
+		{"junit", FormatJUnit, WriteOptions{}},
+		{"html", FormatHTML, WriteOptions{}},
 	}
 }
 

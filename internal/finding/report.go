@@ -32,6 +32,10 @@ type Report struct {
 	Summary Summary  `json:"summary"`
 	// Findings are normalized: IDs and statuses filled in, most severe first.
 	Findings []Finding `json:"findings"`
+	// Coverage, when the scanner counts what it evaluated (posture does),
+	// lets reports show passes; Scores are computed from it when written.
+	Coverage *Coverage `json:"coverage,omitempty"`
+	Scores   *Scores   `json:"scores,omitempty"`
 }
 
 // Summary counts the findings of a report.
@@ -182,5 +186,6 @@ func (r *Report) prepared() (*Report, error) {
 		}
 	}
 	p.Summary = Summarize(p.Findings)
+	p.Scores = ComputeScores(&p)
 	return &p, nil
 }

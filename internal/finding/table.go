@@ -97,6 +97,9 @@ func writeTable(w io.Writer, p *Report, opts WriteOptions) error {
 		add(section...)
 	}
 	add(partialLines(p)...)
+	if p.Scores != nil {
+		add(tableLine{text: scoreText(p.Scores)})
+	}
 	add(tableLine{text: summaryText(p.Summary, p.Partial), sgr: sgrBold})
 
 	for _, l := range lines {
@@ -200,6 +203,21 @@ func summaryText(s Summary, partial bool) string {
 	}
 	b.WriteString(".")
 	return b.String()
+}
+
+// scoreText is the one-line score: overall, then per framework with the
+// controls that pass.
+func scoreText(s *Scores) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Score: %s overall", pctText(s.Overall))
+	for _, fw := range s.Frameworks {
+		fmt.Fprintf(&b, "; %s %s (%d/%d controls pass)", cleanText(fw.Framework), pctText(fw.Score), fw.ControlsPassed, len(fw.Controls))
+	}
+	return b.String()
+}
+
+func pctText(f float64) string {
+	return strings.TrimSuffix(strconv.FormatFloat(f, 'f', 1, 64), ".0") + "%"
 }
 
 // align replaces the cells of the rows in lines by their aligned text, each

@@ -52,6 +52,9 @@ type Outcome struct {
 	// Warnings are problems that did not stop the scan, such as an
 	// exception annotation that could not be read.
 	Warnings []string
+	// Coverage counts what each check evaluated, per cluster and
+	// namespace, for scores and for reports that show passes.
+	Coverage *finding.Coverage
 }
 
 // Scan evaluates every check over inv. It stops only when ctx is done.
@@ -60,12 +63,16 @@ func (s *Scanner) Scan(ctx context.Context, inv *kube.Inventory, opts Options) (
 	// slice once avoids copying tens of thousands of findings as it grows.
 	out := &Outcome{Findings: make([]finding.Finding, 0, 4*len(inv.Workloads)+len(inv.Objects)/4)}
 	ex := newAnnotationExceptions(opts.IgnoreAnnotationExceptions)
+	var cov finding.CoverageBuilder
+	var namespaces []finding.Scope // computed once, for inventory checks
 	for _, rc := range s.reg.checks {
 		if err := ctx.Err(); err != nil {
 			return out, fmt.Errorf("posture scan: %w", err)
 		}
 		c := rc.check
 		controls := s.controls(c.ID)
+		ruleID := RulePrefix + c.ID
+		cov.Rule(ruleID, c.Title, c.Severity, controls)
 		emit := func(in *Input, rs []Result) {
 			for i := range rs {
 				f := s.toFinding(c, controls, in, &rs[i])
@@ -80,22 +87,70 @@ func (s *Scanner) Scan(ctx context.Context, inv *kube.Inventory, opts Options) (
 					return out, fmt.Errorf("posture scan: %w", ctx.Err())
 				}
 				in := &Input{Workload: w, Object: w.Object, Inventory: inv, Options: &opts}
+				cov.Evaluated(ruleID, scopeOf(w.Object))
 				emit(in, rc.eval(in))
 			}
 		case ScopeObject:
 			for _, kind := range c.Kinds {
 				for _, o := range inv.OfKind(kind) {
 					in := &Input{Object: o, Inventory: inv, Options: &opts}
+					cov.Evaluated(ruleID, scopeOf(o))
 					emit(in, rc.eval(in))
 				}
 			}
 		case ScopeInventory:
+			// An inventory check judges the objects of its kinds, or else
+			// (quotas, default-deny policies) each namespace.
+			if len(c.Kinds) > 0 {
+				for _, kind := range c.Kinds {
+					for _, o := range inv.OfKind(kind) {
+						cov.Evaluated(ruleID, scopeOf(o))
+					}
+				}
+			} else {
+				if namespaces == nil {
+					namespaces = namespaceScopes(inv)
+				}
+				for _, sc := range namespaces {
+					cov.Evaluated(ruleID, sc)
+				}
+			}
 			in := &Input{Inventory: inv, Options: &opts}
 			emit(in, rc.eval(in))
 		}
 	}
 	out.Warnings = ex.warnings
+	out.Coverage = cov.Build()
 	return out, nil
+}
+
+func scopeOf(o *kube.Object) finding.Scope {
+	return finding.Scope{Cluster: o.Source.Cluster, Namespace: o.Ref.Namespace}
+}
+
+// namespaceScopes lists every (cluster, namespace) an object of inv is in
+// or declares; an inventory of cluster-scoped objects only is one scope.
+func namespaceScopes(inv *kube.Inventory) []finding.Scope {
+	seen := map[finding.Scope]bool{}
+	var out []finding.Scope
+	add := func(s finding.Scope) {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	for _, o := range inv.Objects {
+		switch {
+		case o.Ref.Kind == "Namespace":
+			add(finding.Scope{Cluster: o.Source.Cluster, Namespace: o.Meta.Name})
+		case o.Ref.Namespace != "":
+			add(finding.Scope{Cluster: o.Source.Cluster, Namespace: o.Ref.Namespace})
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, finding.Scope{})
+	}
+	return out
 }
 
 func objectOf(in *Input, r *Result) *kube.Object {

@@ -1,0 +1,245 @@
+package finding
+
+import (
+	"cmp"
+	"math"
+	"slices"
+)
+
+// Scores summarise a report with coverage as percentages: 100 means every
+// evaluated resource passed every rule. Each failing resource weighs by the
+// rule's severity (critical 10, high 6, medium 3, low 1, info 0), so one
+// privileged pod costs more than ten missing probes. Excepted findings
+// count as passes: the risk was accepted by someone the report names.
+type Scores struct {
+	Overall    float64          `json:"overall"`
+	Clusters   []ScopeScore     `json:"clusters,omitempty"`
+	Namespaces []ScopeScore     `json:"namespaces,omitempty"`
+	Frameworks []FrameworkScore `json:"frameworks,omitempty"`
+}
+
+// ScopeScore is the score of one cluster or namespace.
+type ScopeScore struct {
+	Cluster   string  `json:"cluster,omitempty"`
+	Namespace string  `json:"namespace,omitempty"`
+	Score     float64 `json:"score"`
+	Evaluated int     `json:"evaluated"` // rule × resource evaluations
+	Failed    int     `json:"failed"`
+}
+
+// FrameworkScore is the score of one compliance framework and of each of
+// its controls that some rule of the scan maps to.
+type FrameworkScore struct {
+	Framework      string         `json:"framework"`
+	Score          float64        `json:"score"`
+	ControlsPassed int            `json:"controlsPassed"`
+	Controls       []ControlScore `json:"controls"`
+}
+
+// ControlScore is one control: it passes when no resource fails any of its
+// rules.
+type ControlScore struct {
+	ID        string   `json:"id"`
+	Rules     []string `json:"rules"`
+	Score     float64  `json:"score"`
+	Evaluated int      `json:"evaluated"`
+	Failed    int      `json:"failed"`
+	Pass      bool     `json:"pass"`
+}
+
+func severityWeight(s Severity) float64 {
+	switch s {
+	case SeverityCritical:
+		return 10
+	case SeverityHigh:
+		return 6
+	case SeverityMedium:
+		return 3
+	case SeverityInfo:
+		return 0
+	}
+	return 1 // low and unrated
+}
+
+// tally accumulates weighted evaluations and failures.
+type tally struct {
+	eval, failed   int
+	wEval, wFailed float64
+}
+
+func (t *tally) add(eval, failed int, w float64) {
+	t.eval += eval
+	t.failed += failed
+	t.wEval += w * float64(eval)
+	t.wFailed += w * float64(failed)
+}
+
+func (t *tally) merge(o *tally) {
+	t.eval, t.failed = t.eval+o.eval, t.failed+o.failed
+	t.wEval, t.wFailed = t.wEval+o.wEval, t.wFailed+o.wFailed
+}
+
+func (t *tally) score() float64 {
+	if t.wEval == 0 {
+		return 100
+	}
+	return math.Round(1000*(t.wEval-t.wFailed)/t.wEval) / 10
+}
+
+// ComputeScores scores r from its coverage and open findings, or returns
+// nil when r has no coverage.
+func ComputeScores(r *Report) *Scores {
+	if r.Coverage == nil {
+		return nil
+	}
+	// failing[rule][scope] = distinct resources with an open finding.
+	failing := map[string]map[Scope]map[resKey]bool{}
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		if !f.Open() {
+			continue
+		}
+		s := Scope{f.Resource.Cluster, f.Resource.Namespace}
+		if failing[f.RuleID] == nil {
+			failing[f.RuleID] = map[Scope]map[resKey]bool{}
+		}
+		if failing[f.RuleID][s] == nil {
+			failing[f.RuleID][s] = map[resKey]bool{}
+		}
+		failing[f.RuleID][s][resKey{f.Resource.Kind, f.Resource.Name}] = true
+	}
+	var overall tally
+	clusters, namespaces := map[string]*tally{}, map[Scope]*tally{}
+	type ctlKey struct{ fw, id string }
+	controls := map[ctlKey]*tally{}
+	controlRules := map[ctlKey][]string{}
+	for _, rc := range r.Coverage.Rules {
+		w := severityWeight(rc.Severity)
+		var ruleT tally
+		for _, sc := range r.Coverage.scopesOf(rc, failing[rc.RuleID]) {
+			s := Scope{sc.Cluster, sc.Namespace}
+			failed := min(len(failing[rc.RuleID][s]), sc.Evaluated)
+			ruleT.add(sc.Evaluated, failed, w)
+			getTally(clusters, sc.Cluster).add(sc.Evaluated, failed, w)
+			if sc.Namespace != "" {
+				getTally(namespaces, s).add(sc.Evaluated, failed, w)
+			}
+		}
+		overall.add(ruleT.eval, ruleT.failed, w)
+		for _, c := range rc.Controls {
+			k := ctlKey{c.Framework, c.ID}
+			getTally(controls, k).add(ruleT.eval, ruleT.failed, w)
+			controlRules[k] = append(controlRules[k], rc.RuleID)
+		}
+	}
+	out := &Scores{Overall: overall.score()}
+	for _, name := range sortedKeys(clusters) {
+		t := clusters[name]
+		out.Clusters = append(out.Clusters, ScopeScore{Cluster: name, Score: t.score(), Evaluated: t.eval, Failed: t.failed})
+	}
+	for s, t := range namespaces {
+		out.Namespaces = append(out.Namespaces, ScopeScore{Cluster: s.Cluster, Namespace: s.Namespace, Score: t.score(), Evaluated: t.eval, Failed: t.failed})
+	}
+	slices.SortFunc(out.Namespaces, func(a, b ScopeScore) int {
+		return cmp.Or(cmp.Compare(a.Score, b.Score), cmp.Compare(a.Cluster, b.Cluster), cmp.Compare(a.Namespace, b.Namespace))
+	})
+	byFW := map[string]*FrameworkScore{}
+	fwTally := map[string]*tally{}
+	for k, t := range controls {
+		fs := byFW[k.fw]
+		if fs == nil {
+			fs = &FrameworkScore{Framework: k.fw}
+			byFW[k.fw] = fs
+		}
+		rules := slices.Clone(controlRules[k])
+		slices.Sort(rules)
+		cs := ControlScore{ID: k.id, Rules: slices.Compact(rules), Score: t.score(), Evaluated: t.eval, Failed: t.failed, Pass: t.failed == 0}
+		if cs.Pass {
+			fs.ControlsPassed++
+		}
+		fs.Controls = append(fs.Controls, cs)
+		getTally(fwTally, k.fw).merge(t)
+	}
+	for _, fw := range sortedKeys(byFW) {
+		fs := byFW[fw]
+		fs.Score = fwTally[fw].score()
+		slices.SortFunc(fs.Controls, func(a, b ControlScore) int { return compareControlIDs(a.ID, b.ID) })
+		out.Frameworks = append(out.Frameworks, *fs)
+	}
+	return out
+}
+
+// scopesOf returns the rule's evaluated scopes, adding any scope where it
+// failed without a count (a rule over the whole inventory reports on
+// resources it did not count one by one), so failures never exceed
+// evaluations.
+func (c *Coverage) scopesOf(rc RuleCoverage, failing map[Scope]map[resKey]bool) []ScopeCount {
+	out := slices.Clone(rc.Scopes)
+	for s, res := range failing {
+		found := false
+		for i := range out {
+			if out[i].Cluster == s.Cluster && out[i].Namespace == s.Namespace {
+				out[i].Evaluated = max(out[i].Evaluated, len(res))
+				found = true
+			}
+		}
+		if !found {
+			out = append(out, ScopeCount{Cluster: s.Cluster, Namespace: s.Namespace, Evaluated: len(res)})
+		}
+	}
+	return out
+}
+
+// resKey names a resource within a scope.
+type resKey struct{ kind, name string }
+
+func getTally[K comparable](m map[K]*tally, k K) *tally {
+	t := m[k]
+	if t == nil {
+		t = &tally{}
+		m[k] = t
+	}
+	return t
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// compareControlIDs orders "5.2.10" after "5.2.9": numeric parts compare
+// as numbers.
+func compareControlIDs(a, b string) int {
+	for a != "" && b != "" {
+		na, ra := leadingNumber(a)
+		nb, rb := leadingNumber(b)
+		if na >= 0 && nb >= 0 {
+			if c := cmp.Compare(na, nb); c != 0 {
+				return c
+			}
+			a, b = ra, rb
+			continue
+		}
+		if c := cmp.Compare(a[0], b[0]); c != 0 {
+			return c
+		}
+		a, b = a[1:], b[1:]
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+func leadingNumber(s string) (int, string) {
+	n, i := 0, 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' && i < 9 {
+		n = n*10 + int(s[i]-'0')
+		i++
+	}
+	if i == 0 {
+		return -1, s
+	}
+	return n, s[i:]
+}
