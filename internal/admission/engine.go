@@ -20,6 +20,8 @@ import (
 	"github.com/palisade-sec/palisade/internal/config"
 	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/kube"
+	"github.com/palisade-sec/palisade/internal/policy"
+	"github.com/palisade-sec/palisade/internal/policyreport"
 )
 
 // Mode is what a policy's violation does to a request.
@@ -73,8 +75,21 @@ type Engine struct {
 	// so a broken policy cannot stop the cluster from healing itself.
 	ExcludedNamespaces []string
 	Exceptions         []config.Exception
-	Now                func() time.Time
-	Logger             *slog.Logger
+	// BreakGlassGroups may admit a workload despite enforce violations by
+	// annotating it; empty disables break-glass.
+	BreakGlassGroups []string
+	Now              func() time.Time
+	Logger           *slog.Logger
+	Metrics          *Metrics // nil records nothing
+	// Reports receives warn- and audit-mode violations for PolicyReports
+	// (nil: none). Denied objects are not reported: they do not exist.
+	Reports ResultRecorder
+}
+
+// ResultRecorder takes admission results for PolicyReports;
+// *policyreport.Publisher implements it.
+type ResultRecorder interface {
+	Record(policyreport.Result)
 }
 
 // Request is what policies see: the admission request and the workload it
@@ -84,39 +99,77 @@ type Request struct {
 	Object    *kube.Object
 	Workload  *kube.Workload // nil when the object holds no pod spec
 	Namespace string
+
+	cel *policy.Input // decoded once for all CEL policies; see CELPolicy
 }
 
-// Review decides one admission request.
+// judgesAnyKind reports whether p judges objects that hold no pod spec
+// (CEL policies do; the image and pod security policies do not).
+func judgesAnyKind(p Policy) bool {
+	a, ok := p.(interface{ judgesAnyKind() bool })
+	return ok && a.judgesAnyKind()
+}
+
+// Review decides one admission request, records it in the metrics and
+// writes one decision log line.
 func (e *Engine) Review(ctx context.Context, ar *admissionv1.AdmissionRequest) *admissionv1.AdmissionResponse {
+	start := time.Now()
+	resp, violated := e.review(ctx, ar)
+	elapsed := time.Since(start)
+	e.Metrics.observe(elapsed.Seconds())
+	e.logDecision(ctx, ar, resp, violated, elapsed)
+	return resp
+}
+
+// review decides ar and returns the IDs of the policies it violated (in
+// any mode, exceptions applied).
+func (e *Engine) review(ctx context.Context, ar *admissionv1.AdmissionRequest) (*admissionv1.AdmissionResponse, []string) {
 	resp := &admissionv1.AdmissionResponse{UID: ar.UID, Allowed: true}
 	if slices.Contains(e.ExcludedNamespaces, ar.Namespace) || ar.Operation == admissionv1.Delete || ar.Operation == admissionv1.Connect {
-		return resp
+		return resp, nil
 	}
 	req, err := decodeRequest(ctx, ar)
 	if err != nil {
 		resp.Allowed = false
 		resp.Result = &metav1.Status{Code: 400, Reason: metav1.StatusReasonBadRequest, Message: "palisade: " + err.Error()}
-		return resp
+		return resp, nil
 	}
-	if req.Workload == nil {
-		return resp
-	}
-	var denials []string
+	var denials, violated, enforced []string
 	for _, rule := range e.Rules {
+		if req.Workload == nil && !judgesAnyKind(rule.Policy) {
+			continue
+		}
 		id := rule.Policy.ID()
 		vs, err := rule.Policy.Evaluate(ctx, req)
 		if err != nil {
+			e.Metrics.decision(id, resultError, rule.Mode)
 			e.logger().LogAttrs(ctx, slog.LevelWarn, "policy could not decide", slog.String("policy", id), slog.Any("error", err), slog.Bool("fail_open", rule.FailOpen))
 			if rule.FailOpen || rule.Mode != Enforce {
 				resp.Warnings = append(resp.Warnings, clip(fmt.Sprintf("%s could not be checked; admitted (fail-open)", id)))
 				continue
 			}
 			denials = append(denials, fmt.Sprintf("%s: could not be checked (%s); denied because the policy fails closed", id, userText(err)))
+			violated = append(violated, id)
+			enforced = append(enforced, id)
 			continue
 		}
+		all := len(vs)
 		vs = e.unexcepted(req, id, vs)
+		switch {
+		case all == 0:
+			e.Metrics.decision(id, resultPass, rule.Mode)
+		case len(vs) == 0:
+			e.Metrics.decision(id, resultExcepted, rule.Mode)
+		default:
+			e.Metrics.decision(id, resultFail, rule.Mode)
+			violated = append(violated, id)
+			if rule.Mode == Enforce {
+				enforced = append(enforced, id)
+			}
+		}
 		for i, v := range vs {
 			text := describe(id, v)
+			e.report(ar, req, id, rule.Mode, v, text)
 			switch rule.Mode {
 			case Enforce:
 				denials = append(denials, text)
@@ -126,15 +179,50 @@ func (e *Engine) Review(ctx context.Context, ar *admissionv1.AdmissionRequest) *
 				if resp.AuditAnnotations == nil {
 					resp.AuditAnnotations = map[string]string{}
 				}
-				resp.AuditAnnotations[fmt.Sprintf("%s-%d", strings.TrimPrefix(id, "admission/"), i)] = text
+				// The API server prefixes the key with the webhook's name and
+				// drops keys that are not qualified names: one "/" at most.
+				key := strings.ReplaceAll(strings.TrimPrefix(id, "admission/"), "/", ".")
+				resp.AuditAnnotations[fmt.Sprintf("%s-%d", key, i)] = text
 			}
 		}
+	}
+	if len(denials) > 0 && e.breakGlass(ctx, req, resp, enforced) {
+		return resp, violated
 	}
 	if len(denials) > 0 {
 		resp.Allowed = false
 		resp.Result = &metav1.Status{Code: 403, Reason: metav1.StatusReasonForbidden, Message: denialMessage(req, denials)}
 	}
-	return resp
+	return resp, violated
+}
+
+// report records a warn or audit violation for the namespace's
+// PolicyReport; dry runs change nothing in the cluster, reports included.
+func (e *Engine) report(ar *admissionv1.AdmissionRequest, req *Request, policyID string, mode Mode, v Violation, text string) {
+	if e.Reports == nil || mode == Enforce || (ar.DryRun != nil && *ar.DryRun) {
+		return
+	}
+	status := policyreport.Warn
+	if mode == Audit {
+		status = policyreport.Fail
+	}
+	now := time.Now
+	if e.Now != nil {
+		now = e.Now
+	}
+	props := map[string]string{"mode": string(mode), "operation": string(ar.Operation)}
+	if v.Container != "" {
+		props["container"] = v.Container
+	}
+	if v.Image != "" {
+		props["image"] = v.Image
+	}
+	e.Reports.Record(policyreport.Result{
+		Policy: policyID, Rule: v.Container, Message: text, Severity: finding.SeverityMedium, Status: status, Time: now(),
+		Resource: policyreport.Resource{APIVersion: req.Object.Ref.APIVersion, Kind: req.Object.Ref.Kind, Namespace: req.Namespace,
+			Name: req.Object.Ref.Name},
+		Properties: props,
+	})
 }
 
 // unexcepted drops violations an unexpired exception covers.
@@ -146,7 +234,10 @@ func (e *Engine) unexcepted(req *Request, policyID string, vs []Violation) []Vio
 	if e.Now != nil {
 		now = e.Now
 	}
-	labels := req.Workload.PodMeta.Labels
+	labels := req.Object.Meta.Labels
+	if req.Workload != nil {
+		labels = req.Workload.PodMeta.Labels
+	}
 	var out []Violation
 	for _, v := range vs {
 		f := finding.Finding{RuleID: policyID, Resource: finding.Resource{
@@ -157,6 +248,7 @@ func (e *Engine) unexcepted(req *Request, policyID string, vs []Violation) []Vio
 			x := &e.Exceptions[i]
 			if !x.Expired(now()) && x.Matches(&f, labels) {
 				excepted = true
+				e.Metrics.exception("exception")
 				e.logger().Info("admission exception used", "exception", x.ID, "owner", x.Owner, "policy", policyID, "namespace", req.Namespace, "name", req.Object.Ref.Name)
 				break
 			}

@@ -3,7 +3,12 @@ package admission
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/client-go/kubernetes"
+	corev1listers "k8s.io/client-go/listers/core/v1"
 
 	"github.com/palisade-sec/palisade/internal/attest"
 	"github.com/palisade-sec/palisade/internal/config"
@@ -13,12 +18,60 @@ import (
 // number in the thousands, and an entry is a few hundred bytes.
 const verdictCacheSize = 8192
 
-// FromConfig builds the engine `palisade serve` runs from palisade.yaml.
+// Deps are what the engine needs beyond palisade.yaml, built by serve.
+type Deps struct {
+	Logger *slog.Logger
+	// Registry reaches image registries; the zero value uses the docker
+	// keychain over HTTPS.
+	Registry attest.Registry
+	// Records are uploaded scans (the server's store); nil leaves them out.
+	Records ScanRecords
+	// Namespaces lists namespaces for their pod-security labels; nil uses
+	// admission.podSecurity.namespaces alone.
+	Namespaces corev1listers.NamespaceLister
+	// Registerer receives the admission metrics; nil records none.
+	Registerer prometheus.Registerer
+	// Kube reads admission.policies.configMaps; required when they are set.
+	Kube kubernetes.Interface
+}
+
+// Webhooks are the admission handlers serve mounts.
+type Webhooks struct {
+	Engine *Engine
+	// Pinner is the digest-pinning mutating webhook; nil unless
+	// admission.imageTrust.pinDigests is set.
+	Pinner *Pinner
+}
+
+// FromConfig builds the engine `palisade serve` runs from palisade.yaml,
+// without scan records, namespace labels or metrics.
 func FromConfig(cfg *config.Config, logger *slog.Logger) (*Engine, error) {
+	w, err := Build(cfg, Deps{Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	return w.Engine, nil
+}
+
+// Build builds the admission webhooks from palisade.yaml and deps.
+func Build(cfg *config.Config, deps Deps) (*Webhooks, error) {
 	a := cfg.Admission
+	logger := deps.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	logger = logger.With("component", "admission")
+	var metrics *Metrics
+	if deps.Registerer != nil {
+		m, err := NewMetrics(deps.Registerer)
+		if err != nil {
+			return nil, err
+		}
+		metrics = m
+	}
 	trust := &ImageTrust{Registries: cfg.Registries}
-	if len(a.TrustedKeys) > 0 {
-		keys := make([]*attest.PublicKey, 0, len(a.TrustedKeys))
+	var keys []*attest.PublicKey
+	if slices.Contains(a.ImageTrust.Sources, config.SourceAttestation) {
 		for _, path := range a.TrustedKeys {
 			k, err := attest.LoadPublicKey(path)
 			if err != nil {
@@ -26,25 +79,53 @@ func FromConfig(cfg *config.Config, logger *slog.Logger) (*Engine, error) {
 			}
 			keys = append(keys, k)
 		}
-		v, err := NewVerifier(attest.Registry{}, keys, verdictCacheSize)
-		if err != nil {
-			return nil, err
-		}
-		v.MaxScanAge, v.MaxDBAge = time.Duration(a.ImageTrust.MaxScanAge), time.Duration(a.ImageTrust.MaxDBAge)
-		v.PolicyDigests = a.ImageTrust.PolicyDigests
+	}
+	var records ScanRecords
+	if slices.Contains(a.ImageTrust.Sources, config.SourceScanRecord) {
+		records = deps.Records
+	}
+	v, err := NewVerifier(deps.Registry, keys, verdictCacheSize)
+	if err != nil {
+		return nil, err
+	}
+	v.Records = records
+	v.MaxScanAge, v.MaxDBAge = time.Duration(a.ImageTrust.MaxScanAge), time.Duration(a.ImageTrust.MaxDBAge)
+	v.PolicyDigests = a.ImageTrust.PolicyDigests
+	v.Platform = a.ImageTrust.Platform
+	v.Metrics = metrics
+	// With neither keys nor records there is nothing to verify against:
+	// registries and tags are still checked.
+	if len(keys) > 0 || records != nil {
 		trust.Verifier = v
 	}
 	pss, err := NewPodSecurity(a.PodSecurity.Level, a.PodSecurity.Version)
 	if err != nil {
 		return nil, fmt.Errorf("admission.podSecurity: %w", err)
 	}
-	return &Engine{
-		Rules: []Rule{
+	levels, err := ParseLevels(a.PodSecurity.Namespaces, a.PodSecurity.Version)
+	if err != nil {
+		return nil, fmt.Errorf("admission.podSecurity.namespaces: %w", err)
+	}
+	if levels != nil || deps.Namespaces != nil {
+		pss.Namespaces = &NamespaceLevels{Config: levels, Lister: deps.Namespaces}
+	}
+	cel, err := celRulesFromConfig(a.Policies, ListerNamespaces(deps.Namespaces), deps.Kube, logger)
+	if err != nil {
+		return nil, err
+	}
+	w := &Webhooks{Engine: &Engine{
+		Rules: append([]Rule{
 			{Policy: trust, Mode: Mode(a.ImageTrust.Mode), FailOpen: a.ImageTrust.FailOpen},
 			{Policy: pss, Mode: Mode(a.PodSecurity.Mode)},
-		},
+		}, cel...),
 		ExcludedNamespaces: a.ExcludeNamespaces,
 		Exceptions:         cfg.Exceptions,
-		Logger:             logger.With("component", "admission"),
-	}, nil
+		BreakGlassGroups:   a.BreakGlass.Groups,
+		Logger:             logger,
+		Metrics:            metrics,
+	}}
+	if a.ImageTrust.PinDigests {
+		w.Pinner = &Pinner{Resolver: v, Registries: cfg.Registries, ExcludedNamespaces: a.ExcludeNamespaces, Logger: logger}
+	}
+	return w, nil
 }

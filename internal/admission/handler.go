@@ -19,9 +19,20 @@ const Path = "/admission/v1/validate"
 // 3 MiB, and a review carries the object (and the old one on UPDATE).
 const maxReviewBytes = 7 << 20
 
-// Handler serves AdmissionReview requests for an Engine.
+// Reviewer answers one admission request: *Engine validates, *Pinner
+// mutates.
+type Reviewer interface {
+	Review(ctx context.Context, ar *admissionv1.AdmissionRequest) *admissionv1.AdmissionResponse
+}
+
+var _ Reviewer = (*Engine)(nil)
+
+// Handler serves AdmissionReview requests for an Engine (or another
+// Reviewer).
 type Handler struct {
 	Engine *Engine
+	// Reviewer, when set, answers instead of Engine.
+	Reviewer Reviewer
 	// Deadline is the time the handler gives itself; it must stay below the
 	// webhook's timeoutSeconds (3s in generated configurations) so that a
 	// slow registry produces our decision, not the API server's timeout.
@@ -55,7 +66,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), deadline)
 	defer cancel()
 	start := time.Now()
-	resp := h.Engine.Review(ctx, review.Request)
+	var rv Reviewer = h.Engine
+	if h.Reviewer != nil {
+		rv = h.Reviewer
+	}
+	resp := rv.Review(ctx, review.Request)
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) && h.Logger != nil {
 		h.Logger.Warn("admission review hit its deadline", "uid", review.Request.UID, "elapsed", time.Since(start))
 	}

@@ -33,6 +33,46 @@ type InstallOptions struct {
 // WebhookConfiguration returns the ValidatingWebhookConfiguration that
 // routes pod and workload creates and updates to Palisade.
 func WebhookConfiguration(o InstallOptions) (*admissionregistrationv1.ValidatingWebhookConfiguration, error) {
+	c, err := common(o, Path)
+	if err != nil {
+		return nil, err
+	}
+	return &admissionregistrationv1.ValidatingWebhookConfiguration{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "ValidatingWebhookConfiguration"},
+		ObjectMeta: metav1.ObjectMeta{Name: "palisade", Labels: map[string]string{"app.kubernetes.io/name": "palisade"}},
+		Webhooks: []admissionregistrationv1.ValidatingWebhook{{
+			Name: "workloads.palisade.dev", ClientConfig: c.ClientConfig, Rules: c.Rules, NamespaceSelector: c.NamespaceSelector,
+			MatchPolicy: c.MatchPolicy, FailurePolicy: c.FailurePolicy, SideEffects: c.SideEffects, TimeoutSeconds: c.TimeoutSeconds,
+			AdmissionReviewVersions: c.AdmissionReviewVersions,
+		}},
+	}, nil
+}
+
+// MutatingWebhookConfiguration returns the configuration of the
+// digest-pinning webhook (admission.imageTrust.pinDigests): same rules,
+// selectors, timeout and failure policy as the validating one.
+// reinvocationPolicy IfNeeded runs it again when another mutating webhook
+// adds a container after it, so no tag-only image slips through.
+func MutatingWebhookConfiguration(o InstallOptions) (*admissionregistrationv1.MutatingWebhookConfiguration, error) {
+	c, err := common(o, MutatePath)
+	if err != nil {
+		return nil, err
+	}
+	reinvoke := admissionregistrationv1.IfNeededReinvocationPolicy
+	return &admissionregistrationv1.MutatingWebhookConfiguration{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "MutatingWebhookConfiguration"},
+		ObjectMeta: metav1.ObjectMeta{Name: "palisade", Labels: map[string]string{"app.kubernetes.io/name": "palisade"}},
+		Webhooks: []admissionregistrationv1.MutatingWebhook{{
+			Name: "pin-digests.palisade.dev", ClientConfig: c.ClientConfig, Rules: c.Rules, NamespaceSelector: c.NamespaceSelector,
+			MatchPolicy: c.MatchPolicy, FailurePolicy: c.FailurePolicy, SideEffects: c.SideEffects, TimeoutSeconds: c.TimeoutSeconds,
+			AdmissionReviewVersions: c.AdmissionReviewVersions, ReinvocationPolicy: &reinvoke,
+		}},
+	}, nil
+}
+
+// common builds the parts the validating and mutating webhooks share,
+// with the client config pointing at path.
+func common(o InstallOptions, path string) (*admissionregistrationv1.ValidatingWebhook, error) {
 	cc := admissionregistrationv1.WebhookClientConfig{CABundle: o.CABundle}
 	switch {
 	case o.URL != "" && o.Service != "":
@@ -42,7 +82,7 @@ func WebhookConfiguration(o InstallOptions) (*admissionregistrationv1.Validating
 		if err != nil || u.Scheme != "https" || u.Host == "" {
 			return nil, fmt.Errorf("webhook URL %q: want https://host[:port]", o.URL)
 		}
-		full := strings.TrimSuffix(o.URL, "/") + Path
+		full := strings.TrimSuffix(o.URL, "/") + path
 		cc.URL = &full
 	case o.Service != "":
 		ns, rest, ok := strings.Cut(o.Service, "/")
@@ -56,7 +96,6 @@ func WebhookConfiguration(o InstallOptions) (*admissionregistrationv1.Validating
 				return nil, fmt.Errorf("service %q: bad port", o.Service)
 			}
 		}
-		path := Path
 		cc.Service = &admissionregistrationv1.ServiceReference{Namespace: ns, Name: name, Port: &port, Path: &path}
 	default:
 		return nil, errors.New("give the webhook's URL or Service")
@@ -72,28 +111,23 @@ func WebhookConfiguration(o InstallOptions) (*admissionregistrationv1.Validating
 	timeout := int32(WebhookTimeoutSeconds)
 	equivalent := admissionregistrationv1.Equivalent
 	ops := []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update}
-	return &admissionregistrationv1.ValidatingWebhookConfiguration{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "ValidatingWebhookConfiguration"},
-		ObjectMeta: metav1.ObjectMeta{Name: "palisade", Labels: map[string]string{"app.kubernetes.io/name": "palisade"}},
-		Webhooks: []admissionregistrationv1.ValidatingWebhook{{
-			Name:         "workloads.palisade.dev",
-			ClientConfig: cc,
-			Rules: []admissionregistrationv1.RuleWithOperations{
-				{Operations: ops, Rule: admissionregistrationv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"pods", "pods/ephemeralcontainers", "replicationcontrollers", "podtemplates"}}},
-				{Operations: ops, Rule: admissionregistrationv1.Rule{APIGroups: []string{"apps"}, APIVersions: []string{"v1"}, Resources: []string{"deployments", "replicasets", "statefulsets", "daemonsets"}}},
-				{Operations: ops, Rule: admissionregistrationv1.Rule{APIGroups: []string{"batch"}, APIVersions: []string{"v1"}, Resources: []string{"jobs", "cronjobs"}}},
-			},
-			NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
-				Key: "kubernetes.io/metadata.name", Operator: metav1.LabelSelectorOpNotIn, Values: o.ExcludeNamespaces,
-			}}},
-			// No matchCondition skips controller-owned pods: ownerReferences
-			// are set by whoever creates the pod, so such a shortcut would let
-			// anyone bypass the webhook by forging one.
-			MatchPolicy:             &equivalent,
-			FailurePolicy:           &policy,
-			SideEffects:             &none,
-			TimeoutSeconds:          &timeout,
-			AdmissionReviewVersions: []string{"v1"},
-		}},
+	return &admissionregistrationv1.ValidatingWebhook{
+		ClientConfig: cc,
+		Rules: []admissionregistrationv1.RuleWithOperations{
+			{Operations: ops, Rule: admissionregistrationv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"pods", "pods/ephemeralcontainers", "replicationcontrollers", "podtemplates"}}},
+			{Operations: ops, Rule: admissionregistrationv1.Rule{APIGroups: []string{"apps"}, APIVersions: []string{"v1"}, Resources: []string{"deployments", "replicasets", "statefulsets", "daemonsets"}}},
+			{Operations: ops, Rule: admissionregistrationv1.Rule{APIGroups: []string{"batch"}, APIVersions: []string{"v1"}, Resources: []string{"jobs", "cronjobs"}}},
+		},
+		NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
+			Key: "kubernetes.io/metadata.name", Operator: metav1.LabelSelectorOpNotIn, Values: o.ExcludeNamespaces,
+		}}},
+		// No matchCondition skips controller-owned pods: ownerReferences
+		// are set by whoever creates the pod, so such a shortcut would let
+		// anyone bypass the webhook by forging one.
+		MatchPolicy:             &equivalent,
+		FailurePolicy:           &policy,
+		SideEffects:             &none,
+		TimeoutSeconds:          &timeout,
+		AdmissionReviewVersions: []string{"v1"},
 	}, nil
 }

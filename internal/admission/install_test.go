@@ -3,6 +3,8 @@ package admission
 import (
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestWebhookConfiguration(t *testing.T) {
@@ -41,5 +43,34 @@ func TestWebhookConfiguration(t *testing.T) {
 				t.Errorf("failurePolicy %s with FailOpen=%v", got, tt.o.FailOpen)
 			}
 		})
+	}
+}
+
+func TestMutatingWebhookConfiguration(t *testing.T) {
+	ca := []byte("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+	o := InstallOptions{Service: "palisade/palisade:8443", CABundle: ca, ExcludeNamespaces: []string{"kube-system"}}
+	mwc, err := MutatingWebhookConfiguration(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vwc, err := WebhookConfiguration(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, v := mwc.Webhooks[0], vwc.Webhooks[0]
+	if *m.ClientConfig.Service.Path != MutatePath || *v.ClientConfig.Service.Path != Path {
+		t.Errorf("paths %s, %s", *m.ClientConfig.Service.Path, *v.ClientConfig.Service.Path)
+	}
+	if m.ReinvocationPolicy == nil || *m.ReinvocationPolicy != "IfNeeded" || *m.TimeoutSeconds != 3 {
+		t.Errorf("mutating webhook = %+v", m)
+	}
+	if diff := cmp.Diff(v.Rules, m.Rules); diff != "" {
+		t.Errorf("rules differ (-validating +mutating):\n%s", diff)
+	}
+	if diff := cmp.Diff(v.NamespaceSelector, m.NamespaceSelector); diff != "" {
+		t.Errorf("selectors differ (-validating +mutating):\n%s", diff)
+	}
+	if _, err := MutatingWebhookConfiguration(InstallOptions{URL: "http://x", CABundle: ca}); err == nil {
+		t.Error("plain http accepted")
 	}
 }

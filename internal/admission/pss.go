@@ -15,6 +15,9 @@ import (
 type PodSecurity struct {
 	level     psaapi.LevelVersion
 	evaluator psapolicy.Evaluator
+	// Namespaces overrides the level per namespace; nil applies level
+	// everywhere.
+	Namespaces *NamespaceLevels
 }
 
 // NewPodSecurity builds the policy for level ("baseline", "restricted") at
@@ -35,16 +38,18 @@ func NewPodSecurity(level, version string) (*PodSecurity, error) {
 	return &PodSecurity{level: psaapi.LevelVersion{Level: l, Version: v}, evaluator: ev}, nil
 }
 
-// ID implements Policy.
+// ID implements Policy. It names the configured level even where a
+// namespace overrides it, so that exceptions and dashboards keep one name.
 func (p *PodSecurity) ID() string { return "admission/pod-security-" + string(p.level.Level) }
 
 // Evaluate implements Policy.
 func (p *PodSecurity) Evaluate(_ context.Context, req *Request) ([]Violation, error) {
 	w := req.Workload
+	level := p.Namespaces.level(req.Namespace, p.level)
 	var out []Violation
-	for _, r := range p.evaluator.EvaluatePod(p.level, &w.PodMeta, w.PodSpec) {
+	for _, r := range p.evaluator.EvaluatePod(level, &w.PodMeta, w.PodSpec) {
 		if !r.Allowed {
-			out = append(out, Violation{Message: fmt.Sprintf("violates PodSecurity %q: %s (%s)", p.level.String(), r.ForbiddenReason, r.ForbiddenDetail)})
+			out = append(out, Violation{Message: fmt.Sprintf("violates PodSecurity %q: %s (%s)", level.String(), r.ForbiddenReason, r.ForbiddenDetail)})
 		}
 	}
 	return out, nil

@@ -2,7 +2,6 @@ package admission
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -10,25 +9,40 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/palisade-sec/palisade/internal/attest"
+	"github.com/palisade-sec/palisade/internal/store"
 )
 
-// Verifier checks image attestations with trusted keys, caching verdicts by
-// digest (positive and negative verdicts with their own TTLs, size-bounded)
-// and coalescing concurrent lookups: a 500-pod rollout of one image makes one
-// registry round trip.
+// ScanRecords is the part of store.ScanStore the verifier reads: scans CI
+// uploaded to palisade serve (POST /api/v1/scans).
+type ScanRecords interface {
+	LatestScan(ctx context.Context, imageDigest string) (store.ScanRecord, error)
+}
+
+// Verifier checks that an image has a passing, fresh scan — a DSSE
+// attestation signed by a trusted key, or a scan record uploaded to the
+// server — caching verdicts by digest (positive and negative verdicts with
+// their own TTLs, size-bounded) and coalescing concurrent lookups: a
+// 500-pod rollout of one image makes one registry round trip.
 type Verifier struct {
 	Registry attest.Registry
-	Keys     []*attest.PublicKey
+	// Keys verify attestations; empty leaves attestations out.
+	Keys []*attest.PublicKey
+	// Records holds uploaded scans; nil leaves them out.
+	Records ScanRecords
 	// PolicyDigests, when set, are the baselines a scan must have passed.
 	PolicyDigests []string
 	MaxScanAge    time.Duration
 	MaxDBAge      time.Duration
-	TagTTL        time.Duration // tag → digest; default 1m
-	PositiveTTL   time.Duration // default 10m
-	NegativeTTL   time.Duration // default 30s: a fresh attestation is seen soon
-	Now           func() time.Time
+	// Platform picks the manifest of a multi-arch index whose scan counts
+	// as well as the index's own; default linux/amd64.
+	Platform    string
+	TagTTL      time.Duration // tag → digest; default 1m
+	PositiveTTL time.Duration // default 10m
+	NegativeTTL time.Duration // default 30s: a fresh attestation is seen soon
+	Now         func() time.Time
+	Metrics     *Metrics
 
-	digests  *lru.Cache[string, cached[string]]
+	digests  *lru.Cache[string, cached[resolved]]
 	verdicts *lru.Cache[string, cached[TrustVerdict]]
 	flight   singleflight.Group
 }
@@ -38,12 +52,10 @@ type cached[T any] struct {
 	expires time.Time
 }
 
-// NewVerifier builds a Verifier with caches of size entries each.
+// NewVerifier builds a Verifier with caches of size entries each. Set
+// Records (and clear Keys) to use uploaded scans.
 func NewVerifier(reg attest.Registry, keys []*attest.PublicKey, size int) (*Verifier, error) {
-	if len(keys) == 0 {
-		return nil, errors.New("image verifier: at least one trusted public key is required")
-	}
-	d, err := lru.New[string, cached[string]](size)
+	d, err := lru.New[string, cached[resolved]](size)
 	if err != nil {
 		return nil, fmt.Errorf("image verifier cache: %w", err)
 	}
@@ -70,15 +82,18 @@ func orDefault(d, def time.Duration) time.Duration {
 
 // Verify implements ImageVerifier.
 func (v *Verifier) Verify(ctx context.Context, image string) (TrustVerdict, error) {
-	digest, err := v.resolve(ctx, image)
+	r, err := v.resolve(ctx, image)
 	if err != nil {
 		return TrustVerdict{}, err
 	}
-	if c, ok := v.verdicts.Get(digest); ok && v.now().Before(c.expires) {
+	c, ok := v.verdicts.Get(r.Digest)
+	hit := ok && v.now().Before(c.expires)
+	v.Metrics.cacheLookup("verdict", hit)
+	if hit {
 		return c.v, nil
 	}
-	res, err, _ := v.flight.Do("verify "+digest, func() (any, error) {
-		verdict, err := v.verify(ctx, image, digest)
+	res, err, _ := v.flight.Do("verify "+r.Digest, func() (any, error) {
+		verdict, err := v.verify(ctx, r)
 		if err != nil {
 			return nil, err
 		}
@@ -86,7 +101,7 @@ func (v *Verifier) Verify(ctx context.Context, image string) (TrustVerdict, erro
 		if verdict.Trusted {
 			ttl = orDefault(v.PositiveTTL, 10*time.Minute)
 		}
-		v.verdicts.Add(digest, cached[TrustVerdict]{verdict, v.now().Add(ttl)})
+		v.verdicts.Add(r.Digest, cached[TrustVerdict]{verdict, v.now().Add(ttl)})
 		return verdict, nil
 	})
 	if err != nil {
@@ -95,58 +110,33 @@ func (v *Verifier) Verify(ctx context.Context, image string) (TrustVerdict, erro
 	return res.(TrustVerdict), nil
 }
 
-// resolve maps an image reference to "repo@sha256:…".
-func (v *Verifier) resolve(ctx context.Context, image string) (string, error) {
-	if c, ok := v.digests.Get(image); ok && v.now().Before(c.expires) {
+// Resolve maps an image reference to "repo@sha256:…", the digest its tag
+// points at now (an index digest for a multi-arch image), from the same
+// cache Verify uses.
+func (v *Verifier) Resolve(ctx context.Context, image string) (string, error) {
+	r, err := v.resolve(ctx, image)
+	return r.Digest, err
+}
+
+func (v *Verifier) resolve(ctx context.Context, image string) (resolved, error) {
+	c, ok := v.digests.Get(image)
+	hit := ok && v.now().Before(c.expires)
+	v.Metrics.cacheLookup("digest", hit)
+	if hit {
 		return c.v, nil
 	}
 	res, err, _ := v.flight.Do("resolve "+image, func() (any, error) {
-		d, err := v.Registry.Resolve(ctx, image)
+		r, err := resolveImage(ctx, v.Registry, image, v.Platform)
 		if err != nil {
 			return nil, err
 		}
-		s := d.String()
-		v.digests.Add(image, cached[string]{s, v.now().Add(orDefault(v.TagTTL, time.Minute))})
-		return s, nil
+		v.digests.Add(image, cached[resolved]{r, v.now().Add(orDefault(v.TagTTL, time.Minute))})
+		return r, nil
 	})
 	if err != nil {
-		return "", err
+		return resolved{}, err
 	}
-	return res.(string), nil
-}
-
-func (v *Verifier) verify(ctx context.Context, image, digestRef string) (TrustVerdict, error) {
-	for _, key := range v.Keys {
-		iv, err := v.Registry.VerifyImage(ctx, digestRef, key)
-		if errors.Is(err, attest.ErrNotAttested) {
-			continue // perhaps another trusted key signed it
-		}
-		if err != nil {
-			return TrustVerdict{}, err
-		}
-		p := iv.Attestation.Predicate
-		out := TrustVerdict{Digest: iv.Digest}
-		switch {
-		case !p.Passed():
-			out.Reason = fmt.Sprintf("its scan of %s failed the baseline", p.ScannedAt.UTC().Format("2006-01-02"))
-		case len(v.PolicyDigests) > 0 && !contains(v.PolicyDigests, p.PolicyDigest):
-			out.Reason = "it was scanned against a baseline this cluster does not accept"
-		default:
-			out.Reason = freshEnough(v.now(), p.ScannedAt, p.AdvisoryDBTime, v.MaxScanAge, v.MaxDBAge)
-			out.Trusted = out.Reason == ""
-		}
-		return out, nil
-	}
-	return TrustVerdict{Reason: "it has no scan attestation signed by a trusted key; scan it with palisade image scan --attest"}, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
+	return res.(resolved), nil
 }
 
 var _ ImageVerifier = (*Verifier)(nil)

@@ -136,6 +136,9 @@ type correlator struct {
 	// waiting counts the partials held per sequence and step, so that a
 	// step nobody waits for costs no evaluation: most events start nothing.
 	waiting map[stepKey]int
+	// changes counts state changes, so that persisting the state (see
+	// sequence_state.go) writes only when there is something new.
+	changes uint64
 }
 
 type stepKey struct {
@@ -149,7 +152,7 @@ func newCorrelator(seqs []*Sequence, maxState int) *correlator {
 		maxWindow = max(maxWindow, s.Window)
 	}
 	c := &correlator{seqs: seqs, state: newLRU[partialKey, *partial](maxState, maxWindow), waiting: map[stepKey]int{}}
-	c.state.onRemove = func(k partialKey) { c.waiting[stepKey{k.seq, k.step}]-- }
+	c.state.onRemove = func(k partialKey) { c.waiting[stepKey{k.seq, k.step}]--; c.changes++ }
 	return c
 }
 
@@ -159,6 +162,7 @@ func (c *correlator) hold(k partialKey, p *partial, now time.Time) {
 		c.waiting[stepKey{k.seq, k.step}]++
 	}
 	c.state.put(k, p, now)
+	c.changes++
 }
 
 // observe feeds one event and the IDs of the rules that fired on it; it

@@ -17,8 +17,10 @@ func newAdmissionCommand(g *globals) *cobra.Command {
 	var caFile string
 	install := &cobra.Command{
 		Use:   "install",
-		Short: "Print the ValidatingWebhookConfiguration that routes workloads to palisade serve",
-		Long: `Print the ValidatingWebhookConfiguration for 'kubectl apply -f -'.
+		Short: "Print the webhook configurations that route workloads to palisade serve",
+		Long: `Print the ValidatingWebhookConfiguration for 'kubectl apply -f -', and with
+admission.imageTrust.pinDigests also the MutatingWebhookConfiguration of the
+digest-pinning webhook (same rules and selectors, reinvocationPolicy IfNeeded).
 
 It covers pods (and ephemeral containers) and every workload template kind on
 CREATE and UPDATE, leaves out the excluded namespaces (admission.excludeNamespaces)
@@ -43,6 +45,17 @@ admission.imageTrust.failOpen is set.`,
 			out, err := yaml.Marshal(vwc)
 			if err != nil {
 				return fmt.Errorf("encode webhook configuration: %w", err)
+			}
+			if g.cfg.Admission.ImageTrust.PinDigests {
+				mwc, err := admission.MutatingWebhookConfiguration(o)
+				if err != nil {
+					return usageError(err)
+				}
+				m, err := yaml.Marshal(mwc)
+				if err != nil {
+					return fmt.Errorf("encode mutating webhook configuration: %w", err)
+				}
+				out = append(append(out, "---\n"...), m...)
 			}
 			_, err = cmd.OutOrStdout().Write(out)
 			return err

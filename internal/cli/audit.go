@@ -32,6 +32,7 @@ func newAuditCommand(g *globals) *cobra.Command {
 		Short: "Detect control-plane threats in Kubernetes audit logs",
 	}
 	cmd.AddCommand(newAuditReplayCommand(g))
+	cmd.AddCommand(newAuditPolicyCommand())
 	return cmd
 }
 

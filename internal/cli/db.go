@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/palisade-sec/palisade/internal/paths"
+	"github.com/palisade-sec/palisade/internal/posture/versions"
 	"github.com/palisade-sec/palisade/internal/vulndb"
 )
 
@@ -79,13 +80,18 @@ unreadable or corrupt bundle fails the import (exit code 2) and keeps the old da
 }
 
 func newDBUpdateCommand(g *globals, f *dbFlags) *cobra.Command {
-	var mirror string
+	var mirror, versionsURL string
 	var ecosystems []string
 	cmd := &cobra.Command{
 		Use:   "update",
-		Short: "Download the OSV bundles and import them",
+		Short: "Download the OSV bundles and import them; refresh the Kubernetes versions table",
 		Long: `Download <mirror>/<Ecosystem>/all.zip for each ecosystem and import the bundles
-exactly as 'db import' does. Nothing is replaced unless every download succeeds.`,
+exactly as 'db import' does. Nothing is replaced unless every download succeeds.
+
+Then refresh the Kubernetes releases and end-of-support table that the posture
+version checks use from --versions-url (endoflife.date's API). With a custom
+--mirror (an offline mirror) the table is refreshed only when --versions-url
+is given; when it cannot be refreshed the previous or embedded table stays.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkDBFormat(g); err != nil {
@@ -97,10 +103,14 @@ exactly as 'db import' does. Nothing is replaced unless every download succeeds.
 			if err != nil {
 				return dbError(err)
 			}
-			return writeImportResult(cmd.OutOrStdout(), g, res)
+			if err := writeImportResult(cmd.OutOrStdout(), g, res); err != nil {
+				return err
+			}
+			return refreshVersionsTable(cmd, g, versionsURL, mirror != vulndb.DefaultMirror)
 		},
 	}
 	cmd.Flags().StringVar(&mirror, "mirror", vulndb.DefaultMirror, "base URL serving <Ecosystem>/all.zip")
+	cmd.Flags().StringVar(&versionsURL, "versions-url", "", "endoflife.date API base serving <product> release data (default "+versions.DefaultSource+"; \"none\" skips)")
 	cmd.Flags().StringSliceVar(&ecosystems, "ecosystems", vulndb.DefaultEcosystems(), "OSV ecosystems to download")
 	f.addImportFlags(cmd)
 	return cmd

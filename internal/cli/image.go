@@ -11,8 +11,8 @@ import (
 )
 
 func newImageCommand(g *globals) *cobra.Command {
-	img := &cobra.Command{Use: "image", Short: "Scan images and check their attestations"}
-	img.AddCommand(newImageScanCommand(g), newImageVerifyCommand(g))
+	img := &cobra.Command{Use: "image", Short: "Scan images, write their SBOMs and check their attestations"}
+	img.AddCommand(newImageScanCommand(g), newImageSBOMCommand(g), newImageVerifyCommand(g))
 	return img
 }
 

@@ -23,7 +23,7 @@ func newPostureCommand(g *globals) *cobra.Command {
 		Use:   "posture",
 		Short: "Report misconfigurations of manifests and live clusters",
 	}
-	cmd.AddCommand(newPostureScanCommand(g))
+	cmd.AddCommand(newPostureScanCommand(g), newPostureWhoCanCommand(g), newPostureCanCommand(g))
 	return cmd
 }
 
@@ -34,6 +34,7 @@ type postureScanFlags struct {
 	pin           int
 	pageSize      int64
 	noAnnotations bool
+	cluster       clusterVersionFlags
 }
 
 func newPostureScanCommand(g *globals) *cobra.Command {
@@ -52,6 +53,14 @@ palisade.dev/exceptions annotation ("check-id[,check-id]: reason"), which
 --no-annotation-exceptions switches off. Where RBAC hides a kind in a live
 cluster, the report is marked partial and says what it could not see.
 
+Cluster checks judge the Kubernetes version — the live cluster's /version,
+or the kubelet version of Node objects among the manifests — against a dated
+table of releases and end-of-support dates per distribution (upstream, EKS,
+GKE, AKS; detected from the version suffix and AKS node labels, or given with
+--distribution) that 'palisade db update' refreshes. Deprecated and removed
+API versions are judged against --target-version (default: the cluster's
+version, else the oldest Node's, else the newest release in the table).
+
 --fail-on SEVERITY (default high; "none" never fails) exits 1 when an open
 finding is at or above it; unreadable input exits 2.`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runPostureScan(cmd, g, f, args) },
@@ -63,6 +72,7 @@ finding is at or above it; unreadable input exits 2.`,
 	fl.IntVar(&f.pin, "checks-version", 0, "evaluate checks as of this check version (0: latest)")
 	fl.Int64Var(&f.pageSize, "page-size", kube.DefaultPageSize, "objects per LIST page in live scans")
 	fl.BoolVar(&f.noAnnotations, "no-annotation-exceptions", false, "ignore the "+posture.ExceptionAnnotation+" annotation")
+	f.cluster.add(cmd)
 	return cmd
 }
 
@@ -122,6 +132,9 @@ func runPostureScan(cmd *cobra.Command, g *globals, f postureScanFlags, paths []
 			return usageError(fmt.Errorf("posture scan of %s: %w", name, errors.Join(missing...)))
 		}
 		target, scanNotes = "cluster "+name, missing
+		if err := f.cluster.readLive(ctx, cfg); err != nil {
+			scanNotes = append(scanNotes, err)
+		}
 	} else {
 		inv, inputErr = kube.Load(ctx, paths, g.env.Stdin, kube.Limits{})
 		if ctx.Err() != nil {
@@ -130,7 +143,11 @@ func runPostureScan(cmd *cobra.Command, g *globals, f postureScanFlags, paths []
 		target = strings.Join(paths, ",")
 	}
 
-	out, err := scanner.Scan(ctx, inv, posture.Options{Registries: g.cfg.Registries, IgnoreAnnotationExceptions: f.noAnnotations})
+	ci, err := f.cluster.info(g)
+	if err != nil {
+		return usageError(err)
+	}
+	out, err := scanner.Scan(ctx, inv, posture.Options{Registries: g.cfg.Registries, IgnoreAnnotationExceptions: f.noAnnotations, Cluster: ci})
 	if err != nil {
 		return err
 	}

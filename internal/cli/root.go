@@ -87,6 +87,7 @@ of manifests and live clusters — one engine, one finding model, one store.
 		newAuditCommand(g),
 		newDBCommand(g),
 		newPostureCommand(g),
+		newPolicyCommand(g),
 	)
 	return root
 }
@@ -110,6 +111,10 @@ func (g *globals) setup(cmd *cobra.Command) error {
 		return usageError(err)
 	}
 	g.cfg = cfg
+	// Deprecations and the like: not worth stopping for, worth reading.
+	for _, w := range cfg.Warnings {
+		fmt.Fprintf(g.env.Stderr, "palisade: warning: %s\n", w)
+	}
 	level := cfg.Log.SlogLevel()
 	if g.logLevel != "" {
 		if err := level.UnmarshalText([]byte(g.logLevel)); err != nil {

@@ -13,7 +13,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/palisade-sec/palisade/internal/admission"
 	auditpkg "github.com/palisade-sec/palisade/internal/audit"
 	"github.com/palisade-sec/palisade/internal/audit/ingest"
 	"github.com/palisade-sec/palisade/internal/audit/receiver"
@@ -34,6 +33,8 @@ type serveFlags struct {
 	tokensFile string
 	storeDSN   string
 	natsURL    string
+	sources    auditSourceFlags
+	admission  admissionServeFlags
 }
 
 func newServeCommand(g *globals) *cobra.Command {
@@ -52,9 +53,22 @@ metrics, and /api/v1/ requires a bearer token from the token file (created
 with one fresh admin token on first start; the log names the file, never the
 token). Kubernetes API servers deliver audit events to /audit/v1/webhook with a
 token whose group is palisade:audit-sources (the token's name is the cluster's
-name); a batch is answered only once it is stored on the event bus. The
+name), or with a client certificate signed by --client-ca (its CN is the
+cluster's name; its O, if any, must include palisade:audit-sources); a batch is
+answered only once it is stored on the event bus. --audit-log-path tails an API
+server's JSON audit log file instead, following rotation and resuming after a
+restart from a checkpoint in the data directory. Sequence correlation state is
+saved in the data directory and restored at start. The
 validating admission webhook is served at /admission/v1/validate (policies
-from the admission section of palisade.yaml). SIGTERM or SIGINT starts a graceful shutdown that lets in-flight
+from the admission section of palisade.yaml; uploaded scan records from the
+store count as scans; namespace pod-security labels are read with --kubeconfig
+or in-cluster), and with admission.imageTrust.pinDigests the digest-pinning
+mutating webhook at /admission/v1/mutate. Falco alerts (http_output) are
+accepted at /falco/v1/alerts with the same audit-source credentials and join
+the audit stream (audit.falco.enabled). Alerts are forwarded to the sinks of
+audit.sinks with retries and a dead-letter record; audit events older than
+audit.retention.events are deleted hourly; audit.retention.busMaxAge and
+busMaxBytes bound the event bus. SIGTERM or SIGINT starts a graceful shutdown that lets in-flight
 requests finish.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -71,6 +85,8 @@ requests finish.`,
 	fl.StringVar(&f.tokensFile, "tokens-file", "", "API token file, lines of token,name[,group...] (default: server.tokensFile, else "+paths.APITokens()+")")
 	fl.StringVar(&f.storeDSN, "store", "", "store DSN: a SQLite path or postgres://… (default: store.dsn, else "+paths.Store()+")")
 	fl.StringVar(&f.natsURL, "nats-url", "", "external NATS JetStream URL(s) for the event bus (default: embedded, stored in "+paths.BusDir()+")")
+	f.sources.register(cmd)
+	f.admission.register(cmd)
 	return cmd
 }
 
@@ -133,7 +149,12 @@ func runServe(ctx context.Context, g *globals, cmd *cobra.Command, f serveFlags)
 	}
 	defer st.Close()
 
+	clientCAs, err := f.sources.clientCAs(cfg)
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(server.Options{
+		ClientCAs:       clientCAs,
 		TLS:             cert,
 		Tokens:          tokens,
 		Logger:          logger,
@@ -145,21 +166,39 @@ func runServe(ctx context.Context, g *globals, cmd *cobra.Command, f serveFlags)
 	}
 	srv.MountStoreAPI(st)
 
-	events, err := bus.Open(ctx, bus.Options{URL: f.natsURL, Dir: paths.BusDir(), Logger: logger})
+	maxAge, maxBytes := busLimits(cfg)
+	events, err := bus.Open(ctx, bus.Options{URL: f.natsURL, Dir: paths.BusDir(), Logger: logger, MaxAge: maxAge, MaxBytes: maxBytes})
 	if err != nil {
 		return fmt.Errorf("open event bus: %w", err)
 	}
 	defer events.Close()
 	srv.AddReadinessCheck("bus", events.Ping)
-	audit, err := receiver.New(receiver.Options{Publisher: events, Authenticate: tokens.AuditSource, Logger: logger, Registerer: srv.Registry()})
+	authenticate, err := auditAuthenticator(clientCAs, tokens)
+	if err != nil {
+		return err
+	}
+	audit, err := receiver.New(receiver.Options{Publisher: events, Authenticate: authenticate, Logger: logger, Registerer: srv.Registry()})
 	if err != nil {
 		return err
 	}
 	srv.Handle("POST "+receiver.Path, audit)
+	if err := mountFalco(cfg, srv.Handle, events, authenticate, srv.Registry(), logger); err != nil {
+		return err
+	}
 	detect, err := newAuditPipeline(cfg, events, st, logger)
 	if err != nil {
 		return err
 	}
+	// Log tailers and the correlation state: started before the pipeline so
+	// the state is restored before the first event, stopped after it so the
+	// last save holds everything it did.
+	bgCtx, bgStop := context.WithCancel(ctx)
+	bgWait, err := startAuditBackground(bgCtx, cfg, &f.sources, events, detect.Engine, logger)
+	if err != nil {
+		bgStop()
+		return err
+	}
+	defer func() { bgStop(); bgWait() }()
 	pipelineDone := make(chan error, 1)
 	go func() { pipelineDone <- detect.Run(ctx) }()
 	defer func() {
@@ -167,12 +206,17 @@ func runServe(ctx context.Context, g *globals, cmd *cobra.Command, f serveFlags)
 			logger.Error("audit pipeline stopped", "error", err)
 		}
 	}()
-
-	engine, err := admission.FromConfig(cfg, logger)
+	fwCtx, fwStop := context.WithCancel(ctx)
+	fwWait, err := startAuditForwarding(fwCtx, cfg, g.env.Getenv, events, st, srv.Registry(), logger)
 	if err != nil {
-		return usageError(err)
+		fwStop()
+		return err
 	}
-	srv.Handle("POST "+admission.Path, &admission.Handler{Engine: engine, Logger: logger})
+	defer func() { fwStop(); fwWait() }()
+
+	if err := mountAdmission(ctx, cfg, f.admission, g.env.Getenv, srv, st, logger); err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
@@ -197,11 +241,14 @@ func newAuditPipeline(cfg *config.Config, events *bus.Bus, st store.Store, logge
 	if err != nil {
 		return nil, fmt.Errorf("load built-in audit rules: %w", err)
 	}
+	if err := falcoRules(env, rules); err != nil {
+		return nil, err
+	}
 	engine, err := auditpkg.NewEngine(rules, auditpkg.EngineOptions{Exceptions: cfg.Exceptions, Logger: logger})
 	if err != nil {
 		return nil, err
 	}
-	return &ingest.Pipeline{Bus: events, Store: st, Engine: engine, Logger: logger.With("component", "audit_pipeline")}, nil
+	return &ingest.Pipeline{Bus: events, Store: pipelineStore(cfg, events, st), Engine: engine, Logger: logger.With("component", "audit_pipeline")}, nil
 }
 
 func firstNonEmpty(s ...string) string {

@@ -25,8 +25,9 @@ type Config struct {
 	APIVersion string
 	// Kind is Kind, or empty.
 	Kind string
-	// Baseline is the image gate.
-	Baseline Baseline
+	// ImagePolicy is the golden-image gate of `palisade image scan`
+	// (section imagePolicy; baseline is its deprecated name).
+	ImagePolicy ImagePolicy
 	// Registries says where images may come from.
 	Registries Registries
 	// Exceptions are the accepted risks, in file order; when several match
@@ -42,13 +43,20 @@ type Config struct {
 	Admission Admission
 	// Log configures the process logger.
 	Log Log
+	// Audit configures audit alert forwarding, retention and Falco.
+	Audit Audit
+
+	// Warnings are problems in the file that do not stop Palisade, such as
+	// a deprecated section name, each as "file:line:col: path: message".
+	// Parse fills it; the CLI prints it to stderr.
+	Warnings []string
 
 	src *source // positions of the fields in the file; nil when built in code
 }
 
-// Baseline is the golden-image gate that `palisade image scan` applies: an
-// image that exceeds it fails the scan (exit code 1).
-type Baseline struct {
+// ImagePolicy is the golden-image gate that `palisade image scan` applies:
+// an image that exceeds it fails the scan (exit code 1).
+type ImagePolicy struct {
 	// MaxVulnerabilities is the number of vulnerabilities of each severity
 	// an image may have; Unlimited (-1) lifts the limit.
 	MaxVulnerabilities SeverityLimits
@@ -60,10 +68,23 @@ type Baseline struct {
 	// MaxDBAge is how old the vulnerability database may be before a scan
 	// refuses to pass an image on it; 0 disables the check.
 	MaxDBAge Duration
+	// WarnDBAge is how old the vulnerability database may be before a scan
+	// warns about it (without failing); 0 disables the warning.
+	WarnDBAge Duration
 	// SLA is how long a vulnerability of each severity may stay open after
-	// it was first seen before it is reported as overdue; 0 means no SLA.
+	// it was first seen on the image's repository before it fails the gate;
+	// 0 means no SLA.
 	SLA SLA
+	// DeniedPackages are packages an image must not contain, whatever
+	// their vulnerabilities.
+	DeniedPackages []DeniedPackage
 }
+
+// Baseline is the former name of ImagePolicy, kept so that code written
+// against it still compiles.
+//
+// Deprecated: use ImagePolicy.
+type Baseline = ImagePolicy
 
 // SeverityLimits holds one vulnerability count limit per severity, each a
 // count or Unlimited. Info findings are never limited.
@@ -155,7 +176,9 @@ func (l Log) SlogLevel() slog.Level {
 // high and no unrated vulnerability (fixable or not; many OSV sources, the Go
 // database among them, rate nothing, and unrated is not harmless), any
 // number of medium and low ones, no secrets, and a vulnerability database at most 5 days
-// old (Grype's default). SLAs are 7, 30, 90 and 180 days for critical, high,
+// old (Grype's default), with a warning from 2 days: OSV data changes daily, so
+// a database two days old means a daily update job has missed a run, which is
+// worth hearing about days before the gate starts failing builds. SLAs are 7, 30, 90 and 180 days for critical, high,
 // medium and low, a common policy (e.g. CISA BOD 19-02 gives 15 and 30 days
 // for internet-facing critical and high). The server listens on loopback
 // only and allows 20s to drain, inside Kubernetes' default 30s grace period.
@@ -163,7 +186,7 @@ func Default() *Config {
 	return &Config{
 		APIVersion: APIVersion,
 		Kind:       Kind,
-		Baseline: Baseline{
+		ImagePolicy: ImagePolicy{
 			MaxVulnerabilities: SeverityLimits{
 				Critical: 0,
 				High:     0,
@@ -174,6 +197,7 @@ func Default() *Config {
 			FailOnFixableOnly: false,
 			NoSecrets:         true,
 			MaxDBAge:          5 * Day,
+			WarnDBAge:         2 * Day,
 			SLA: SLA{
 				Critical: 7 * Day,
 				High:     30 * Day,
@@ -188,5 +212,6 @@ func Default() *Config {
 		},
 		Admission: defaultAdmission(),
 		Log:       Log{Level: "info", Format: "json"},
+		Audit:     defaultAudit(),
 	}
 }

@@ -55,7 +55,7 @@ func (d *decoder) mapping(path string, n *yaml.Node, fields map[string]fieldFunc
 	}
 	if n.Kind != yaml.MappingNode {
 		if path == "" {
-			d.fail(path, nil, "want a mapping of sections such as baseline and exceptions, got %s", describe(n))
+			d.fail(path, nil, "want a mapping of sections such as imagePolicy and exceptions, got %s", describe(n))
 			return
 		}
 		d.fail(path, nil, "want a mapping, got %s", describe(n))

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"strconv"
 	"time"
 
@@ -11,9 +12,12 @@ import (
 func (d *decoder) config(n *yaml.Node, c *Config) {
 	d.src.record("", n)
 	d.mapping("", n, map[string]fieldFunc{
-		"apiVersion": func(p string, v *yaml.Node) { d.str(p, v, &c.APIVersion) },
-		"kind":       func(p string, v *yaml.Node) { d.str(p, v, &c.Kind) },
-		"baseline":   func(p string, v *yaml.Node) { d.baseline(p, v, &c.Baseline) },
+		"apiVersion":  func(p string, v *yaml.Node) { d.str(p, v, &c.APIVersion) },
+		"kind":        func(p string, v *yaml.Node) { d.str(p, v, &c.Kind) },
+		"imagePolicy": func(p string, v *yaml.Node) { d.imagePolicy(p, v, &c.ImagePolicy) },
+		// baseline is the section's first name; it still reads the same
+		// struct so that existing files keep working, with a warning.
+		"baseline":   func(p string, v *yaml.Node) { d.imagePolicy(p, v, &c.ImagePolicy) },
 		"registries": func(p string, v *yaml.Node) { d.registries(p, v, &c.Registries) },
 		"exceptions": func(p string, v *yaml.Node) { d.exceptions(p, v, &c.Exceptions) },
 		"store": func(p string, v *yaml.Node) {
@@ -23,6 +27,7 @@ func (d *decoder) config(n *yaml.Node, c *Config) {
 		},
 		"server":    func(p string, v *yaml.Node) { d.server(p, v, &c.Server) },
 		"admission": func(p string, v *yaml.Node) { d.admission(p, v, &c.Admission) },
+		"audit":     func(p string, v *yaml.Node) { d.audit(p, v, &c.Audit) },
 		"secrets":   func(p string, v *yaml.Node) { d.secrets(p, v, &c.Secrets) },
 		"log": func(p string, v *yaml.Node) {
 			d.mapping(p, v, map[string]fieldFunc{
@@ -33,7 +38,31 @@ func (d *decoder) config(n *yaml.Node, c *Config) {
 	})
 }
 
-func (d *decoder) baseline(path string, n *yaml.Node, b *Baseline) {
+// policyAlias checks the use of baseline, the deprecated name of
+// imagePolicy, after the root has been decoded: both names at once is an
+// error (which one wins would be a guess), the old name alone a warning.
+func (d *decoder) policyAlias(c *Config) {
+	old, hasOld := d.src.pos["baseline"]
+	cur, hasCur := d.src.pos["imagePolicy"]
+	switch {
+	case hasOld && hasCur:
+		d.src.bad["imagePolicy"], d.src.bad["baseline"] = true, true
+		first, second := "baseline", "imagePolicy"
+		at, other := old, cur
+		if cur.line < old.line || (cur.line == old.line && cur.col < old.col) {
+			first, second, at, other = second, first, cur, old
+		}
+		d.errs = append(d.errs, &Error{File: d.src.file, Line: other.line, Column: other.col, Path: second,
+			Msg: fmt.Sprintf("%s (line %d) and %s (line %d) are the same section (baseline is the deprecated name of imagePolicy); keep only imagePolicy", first, at.line, second, other.line)})
+	case hasOld:
+		d.src.policySection = "baseline"
+		w := &Error{File: d.src.file, Line: old.line, Column: old.col, Path: "baseline",
+			Msg: "deprecated section name; rename it to imagePolicy (it is read the same way)"}
+		c.Warnings = append(c.Warnings, w.Error())
+	}
+}
+
+func (d *decoder) imagePolicy(path string, n *yaml.Node, b *ImagePolicy) {
 	d.mapping(path, n, map[string]fieldFunc{
 		"maxVulnerabilities": func(p string, v *yaml.Node) {
 			l := &b.MaxVulnerabilities
@@ -48,6 +77,8 @@ func (d *decoder) baseline(path string, n *yaml.Node, b *Baseline) {
 		"failOnFixableOnly": func(p string, v *yaml.Node) { d.boolean(p, v, &b.FailOnFixableOnly) },
 		"noSecrets":         func(p string, v *yaml.Node) { d.boolean(p, v, &b.NoSecrets) },
 		"maxDBAge":          func(p string, v *yaml.Node) { d.duration(p, v, &b.MaxDBAge) },
+		"warnDBAge":         func(p string, v *yaml.Node) { d.duration(p, v, &b.WarnDBAge) },
+		"deniedPackages":    func(p string, v *yaml.Node) { d.deniedPackages(p, v, &b.DeniedPackages) },
 		"sla": func(p string, v *yaml.Node) {
 			s := &b.SLA
 			d.mapping(p, v, map[string]fieldFunc{
@@ -59,6 +90,29 @@ func (d *decoder) baseline(path string, n *yaml.Node, b *Baseline) {
 			})
 		},
 	})
+}
+
+func (d *decoder) deniedPackages(path string, n *yaml.Node, dst *[]DeniedPackage) {
+	if n = d.value(path, n); n == nil {
+		return
+	}
+	if n.Kind != yaml.SequenceNode {
+		d.fail(path, nil, "want a list of packages, each with a name and a reason, got %s", describe(n))
+		return
+	}
+	out := make([]DeniedPackage, len(n.Content))
+	for i, item := range n.Content {
+		p := path + "[" + strconv.Itoa(i) + "]"
+		dp := &out[i]
+		d.src.record(p, item)
+		d.mapping(p, item, map[string]fieldFunc{
+			"name":      func(p string, v *yaml.Node) { d.str(p, v, &dp.Name) },
+			"ecosystem": func(p string, v *yaml.Node) { d.str(p, v, &dp.Ecosystem) },
+			"versions":  func(p string, v *yaml.Node) { d.strings(p, v, &dp.Versions, true) },
+			"reason":    func(p string, v *yaml.Node) { d.str(p, v, &dp.Reason) },
+		})
+	}
+	*dst = out
 }
 
 func (d *decoder) registries(path string, n *yaml.Node, r *Registries) {

@@ -12,7 +12,7 @@ const exampleFile = "../../palisade.example.yaml"
 
 // TestExample checks that palisade.example.yaml at the repository root
 // parses, shows the defaults where it says it does (everything but
-// registries.trusted, admission.trustedKeys and exceptions), and that testdata/palisade.yaml is a
+// imagePolicy.deniedPackages, registries.trusted, admission.trustedKeys and exceptions), and that testdata/palisade.yaml is a
 // copy of it (-update refreshes the copy).
 func TestExample(t *testing.T) {
 	t.Parallel()
@@ -27,6 +27,11 @@ func TestExample(t *testing.T) {
 		t.Fatalf("Parse: %v", err)
 	}
 	want := Default()
+	want.ImagePolicy.DeniedPackages = []DeniedPackage{
+		{Name: "netcat-openbsd", Reason: "no network tools in production images"},
+		{Name: "org.apache.logging.log4j:log4j-core", Ecosystem: "Maven", Versions: []string{">=2.0-beta9, <2.17.1"}, Reason: "Log4Shell (CVE-2021-44228); upgrade to 2.17.1 or later"},
+		{Name: "xz-utils", Ecosystem: "Debian", Versions: []string{"5.6.0-0.1", "5.6.1-1"}, Reason: "backdoored upstream release (CVE-2024-3094)"},
+	}
 	want.Registries.Trusted = []string{"ghcr.io/acme/*", "registry.acme.internal:5000/*/*"}
 	want.Admission.TrustedKeys = []string{"keys/ci-attestations.pub"}
 	want.Secrets.Allowlist.Paths = []string{"/usr/share/doc/**"}

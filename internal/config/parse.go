@@ -57,6 +57,7 @@ func Parse(name string, data []byte) (*Config, error) {
 	c.src = d.src
 	if root != nil {
 		d.config(root, c)
+		d.policyAlias(c)
 	}
 	errs := append(d.errs, c.validate()...)
 	if err := joinErrors(name, errs); err != nil {

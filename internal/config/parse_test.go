@@ -58,13 +58,13 @@ func TestParseValid(t *testing.T) {
 		{name: "comments only", in: "# nothing here\n"},
 		{name: "null document", in: "---\n"},
 		{name: "explicit null", in: "~\n"},
-		{name: "empty sections keep defaults", in: "baseline:\nregistries:\nexceptions:\nserver:\n  tls:\nlog: ~\n"},
+		{name: "empty sections keep defaults", in: "imagePolicy:\nregistries:\nexceptions:\nserver:\n  tls:\nlog: ~\n"},
 		{
 			name: "override field by field",
-			in:   "baseline:\n  maxVulnerabilities:\n    medium: 10\n  sla:\n    critical: 1d12h\nlog:\n  level: debug\n",
+			in:   "imagePolicy:\n  maxVulnerabilities:\n    medium: 10\n  sla:\n    critical: 1d12h\nlog:\n  level: debug\n",
 			want: func(c *Config) {
-				c.Baseline.MaxVulnerabilities.Medium = 10
-				c.Baseline.SLA.Critical = Duration(36 * time.Hour)
+				c.ImagePolicy.MaxVulnerabilities.Medium = 10
+				c.ImagePolicy.SLA.Critical = Duration(36 * time.Hour)
 				c.Log.Level = "debug"
 			},
 		},
@@ -86,11 +86,11 @@ func TestParseValid(t *testing.T) {
 		},
 		{
 			name: "zero durations and limits",
-			in:   "baseline:\n  maxDBAge: 0\n  sla: {low: 0s}\n  maxVulnerabilities: {low: 0x10}\n",
+			in:   "imagePolicy:\n  maxDBAge: 0\n  sla: {low: 0s}\n  maxVulnerabilities: {low: 0x10}\n",
 			want: func(c *Config) {
-				c.Baseline.MaxDBAge = 0
-				c.Baseline.SLA.Low = 0
-				c.Baseline.MaxVulnerabilities.Low = 16
+				c.ImagePolicy.MaxDBAge = 0
+				c.ImagePolicy.SLA.Low = 0
+				c.ImagePolicy.MaxVulnerabilities.Low = 16
 			},
 		},
 		{

@@ -12,12 +12,15 @@ type source struct {
 	file string
 	pos  map[string]position // field path → its key (or sequence item); "" → the root
 	bad  map[string]bool     // field paths whose value did not decode
+	// policySection is the name the image policy was written under:
+	// "imagePolicy", or "baseline" (deprecated) when the file used that.
+	policySection string
 }
 
 type position struct{ line, col int }
 
 func newSource(file string) *source {
-	return &source{file: file, pos: map[string]position{}, bad: map[string]bool{}}
+	return &source{file: file, pos: map[string]position{}, bad: map[string]bool{}, policySection: "imagePolicy"}
 }
 
 func (s *source) record(path string, n *yaml.Node) {
@@ -77,4 +80,13 @@ func joinPath(parent, name string) string {
 		return name
 	}
 	return parent + "." + name
+}
+
+// policyPath is the path of the image policy section as the file wrote it,
+// so that problems in it point at the right line.
+func (s *source) policyPath() string {
+	if s == nil {
+		return "imagePolicy"
+	}
+	return s.policySection
 }

@@ -89,7 +89,7 @@ func TestRegistriesIsTrusted(t *testing.T) {
 }
 
 func TestBaselineHelpers(t *testing.T) {
-	b := Default().Baseline
+	b := Default().ImagePolicy
 	counts := map[finding.Severity]int{finding.SeverityCritical: 1, finding.SeverityMedium: 40, finding.SeverityInfo: 3}
 	if diff := cmp.Diff([]finding.Severity{finding.SeverityCritical}, b.MaxVulnerabilities.Exceeded(counts)); diff != "" {
 		t.Errorf("Exceeded mismatch (-want +got):\n%s", diff)

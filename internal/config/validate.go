@@ -42,7 +42,7 @@ func (c *Config) validate() []*Error {
 	if c.Kind != "" && c.Kind != Kind {
 		v.add("kind", "unsupported kind %s (want %q)", quote(c.Kind), Kind)
 	}
-	c.Baseline.validate(v, "baseline")
+	c.ImagePolicy.validate(v, c.src.policyPath())
 	c.Registries.validate(v, "registries")
 	validateExceptions(v, "exceptions", c.Exceptions)
 	if _, err := c.Store.Backend(); err != nil {
@@ -51,6 +51,7 @@ func (c *Config) validate() []*Error {
 	c.Server.validate(v, "server")
 	c.Admission.validate(v, "admission")
 	c.Secrets.validate(v, "secrets")
+	c.Audit.validate(v, "audit")
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -64,7 +65,7 @@ func (c *Config) validate() []*Error {
 	return v.errs
 }
 
-func (b *Baseline) validate(v *validator, p string) {
+func (b *ImagePolicy) validate(v *validator, p string) {
 	l := b.MaxVulnerabilities
 	for _, s := range []struct {
 		name string
@@ -76,6 +77,12 @@ func (b *Baseline) validate(v *validator, p string) {
 	}
 	if b.MaxDBAge < 0 {
 		v.add(p+".maxDBAge", "must not be negative, got %s (0 disables the check)", b.MaxDBAge)
+	}
+	if b.WarnDBAge < 0 {
+		v.add(p+".warnDBAge", "must not be negative, got %s (0 disables the warning)", b.WarnDBAge)
+	}
+	for i := range b.DeniedPackages {
+		b.DeniedPackages[i].validate(v, p+".deniedPackages["+strconv.Itoa(i)+"]")
 	}
 	for _, s := range []struct {
 		name string

@@ -35,15 +35,15 @@ func TestValidate(t *testing.T) {
 		{
 			name: "baseline",
 			modify: func(c *Config) {
-				c.Baseline.MaxVulnerabilities = SeverityLimits{Critical: -5, High: -1, Medium: 0, Low: 3, Unknown: -2}
-				c.Baseline.MaxDBAge = -Day
-				c.Baseline.SLA.Unknown = -Duration(time.Hour)
+				c.ImagePolicy.MaxVulnerabilities = SeverityLimits{Critical: -5, High: -1, Medium: 0, Low: 3, Unknown: -2}
+				c.ImagePolicy.MaxDBAge = -Day
+				c.ImagePolicy.SLA.Unknown = -Duration(time.Hour)
 			},
 			want: []string{
-				"baseline.maxVulnerabilities.critical: must be a count (0 or more) or -1 for unlimited, got -5",
-				"baseline.maxVulnerabilities.unknown: must be a count (0 or more) or -1 for unlimited, got -2",
-				"baseline.maxDBAge: must not be negative, got -1d (0 disables the check)",
-				"baseline.sla.unknown: must not be negative, got -1h0m0s (0 means no SLA)",
+				"imagePolicy.maxVulnerabilities.critical: must be a count (0 or more) or -1 for unlimited, got -5",
+				"imagePolicy.maxVulnerabilities.unknown: must be a count (0 or more) or -1 for unlimited, got -2",
+				"imagePolicy.maxDBAge: must not be negative, got -1d (0 disables the check)",
+				"imagePolicy.sla.unknown: must not be negative, got -1h0m0s (0 means no SLA)",
 			},
 		},
 		{

@@ -25,7 +25,9 @@ const (
 var ErrUnknownFormat = errors.New("unknown output format")
 
 // Formats lists every format, in the order help text should show them.
-func Formats() []Format { return []Format{FormatTable, FormatJSON, FormatSARIF, FormatJUnit, FormatHTML} }
+func Formats() []Format {
+	return []Format{FormatTable, FormatJSON, FormatSARIF, FormatJUnit, FormatHTML}
+}
 
 // ParseFormat parses a format name, case-insensitively.
 func ParseFormat(s string) (Format, error) {

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strconv"
 	"time"
 
@@ -25,6 +26,28 @@ import (
 type Detector interface {
 	Name() string
 	Detect(ctx context.Context, img *image.Image) (*Detection, error)
+}
+
+// LayerDetector is a Detector that examines layer content. Scan does not
+// call its Detect: it feeds every such detector, and the inventory, from
+// one walk over the layers, so each layer is decompressed and each tar
+// entry read once (DESIGN.md, Performance). Detect stays for callers that
+// run the detector alone.
+type LayerDetector interface {
+	Detector
+	// Begin prepares one detection over img's layers.
+	Begin(ctx context.Context, img *image.Image) (LayerScan, error)
+}
+
+// LayerScan is one detection fed by a shared walk.
+type LayerScan interface {
+	// Visit is the detection's image.Visitor. It sees every entry of
+	// every layer; reading r is optional.
+	Visit(ctx context.Context, f *image.File, r io.Reader) error
+	// End is called exactly once after the walk (also when it failed),
+	// with what image.Image.Walk returned. Layer errors of the view are
+	// reported by Scan; End reports only its own.
+	End(ctx context.Context, view *image.View, walkErr error) (*Detection, error)
 }
 
 // Detection is what a detector found. Partial says part of the image could
@@ -64,9 +87,9 @@ func Scan(ctx context.Context, img *image.Image, target string, tool finding.Too
 	if opts.Now != nil {
 		now = opts.Now
 	}
-	inv, err := inventory.Scan(ctx, img, opts.Extractors, inventory.Options{})
-	if err != nil && inv == nil {
-		return nil, fmt.Errorf("inventory %s: %w", target, err)
+	inv, scans, err := walk(ctx, img, opts)
+	if err != nil {
+		return nil, fmt.Errorf("scan %s: %w", target, err)
 	}
 	status, err := opts.DB.Status(ctx)
 	if err != nil {
@@ -107,24 +130,38 @@ func Scan(ctx context.Context, img *image.Image, target string, tool finding.Too
 	for _, e := range inv.LayerErrors {
 		partialErrs = append(partialErrs, e)
 	}
-	for _, d := range opts.Detectors {
-		det, err := d.Detect(ctx, img)
-		if err != nil {
-			return nil, fmt.Errorf("%s on %s: %w", d.Name(), target, err)
-		}
+	add := func(det *Detection) {
 		fs = append(fs, det.Findings...)
 		if det.Partial {
 			partial = true
 			partialErrs = append(partialErrs, det.Errors...)
 		}
 	}
+	for _, d := range scans {
+		add(d)
+	}
+	for _, d := range opts.Detectors {
+		if _, ok := d.(LayerDetector); ok {
+			continue // fed by the shared walk above
+		}
+		det, err := d.Detect(ctx, img)
+		if err != nil {
+			return nil, fmt.Errorf("%s on %s: %w", d.Name(), target, err)
+		}
+		add(det)
+	}
 	finding.Normalize(fs)
 	applied := config.ApplyExceptions(now(), opts.Exceptions, fs, nil)
 	report := finding.NewReport(tool, target, now(), fs)
 	if partial {
 		report.Partial = true
+		seen := map[string]bool{}
 		for _, e := range partialErrs {
-			report.AddError(e)
+			// Detectors fed by the same walk see the same broken layer.
+			if !seen[e.Error()] {
+				seen[e.Error()] = true
+				report.AddError(e)
+			}
 		}
 	}
 	for _, x := range applied.Expired {
@@ -149,4 +186,53 @@ func policyDigest(b config.Baseline) (string, error) {
 	}
 	sum := sha256.Sum256(raw)
 	return "sha256:" + hex.EncodeToString(sum[:]), nil
+}
+
+// walk runs the one walk of a scan: the layer detectors' visitors first,
+// the inventory last (image.Fanout keeps what earlier visitors read for
+// later ones; the inventory reads whole binaries, the detectors read
+// little or with a cap). It returns the inventory and each layer
+// detector's detection, in the order of opts.Detectors.
+func walk(ctx context.Context, img *image.Image, opts Options) (*inventory.Result, []*Detection, error) {
+	type begun struct {
+		name string
+		scan LayerScan
+	}
+	var scans []begun
+	var visitors []image.Visitor
+	for _, d := range opts.Detectors {
+		ld, ok := d.(LayerDetector)
+		if !ok {
+			continue
+		}
+		s, err := ld.Begin(ctx, img)
+		if err != nil {
+			for _, b := range scans {
+				_, _ = b.scan.End(ctx, nil, err) // stop what was started
+			}
+			return nil, nil, fmt.Errorf("start %s: %w", d.Name(), err)
+		}
+		scans = append(scans, begun{d.Name(), s})
+		visitors = append(visitors, s.Visit)
+	}
+	iw := inventory.NewWalk(img, opts.Extractors, inventory.Options{})
+	visitors = append(visitors, iw.Visit)
+	view, walkErr := img.Walk(ctx, image.Fanout(visitors...))
+	inv := iw.Result(view, walkErr)
+	var dets []*Detection
+	var firstErr error
+	for _, b := range scans {
+		det, err := b.scan.End(ctx, view, walkErr)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = fmt.Errorf("%s: %w", b.name, err)
+			}
+			continue
+		}
+		dets = append(dets, det)
+	}
+	if firstErr != nil {
+		return nil, nil, firstErr
+	}
+	return inv, dets, nil
 }

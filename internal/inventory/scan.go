@@ -3,6 +3,7 @@ package inventory
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/palisade-sec/palisade/internal/image"
 )
@@ -67,12 +68,36 @@ type Options struct {
 // filesystem. The error is non-nil only when the scan could not run to
 // the end (ctx done); the partial result is still returned.
 func Scan(ctx context.Context, img *image.Image, extractors []Extractor, opts Options) (*Result, error) {
+	w := NewWalk(img, extractors, opts)
+	view, err := img.Walk(ctx, w.Visit)
+	return w.Result(view, err), err
+}
+
+// Walk is one inventory scan fed by a walk that the caller runs, so that
+// a single pass over the layers can feed other consumers too (see
+// image.Fanout). Scan is NewWalk, img.Walk(ctx, w.Visit), w.Result.
+type Walk struct{ s *scanner }
+
+// NewWalk prepares an inventory of img by extractors.
+func NewWalk(img *image.Image, extractors []Extractor, opts Options) *Walk {
 	max := opts.MaxFileSize
 	if max <= 0 {
 		max = DefaultMaxFileSize
 	}
-	s := newScanner(extractors, max, img.FS())
-	view, err := img.Walk(ctx, s.visit)
+	return &Walk{s: newScanner(extractors, max, img.FS())}
+}
+
+// Visit is the image.Visitor of the inventory. It reads only the files
+// an extractor requires.
+func (w *Walk) Visit(ctx context.Context, f *image.File, r io.Reader) error {
+	return w.s.visit(ctx, f, r)
+}
+
+// Result builds the inventory once the walk has ended. view and err are
+// what image.Image.Walk returned: a non-nil err (ctx done, a visitor
+// failed) makes the result partial.
+func (w *Walk) Result(view *image.View, err error) *Result {
+	s := w.s
 	res := &Result{Packages: s.pkgs, FileErrors: s.errs, View: view}
 	if view != nil {
 		res.LayerErrors = view.Errors
@@ -84,7 +109,7 @@ func Scan(ctx context.Context, img *image.Image, extractors []Extractor, opts Op
 	}
 	applyOS(res.Packages, res.OS)
 	SortPackages(res.Packages)
-	return res, err
+	return res
 }
 
 // detectOS picks the os-release the image would use: /etc/os-release

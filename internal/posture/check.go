@@ -1,9 +1,12 @@
 package posture
 
 import (
+	"time"
+
 	"github.com/palisade-sec/palisade/internal/config"
 	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/kube"
+	"github.com/palisade-sec/palisade/internal/posture/versions"
 )
 
 // Level groups checks by how strict they are, like the Pod Security
@@ -48,7 +51,8 @@ type Check struct {
 	Level Level
 	// Severity is the severity of a finding unless its Result overrides it.
 	Severity finding.Severity
-	// Category groups checks in reports: workload, rbac, network, namespace, secrets.
+	// Category groups checks in reports: workload, rbac, network, namespace,
+	// secrets, exposure, cluster.
 	Category string
 	// Rationale says why the problem matters; Remediation how to fix it.
 	Rationale   string
@@ -89,6 +93,27 @@ type Options struct {
 	// IgnoreAnnotationExceptions switches off the palisade.dev/exceptions
 	// annotation, for admins who accept exceptions only from config.
 	IgnoreAnnotationExceptions bool
+	// Cluster is what the version and API checks know of the target
+	// cluster; its zero value means manifests of an unknown cluster.
+	Cluster ClusterInfo
+}
+
+// ClusterInfo is the Kubernetes version a scan judges against.
+type ClusterInfo struct {
+	// GitVersion is the cluster's /version gitVersion ("v1.31.4-eks-1a2b");
+	// "" when unknown, as for manifests: the version checks then pass.
+	GitVersion string
+	// Distribution is upstream, eks, gke or aks; "" detects it from GitVersion.
+	Distribution string
+	// TargetVersion ("1.32") is the version deprecated and removed APIs are
+	// judged against; "" means GitVersion's, else the oldest Node's in the
+	// inventory, else the newest in Versions.
+	TargetVersion string
+	// Now is the scan time, for end-of-support dates; zero means the
+	// versions table's asOf date. Checks never read the clock.
+	Now time.Time
+	// Versions is the release table; nil means the embedded one.
+	Versions *versions.Table
 }
 
 // Result is one problem a check found.

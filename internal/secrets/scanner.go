@@ -83,21 +83,12 @@ func (s *Scanner) start(img *image.Image) (*scan, error) {
 // done, bad rules or allowlist); the partial result is then still
 // returned when there is one.
 func (s *Scanner) ScanImage(ctx context.Context, img *image.Image) (*Result, error) {
-	sc, err := s.start(img)
+	w, err := s.NewImageWalk(img)
 	if err != nil {
 		return nil, err
 	}
-	view, err := sc.walkPipelined(ctx, img)
-	if view != nil {
-		sc.res.LayerErrors = view.Errors
-		sc.res.Partial = sc.res.Partial || view.Partial
-	}
-	sc.res.Findings = sc.rec.findings()
-	if err != nil {
-		sc.res.Partial = true
-		return sc.res, fmt.Errorf("scan image %s for secrets: %w", img.Source, err)
-	}
-	return sc.res, nil
+	view, err := img.Walk(ctx, w.Visit)
+	return w.Result(view, err)
 }
 
 // ScanReader scans one file read from r, reported as path (e.g. a file

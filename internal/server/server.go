@@ -7,6 +7,7 @@ package server
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -35,6 +36,11 @@ type Options struct {
 	ShutdownTimeout time.Duration
 	// Info is served at /api/v1/info.
 	Info any
+	// ClientCAs, when set, makes the TLS listener ask for client
+	// certificates (server.clientCA). It only asks: handlers verify them
+	// (ClientCertAuditSource), so callers with tokens and no certificate
+	// keep working and a wrong certificate gets a 401, not a reset.
+	ClientCAs *x509.CertPool
 }
 
 // ReadinessCheck reports an error while a dependency is unusable.
@@ -134,6 +140,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if s.opts.TLS != nil {
 		scheme = "https"
 		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*s.opts.TLS}, MinVersion: tls.VersionTLS12}
+		if s.opts.ClientCAs != nil {
+			srv.TLSConfig.ClientAuth = tls.RequestClientCert
+		}
 		ln = tls.NewListener(ln, srv.TLSConfig)
 	}
 	s.logger.Info("serving", "address", scheme+"://"+ln.Addr().String())

@@ -15,6 +15,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
@@ -77,15 +80,22 @@ func (l *Lab) Push(tb testing.TB, repoTag, verdict string, at time.Time) string 
 	if err := remote.Write(tag, img); err != nil {
 		tb.Fatal(err)
 	}
-	if verdict == "" {
-		return tag.String()
+	if verdict != "" {
+		h, err := img.Digest()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		l.Attest(tb, tag.Context().Digest(h.String()), verdict, at)
 	}
-	h, err := img.Digest()
-	if err != nil {
-		tb.Fatal(err)
-	}
+	return tag.String()
+}
+
+// Attest attaches an attestation with verdict, scanned at at, to the
+// manifest or index at d.
+func (l *Lab) Attest(tb testing.TB, d name.Digest, verdict string, at time.Time) {
+	tb.Helper()
 	p := &attest.ScanPredicate{ScannedAt: at.UTC(), Verdict: verdict}
-	st, err := attest.Statement(tag.Context().Name(), h.String(), p)
+	st, err := attest.Statement(d.Context().Name(), d.DigestStr(), p)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -93,8 +103,50 @@ func (l *Lab) Push(tb testing.TB, repoTag, verdict string, at time.Time) string 
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := l.Registry.Attach(tb.Context(), tag.Context().Digest(h.String()), env, at); err != nil {
+	if _, err := l.Registry.Attach(tb.Context(), d, env, at); err != nil {
 		tb.Fatal(err)
 	}
-	return tag.String()
+}
+
+// MultiArch is a multi-arch image PushIndex wrote.
+type MultiArch struct {
+	Tag                 string // repo:tag of the index
+	Index, AMD64, ARM64 name.Digest
+}
+
+// PushIndex writes an index of a linux/amd64 and a linux/arm64 image at
+// repoTag, without attestations.
+func (l *Lab) PushIndex(tb testing.TB, repoTag string) MultiArch {
+	tb.Helper()
+	tag, err := name.NewTag(l.Host+"/"+repoTag, name.Insecure)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var idx v1.ImageIndex = empty.Index
+	out := MultiArch{Tag: tag.String()}
+	for _, arch := range []string{"amd64", "arm64"} {
+		img, err := random.Image(256, 1)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		h, err := img.Digest()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if arch == "amd64" {
+			out.AMD64 = tag.Context().Digest(h.String())
+		} else {
+			out.ARM64 = tag.Context().Digest(h.String())
+		}
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: arch}}})
+	}
+	if err := remote.WriteIndex(tag, idx); err != nil {
+		tb.Fatal(err)
+	}
+	h, err := idx.Digest()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out.Index = tag.Context().Digest(h.String())
+	return out
 }

@@ -42,7 +42,7 @@ func Tar(t testing.TB, fsys fstest.MapFS) []byte {
 	tw := tar.NewWriter(&buf)
 	for _, n := range names {
 		f := fsys[n]
-		hdr := &tar.Header{Name: n, Mode: int64(f.Mode.Perm()), ModTime: time.Unix(1700000000, 0), Format: tar.FormatPAX}
+		hdr := &tar.Header{Name: n, Mode: tarMode(f.Mode), ModTime: time.Unix(1700000000, 0), Format: tar.FormatPAX}
 		switch {
 		case f.Mode&fs.ModeDir != 0:
 			hdr.Typeflag = tar.TypeDir
@@ -73,6 +73,22 @@ func Tar(t testing.TB, fsys fstest.MapFS) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// tarMode returns the tar header mode of m: permissions plus the setuid,
+// setgid and sticky bits (fs.ModeSetuid makes a 04000 file).
+func tarMode(m fs.FileMode) int64 {
+	v := int64(m.Perm())
+	if m&fs.ModeSetuid != 0 {
+		v |= 0o4000
+	}
+	if m&fs.ModeSetgid != 0 {
+		v |= 0o2000
+	}
+	if m&fs.ModeSticky != 0 {
+		v |= 0o1000
+	}
+	return v
 }
 
 // Layer returns a gzip-compressed layer holding the tar of fsys.

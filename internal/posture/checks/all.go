@@ -42,5 +42,10 @@ func All() []posture.Check {
 		NamespaceLimitRange(),
 		NamespacePSALabels(),
 		ConfigMapSecrets(),
+		InternetExposedWorkload(),
+		OutdatedVersion(),
+		EndOfSupport(),
+		DeprecatedAPI(),
+		RemovedAPI(),
 	}
 }

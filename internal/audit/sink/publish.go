@@ -1,0 +1,76 @@
+package sink
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+
+	"github.com/palisade-sec/palisade/internal/store"
+)
+
+// AlertStore is the store interface the audit pipeline writes through.
+type AlertStore interface {
+	AppendAuditEvents(ctx context.Context, evs []store.AuditEvent) (int, error)
+	PutAlert(ctx context.Context, a store.Alert) error
+}
+
+// Publisher stores one message durably; *bus.Bus implements it.
+type Publisher interface {
+	Publish(ctx context.Context, subject, id string, data []byte) error
+}
+
+// PublishingStore is the audit pipeline's store with forwarding added: an
+// alert is put on the bus (AlertSubjectPrefix+cluster) right after it is
+// stored. The pipeline acknowledges an audit message only after PutAlert
+// returns, so a crash between storing and publishing redelivers the audit
+// message and publishes again; the bus de-duplicates by alert ID.
+//
+// Forwarding hangs off the store write rather than being a second consumer
+// of the audit stream because alerts exist only after detection, and
+// detection state (sequences, thresholds) lives in one engine.
+type PublishingStore struct {
+	AlertStore
+	Bus Publisher
+}
+
+// PutAlert stores a and publishes it for the sinks.
+func (p *PublishingStore) PutAlert(ctx context.Context, a store.Alert) error {
+	if err := p.AlertStore.PutAlert(ctx, a); err != nil {
+		return err
+	}
+	data, err := ForwardedJSON(a)
+	if err != nil {
+		return err
+	}
+	if err := p.Bus.Publish(ctx, AlertSubjectPrefix+subjectToken(a.Cluster), "alert/"+a.ID, data); err != nil {
+		return fmt.Errorf("publish alert %s for forwarding: %w", a.ID, err)
+	}
+	return nil
+}
+
+// ForwardedJSON is the message a stored alert becomes on the bus: its raw
+// audit alert with the store ID added.
+func ForwardedJSON(a store.Alert) ([]byte, error) {
+	var fa Alert
+	if err := json.Unmarshal(a.Raw, &fa.Alert); err != nil {
+		return nil, fmt.Errorf("decode stored alert %s: %w", a.ID, err)
+	}
+	fa.ID = a.ID
+	b, err := json.Marshal(&fa)
+	if err != nil {
+		return nil, fmt.Errorf("encode alert %s: %w", a.ID, err)
+	}
+	return b, nil
+}
+
+var notSubjectSafe = regexp.MustCompile(`[^A-Za-z0-9_-]`)
+
+// subjectToken makes a name safe as one NATS subject token.
+func subjectToken(s string) string {
+	s = notSubjectSafe.ReplaceAllString(s, "_")
+	if s == "" {
+		return "_"
+	}
+	return s
+}

@@ -1,0 +1,60 @@
+package kube
+
+import (
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// LiveKind is a kind a live scan reads, with its resource for watches.
+type LiveKind struct {
+	GVK      schema.GroupVersionKind
+	Resource string // plural, as in GroupVersionResource
+}
+
+// GVR returns the kind's GroupVersionResource.
+func (k LiveKind) GVR() schema.GroupVersionResource {
+	return k.GVK.GroupVersion().WithResource(k.Resource)
+}
+
+// LiveKinds lists the kinds ListCluster reads, for callers that watch them
+// instead (continuous posture). Secrets are never among them.
+func LiveKinds() []LiveKind {
+	var out []LiveKind
+	for _, lk := range liveKinds() {
+		out = append(out, LiveKind{GVK: lk.gvk, Resource: resourceOf(lk.gvk.Kind)})
+	}
+	return out
+}
+
+// resourceOf is the plural resource of the live kinds: each is its kind
+// lowercased plus "s", except those ending in y or s.
+func resourceOf(kind string) string {
+	lower := []byte(kind)
+	for i, c := range lower {
+		if c >= 'A' && c <= 'Z' {
+			lower[i] = c + 'a' - 'A'
+		}
+	}
+	s := string(lower)
+	switch {
+	case s[len(s)-1] == 'y':
+		return s[:len(s)-1] + "ies"
+	case s[len(s)-1] == 's':
+		return s + "es"
+	}
+	return s + "s"
+}
+
+// LiveObject wraps an object read from a cluster (by a LIST or an informer
+// cache) the way ListCluster does, or returns nil for a Pod, ReplicaSet or
+// Job a controller owns: its owner's template is checked instead.
+func LiveObject(obj runtime.Object, gvk schema.GroupVersionKind, cluster string) *Object {
+	if controlled(obj) {
+		return nil
+	}
+	obj = obj.DeepCopyObject()
+	obj.GetObjectKind().SetGroupVersionKind(gvk)
+	o := newObject(obj, gvk.GroupVersion().String(), gvk.Kind)
+	o.Source = Source{Cluster: cluster}
+	return o
+}

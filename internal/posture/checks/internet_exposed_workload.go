@@ -1,0 +1,94 @@
+package checks
+
+// NSA/CISA Kubernetes Hardening Guide, "Network separation and hardening",
+// and MITRE ATT&CK T1190 (Exploit Public-Facing Application): a workload
+// reachable from outside the cluster — through an Ingress, or a
+// LoadBalancer, NodePort or externalIPs Service — is the first target of an
+// attack, and its weaknesses count the most. The finding names the path
+// (Ingress → Service → workload) so the exposure is known where the
+// workload is; it is raised when the workload is privileged or runs as root.
+
+import (
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/palisade-sec/palisade/internal/finding"
+	"github.com/palisade-sec/palisade/internal/posture"
+	"github.com/palisade-sec/palisade/internal/posture/exposure"
+)
+
+// InternetExposedWorkload reports workloads reachable from outside the cluster.
+func InternetExposedWorkload() posture.Check {
+	return posture.Check{
+		ID:          "internet-exposed-workload",
+		Title:       "Workload is reachable from outside the cluster",
+		Level:       posture.LevelBaseline,
+		Severity:    finding.SeverityMedium,
+		Category:    "exposure",
+		Rationale:   "Exposed workloads are the first thing an attacker reaches; a privileged or root one turns an application bug into a node compromise.",
+		Remediation: "Expose only what must be public, behind an Ingress with TLS and authentication; run exposed workloads unprivileged and as non-root.",
+		Scope:       posture.ScopeInventory,
+		Versions: v1(func(in *posture.Input) []posture.Result {
+			var out []posture.Result
+			for _, e := range exposure.Analyze(in.Inventory).Exposed() {
+				var paths []string
+				for _, p := range e.Paths {
+					paths = append(paths, p.String())
+				}
+				sev, why := exposedSeverity(e.Workload.PodSpec)
+				ref := e.Ref
+				msg := ref.Kind + " " + ref.Namespace + "/" + ref.Name + " is exposed: " + strings.Join(paths, "; ") + "."
+				if why != "" {
+					msg += " It " + why + "."
+				}
+				out = append(out, posture.Result{
+					Object:   e.Workload.Object,
+					Path:     e.Workload.SpecPath,
+					Severity: sev,
+					Message:  msg,
+					Evidence: []finding.Evidence{key("exposure", firstExposure(e)), ev("paths", strings.Join(paths, "; "))},
+				})
+			}
+			return out
+		}),
+	}
+}
+
+// exposedSeverity is critical for a privileged exposed workload, high for
+// one that runs as root or may (no runAsNonRoot, no non-zero runAsUser),
+// medium otherwise; why says what raised it.
+func exposedSeverity(spec *corev1.PodSpec) (finding.Severity, string) {
+	root := false
+	for _, cs := range [][]corev1.Container{spec.InitContainers, spec.Containers} {
+		for i := range cs {
+			c := &cs[i]
+			if c.SecurityContext != nil && c.SecurityContext.Privileged != nil && *c.SecurityContext.Privileged {
+				return finding.SeverityCritical, "runs privileged container " + c.Name
+			}
+			user, nonRoot, _ := effectiveUser(spec, c)
+			if (user != nil && *user == 0) || (user == nil && (nonRoot == nil || !*nonRoot)) {
+				root = true
+			}
+		}
+	}
+	if root && !isWindows(spec) {
+		return finding.SeverityHigh, "runs as root or is not proven non-root"
+	}
+	return finding.SeverityMedium, ""
+}
+
+// firstExposure is the key kind of exposure: Ingress when any path starts
+// at one, else the first Service exposure.
+func firstExposure(e *exposure.Exposure) string {
+	kinds := map[string]bool{}
+	for _, p := range e.Paths {
+		kinds[p.Exposure] = true
+	}
+	for _, k := range []string{"Ingress", "LoadBalancer", "NodePort", "externalIPs"} {
+		if kinds[k] {
+			return k
+		}
+	}
+	return ""
+}

@@ -1,0 +1,284 @@
+package continuous
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	authorizationv1 "k8s.io/api/authorization/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/palisade-sec/palisade/internal/config"
+	"github.com/palisade-sec/palisade/internal/finding"
+	"github.com/palisade-sec/palisade/internal/kube"
+	"github.com/palisade-sec/palisade/internal/posture"
+	"github.com/palisade-sec/palisade/internal/store"
+)
+
+// ScopePrefix starts the store scope of a cluster's posture findings.
+const ScopePrefix = "cluster:"
+
+type watcher struct {
+	m       *Manager
+	cluster Cluster
+	cancel  context.CancelFunc
+	dirty   chan struct{}
+
+	mu     sync.Mutex
+	status Status
+}
+
+type mirrored struct {
+	kind   kube.LiveKind
+	lister cache.GenericLister
+}
+
+func (w *watcher) run(ctx context.Context) {
+	log := w.m.opts.Logger.With("cluster", w.cluster.Name)
+	cs, err := kubernetes.NewForConfig(w.cluster.Config)
+	if err != nil {
+		w.fail(fmt.Errorf("build client: %w", err))
+		return
+	}
+	var info posture.ClusterInfo
+	if v, err := cs.Discovery().ServerVersion(); err != nil {
+		log.Warn("read cluster version", "error", err)
+	} else {
+		info.GitVersion = v.GitVersion
+		w.update(func(s *Status) { s.GitVersion = v.GitVersion })
+	}
+	exposures := w.probe(ctx)
+
+	kinds, missing := accessibleKinds(ctx, cs)
+	factory := informers.NewSharedInformerFactory(cs, 0)
+	var mirrors []mirrored
+	var syncs []cache.InformerSynced
+	for _, k := range kinds {
+		gi, err := factory.ForResource(k.GVR())
+		if err != nil {
+			missing = append(missing, k.GVK.Kind)
+			continue
+		}
+		if _, err := gi.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc:    func(any) { w.markDirty() },
+			UpdateFunc: func(any, any) { w.markDirty() },
+			DeleteFunc: func(any) { w.markDirty() },
+		}); err != nil {
+			missing = append(missing, k.GVK.Kind)
+			continue
+		}
+		mirrors = append(mirrors, mirrored{kind: k, lister: gi.Lister()})
+		syncs = append(syncs, gi.Informer().HasSynced)
+	}
+	factory.Start(ctx.Done())
+	defer factory.Shutdown()
+	syncCtx, cancel := context.WithTimeout(ctx, w.m.opts.SyncTimeout)
+	if !cache.WaitForCacheSync(syncCtx.Done(), syncs...) && ctx.Err() == nil {
+		for i, s := range syncs {
+			if !s() {
+				missing = append(missing, mirrors[i].kind.GVK.Kind+" (not synced)")
+			}
+		}
+		log.Warn("some kinds did not sync in time; scanning without them", "missing", missing)
+	}
+	cancel()
+	slices.Sort(missing)
+	w.update(func(s *Status) { s.Missing = missing })
+
+	for {
+		select {
+		case <-w.dirty: // drained before reading the caches: a change from now on rescans
+		default:
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if err := w.scan(ctx, mirrors, info, exposures); err != nil && ctx.Err() == nil {
+			log.Error("continuous posture scan failed", "error", err)
+			w.update(func(s *Status) { s.LastError = err.Error() })
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.dirty:
+		}
+		// Debounce: a rollout changes many objects in a few seconds.
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(w.m.opts.Debounce):
+		}
+	}
+}
+
+func (w *watcher) markDirty() {
+	select {
+	case w.dirty <- struct{}{}:
+	default:
+	}
+}
+
+// probe runs the checks that need the endpoint rather than the objects.
+func (w *watcher) probe(ctx context.Context) []Exposure {
+	var out []Exposure
+	for _, p := range []func() (*Exposure, error){
+		func() (*Exposure, error) { return probeAnonymous(ctx, w.cluster.Config) },
+		func() (*Exposure, error) { return probeEndpoint(ctx, w.cluster.Config.Host) },
+	} {
+		e, err := p()
+		if err != nil {
+			w.m.opts.Logger.Warn("cluster probe failed", "cluster", w.cluster.Name, "error", err)
+			continue
+		}
+		if e != nil {
+			out = append(out, *e)
+		}
+	}
+	return out
+}
+
+func (w *watcher) scan(ctx context.Context, mirrors []mirrored, info posture.ClusterInfo, exposures []Exposure) error {
+	now := w.m.opts.Now()
+	var objs []*kube.Object
+	for _, mr := range mirrors {
+		items, err := mr.lister.List(labels.Everything())
+		if err != nil {
+			return fmt.Errorf("read %s cache: %w", mr.kind.GVK.Kind, err)
+		}
+		for _, it := range items {
+			if o := kube.LiveObject(it, mr.kind.GVK, w.cluster.Name); o != nil {
+				objs = append(objs, o)
+			}
+		}
+	}
+	inv := kube.NewInventory(objs)
+	opts := w.m.opts.Base
+	info.Now = now
+	opts.Cluster = info
+	out, err := w.m.opts.Scanner.Scan(ctx, inv, opts)
+	if err != nil {
+		return err
+	}
+	fs := out.Findings
+	for _, e := range exposures {
+		fs = append(fs, finding.Finding{
+			RuleID: e.RuleID, Title: e.Title, Severity: e.Severity, Category: "exposure", Message: e.Message,
+			Resource: finding.Resource{Cluster: w.cluster.Name, Kind: "Cluster", Name: w.cluster.Name},
+		})
+	}
+	finding.Normalize(fs)
+	config.ApplyExceptions(now, w.m.opts.Exceptions, fs, nil)
+	if _, err := w.m.opts.Findings.ReplaceFindings(ctx, ScopePrefix+w.cluster.Name, now, fs); err != nil {
+		return fmt.Errorf("store findings: %w", err)
+	}
+	alerts, open := 0, 0
+	for i := range fs {
+		f := &fs[i]
+		if !f.Open() {
+			continue
+		}
+		open++
+		if !critical(f) {
+			continue
+		}
+		a, err := alertOf(f, w.cluster.Name, now)
+		if err != nil {
+			return err
+		}
+		if err := w.m.opts.Alerts.PutAlert(ctx, a); err != nil {
+			return fmt.Errorf("store alert %s: %w", a.ID, err)
+		}
+		alerts++
+		if w.m.opts.OnAlert != nil {
+			w.m.opts.OnAlert(a)
+		}
+	}
+	w.update(func(s *Status) {
+		s.LastScan, s.Objects, s.OpenFindings, s.LastError = now, len(objs), open, ""
+		s.Scans++
+		s.Alerts = alerts
+	})
+	return nil
+}
+
+// critical says which findings alert rather than wait in a report: what
+// lets an outsider in or marks the cluster unsupported.
+func critical(f *finding.Finding) bool {
+	switch f.RuleID {
+	case RuleAnonymousAccess, RulePublicEndpoint, posture.RulePrefix + "end-of-support":
+		return true
+	case posture.RulePrefix + "rbac-anonymous-binding":
+		return f.Severity >= finding.SeverityHigh
+	case posture.RulePrefix + "internet-exposed-workload":
+		return f.Severity == finding.SeverityCritical
+	}
+	return false
+}
+
+func alertOf(f *finding.Finding, cluster string, now time.Time) (store.Alert, error) {
+	raw, err := json.Marshal(f)
+	if err != nil {
+		return store.Alert{}, fmt.Errorf("encode finding %s: %w", f.ID, err)
+	}
+	title := f.Title
+	if r := f.Resource; r.Kind != "" && r.Kind != "Cluster" {
+		title += ": " + r.Kind + " " + r.Namespace + "/" + r.Name
+	}
+	// The finding ID is stable across scans, so a rescan refreshes the
+	// alert instead of raising a new one, and keeps its status.
+	return store.Alert{ID: "posture-" + f.ID, RuleID: f.RuleID, Severity: f.Severity, Cluster: cluster, Title: title, CreatedAt: now, UpdatedAt: now, Raw: raw}, nil
+}
+
+// accessibleKinds returns the live kinds Palisade may list and watch,
+// asking the API server's authorizer, and names the others: an informer on
+// a forbidden kind would retry forever and never sync.
+func accessibleKinds(ctx context.Context, cs kubernetes.Interface) ([]kube.LiveKind, []string) {
+	var ok []kube.LiveKind
+	var missing []string
+	for _, k := range kube.LiveKinds() {
+		allowed := true
+		for _, verb := range []string{"list", "watch"} {
+			r, err := cs.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, &authorizationv1.SelfSubjectAccessReview{
+				Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authorizationv1.ResourceAttributes{
+					Verb: verb, Group: k.GVK.Group, Resource: k.Resource,
+				}},
+			}, metav1.CreateOptions{})
+			if err != nil || !r.Status.Allowed {
+				allowed = false
+				break
+			}
+		}
+		if allowed {
+			ok = append(ok, k)
+		} else {
+			missing = append(missing, k.GVK.Kind+" (forbidden)")
+		}
+	}
+	return ok, missing
+}
+
+func (w *watcher) update(f func(*Status)) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	f(&w.status)
+}
+
+func (w *watcher) fail(err error) {
+	w.m.opts.Logger.Error("continuous posture stopped", "cluster", w.cluster.Name, "error", err)
+	w.update(func(s *Status) { s.LastError = err.Error() })
+}
+
+func (w *watcher) snapshot() Status {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	s := w.status
+	s.Missing = slices.Clone(s.Missing)
+	return s
+}

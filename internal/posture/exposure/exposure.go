@@ -1,0 +1,199 @@
+// Package exposure computes which workloads are reachable from outside the
+// cluster, and by which path: Ingress (rule or default backend, with or
+// without TLS) → Service (selector, type, ports, externalIPs) → the
+// workloads whose pod template labels the Service's selector matches, or a
+// LoadBalancer, NodePort or externalIPs Service → workloads. It is data for
+// checks, reports and the security graph; it makes no judgement itself.
+package exposure
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/palisade-sec/palisade/internal/kube"
+)
+
+// Path is one way in to a workload.
+type Path struct {
+	// Ingress is the Ingress the path starts at; nil when the Service itself
+	// is reachable from outside.
+	Ingress *kube.Object `json:"-"`
+	// IngressRef names Ingress, Host and HTTPPath the rule ("" and "*"
+	// for the default backend), and TLS whether the host is served with TLS.
+	IngressRef *kube.Ref `json:"ingress,omitempty"`
+	Host       string    `json:"host,omitempty"`
+	HTTPPath   string    `json:"path,omitempty"`
+	TLS        bool      `json:"tls"`
+	// Service is the Service the path goes through, and ServiceRef its name.
+	Service    *kube.Object `json:"-"`
+	ServiceRef kube.Ref     `json:"service"`
+	// Exposure is how the Service is reached: Ingress, LoadBalancer,
+	// NodePort or externalIPs.
+	Exposure string `json:"exposure"`
+	// Port is the Service port the path reaches ("" when every port).
+	Port string `json:"port,omitempty"`
+}
+
+// String renders the path as "Ingress ns/name (host/path, TLS) → Service
+// ns/name:port (type)".
+func (p Path) String() string {
+	var b strings.Builder
+	if p.IngressRef != nil {
+		b.WriteString("Ingress " + p.IngressRef.Namespace + "/" + p.IngressRef.Name + " (")
+		host := p.Host
+		if host == "" {
+			host = "*"
+		}
+		b.WriteString(host + p.HTTPPath)
+		if p.TLS {
+			b.WriteString(", TLS) → ")
+		} else {
+			b.WriteString(", no TLS) → ")
+		}
+	}
+	b.WriteString("Service " + p.ServiceRef.Namespace + "/" + p.ServiceRef.Name)
+	if p.Port != "" {
+		b.WriteString(":" + p.Port)
+	}
+	if p.IngressRef == nil {
+		b.WriteString(" (" + p.Exposure + ")")
+	}
+	return b.String()
+}
+
+// Exposure is a workload reachable from outside and every path to it.
+type Exposure struct {
+	Workload *kube.Workload `json:"-"`
+	Ref      kube.Ref       `json:"workload"`
+	Paths    []Path         `json:"paths"`
+}
+
+// Graph is the exposure of one inventory's workloads.
+type Graph struct {
+	exposed []*Exposure
+	byObj   map[*kube.Object]*Exposure
+}
+
+// Analyze computes the exposure of inv's workloads.
+func Analyze(inv *kube.Inventory) *Graph {
+	g := &Graph{byObj: map[*kube.Object]*Exposure{}}
+	services := map[[2]string]*kube.Object{}
+	for _, o := range inv.OfKind("Service") {
+		if _, ok := o.Typed.(*corev1.Service); ok {
+			services[[2]string{o.Meta.Namespace, o.Meta.Name}] = o
+		}
+	}
+	// Services reachable from outside by themselves.
+	for _, o := range inv.OfKind("Service") {
+		svc, ok := o.Typed.(*corev1.Service)
+		if !ok {
+			continue
+		}
+		var how []string
+		switch svc.Spec.Type {
+		case corev1.ServiceTypeLoadBalancer, corev1.ServiceTypeNodePort:
+			how = append(how, string(svc.Spec.Type))
+		}
+		if len(svc.Spec.ExternalIPs) > 0 {
+			how = append(how, "externalIPs")
+		}
+		for _, h := range how {
+			g.addService(inv, o, svc, Path{Service: o, ServiceRef: o.Ref, Exposure: h})
+		}
+	}
+	// Ingress backends.
+	for _, o := range inv.OfKind("Ingress") {
+		ing, ok := o.Typed.(*networkingv1.Ingress)
+		if !ok {
+			continue
+		}
+		ref := o.Ref
+		add := func(host, path string, be *networkingv1.IngressBackend) {
+			if be == nil || be.Service == nil {
+				return
+			}
+			so := services[[2]string{o.Meta.Namespace, be.Service.Name}]
+			if so == nil {
+				return
+			}
+			p := Path{Ingress: o, IngressRef: &ref, Host: host, HTTPPath: path, TLS: tlsCovers(ing, host),
+				Service: so, ServiceRef: so.Ref, Exposure: "Ingress", Port: portOf(be.Service.Port)}
+			g.addService(inv, so, so.Typed.(*corev1.Service), p)
+		}
+		add("", "", ing.Spec.DefaultBackend)
+		for _, r := range ing.Spec.Rules {
+			if r.HTTP == nil {
+				continue
+			}
+			for _, p := range r.HTTP.Paths {
+				add(r.Host, p.Path, &p.Backend)
+			}
+		}
+	}
+	sort.SliceStable(g.exposed, func(i, j int) bool { return g.exposed[i].Ref.String() < g.exposed[j].Ref.String() })
+	return g
+}
+
+// addService adds p to every workload svc selects.
+func (g *Graph) addService(inv *kube.Inventory, o *kube.Object, svc *corev1.Service, p Path) {
+	// A Service without a selector routes to manually managed endpoints:
+	// no workload of the inventory is known to be behind it.
+	if len(svc.Spec.Selector) == 0 {
+		return
+	}
+	sel := labels.SelectorFromSet(svc.Spec.Selector)
+	for _, w := range inv.Workloads {
+		if w.Object.Meta.Namespace != o.Meta.Namespace || !sel.Matches(labels.Set(w.PodMeta.Labels)) {
+			continue
+		}
+		e := g.byObj[w.Object]
+		if e == nil {
+			e = &Exposure{Workload: w, Ref: w.Object.Ref}
+			g.byObj[w.Object] = e
+			g.exposed = append(g.exposed, e)
+		}
+		e.Paths = append(e.Paths, p)
+	}
+}
+
+// Exposed returns every exposed workload, sorted by reference.
+func (g *Graph) Exposed() []*Exposure { return g.exposed }
+
+// Of returns the exposure of the workload held by o, or nil.
+func (g *Graph) Of(o *kube.Object) *Exposure { return g.byObj[o] }
+
+// tlsCovers reports whether ing serves host with TLS: a tls entry lists the
+// host (or a wildcard covering it), or lists no hosts at all.
+func tlsCovers(ing *networkingv1.Ingress, host string) bool {
+	for _, t := range ing.Spec.TLS {
+		if len(t.Hosts) == 0 {
+			return true
+		}
+		for _, h := range t.Hosts {
+			if h == host {
+				return true
+			}
+			if strings.HasPrefix(h, "*.") && host != "" {
+				if _, rest, ok := strings.Cut(host, "."); ok && rest == h[2:] {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func portOf(p networkingv1.ServiceBackendPort) string {
+	if p.Name != "" {
+		return p.Name
+	}
+	if p.Number != 0 {
+		return strconv.Itoa(int(p.Number))
+	}
+	return ""
+}

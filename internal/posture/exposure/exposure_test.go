@@ -1,0 +1,97 @@
+package exposure
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/palisade-sec/palisade/internal/kube"
+)
+
+const workloads = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web, tier: front}}
+    spec: {containers: [{name: app, image: web:1}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: worker, namespace: shop, labels: {app: worker}}
+spec: {containers: [{name: w, image: worker:1}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: other}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: app, image: web:1}]}
+`
+
+func analyze(t *testing.T, docs string) map[string][]string {
+	t.Helper()
+	objs, err := kube.Decode(t.Context(), "test.yaml", []byte(workloads+"---\n"+docs), kube.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, e := range Analyze(kube.NewInventory(objs)).Exposed() {
+		for _, p := range e.Paths {
+			got[e.Ref.String()] = append(got[e.Ref.String()], p.String())
+		}
+	}
+	return got
+}
+
+func TestAnalyze(t *testing.T) {
+	svc := func(name, typ, selector string, extra ...string) string {
+		return "apiVersion: v1\nkind: Service\nmetadata: {name: " + name + ", namespace: shop}\nspec:\n  type: " + typ + "\n  selector: " + selector + "\n  ports: [{name: http, port: 80}]\n" + strings.Join(extra, "")
+	}
+	for _, tc := range []struct {
+		name string
+		docs string
+		want map[string][]string
+	}{
+		{"cluster ip only", svc("web", "ClusterIP", "{app: web}"), map[string][]string{}},
+		{"load balancer", svc("web", "LoadBalancer", "{app: web}"),
+			map[string][]string{"Deployment/shop/web": {"Service shop/web (LoadBalancer)"}}},
+		{"node port and external IPs", svc("web", "NodePort", "{app: web}", "  externalIPs: [203.0.113.7]\n"),
+			map[string][]string{"Deployment/shop/web": {"Service shop/web (NodePort)", "Service shop/web (externalIPs)"}}},
+		{"selector subset matches template", svc("front", "LoadBalancer", "{tier: front}"),
+			map[string][]string{"Deployment/shop/web": {"Service shop/front (LoadBalancer)"}}},
+		{"selector matches nothing", svc("web", "LoadBalancer", "{app: web, tier: back}"), map[string][]string{}},
+		{"ingress rule and default backend", svc("web", "ClusterIP", "{app: worker}") + `---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: in, namespace: shop}
+spec:
+  tls: [{hosts: ["*.example.com"]}]
+  defaultBackend: {service: {name: web, port: {number: 80}}}
+  rules:
+  - host: api.example.com
+    http: {paths: [{path: /v1, pathType: Prefix, backend: {service: {name: web, port: {name: http}}}}]}
+  - host: example.org
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: missing, port: {number: 80}}}}]}
+`, map[string][]string{"Pod/shop/worker": {
+			"Ingress shop/in (*, no TLS) → Service shop/web:80",
+			"Ingress shop/in (api.example.com/v1, TLS) → Service shop/web:http",
+		}}},
+		{"ingress to another namespace's service", `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: in, namespace: other}
+spec:
+  defaultBackend: {service: {name: web, port: {number: 80}}}
+`, map[string][]string{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, analyze(t, tc.docs)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
