@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -19,6 +20,26 @@ import (
 // copied with a fresh auditID, interleaved with the get/list/watch metadata
 // events that dominate a real audit log (about 4 reads per write).
 func auditEvents(b *testing.B, n int) []byte {
+	b.Helper()
+	g := newAuditGen(b, n)
+	var buf bytes.Buffer
+	for i := range n {
+		buf.Write(g.line(i))
+	}
+	return buf.Bytes()
+}
+
+// auditGen generates the events of auditEvents one line at a time, so
+// that a long stream need not be held in memory.
+type auditGen struct {
+	read   []byte
+	writes [][]byte
+	idRE   *regexp.Regexp
+	n, i   int
+	rest   []byte // unread part of the current line
+}
+
+func newAuditGen(b *testing.B, n int) *auditGen {
 	b.Helper()
 	files, _ := filepath.Glob("../../shared/audit-samples/falco/trace_files/*.json")
 	var writes [][]byte
@@ -37,17 +58,31 @@ func auditEvents(b *testing.B, n int) []byte {
 		b.Skip("Falco trace files not available under ../../shared/audit-samples")
 	}
 	read := []byte(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"AUDITID","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/default/pods?limit=500","verb":"list","user":{"username":"system:serviceaccount:monitoring:prometheus","uid":"5b1c","groups":["system:serviceaccounts","system:serviceaccounts:monitoring","system:authenticated"]},"sourceIPs":["10.0.3.17"],"userAgent":"prometheus/2.53.0","objectRef":{"resource":"pods","namespace":"default","apiVersion":"v1"},"responseStatus":{"metadata":{},"code":200},"requestReceivedTimestamp":"2026-11-25T10:00:00.000000Z","stageTimestamp":"2026-11-25T10:00:00.004000Z","annotations":{"authorization.k8s.io/decision":"allow","authorization.k8s.io/reason":"RBAC: allowed by ClusterRoleBinding \"prometheus\""}}`)
-	idRE := regexp.MustCompile(`"auditID":"[^"]*"`)
-	var buf bytes.Buffer
-	for i := range n {
-		tmpl := read
-		if i%5 == 4 {
-			tmpl = writes[(i/5)%len(writes)]
-		}
-		buf.Write(idRE.ReplaceAll(tmpl, []byte(fmt.Sprintf(`"auditID":"bench-%08d"`, i))))
-		buf.WriteByte('\n')
+	return &auditGen{read: read, writes: writes, idRE: regexp.MustCompile(`"auditID":"[^"]*"`), n: n}
+}
+
+// line returns event i with its newline.
+func (g *auditGen) line(i int) []byte {
+	tmpl := g.read
+	if i%5 == 4 {
+		tmpl = g.writes[(i/5)%len(g.writes)]
 	}
-	return buf.Bytes()
+	l := g.idRE.ReplaceAll(tmpl, []byte(fmt.Sprintf(`"auditID":"bench-%08d"`, i)))
+	return append(l, '\n')
+}
+
+// Read streams the n events.
+func (g *auditGen) Read(p []byte) (int, error) {
+	for len(g.rest) == 0 {
+		if g.i == g.n {
+			return 0, io.EOF
+		}
+		g.rest = g.line(g.i)
+		g.i++
+	}
+	n := copy(p, g.rest)
+	g.rest = g.rest[n:]
+	return n, nil
 }
 
 // BenchmarkAuditPipeline measures decode + normalize + all built-in rules +

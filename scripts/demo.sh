@@ -61,7 +61,10 @@ admission:
   trustedKeys: [$demo/ci.pub]
 YAML
 echo "== deploy time: palisade serve on https://127.0.0.1:$port admits only attested images"
-"$bin" --config "$demo/palisade.yaml" serve --listen "127.0.0.1:$port" --log-level warn >"$demo/serve.out" 2>"$demo/serve.err" &
+# serve also tails the lab API server's audit log (runtime detection) and
+# watches registered clusters (continuous posture).
+"$bin" --config "$demo/palisade.yaml" serve --listen "127.0.0.1:$port" --log-level warn \
+  --audit-log-path "lab=$demo/lab/audit.log" >"$demo/serve.out" 2>"$demo/serve.err" &
 pids+=($!)
 for _ in $(seq 1 100); do
   curl -skf "https://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
@@ -90,6 +93,37 @@ echo "   healthz: $(curl -s --cacert "$ca" "https://127.0.0.1:$port/healthz" | t
 echo "   readyz:  $(curl -s --cacert "$ca" "https://127.0.0.1:$port/readyz" | tr -d ' \n')"
 echo "   API without token: HTTP $(curl -s -o /dev/null -w '%{http_code}' --cacert "$ca" "https://127.0.0.1:$port/api/v1/info")"
 echo "   API with token:    $(curl -s --cacert "$ca" -H "Authorization: Bearer $token" "https://127.0.0.1:$port/api/v1/info" | tr -d '\n' | tr -s ' ')"
+
+api() { curl -s --cacert "$ca" -H "Authorization: Bearer $token" "$@"; }
+# alert_lines FILTER: one line per stored alert (rule, severity, title).
+alert_lines() {
+  api "https://127.0.0.1:$port/api/v1/alerts?$1" | grep -o '"\(rule\|ruleId\)":"[^"]*"\|"severity":"[^"]*"\|"title":"[^"]*"' |
+    sed 's/^"[a-zA-Z]*":"//; s/"$//' | paste -d'|' - - - | awk -F'|' '{printf "   %-9s %-40s %s\n", $2, $1, $3}' | sort -u
+}
+
+echo "== posture, continuous: register the lab cluster with palisade serve"
+start=$(date +%s%N)
+api -X POST -H 'Content-Type: application/yaml' --data-binary @"$KUBECONFIG" "https://127.0.0.1:$port/api/v1/clusters?name=lab"; echo
+for _ in $(seq 1 600); do # the promise is 60 s
+  api "https://127.0.0.1:$port/api/v1/alerts?cluster=lab" | grep -q '"ruleId":"posture/' && break
+  sleep 0.1
+done
+echo "-- critical exposure alerts, $(( ($(date +%s%N) - start) / 1000000 )) ms after registration:"
+alert_lines "cluster=lab" | grep -i 'posture/' || echo "   (none yet)"
+
+echo "== runtime: an attack against the lab cluster, detected from its audit log"
+"$kubectl" -n demo create serviceaccount intruder >/dev/null
+"$kubectl" create clusterrolebinding intruder-admin --clusterrole=cluster-admin --serviceaccount=demo:intruder >/dev/null
+"$kubectl" --as=system:serviceaccount:demo:intruder get secrets -A >/dev/null
+"$kubectl" --as=system:serviceaccount:demo:intruder -n kube-system run node-shell --image=busybox:1.36 --privileged >/dev/null 2>&1 || true
+"$kubectl" --as=system:serviceaccount:demo:intruder -n demo exec web -- sh -c id >/dev/null 2>&1 || true # no kubelet: refused, still audited
+echo "   done: SA token minted into cluster-admin, secrets listed, privileged pod in kube-system, exec attempted"
+for _ in $(seq 1 300); do
+  [ "$(alert_lines "cluster=lab" | grep -vc 'posture/')" -ge 3 ] && break
+  sleep 0.1
+done
+echo "-- alerts raised:"
+alert_lines "cluster=lab" | grep -v 'posture/' || echo "   (none)"
 
 cat <<MSG
 

@@ -118,18 +118,17 @@ func (en *Engine) Process(e *Event) []*Alert {
 		return nil
 	}
 	en.stats.Events++
+	pre := e.pre
+	if pre == nil || pre.en != en {
+		pre = en.match(e)
+	}
+	e.pre = nil
 	var out []*Alert
 	var fired map[string]bool
-	for _, r := range en.rules {
-		if !r.wants(e) {
-			continue
-		}
-		ok, err := r.Eval(e)
-		if err != nil {
+	for _, h := range pre.hits {
+		r := en.rules[h.rule]
+		if h.err {
 			en.stats.EvalErrors[r.ID]++
-			continue
-		}
-		if !ok {
 			continue
 		}
 		if fired == nil {
@@ -155,6 +154,40 @@ func (en *Engine) Process(e *Event) []*Alert {
 	}
 	en.stats.Alerts += len(out)
 	return out
+}
+
+// prepared is the stateless half of Process for one event: which rules
+// matched it, or failed to evaluate, in rule order.
+type prepared struct {
+	en   *Engine
+	hits []ruleHit
+}
+
+type ruleHit struct {
+	rule int  // index in Engine.rules
+	err  bool // the condition failed to evaluate
+}
+
+// Prepare evaluates every rule's prefilter and condition on e ahead of
+// Process, which then only applies dedupe, thresholds, throttles,
+// exceptions and correlation. Rule conditions are pure, so Prepare needs
+// no lock: decode workers call it in parallel (DecodeOptions.Prepare), each
+// on its own events, and it is where most of the rules' CPU goes. Process
+// evaluates the rules itself when e was not prepared by this engine.
+func (en *Engine) Prepare(e *Event) { e.pre = en.match(e) }
+
+func (en *Engine) match(e *Event) *prepared {
+	p := &prepared{en: en}
+	for i, r := range en.rules {
+		if !r.wants(e) {
+			continue
+		}
+		ok, err := r.Eval(e)
+		if err != nil || ok {
+			p.hits = append(p.hits, ruleHit{rule: i, err: err != nil})
+		}
+	}
+	return p
 }
 
 // ruleAlertLocked turns a match into an alert, or nil when a per-request

@@ -146,6 +146,7 @@ type Event struct {
 
 	value map[string]any         // Value, built on first use
 	act   interpreter.Activation // activation, built on first use
+	pre   *prepared              // rule outcomes from Engine.Prepare
 }
 
 // Key returns the dedupe key: auditID and stage.

@@ -13,6 +13,7 @@ import (
 	"github.com/palisade-sec/palisade/internal/config"
 	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/kube"
+	"github.com/palisade-sec/palisade/internal/kube/render"
 	"github.com/palisade-sec/palisade/internal/posture"
 	"github.com/palisade-sec/palisade/internal/posture/checks"
 	"github.com/palisade-sec/palisade/internal/posture/compliance"
@@ -28,30 +29,44 @@ func newPostureCommand(g *globals) *cobra.Command {
 }
 
 type postureScanFlags struct {
-	kubeconfig    string
-	context       string
+	targets       *clusterTargets
 	failOn        string
 	pin           int
 	pageSize      int64
 	noAnnotations bool
 	cluster       clusterVersionFlags
+	helm          render.HelmOptions
 }
 
 func newPostureScanCommand(g *globals) *cobra.Command {
-	var f postureScanFlags
+	f := postureScanFlags{targets: &clusterTargets{}}
 	cmd := &cobra.Command{
-		Use:   "scan [PATH... | -]",
+		Use:   "scan [PATH... | -] | --kubeconfig FILE [--context NAME]...",
 		Short: "Scan manifests (files, directories, stdin) or a live cluster for misconfigurations",
 		Long: `Scan Kubernetes manifests — YAML or JSON files, multi-document, List kinds,
-directories (recursively) or "-" for stdin — or, with --kubeconfig, a live
-cluster through paged LISTs, against Palisade's posture checks: Pod Security
+directories (recursively) or "-" for stdin — or, with --kubeconfig, live
+clusters through paged LISTs, against Palisade's posture checks: Pod Security
 Standards, workload hardening, RBAC, network exposure, namespaces and secrets.
-Findings carry file and line, and CIS / NSA-CISA / MITRE ATT&CK controls.
+Findings carry file and line (or cluster), and CIS / NSA-CISA / MITRE ATT&CK
+controls.
+
+--kubeconfig and --context repeat, for one report over many clusters: each
+--context applies to the --kubeconfig before it (none: its current context),
+and with a single --kubeconfig every --context names one more cluster of it:
+
+  palisade posture scan --kubeconfig prod.yaml --kubeconfig stage.yaml --context ops
+  palisade posture scan --kubeconfig ~/.kube/config --context eu-1 --context us-1
+
+Each cluster is named by its context (followed by @ and the kubeconfig path
+when two share a name); findings carry that name, and so do the report's
+errors. Each cluster is judged against its own Kubernetes version.
 
 Exceptions come from the configuration file and from the
 palisade.dev/exceptions annotation ("check-id[,check-id]: reason"), which
 --no-annotation-exceptions switches off. Where RBAC hides a kind in a live
-cluster, the report is marked partial and says what it could not see.
+cluster, the report is marked partial and says, per cluster, which kinds it
+could not see. A cluster that cannot be reached at all fails the scan when it
+is the only one; among several, the report is partial and names it.
 
 Cluster checks judge the Kubernetes version — the live cluster's /version,
 or the kubelet version of Node objects among the manifests — against a dated
@@ -61,17 +76,27 @@ GKE, AKS; detected from the version suffix and AKS node labels, or given with
 API versions are judged against --target-version (default: the cluster's
 version, else the oldest Node's, else the newest release in the table).
 
+A chart directory (with Chart.yaml) or packaged chart (.tgz) is rendered with
+the Helm SDK, as 'helm template' would (--values, --set, --release-name,
+--namespace); a directory with kustomization.yaml is built with the kustomize
+API, as 'kustomize build' would. Findings then name the template or the
+kustomization.
+
 --fail-on SEVERITY (default high; "none" never fails) exits 1 when an open
 finding is at or above it; unreadable input exits 2.`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runPostureScan(cmd, g, f, args) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "scan the live cluster of this kubeconfig instead of files")
-	fl.StringVar(&f.context, "context", "", "kubeconfig context (default: the current context)")
+	fl.Var(kubeconfigFlag{f.targets}, "kubeconfig", "scan the live cluster of this kubeconfig instead of files (repeatable)")
+	fl.Var(contextFlag{f.targets}, "context", "context of the preceding --kubeconfig (default: its current one; repeatable)")
 	fl.StringVar(&f.failOn, "fail-on", "high", "exit 1 when an open finding is at or above: critical, high, medium, low, info, none")
 	fl.IntVar(&f.pin, "checks-version", 0, "evaluate checks as of this check version (0: latest)")
 	fl.Int64Var(&f.pageSize, "page-size", kube.DefaultPageSize, "objects per LIST page in live scans")
 	fl.BoolVar(&f.noAnnotations, "no-annotation-exceptions", false, "ignore the "+posture.ExceptionAnnotation+" annotation")
+	fl.StringArrayVarP(&f.helm.ValuesFiles, "values", "f", nil, "Helm values file for chart paths (repeatable, merged in order)")
+	fl.StringArrayVar(&f.helm.Set, "set", nil, "Helm value for chart paths, key=value[,key=value] (repeatable)")
+	fl.StringVar(&f.helm.ReleaseName, "release-name", "release", "Helm release name for chart paths")
+	fl.StringVar(&f.helm.Namespace, "namespace", "default", "namespace charts are rendered into (Helm's --namespace)")
 	f.cluster.add(cmd)
 	return cmd
 }
@@ -94,13 +119,12 @@ func runPostureScan(cmd *cobra.Command, g *globals, f postureScanFlags, paths []
 	if err != nil {
 		return usageError(err)
 	}
+	live := f.targets.given()
 	switch {
-	case f.kubeconfig == "" && len(paths) == 0:
+	case !live && len(paths) == 0:
 		return usageError(errors.New("posture scan: give manifest paths, - for stdin, or --kubeconfig"))
-	case f.kubeconfig != "" && len(paths) > 0:
+	case live && len(paths) > 0:
 		return usageError(errors.New("posture scan: give either manifest paths or --kubeconfig, not both"))
-	case f.context != "" && f.kubeconfig == "":
-		return usageError(errors.New("posture scan: --context needs --kubeconfig"))
 	}
 	reg, err := posture.NewRegistry(checks.All(), posture.Version(f.pin))
 	if err != nil {
@@ -113,52 +137,42 @@ func runPostureScan(cmd *cobra.Command, g *globals, f postureScanFlags, paths []
 	scanner := posture.NewScanner(reg, mapping.ControlsOf)
 
 	var (
-		inv       *kube.Inventory
-		target    string
-		inputErr  error
-		scanNotes []error
+		res      *scanResult
+		inputErr error
 	)
-	if f.kubeconfig != "" {
-		cfg, name, err := restConfig(f.kubeconfig, f.context)
+	if live {
+		targets, err := f.targets.resolve()
 		if err != nil {
-			return usageError(err)
+			return usageError(fmt.Errorf("posture scan: %w", err))
 		}
-		var missing []error
-		inv, missing, err = kube.ListCluster(ctx, cfg, name, f.pageSize)
-		if err != nil {
+		if res, err = scanClusters(ctx, g, f, scanner, targets); err != nil {
 			return err
 		}
-		if len(missing) > 0 && len(inv.Objects) == 0 && allFailed(missing) {
-			return usageError(fmt.Errorf("posture scan of %s: %w", name, errors.Join(missing...)))
-		}
-		target, scanNotes = "cluster "+name, missing
-		if err := f.cluster.readLive(ctx, cfg); err != nil {
-			scanNotes = append(scanNotes, err)
-		}
 	} else {
-		inv, inputErr = kube.Load(ctx, paths, g.env.Stdin, kube.Limits{})
+		inv, err := render.Load(ctx, paths, g.env.Stdin, render.Options{Helm: f.helm})
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		target = strings.Join(paths, ",")
+		inputErr = err
+		ci, err := f.cluster.info(g)
+		if err != nil {
+			return usageError(err)
+		}
+		out, err := scanner.Scan(ctx, inv, posture.Options{Registries: g.cfg.Registries, IgnoreAnnotationExceptions: f.noAnnotations, Cluster: ci})
+		if err != nil {
+			return err
+		}
+		for _, w := range out.Warnings {
+			g.logger.Warn(w)
+		}
+		res = &scanResult{target: strings.Join(paths, ","), findings: out.Findings, coverage: out.Coverage, invs: []*kube.Inventory{inv}}
 	}
 
-	ci, err := f.cluster.info(g)
-	if err != nil {
-		return usageError(err)
-	}
-	out, err := scanner.Scan(ctx, inv, posture.Options{Registries: g.cfg.Registries, IgnoreAnnotationExceptions: f.noAnnotations, Cluster: ci})
-	if err != nil {
-		return err
-	}
-	for _, w := range out.Warnings {
-		g.logger.Warn(w)
-	}
-	fs := out.Findings
-	config.ApplyExceptions(g.env.Now(), g.cfg.Exceptions, fs, labelsIndex(inv))
-	rep := finding.NewReport(finding.Tool{Name: "palisade", Version: buildinfo.Get().Version}, target, g.env.Now(), fs)
-	rep.Coverage = out.Coverage
-	for _, e := range scanNotes {
+	fs := res.findings
+	config.ApplyExceptions(g.env.Now(), g.cfg.Exceptions, fs, labelsIndex(res.invs...))
+	rep := finding.NewReport(finding.Tool{Name: "palisade", Version: buildinfo.Get().Version}, res.target, g.env.Now(), fs)
+	rep.Coverage = res.coverage
+	for _, e := range res.notes {
 		rep.AddError(e)
 	}
 	if inputErr != nil {
@@ -224,14 +238,20 @@ func flatten(err error) []error {
 
 // labelsIndex returns a lookup of each scanned object's labels, for
 // exceptions that select by label.
-func labelsIndex(inv *kube.Inventory) func(finding.Resource) map[string]string {
-	idx := make(map[[4]string]map[string]string, len(inv.Objects))
-	for _, o := range inv.Objects {
-		labels := o.Meta.Labels
-		if labels == nil {
-			labels = map[string]string{}
+func labelsIndex(invs ...*kube.Inventory) func(finding.Resource) map[string]string {
+	n := 0
+	for _, inv := range invs {
+		n += len(inv.Objects)
+	}
+	idx := make(map[[4]string]map[string]string, n)
+	for _, inv := range invs {
+		for _, o := range inv.Objects {
+			labels := o.Meta.Labels
+			if labels == nil {
+				labels = map[string]string{}
+			}
+			idx[[4]string{o.Source.Cluster, o.Ref.Namespace, o.Ref.Kind, o.Ref.Name}] = labels
 		}
-		idx[[4]string{o.Source.Cluster, o.Ref.Namespace, o.Ref.Kind, o.Ref.Name}] = labels
 	}
 	return func(r finding.Resource) map[string]string {
 		ns := r.Namespace

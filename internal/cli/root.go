@@ -88,6 +88,7 @@ of manifests and live clusters — one engine, one finding model, one store.
 		newDBCommand(g),
 		newPostureCommand(g),
 		newPolicyCommand(g),
+		newNodeCommand(g),
 	)
 	return root
 }

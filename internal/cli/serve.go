@@ -57,7 +57,10 @@ name), or with a client certificate signed by --client-ca (its CN is the
 cluster's name; its O, if any, must include palisade:audit-sources); a batch is
 answered only once it is stored on the event bus. --audit-log-path tails an API
 server's JSON audit log file instead, following rotation and resuming after a
-restart from a checkpoint in the data directory. Sequence correlation state is
+restart from a checkpoint in the data directory. audit.connectors pull the
+audit logs of managed clusters from CloudWatch Logs (EKS), Pub/Sub (GKE) and
+Event Hubs (AKS) onto the same bus, acknowledging the cloud side only after
+the bus stored them. Sequence correlation state is
 saved in the data directory and restored at start. The
 validating admission webhook is served at /admission/v1/validate (policies
 from the admission section of palisade.yaml; uploaded scan records from the
@@ -199,6 +202,14 @@ func runServe(ctx context.Context, g *globals, cmd *cobra.Command, f serveFlags)
 		return err
 	}
 	defer func() { bgStop(); bgWait() }()
+	// Pull connectors (audit.connectors) feed the same bus as the receiver.
+	cnCtx, cnStop := context.WithCancel(ctx)
+	cnWait, err := startAuditConnectors(cnCtx, cfg, g.env.Getenv, events, logger)
+	if err != nil {
+		cnStop()
+		return err
+	}
+	defer func() { cnStop(); cnWait() }()
 	pipelineDone := make(chan error, 1)
 	go func() { pipelineDone <- detect.Run(ctx) }()
 	defer func() {
@@ -217,6 +228,11 @@ func runServe(ctx context.Context, g *globals, cmd *cobra.Command, f serveFlags)
 	if err := mountAdmission(ctx, cfg, f.admission, g.env.Getenv, srv, st, logger); err != nil {
 		return err
 	}
+	stopPosture, err := startContinuousPosture(ctx, cfg, srv, st, logger)
+	if err != nil {
+		return err
+	}
+	defer stopPosture()
 
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {

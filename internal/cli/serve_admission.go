@@ -7,12 +7,14 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	corev1listers "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/rest"
 
 	"github.com/palisade-sec/palisade/internal/admission"
 	"github.com/palisade-sec/palisade/internal/config"
+	"github.com/palisade-sec/palisade/internal/policyreport"
 	"github.com/palisade-sec/palisade/internal/server"
 	"github.com/palisade-sec/palisade/internal/store"
 )
@@ -34,14 +36,36 @@ func (f *admissionServeFlags) register(cmd *cobra.Command) {
 // registry, and mounts them.
 func mountAdmission(ctx context.Context, cfg *config.Config, f admissionServeFlags, getenv func(string) string, srv *server.Server, st store.Store, logger *slog.Logger) error {
 	deps := admission.Deps{Logger: logger, Records: st, Registerer: srv.Registry()}
-	lister, err := namespaceLister(ctx, f, getenv, logger)
+	rc, err := admissionCluster(f, getenv, logger)
 	if err != nil {
 		return err
 	}
-	deps.Namespaces = lister
+	var reports *policyreport.Publisher
+	if rc != nil {
+		cs, err := kubernetes.NewForConfig(rc)
+		if err != nil {
+			return fmt.Errorf("build cluster client: %w", err)
+		}
+		deps.Kube = cs
+		deps.Namespaces, err = namespaceLister(ctx, f, cs, logger)
+		if err != nil {
+			return err
+		}
+		dyn, err := dynamic.NewForConfig(rc)
+		if err != nil {
+			return fmt.Errorf("build cluster client: %w", err)
+		}
+		reports = &policyreport.Publisher{Client: dyn, Logger: logger.With("component", "policy_reports")}
+	}
 	w, err := admission.Build(cfg, deps)
 	if err != nil {
 		return usageError(err)
+	}
+	if reports != nil {
+		// Warn- and audit-mode results become PolicyReports in each
+		// namespace, flushed in batches.
+		w.Engine.Reports = reports
+		go func() { _ = reports.Run(ctx) }()
 	}
 	srv.Handle("POST "+admission.Path, &admission.Handler{Engine: w.Engine, Logger: logger})
 	if w.Pinner != nil {
@@ -50,32 +74,32 @@ func mountAdmission(ctx context.Context, cfg *config.Config, f admissionServeFla
 	return nil
 }
 
-// namespaceLister starts a namespace informer on the --kubeconfig cluster,
-// or in-cluster. An explicit --kubeconfig must work; in a pod without the
-// RBAC to watch namespaces, serve still starts, on configured levels only.
-func namespaceLister(ctx context.Context, f admissionServeFlags, getenv func(string) string, logger *slog.Logger) (corev1listers.NamespaceLister, error) {
-	var rc *rest.Config
+// admissionCluster is the cluster the webhook serves: --kubeconfig, else
+// the in-cluster config in a pod, else none (offline: configured levels
+// only, no PolicyReports, no ConfigMap policies).
+func admissionCluster(f admissionServeFlags, getenv func(string) string, logger *slog.Logger) (*rest.Config, error) {
 	switch {
 	case f.kubeconfig != "":
 		c, _, err := restConfig(f.kubeconfig, "")
 		if err != nil {
 			return nil, usageError(err)
 		}
-		rc = c
+		return c, nil
 	case getenv("KUBERNETES_SERVICE_HOST") != "":
 		c, err := rest.InClusterConfig()
 		if err != nil {
-			logger.Warn("admission: no in-cluster config; namespace pod-security labels are not read", "error", err)
+			logger.Warn("admission: no in-cluster config; namespace labels, ConfigMap policies and PolicyReports are off", "error", err)
 			return nil, nil
 		}
-		rc = c
-	default:
-		return nil, nil
+		return c, nil
 	}
-	cs, err := kubernetes.NewForConfig(rc)
-	if err != nil {
-		return nil, fmt.Errorf("build cluster client: %w", err)
-	}
+	return nil, nil
+}
+
+// namespaceLister starts a namespace informer on the admission cluster.
+// An explicit --kubeconfig must work; in a pod without the RBAC to watch
+// namespaces, serve still starts, on configured levels only.
+func namespaceLister(ctx context.Context, f admissionServeFlags, cs kubernetes.Interface, logger *slog.Logger) (corev1listers.NamespaceLister, error) {
 	l, err := admission.StartNamespaceLister(ctx, cs, namespaceSyncTimeout)
 	if err != nil {
 		if f.kubeconfig != "" {

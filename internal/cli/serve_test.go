@@ -113,6 +113,9 @@ func TestServeSIGTERM(t *testing.T) {
 	if code, body := get("/metrics", ""); code != http.StatusOK || !strings.Contains(body, "palisade_http_requests_total") {
 		t.Errorf("/metrics = %d, lacks palisade_http_requests_total", code)
 	}
+	if code, body := get("/api/v1/clusters", token); code != http.StatusOK || !strings.Contains(body, `"clusters"`) {
+		t.Errorf("/api/v1/clusters (continuous posture) = %d %s", code, body)
+	}
 	if code, body := get("/readyz", ""); code != http.StatusOK {
 		t.Errorf("/readyz = %d %s", code, body)
 	}

@@ -24,6 +24,9 @@ type Audit struct {
 	// Sources configures client-certificate sources and tailed log files
 	// (auditsources.go).
 	Sources AuditSources
+	// Connectors pull audit events from managed clusters' cloud log
+	// services (auditconnectors.go).
+	Connectors []AuditConnector
 }
 
 // The sink types.
@@ -110,7 +113,8 @@ func (d *decoder) audit(path string, n *yaml.Node, a *Audit) {
 				"busMaxBytes": func(p string, v *yaml.Node) { d.integer(p, v, &r.BusMaxBytes) },
 			})
 		},
-		"sources": func(p string, v *yaml.Node) { d.auditSources(p, v, &a.Sources) },
+		"sources":    func(p string, v *yaml.Node) { d.auditSources(p, v, &a.Sources) },
+		"connectors": func(p string, v *yaml.Node) { d.auditConnectors(p, v, &a.Connectors) },
 		"falco": func(p string, v *yaml.Node) {
 			d.mapping(p, v, map[string]fieldFunc{
 				"enabled": func(p string, v *yaml.Node) { d.boolean(p, v, &a.Falco.Enabled) },

@@ -164,16 +164,20 @@ func Scan(ctx context.Context, img *image.Image, target string, tool finding.Too
 			}
 		}
 	}
-	for _, x := range applied.Expired {
-		report.Errors = append(report.Errors, fmt.Sprintf("exception %s (owner %s) expired on %s and no longer applies", x.Exception.ID, x.Exception.Owner, x.Exception.Expires.Format("2006-01-02")))
-	}
 	pd, err := policyDigest(opts.Baseline)
 	if err != nil {
 		return nil, err
 	}
+	verdict := Judge(report, opts.Baseline, status.Age(now()))
+	// An expired exception is worth a warning, not a report error: errors
+	// mark the scan partial, and a partial scan fails for the wrong reason.
+	// The findings it covered are open again and judged as such.
+	for _, x := range applied.Expired {
+		verdict.Warnings = append(verdict.Warnings, fmt.Sprintf("exception %s (owner %s) expired on %s and no longer applies", x.Exception.ID, x.Exception.Owner, x.Exception.Expires.Format("2006-01-02")))
+	}
 	return &Result{
 		Report: report, Inventory: inv, DB: *status, PolicyDigest: pd,
-		Verdict: Judge(report, opts.Baseline, status.Age(now())),
+		Verdict: verdict,
 	}, nil
 }
 

@@ -3,6 +3,9 @@ package posture
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/kube"
@@ -65,6 +68,13 @@ func (s *Scanner) Scan(ctx context.Context, inv *kube.Inventory, opts Options) (
 	ex := newAnnotationExceptions(opts.IgnoreAnnotationExceptions)
 	var cov finding.CoverageBuilder
 	var namespaces []finding.Scope // computed once, for inventory checks
+	// One Input per workload serves every workload check: checks do not
+	// change their input.
+	wls := make([]Input, len(inv.Workloads))
+	for i, w := range inv.Workloads {
+		wls[i] = Input{Workload: w, Object: w.Object, Inventory: inv, Options: &opts}
+	}
+	workers := runtime.GOMAXPROCS(0)
 	for _, rc := range s.reg.checks {
 		if err := ctx.Err(); err != nil {
 			return out, fmt.Errorf("posture scan: %w", err)
@@ -80,23 +90,33 @@ func (s *Scanner) Scan(ctx context.Context, inv *kube.Inventory, opts Options) (
 				out.Findings = append(out.Findings, f)
 			}
 		}
+		// Workload and object checks are evaluated in parallel (Eval is
+		// pure), and their results emitted in input order, so the outcome
+		// is the same as one goroutine's.
 		switch c.Scope {
 		case ScopeWorkload:
-			for i, w := range inv.Workloads {
-				if i%1024 == 1023 && ctx.Err() != nil {
-					return out, fmt.Errorf("posture scan: %w", ctx.Err())
-				}
-				in := &Input{Workload: w, Object: w.Object, Inventory: inv, Options: &opts}
-				cov.Evaluated(ruleID, scopeOf(w.Object))
-				emit(in, rc.eval(in))
+			rs, err := evalAll(ctx, rc.eval, wls, workers)
+			if err != nil {
+				return out, fmt.Errorf("posture scan: %w", err)
+			}
+			for i := range wls {
+				cov.Evaluated(ruleID, scopeOf(wls[i].Object))
+				emit(&wls[i], rs[i])
 			}
 		case ScopeObject:
+			var ins []Input
 			for _, kind := range c.Kinds {
 				for _, o := range inv.OfKind(kind) {
-					in := &Input{Object: o, Inventory: inv, Options: &opts}
-					cov.Evaluated(ruleID, scopeOf(o))
-					emit(in, rc.eval(in))
+					ins = append(ins, Input{Object: o, Inventory: inv, Options: &opts})
 				}
+			}
+			rs, err := evalAll(ctx, rc.eval, ins, workers)
+			if err != nil {
+				return out, fmt.Errorf("posture scan: %w", err)
+			}
+			for i := range ins {
+				cov.Evaluated(ruleID, scopeOf(ins[i].Object))
+				emit(&ins[i], rs[i])
 			}
 		case ScopeInventory:
 			// An inventory check judges the objects of its kinds, or else
@@ -122,6 +142,47 @@ func (s *Scanner) Scan(ctx context.Context, inv *kube.Inventory, opts Options) (
 	out.Warnings = ex.warnings
 	out.Coverage = cov.Build()
 	return out, nil
+}
+
+// evalBatch is how many inputs a worker of evalAll takes at a time: enough
+// to make the hand-off cheap, few enough to spread a small scan.
+const evalBatch = 64
+
+// evalAll returns eval of each input, in input order, on up to workers
+// goroutines. It stops early, with ctx's error, when ctx is done.
+func evalAll(ctx context.Context, eval func(*Input) []Result, ins []Input, workers int) ([][]Result, error) {
+	rs := make([][]Result, len(ins))
+	workers = min(workers, (len(ins)+evalBatch-1)/evalBatch)
+	if workers <= 1 {
+		for i := range ins {
+			if i%1024 == 1023 && ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			rs[i] = eval(&ins[i])
+		}
+		return rs, ctx.Err()
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				hi := int(next.Add(evalBatch))
+				lo := hi - evalBatch
+				if lo >= len(ins) {
+					return
+				}
+				for i := lo; i < min(hi, len(ins)); i++ {
+					rs[i] = eval(&ins[i])
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return rs, nil
 }
 
 func scopeOf(o *kube.Object) finding.Scope {

@@ -35,6 +35,7 @@ func All() []posture.Check {
 		RBACCSRApproval(),
 		RBACTokenCreate(),
 		RBACAnonymousBinding(),
+		RBACDefaultServiceAccountBinding(),
 		NetworkDefaultDeny(),
 		ServiceExposed(),
 		IngressTLS(),

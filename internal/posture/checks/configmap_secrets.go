@@ -3,9 +3,14 @@ package checks
 // CIS Kubernetes Benchmark 5.4.1/5.4.2 and NSA/CISA "Secrets": credentials
 // belong in Secrets (encrypted at rest, separately authorized), not in
 // ConfigMaps, which every reader of the namespace's configuration sees.
+//
+// Version 2: a value that is a file of NAME=value lines (an env file,
+// .properties) is judged line by line, so "config: REDIS_PASSWORD=abcd1234"
+// is reported like a REDIS_PASSWORD key (Trivy KSV0109 agrees).
 
 import (
 	"sort"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -26,25 +31,53 @@ func ConfigMapSecrets() posture.Check {
 		Remediation: "Move the value into a Secret or an external secret store and reference it from there.",
 		Scope:       posture.ScopeObject,
 		Kinds:       []string{"ConfigMap"},
-		Versions: v1(func(in *posture.Input) []posture.Result {
-			cm, ok := in.Object.Typed.(*corev1.ConfigMap)
-			if !ok {
-				return nil
-			}
-			keys := make([]string, 0, len(cm.Data))
-			for k := range cm.Data {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			var out []posture.Result
-			for _, k := range keys {
-				if ok, why := looksSecret(k, cm.Data[k]); ok {
-					out = append(out, posture.Result{Path: []string{"data", k},
-						Message:  "ConfigMap " + cm.Name + " key " + k + ": " + why + ".",
-						Evidence: []finding.Evidence{key("key", k)}})
-				}
-			}
-			return out
-		}),
+		Versions: []posture.Versioned{
+			{MinVersion: 1, Eval: func(in *posture.Input) []posture.Result { return configMapSecrets(in, false) }},
+			{MinVersion: 2, Eval: func(in *posture.Input) []posture.Result { return configMapSecrets(in, true) }},
+		},
 	}
+}
+
+// configMapSecrets reports the secret-looking keys of in's ConfigMap and,
+// with lines, the keys whose value holds a secret-looking NAME=value line.
+func configMapSecrets(in *posture.Input, lines bool) []posture.Result {
+	cm, ok := in.Object.Typed.(*corev1.ConfigMap)
+	if !ok {
+		return nil
+	}
+	keys := make([]string, 0, len(cm.Data))
+	for k := range cm.Data {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out []posture.Result
+	for _, k := range keys {
+		ok, why := looksSecret(k, cm.Data[k])
+		if !ok && lines {
+			ok, why = secretLine(cm.Data[k])
+		}
+		if ok {
+			out = append(out, posture.Result{Path: []string{"data", k},
+				Message:  "ConfigMap " + cm.Name + " key " + k + ": " + why + ".",
+				Evidence: []finding.Evidence{key("key", k)}})
+		}
+	}
+	return out
+}
+
+// secretLine reports whether a line of value assigns a secret-looking
+// NAME a literal ("NAME=value", "export NAME=value"), and says which.
+func secretLine(value string) (bool, string) {
+	for i, line := range strings.Split(value, "\n") {
+		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "export "))
+		name, v, found := strings.Cut(line, "=")
+		name = strings.TrimSpace(name)
+		if !found || name == "" || strings.ContainsAny(name, " \t#") {
+			continue
+		}
+		if ok, _ := looksSecret(name, strings.Trim(strings.TrimSpace(v), `"'`)); ok {
+			return true, "line " + itoa(i+1) + " sets " + name + ", which suggests a secret"
+		}
+	}
+	return false, ""
 }

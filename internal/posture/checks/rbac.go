@@ -51,10 +51,16 @@ type grant struct {
 	group     string
 	resources []string
 	verbs     []string
+	// anyName, when set, leaves out rules restricted by resourceNames:
+	// they grant only the objects they name.
+	anyName bool
 }
 
 // matches reports whether rule grants g, counting wildcards.
 func (g grant) matches(rule rbacv1.PolicyRule) bool {
+	if g.anyName && len(rule.ResourceNames) > 0 {
+		return false
+	}
 	return anyOf(rule.APIGroups, []string{g.group}) && anyOf(rule.Resources, g.resources) && anyOf(rule.Verbs, g.verbs)
 }
 

@@ -5,6 +5,10 @@ package checks
 // the Kubernetes API or credentials used by workloads in the cluster.
 // Access to these secrets should be restricted to the smallest possible
 // group of users."
+//
+// Version 2: a rule restricted by resourceNames grants only the secrets it
+// names, which is what the remediation asks for, and is not reported
+// (Checkov CKV2_K8S_5 agrees).
 
 import (
 	"github.com/palisade-sec/palisade/internal/finding"
@@ -23,8 +27,13 @@ func RBACSecretsRead() posture.Check {
 		Remediation: "Remove get, list and watch on secrets, or restrict get to named secrets with resourceNames.",
 		Scope:       posture.ScopeObject,
 		Kinds:       rbacKinds,
-		Versions: v1(roleGrants("read access to secrets",
-			grant{group: "", resources: []string{"secrets"}, verbs: []string{"get", "list", "watch"}},
-		)),
+		Versions: []posture.Versioned{
+			{MinVersion: 1, Eval: roleGrants("read access to secrets",
+				grant{group: "", resources: []string{"secrets"}, verbs: []string{"get", "list", "watch"}},
+			)},
+			{MinVersion: 2, Eval: roleGrants("read access to secrets",
+				grant{group: "", resources: []string{"secrets"}, verbs: []string{"get", "list", "watch"}, anyName: true},
+			)},
+		},
 	}
 }

@@ -10,6 +10,11 @@ package checks
 // field by field. A manifest cannot show the image's USER, so a container
 // with neither runAsNonRoot: true nor a non-zero runAsUser at either level is
 // "not proven non-root" (medium), not "root" (high).
+//
+// Version 2: a container that runs as a non-root user but with runAsGroup 0
+// (root's group) is reported too (medium): files of group root, which
+// images often make group-writable for arbitrary UIDs, are its own.
+// kube-linter run-as-non-root and Kubescape non-root-containers count it.
 
 import (
 	"strconv"
@@ -32,14 +37,27 @@ func RunAsRoot() posture.Check {
 		Rationale:   "Root in a container is root on the node as soon as any isolation fails.",
 		Remediation: "Set securityContext.runAsNonRoot: true and a non-zero runAsUser (pod or container level), and build the image with a non-root USER.",
 		Scope:       posture.ScopeWorkload,
-		Versions: v1(func(in *posture.Input) []posture.Result {
-			if isWindows(in.Workload.PodSpec) {
-				return nil
-			}
-			return eachContainer(in, func(c kube.ContainerRef) []posture.Result {
-				return runAsRoot(in, c)
-			})
-		}),
+		Versions: []posture.Versioned{
+			{MinVersion: 1, Eval: func(in *posture.Input) []posture.Result {
+				if isWindows(in.Workload.PodSpec) {
+					return nil
+				}
+				return eachContainer(in, func(c kube.ContainerRef) []posture.Result {
+					return runAsRoot(in, c)
+				})
+			}},
+			{MinVersion: 2, Eval: func(in *posture.Input) []posture.Result {
+				if isWindows(in.Workload.PodSpec) {
+					return nil
+				}
+				return eachContainer(in, func(c kube.ContainerRef) []posture.Result {
+					if rs := runAsRoot(in, c); rs != nil {
+						return rs
+					}
+					return rootGroup(in, c)
+				})
+			}},
+		},
 	}
 }
 
@@ -85,4 +103,19 @@ func runAsRoot(in *posture.Input, c kube.ContainerRef) []posture.Result {
 	return []posture.Result{{Path: cpath(in, c), Severity: finding.SeverityMedium,
 		Message:  "Container " + name + " is not proven non-root: neither runAsNonRoot: true nor a non-zero runAsUser is set at pod or container level, and the image's USER is unknown from a manifest.",
 		Evidence: []finding.Evidence{key("verdict", "not-proven-non-root")}}}
+}
+
+// rootGroup reports a container whose effective runAsGroup is 0.
+func rootGroup(in *posture.Input, c kube.ContainerRef) []posture.Result {
+	psc, csc := podSC(in.Workload.PodSpec), containerSC(c.Container)
+	group, path := psc.RunAsGroup, spath(in, "securityContext", "runAsGroup")
+	if csc.RunAsGroup != nil {
+		group, path = csc.RunAsGroup, cpath(in, c, "securityContext", "runAsGroup")
+	}
+	if group == nil || *group != 0 {
+		return nil
+	}
+	return []posture.Result{{Path: path, Severity: finding.SeverityMedium,
+		Message:  "Container " + c.Container.Name + " runs as a non-root user but with runAsGroup: 0, root's group.",
+		Evidence: []finding.Evidence{key("verdict", "root-group"), ev("runAsGroup", "0")}}}
 }

@@ -3,10 +3,54 @@ package checks
 import (
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // secretName matches names of variables and keys that usually hold secrets.
 var secretName = regexp.MustCompile(`(?i)(passw(or)?d|passwd|secret|token|api[_-]?key|apikey|private[_-]?key|access[_-]?key|credential|auth[_-]?key|client[_-]?secret|conn(ection)?[_-]?string)`)
+
+// secretNameHints holds a substring of every match of secretName, in lower
+// case: a name with none of them cannot match, and most names have none,
+// so the regexp (the costliest part of a scan's secret checks) runs on few.
+var secretNameHints = []string{"passw", "secret", "token", "api", "private", "access", "credential", "auth", "client", "conn"}
+
+// maybeSecretName reports whether secretName may match name: false only
+// when name is ASCII and holds no hint. (?i) folds some non-ASCII letters
+// to ASCII ones (ſ to s, K to k), so for those the regexp decides.
+func maybeSecretName(name string) bool {
+	for i := 0; i < len(name); i++ {
+		if name[i] >= utf8.RuneSelf {
+			return true
+		}
+	}
+	for _, h := range secretNameHints {
+		if containsFoldASCII(name, h) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFoldASCII reports whether s contains lower, an ASCII lower-case
+// string, ignoring the case of ASCII letters in s.
+func containsFoldASCII(s, lower string) bool {
+	for i := 0; i+len(lower) <= len(s); i++ {
+		j := 0
+		for ; j < len(lower); j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != lower[j] {
+				break
+			}
+		}
+		if j == len(lower) {
+			return true
+		}
+	}
+	return false
+}
 
 // notSecretName matches names that refer to a secret without holding it.
 var notSecretName = regexp.MustCompile(`(?i)([_-](file|path|name|dir|url|ref|key_?id|length|len|ttl|expiry|enabled|header|policy|type)$|^.*_secret_name$)`)
@@ -27,10 +71,11 @@ func looksSecret(name, value string) (bool, string) {
 	if m := secretValue.FindString(v); m != "" {
 		return true, "value looks like a credential"
 	}
-	if len(v) < 4 || placeholder.MatchString(v) || strings.HasPrefix(v, "/") {
+	// The cheap tests go first; the outcome does not depend on the order.
+	if len(v) < 4 || strings.HasPrefix(v, "/") || !maybeSecretName(name) {
 		return false, ""
 	}
-	if secretName.MatchString(name) && !notSecretName.MatchString(name) {
+	if secretName.MatchString(name) && !notSecretName.MatchString(name) && !placeholder.MatchString(v) {
 		return true, "name " + name + " suggests a secret"
 	}
 	return false, ""

@@ -1,6 +1,8 @@
 package continuous
 
 import (
+	"github.com/palisade-sec/palisade/internal/atomicfile"
+
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -82,7 +84,9 @@ type registration struct {
 }
 
 // Mount serves the clusters API on srv: GET /api/v1/clusters (any token)
-// lists the watched clusters and their status; POST registers one and
+// lists the watched clusters and their status; POST registers one (JSON
+// {name, kubeconfig, context}, or the kubeconfig itself with
+// ?name=…&context=…) and
 // DELETE /api/v1/clusters/{name} removes one (admin tokens only).
 func (r *Registry) Mount(srv *server.Server) {
 	srv.HandleAPI("GET /api/v1/clusters", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -106,8 +110,15 @@ func (r *Registry) Mount(srv *server.Server) {
 func (r *Registry) post(w http.ResponseWriter, req *http.Request) {
 	var reg registration
 	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, maxKubeconfig))
-	if err == nil {
+	switch {
+	case err != nil:
+	case strings.HasPrefix(req.Header.Get("Content-Type"), "application/json"):
 		err = json.Unmarshal(body, &reg)
+	default:
+		// A kubeconfig as the body (curl --data-binary @kubeconfig), named by
+		// the query: what a shell script can send without a JSON encoder.
+		q := req.URL.Query()
+		reg = registration{Name: q.Get("name"), Kubeconfig: string(body), Context: q.Get("context")}
 	}
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "want JSON {name, kubeconfig, context}: " + err.Error()})
@@ -136,30 +147,7 @@ func (r *Registry) post(w http.ResponseWriter, req *http.Request) {
 
 // save writes the kubeconfig atomically, readable by Palisade only.
 func (r *Registry) save(name string, kubeconfig []byte) error {
-	if err := os.MkdirAll(r.Dir, 0o700); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(r.Dir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(kubeconfig); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), filepath.Join(r.Dir, name+".kubeconfig"))
+	return atomicfile.Write(filepath.Join(r.Dir, name+".kubeconfig"), kubeconfig, 0o600)
 }
 
 func admin(h http.Handler) http.Handler {

@@ -78,6 +78,9 @@ func TestRegistryAPI(t *testing.T) {
 		}
 		req, _ := http.NewRequestWithContext(ctx, method, url, rd)
 		req.Header.Set("Authorization", "Bearer "+token)
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -112,6 +115,15 @@ func TestRegistryAPI(t *testing.T) {
 			}
 		})
 	}
+	// The raw form, as a shell script sends it.
+	raw, _ := http.NewRequestWithContext(ctx, "POST", base+"?name=lab-raw", bytes.NewReader(kubeconfig))
+	raw.Header.Set("Authorization", "Bearer "+adminToken)
+	raw.Header.Set("Content-Type", "application/yaml")
+	if resp, err := http.DefaultClient.Do(raw); err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("raw kubeconfig registration: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 	fi, err := os.Stat(filepath.Join(dir, "lab.kubeconfig"))
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("saved kubeconfig: %v %v", fi, err)
@@ -121,7 +133,7 @@ func TestRegistryAPI(t *testing.T) {
 	if err := again.Load(); err != nil {
 		t.Fatal(err)
 	}
-	if s := again.Manager.Status(); len(s) != 1 || s[0].Cluster != "lab" {
+	if s := again.Manager.Status(); len(s) != 2 || s[0].Cluster != "lab" || s[1].Cluster != "lab-raw" {
 		t.Errorf("after Load: %+v", s)
 	}
 	if code, _ := call("DELETE", base+"/lab", viewerToken, nil); code != http.StatusForbidden {

@@ -33,6 +33,8 @@ type watcher struct {
 
 	mu     sync.Mutex
 	status Status
+
+	alerted map[string]bool // alert IDs OnAlert has seen: a rescan refreshes, it does not re-announce
 }
 
 type mirrored struct {
@@ -196,7 +198,11 @@ func (w *watcher) scan(ctx context.Context, mirrors []mirrored, info posture.Clu
 			return fmt.Errorf("store alert %s: %w", a.ID, err)
 		}
 		alerts++
-		if w.m.opts.OnAlert != nil {
+		if w.m.opts.OnAlert != nil && !w.alerted[a.ID] {
+			if w.alerted == nil {
+				w.alerted = map[string]bool{}
+			}
+			w.alerted[a.ID] = true
 			w.m.opts.OnAlert(a)
 		}
 	}

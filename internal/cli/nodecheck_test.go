@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// workerTree writes a kubelet-only node whose kubelet runs on flag
+// defaults: anonymous access, AlwaysAllow, the read-only port.
+func workerTree(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	files := map[string]string{
+		"etc/hostname": "worker-7\n",
+		"etc/systemd/system/kubelet.service.d/10-kubeadm.conf": "[Service]\nExecStart=\nExecStart=/usr/bin/kubelet --kubeconfig=/etc/kubernetes/kubelet.conf\n",
+		"etc/kubernetes/kubelet.conf":                          "apiVersion: v1\nkind: Config\n",
+	}
+	for p, s := range files {
+		full := filepath.Join(root, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+func TestNodeCheck(t *testing.T) {
+	root := workerTree(t)
+	me := strconv.Itoa(os.Getuid()) + ":" + strconv.Itoa(os.Getgid())
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string // in stdout (or stderr for usage errors)
+	}{
+		{"findings fail the gate", []string{"node", "check", "--root", root, "--root-owner", me, "-o", "json"}, ExitViolation, `"ruleId": "node/kubelet-anonymous-auth"`},
+		{"fail-on none", []string{"node", "check", "--root", root, "--root-owner", me, "--fail-on", "none"}, ExitOK, "node/kubelet-read-only-port"},
+		{"sarif carries the CIS control", []string{"node", "check", "--root", root, "--root-owner", me, "--fail-on", "none", "-o", "sarif"}, ExitOK, "CIS-K8s-1.9"},
+		{"bad owner", []string{"node", "check", "--root", root, "--root-owner", "root"}, ExitUsage, "--root-owner"},
+		{"missing root", []string{"node", "check", "--root", filepath.Join(root, "nope")}, ExitUsage, "node root"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := run(t, tc.args...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, tc.code, stderr)
+			}
+			if !strings.Contains(stdout+stderr, tc.want) {
+				t.Errorf("output lacks %q:\n%s%s", tc.want, stdout, stderr)
+			}
+		})
+	}
+}
+
+func TestNodeCheckJSONCoverage(t *testing.T) {
+	root := workerTree(t)
+	me := strconv.Itoa(os.Getuid()) + ":" + strconv.Itoa(os.Getgid())
+	_, stdout, stderr := run(t, "node", "check", "--root", root, "--root-owner", me, "--fail-on", "none", "-o", "json")
+	var doc struct {
+		Target   string `json:"target"`
+		Coverage struct {
+			Rules []struct {
+				RuleID string `json:"ruleId"`
+			} `json:"rules"`
+		} `json:"coverage"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatalf("%v\n%s%s", err, stdout, stderr)
+	}
+	if !strings.Contains(doc.Target, "worker-7") {
+		t.Errorf("target %q does not name the node", doc.Target)
+	}
+	passed := false
+	for _, r := range doc.Coverage.Rules {
+		passed = passed || r.RuleID == "node/kubelet-kubeconfig-permissions" // 600: a pass
+	}
+	if !passed {
+		t.Errorf("coverage lacks the passing kubeconfig permission check: %+v", doc.Coverage.Rules)
+	}
+}

@@ -1,0 +1,57 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestPostureScanRenders checks that charts and kustomizations are
+// rendered before they are judged, with findings naming what produced them.
+func TestPostureScanRenders(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		want     []string
+		notWant  []string
+	}{
+		{
+			name:     "kustomize overlay adds privileged",
+			args:     []string{"posture", "scan", "-o", "json", "../kube/render/testdata/kustomize/overlay"},
+			wantCode: ExitViolation,
+			want:     []string{`"ruleId": "posture/privileged"`, `"namespace": "prod"`, `"name": "prod-web"`, "(kustomize build)"},
+		},
+		{
+			name:     "our own chart is clean",
+			args:     []string{"posture", "scan", "--namespace", "palisade", "--set", "image.digest=sha256:0f5c5a3c1f2b4e8b7a6d9c0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c", "../../deploy/helm/palisade"},
+			wantCode: ExitOK,
+			want:     []string{"No findings.", "Score: 100% overall"},
+		},
+		{
+			name:     "chart values change the result",
+			args:     []string{"posture", "scan", "-o", "json", "--fail-on", "none", "--release-name", "x", "../../deploy/helm/palisade"},
+			wantCode: ExitOK,
+			want:     []string{`"ruleId": "posture/image-tag"`, "templates/deployment.yaml"},
+		},
+		{
+			name:     "a chart that fails to render exits 2 naming it",
+			args:     []string{"posture", "scan", "../kube/render/testdata/badchart"},
+			wantCode: ExitUsage,
+			want:     []string{"badchart", "name is required"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := run(t, tt.args...)
+			out := stdout + stderr
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d\n%s", code, tt.wantCode, out)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}

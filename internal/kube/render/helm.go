@@ -1,0 +1,113 @@
+package render
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	chartcommon "helm.sh/helm/v4/pkg/chart/common"
+	chartutil "helm.sh/helm/v4/pkg/chart/common/util"
+	"helm.sh/helm/v4/pkg/chart/v2/loader"
+	chartv2util "helm.sh/helm/v4/pkg/chart/v2/util"
+	"helm.sh/helm/v4/pkg/engine"
+	"helm.sh/helm/v4/pkg/strvals"
+
+	"github.com/palisade-sec/palisade/internal/kube"
+)
+
+// HelmOptions are what `helm template` takes.
+type HelmOptions struct {
+	ReleaseName string   // default "release"
+	Namespace   string   // default "default"
+	ValuesFiles []string // -f, merged in order
+	Set         []string // --set key=value[,key=value]
+	// KubeVersion is .Capabilities.KubeVersion ("v1.32.0"); empty is
+	// Helm's default.
+	KubeVersion string
+}
+
+// Helm renders the chart at path (a directory or a packaged .tgz) as
+// `helm template` would, without a cluster: lookup returns nothing. Each
+// object's file is the template that produced it, inside the chart.
+func Helm(ctx context.Context, path string, o HelmOptions, lim kube.Limits) ([]*kube.Object, error) {
+	ch, err := loader.Load(path)
+	if err != nil {
+		return nil, fmt.Errorf("load Helm chart: %w", err)
+	}
+	vals := map[string]any{}
+	for _, f := range o.ValuesFiles {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("read values file: %w", err)
+		}
+		v, err := loader.LoadValues(bytes.NewReader(data))
+		if err != nil {
+			return nil, fmt.Errorf("values file %s: %w", f, err)
+		}
+		vals = chartutil.MergeTables(v, vals)
+	}
+	for _, s := range o.Set {
+		if err := strvals.ParseInto(s, vals); err != nil {
+			return nil, fmt.Errorf("--set %q: %w", s, err)
+		}
+	}
+	if err := chartv2util.ProcessDependencies(ch, vals); err != nil {
+		return nil, fmt.Errorf("resolve chart dependencies: %w", err)
+	}
+	caps := chartcommon.DefaultCapabilities
+	if o.KubeVersion != "" {
+		kv, err := chartcommon.ParseKubeVersion(o.KubeVersion)
+		if err != nil {
+			return nil, fmt.Errorf("kube version %q: %w", o.KubeVersion, err)
+		}
+		c := *caps
+		c.KubeVersion = *kv
+		caps = &c
+	}
+	rel := chartcommon.ReleaseOptions{Name: or(o.ReleaseName, "release"), Namespace: or(o.Namespace, "default"), Revision: 1, IsInstall: true}
+	rv, err := chartutil.ToRenderValues(ch, vals, rel, caps)
+	if err != nil {
+		return nil, fmt.Errorf("chart values: %w", err)
+	}
+	out, err := engine.Render(ch, rv)
+	if err != nil {
+		return nil, fmt.Errorf("render Helm chart: %w", err)
+	}
+	var objs []*kube.Object
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(out)) {
+		if ctx.Err() != nil {
+			return objs, ctx.Err()
+		}
+		base := filepath.Base(name)
+		if strings.HasPrefix(base, "_") || strings.EqualFold(base, "NOTES.txt") || strings.TrimSpace(out[name]) == "" {
+			continue
+		}
+		// name is "<chart>/templates/…": show it under the path given.
+		file := filepath.Join(path, strings.TrimPrefix(name, ch.Name()+"/"))
+		os, err := kube.Decode(ctx, file, []byte(out[name]), lim)
+		for _, o := range os {
+			defaultNamespace(o, rel.Namespace)
+		}
+		objs = append(objs, os...)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return objs, fmt.Errorf("rendered templates: %w", joinErrs(errs))
+	}
+	return objs, nil
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

@@ -1,0 +1,235 @@
+package nodecheck
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/palisade-sec/palisade/internal/finding"
+)
+
+// Framework is the compliance framework every check maps to.
+const Framework = "CIS-K8s-1.9"
+
+// Check is one benchmark recommendation.
+type Check struct {
+	ID       string // "node/apiserver-anonymous-auth": stable, never reused
+	CIS      string // CIS Kubernetes Benchmark v1.9 control, "1.2.1"
+	Title    string
+	Severity finding.Severity
+	// Component is what the check needs on the node: a component name, or
+	// ControlPlane for the control-plane node's files.
+	Component   string
+	Remediation string
+	Eval        func(ctx context.Context, n *Node, c *Component) []Result
+}
+
+// Result is one evaluation of a check: over a setting, or over one file.
+type Result struct {
+	// NotApplicable results (a file that does not exist) are neither a pass
+	// nor a finding.
+	NotApplicable bool
+	Pass          bool
+	Message       string
+	Setting       string // the flag or field judged, key evidence
+	Value         string
+	From          string // where the value came from
+	File          string // the node path judged by file checks
+	Err           error  // the input could not be read: the report is partial
+}
+
+// setting is one flag and the kubelet config field that sets the same thing.
+type setting struct {
+	flag, field string
+	// def is the binary's default; cfgDef the default when the kubelet runs
+	// with a configuration file, which differs for the kubelet's
+	// security-relevant settings ("" when the same as def).
+	def, cfgDef string
+}
+
+func (s setting) resolve(c *Component) (value, from string, set bool) {
+	if v, from, ok := c.Setting(s.flag, s.field); ok {
+		return v, from, true
+	}
+	if c.ConfigFile != "" && s.cfgDef != "" {
+		return s.cfgDef, "default (with config file)", false
+	}
+	return s.def, "default", false
+}
+
+func (s setting) name() string {
+	if s.field != "" {
+		return "--" + s.flag + " / " + s.field
+	}
+	return "--" + s.flag
+}
+
+// judge builds an Eval from a predicate over the resolved value: ok says
+// whether it passes and why not.
+func judge(s setting, ok func(value string, set bool) (bool, string)) func(context.Context, *Node, *Component) []Result {
+	return func(_ context.Context, _ *Node, c *Component) []Result {
+		v, from, set := s.resolve(c)
+		pass, why := ok(v, set)
+		r := Result{Pass: pass, Setting: s.name(), Value: v, From: from}
+		if !pass {
+			r.Message = fmt.Sprintf("%s: %s", c.Name, why)
+			if set || v != "" {
+				r.Message += " (" + describe(v, from, set) + ")"
+			}
+		}
+		return []Result{r}
+	}
+}
+
+func describe(v, from string, set bool) string {
+	if !set && v == "" {
+		return "not set"
+	}
+	return fmt.Sprintf("%s = %q", from, v)
+}
+
+// wantBool passes when the setting is the boolean want.
+func wantBool(s setting, want bool) func(context.Context, *Node, *Component) []Result {
+	return judge(s, func(v string, _ bool) (bool, string) {
+		b, err := ParseBool(v)
+		if err != nil {
+			return false, fmt.Sprintf("%s is not a boolean", s.name())
+		}
+		return b == want, fmt.Sprintf("%s is not %t", s.name(), want)
+	})
+}
+
+// notTrue passes unless the setting is true.
+func notTrue(s setting) func(context.Context, *Node, *Component) []Result {
+	return judge(s, func(v string, _ bool) (bool, string) {
+		b, err := ParseBool(v)
+		return err == nil && !b, fmt.Sprintf("%s is true", s.name())
+	})
+}
+
+// isSet passes when every flag is given.
+func isSet(ss ...setting) func(context.Context, *Node, *Component) []Result {
+	return func(ctx context.Context, n *Node, c *Component) []Result {
+		var out []Result
+		for _, s := range ss {
+			out = append(out, judge(s, func(v string, set bool) (bool, string) {
+				return set && strings.TrimSpace(v) != "", s.name() + " is not set"
+			})(ctx, n, c)...)
+		}
+		return out
+	}
+}
+
+// notSet passes when the flag is absent.
+func notSet(s setting) func(context.Context, *Node, *Component) []Result {
+	return judge(s, func(_ string, set bool) (bool, string) { return !set, s.name() + " is set" })
+}
+
+// listHas passes when the list setting contains item (want) or not (!want).
+func listHas(s setting, item string, want bool) func(context.Context, *Node, *Component) []Result {
+	return func(_ context.Context, _ *Node, c *Component) []Result {
+		items := c.Flags.List(s.flag)
+		v, from, set := strings.Join(items, ","), "flag --"+s.flag, len(items) > 0
+		if !set {
+			v, from = s.def, "default"
+			items = strings.Split(s.def, ",")
+		}
+		has := false
+		for _, it := range items {
+			has = has || it == item
+		}
+		r := Result{Pass: has == want, Setting: s.name(), Value: v, From: from}
+		if !r.Pass {
+			verb := "does not include"
+			if !want {
+				verb = "includes"
+			}
+			r.Message = fmt.Sprintf("%s: %s %s %s (%s)", c.Name, s.name(), verb, item, describe(v, from, set))
+		}
+		return []Result{r}
+	}
+}
+
+// atLeast passes when the integer setting is at least min.
+func atLeast(s setting, minimum int) func(context.Context, *Node, *Component) []Result {
+	return judge(s, func(v string, set bool) (bool, string) {
+		i, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			return false, fmt.Sprintf("%s is not set to a number ≥ %d", s.name(), minimum)
+		}
+		return i >= minimum, fmt.Sprintf("%s is below %d", s.name(), minimum)
+	})
+}
+
+// equals passes when the setting is want.
+func equals(s setting, want string) func(context.Context, *Node, *Component) []Result {
+	return judge(s, func(v string, _ bool) (bool, string) {
+		return strings.TrimSpace(v) == want, fmt.Sprintf("%s is not %s", s.name(), want)
+	})
+}
+
+// nonZeroDuration passes when the duration setting is a duration above 0.
+func nonZeroDuration(s setting) func(context.Context, *Node, *Component) []Result {
+	return judge(s, func(v string, _ bool) (bool, string) {
+		v = strings.TrimSpace(v)
+		if v == "0" {
+			return false, s.name() + " is 0 (no timeout)"
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return false, s.name() + " is not a duration"
+		}
+		return d > 0, s.name() + " is not above 0"
+	})
+}
+
+// featureGateNotFalse passes unless the gate is switched off.
+func featureGateNotFalse(gate, field string) func(context.Context, *Node, *Component) []Result {
+	return func(_ context.Context, _ *Node, c *Component) []Result {
+		v, from := "", ""
+		if g, ok := featureGate(c.Flags.List("feature-gates"), gate); ok {
+			v, from = g, "flag --feature-gates"
+		} else if c.Config != nil {
+			if g, ok := lookup(c.Config, field+"."+gate); ok {
+				v, from = g, "config "+field+"."+gate
+			}
+		}
+		r := Result{Pass: true, Setting: gate, Value: v, From: from}
+		if v != "" {
+			b, err := ParseBool(v)
+			r.Pass = err == nil && b
+		}
+		if !r.Pass {
+			r.Message = fmt.Sprintf("%s: feature gate %s is %q (%s)", c.Name, gate, v, from)
+		}
+		return []Result{r}
+	}
+}
+
+// strongCiphers are the suites CIS 1.2.29 and 4.2.12 accept.
+var strongCiphers = map[string]bool{
+	"TLS_AES_128_GCM_SHA256": true, "TLS_AES_256_GCM_SHA384": true, "TLS_CHACHA20_POLY1305_SHA256": true,
+	"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256": true, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384": true,
+	"TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305": true, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256": true,
+	"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256": true, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384": true,
+	"TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305": true, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256": true,
+	"TLS_RSA_WITH_AES_256_GCM_SHA384": true, "TLS_RSA_WITH_AES_128_GCM_SHA256": true,
+}
+
+// strongCipherSuites passes when the cipher suites are set and all strong.
+func strongCipherSuites(s setting) func(context.Context, *Node, *Component) []Result {
+	return judge(s, func(v string, set bool) (bool, string) {
+		if !set || strings.TrimSpace(v) == "" {
+			return false, s.name() + " is not set: Go's defaults include CBC suites"
+		}
+		var weak []string
+		for _, c := range strings.Split(v, ",") {
+			if c = strings.TrimSpace(c); c != "" && !strongCiphers[c] {
+				weak = append(weak, c)
+			}
+		}
+		return len(weak) == 0, "weak cipher suites " + strings.Join(weak, ",")
+	})
+}
