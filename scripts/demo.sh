@@ -95,35 +95,40 @@ echo "   API without token: HTTP $(curl -s -o /dev/null -w '%{http_code}' --cace
 echo "   API with token:    $(curl -s --cacert "$ca" -H "Authorization: Bearer $token" "https://127.0.0.1:$port/api/v1/info" | tr -d '\n' | tr -s ' ')"
 
 api() { curl -s --cacert "$ca" -H "Authorization: Bearer $token" "$@"; }
-# alert_lines FILTER: one line per stored alert (rule, severity, title).
+# alert_lines FILTER: one line per stored alert (severity, rule, title). The
+# API pretty-prints: an item's own fields sit at six spaces of indentation.
 alert_lines() {
-  api "https://127.0.0.1:$port/api/v1/alerts?$1" | grep -o '"\(rule\|ruleId\)":"[^"]*"\|"severity":"[^"]*"\|"title":"[^"]*"' |
-    sed 's/^"[a-zA-Z]*":"//; s/"$//' | paste -d'|' - - - | awk -F'|' '{printf "   %-9s %-40s %s\n", $2, $1, $3}' | sort -u
+  api "https://127.0.0.1:$port/api/v1/alerts?$1" | awk '
+    /^    [{]/ { rule = ""; sev = ""; title = "" }
+    /^      "ruleId": /   { rule = $2 }
+    /^      "severity": / { sev = $2 }
+    /^      "(title|ruleName)": / { sub(/^      "(title|ruleName)": /, ""); title = $0 }
+    /^    [}]/ { gsub(/[",]/, "", rule); gsub(/[",]/, "", sev); gsub(/^"|",?$/, "", title); printf "   %-9s %-36s %s\n", sev, rule, title }' | sort -u
 }
 
 echo "== posture, continuous: register the lab cluster with palisade serve"
 start=$(date +%s%N)
 api -X POST -H 'Content-Type: application/yaml' --data-binary @"$KUBECONFIG" "https://127.0.0.1:$port/api/v1/clusters?name=lab"; echo
 for _ in $(seq 1 600); do # the promise is 60 s
-  api "https://127.0.0.1:$port/api/v1/alerts?cluster=lab" | grep -q '"ruleId":"posture/' && break
+  alert_lines "cluster=lab" | grep -q ' posture/' && break
   sleep 0.1
 done
 echo "-- critical exposure alerts, $(( ($(date +%s%N) - start) / 1000000 )) ms after registration:"
-alert_lines "cluster=lab" | grep -i 'posture/' || echo "   (none yet)"
+alert_lines "cluster=lab" | grep ' posture/' || echo "   (none yet)"
 
 echo "== runtime: an attack against the lab cluster, detected from its audit log"
 "$kubectl" -n demo create serviceaccount intruder >/dev/null
 "$kubectl" create clusterrolebinding intruder-admin --clusterrole=cluster-admin --serviceaccount=demo:intruder >/dev/null
-"$kubectl" --as=system:serviceaccount:demo:intruder get secrets -A >/dev/null
+"$kubectl" --as=system:serviceaccount:demo:intruder get secrets -A >/dev/null 2>&1
 "$kubectl" --as=system:serviceaccount:demo:intruder -n kube-system run node-shell --image=busybox:1.36 --privileged >/dev/null 2>&1 || true
 "$kubectl" --as=system:serviceaccount:demo:intruder -n demo exec web -- sh -c id >/dev/null 2>&1 || true # no kubelet: refused, still audited
 echo "   done: SA token minted into cluster-admin, secrets listed, privileged pod in kube-system, exec attempted"
 for _ in $(seq 1 300); do
-  [ "$(alert_lines "cluster=lab" | grep -vc 'posture/')" -ge 3 ] && break
+  [ "$(alert_lines "cluster=lab" | grep -vc ' posture/')" -ge 3 ] && break
   sleep 0.1
 done
 echo "-- alerts raised:"
-alert_lines "cluster=lab" | grep -v 'posture/' || echo "   (none)"
+alert_lines "cluster=lab" | grep -v ' posture/' || echo "   (none)"
 
 cat <<MSG
 
