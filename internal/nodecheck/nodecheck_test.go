@@ -2,6 +2,7 @@ package nodecheck
 
 import (
 	"bufio"
+	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
@@ -67,7 +68,15 @@ func materialize(t *testing.T, name string) string {
 		if err != nil {
 			t.Fatalf("MODES %q: %v", line, err)
 		}
-		if err := os.Chmod(filepath.Join(dst, p), fs.FileMode(mode)); err != nil {
+		target := filepath.Join(dst, p)
+		// Git keeps no empty directories: a MODES path missing from the
+		// checkout is an empty directory of the fake node.
+		if _, err := os.Stat(target); errors.Is(err, fs.ErrNotExist) {
+			if err := os.MkdirAll(target, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.Chmod(target, fs.FileMode(mode)); err != nil {
 			t.Fatal(err)
 		}
 	}
