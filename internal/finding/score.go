@@ -2,6 +2,7 @@ package finding
 
 import (
 	"cmp"
+	"maps"
 	"math"
 	"slices"
 )
@@ -133,7 +134,7 @@ func ComputeScores(r *Report) *Scores {
 		}
 	}
 	out := &Scores{Overall: overall.score()}
-	for _, name := range sortedKeys(clusters) {
+	for _, name := range slices.Sorted(maps.Keys(clusters)) {
 		t := clusters[name]
 		out.Clusters = append(out.Clusters, ScopeScore{Cluster: name, Score: t.score(), Evaluated: t.eval, Failed: t.failed})
 	}
@@ -160,7 +161,7 @@ func ComputeScores(r *Report) *Scores {
 		fs.Controls = append(fs.Controls, cs)
 		getTally(fwTally, k.fw).merge(t)
 	}
-	for _, fw := range sortedKeys(byFW) {
+	for _, fw := range slices.Sorted(maps.Keys(byFW)) {
 		fs := byFW[fw]
 		fs.Score = fwTally[fw].score()
 		slices.SortFunc(fs.Controls, func(a, b ControlScore) int { return compareControlIDs(a.ID, b.ID) })
@@ -200,15 +201,6 @@ func getTally[K comparable](m map[K]*tally, k K) *tally {
 		m[k] = t
 	}
 	return t
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // compareControlIDs orders "5.2.10" after "5.2.9": numeric parts compare

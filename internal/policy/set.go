@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -81,7 +82,7 @@ func Select(ps []*Policy, disabled []string, modes map[string]Mode, known []*Pol
 			errs = append(errs, fmt.Errorf("disabled: no policy %q", id))
 		}
 	}
-	for _, id := range sortedKeys(modes) {
+	for _, id := range slices.Sorted(maps.Keys(modes)) {
 		if !ids[id] {
 			errs = append(errs, fmt.Errorf("modes: no policy %q", id))
 		}
@@ -184,13 +185,4 @@ func policyFiles(path string) ([]string, error) {
 		return nil, fmt.Errorf("list policy files in %s: %w", path, err)
 	}
 	return out, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	admissionv1 "k8s.io/api/admission/v1"
@@ -168,7 +170,7 @@ func verdict(resp *admissionv1.AdmissionResponse) (string, []string) {
 		return Fail, []string{msg}
 	case len(resp.AuditAnnotations) > 0:
 		var msgs []string
-		for _, k := range sortedKeys(resp.AuditAnnotations) {
+		for _, k := range slices.Sorted(maps.Keys(resp.AuditAnnotations)) {
 			msgs = append(msgs, resp.AuditAnnotations[k])
 		}
 		return Fail, msgs
