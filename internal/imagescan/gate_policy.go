@@ -3,7 +3,7 @@ package imagescan
 import (
 	"context"
 	"fmt"
-	"strings"
+	"slices"
 	"time"
 
 	"github.com/palisade-sec/palisade/internal/config"
@@ -37,14 +37,9 @@ type PolicyOptions struct {
 // verdict.
 func ApplyPolicy(ctx context.Context, res *Result, opts PolicyOptions) error {
 	r := res.Report
-	// Keep the scan's own notices (expired exceptions); the judge below
-	// recomputes the rest.
-	var warnings []string
-	for _, w := range res.Verdict.Warnings {
-		if strings.HasPrefix(w, "exception ") {
-			warnings = append(warnings, w)
-		}
-	}
+	// The scan's own notices (expired exceptions) stay; the judge below
+	// recomputes the rest of the verdict.
+	warnings := slices.Clone(res.Notices)
 	if res.Inventory != nil {
 		base := finding.Resource{Image: r.Target, ImageDigest: opts.ImageDigest}
 		denied, err := DeniedPackages(ctx, res.Inventory.Packages, opts.Policy.DeniedPackages, base)

@@ -77,6 +77,9 @@ type Result struct {
 	// PolicyDigest identifies the baseline the image was judged by, for
 	// attestations and admission.
 	PolicyDigest string
+	// Notices are the scan's own warnings (expired exceptions), kept apart
+	// so that ApplyPolicy's re-judging carries them into its verdict.
+	Notices []string
 }
 
 // Scan scans img. A partial inventory (an unreadable layer) makes the
@@ -168,16 +171,18 @@ func Scan(ctx context.Context, img *image.Image, target string, tool finding.Too
 	if err != nil {
 		return nil, err
 	}
-	verdict := Judge(report, opts.Baseline, status.Age(now()))
 	// An expired exception is worth a warning, not a report error: errors
 	// mark the scan partial, and a partial scan fails for the wrong reason.
 	// The findings it covered are open again and judged as such.
+	var notices []string
 	for _, x := range applied.Expired {
-		verdict.Warnings = append(verdict.Warnings, fmt.Sprintf("exception %s (owner %s) expired on %s and no longer applies", x.Exception.ID, x.Exception.Owner, x.Exception.Expires.Format("2006-01-02")))
+		notices = append(notices, fmt.Sprintf("exception %s (owner %s) expired on %s and no longer applies", x.Exception.ID, x.Exception.Owner, x.Exception.Expires.Format("2006-01-02")))
 	}
+	verdict := Judge(report, opts.Baseline, status.Age(now()))
+	verdict.Warnings = append(verdict.Warnings, notices...)
 	return &Result{
 		Report: report, Inventory: inv, DB: *status, PolicyDigest: pd,
-		Verdict: verdict,
+		Verdict: verdict, Notices: notices,
 	}, nil
 }
 
