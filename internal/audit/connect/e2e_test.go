@@ -4,22 +4,19 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/palisade-sec/palisade/internal/audit"
+	"github.com/palisade-sec/palisade/internal/audit/audittest"
 	"github.com/palisade-sec/palisade/internal/audit/connect"
 	"github.com/palisade-sec/palisade/internal/audit/connect/eventhubs"
 	"github.com/palisade-sec/palisade/internal/audit/connect/pubsub"
 	"github.com/palisade-sec/palisade/internal/audit/ingest"
-	"github.com/palisade-sec/palisade/internal/bus"
 	"github.com/palisade-sec/palisade/internal/sharedtest"
 	"github.com/palisade-sec/palisade/internal/store"
-	"github.com/palisade-sec/palisade/internal/store/sqlite"
 )
 
 const samples = "../../../../shared/audit-samples/envelopes/"
@@ -38,28 +35,8 @@ func readSample(t *testing.T, name string) []byte {
 // event once under its cluster.
 func TestBusToStore(t *testing.T) {
 	ctx := t.Context()
-	b, err := bus.Open(ctx, bus.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "p.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	env, err := audit.NewCELEnv()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rules, err := audit.Builtin(env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	engine, err := audit.NewEngine(rules, audit.EngineOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, st := audittest.Stack(t)
+	engine := audittest.Engine(t)
 
 	gke := pubsub.Record("m-1", readSample(t, "gke/elastic-integrations__test-k8s-nonmatching-resourcename.log"))
 	aksBody, err := json.Marshal(map[string]any{"records": []json.RawMessage{readSample(t, "aks/dynatrace-azure-log-forwarder__kube_audit_record.fragment.json")}})

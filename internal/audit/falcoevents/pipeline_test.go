@@ -12,13 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/palisade-sec/palisade/internal/audit"
+	"github.com/palisade-sec/palisade/internal/audit/audittest"
 	"github.com/palisade-sec/palisade/internal/audit/falcoevents"
 	"github.com/palisade-sec/palisade/internal/audit/ingest"
 	"github.com/palisade-sec/palisade/internal/audit/receiver"
-	"github.com/palisade-sec/palisade/internal/bus"
 	"github.com/palisade-sec/palisade/internal/store"
-	"github.com/palisade-sec/palisade/internal/store/sqlite"
 )
 
 const token = "falco-test-token-0123456789"
@@ -45,34 +43,8 @@ func read(t *testing.T, name string) []byte {
 func TestFalcoThroughPipeline(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	b, err := bus.Open(ctx, bus.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "p.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-
-	env, err := audit.NewCELEnv()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rules, err := audit.Builtin(env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	corr, err := falcoevents.Rules(env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rules.Merge(corr)
-	engine, err := audit.NewEngine(rules, audit.EngineOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, st := audittest.Stack(t)
+	engine := audittest.Engine(t, falcoevents.Rules)
 
 	auditRc, err := receiver.New(receiver.Options{Publisher: b, Authenticate: authenticate})
 	if err != nil {

@@ -4,16 +4,13 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/palisade-sec/palisade/internal/audit"
+	"github.com/palisade-sec/palisade/internal/audit/audittest"
 	"github.com/palisade-sec/palisade/internal/audit/receiver"
-	"github.com/palisade-sec/palisade/internal/bus"
 	"github.com/palisade-sec/palisade/internal/store"
-	"github.com/palisade-sec/palisade/internal/store/sqlite"
 )
 
 // anonBinding is a real-shaped audit event: cluster-admin granted to
@@ -36,28 +33,8 @@ const benign = `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata
 
 func TestReceiverToStore(t *testing.T) {
 	ctx := t.Context()
-	b, err := bus.Open(ctx, bus.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "p.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	env, err := audit.NewCELEnv()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rules, err := audit.Builtin(env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	engine, err := audit.NewEngine(rules, audit.EngineOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, st := audittest.Stack(t)
+	engine := audittest.Engine(t)
 	rc, err := receiver.New(receiver.Options{Publisher: b, Authenticate: func(*http.Request) (string, bool) { return "prod", true }})
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/palisade-sec/palisade/internal/audit"
+	"github.com/palisade-sec/palisade/internal/audit/audittest"
 	"github.com/palisade-sec/palisade/internal/audit/receiver"
 	"github.com/palisade-sec/palisade/internal/bus"
 	"github.com/palisade-sec/palisade/internal/store"
@@ -83,18 +84,7 @@ func run(t *testing.T, dir, statePath string, persist bool, st store.Store, even
 		t.Fatal(err)
 	}
 	defer b.Close()
-	env, err := audit.NewCELEnv()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rules, err := audit.Builtin(env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	engine, err := audit.NewEngine(rules, audit.EngineOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	engine := audittest.Engine(t)
 	runCtx, stop := context.WithCancel(ctx)
 	stateDone := make(chan error, 1)
 	if persist {

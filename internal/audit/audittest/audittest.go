@@ -1,0 +1,62 @@
+// Package audittest builds the real parts an audit pipeline test needs:
+// an embedded JetStream bus and a SQLite store in temporary directories,
+// and an engine with the built-in rules, so that pipeline tests set them
+// up one way.
+package audittest
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/google/cel-go/cel"
+
+	"github.com/palisade-sec/palisade/internal/audit"
+	"github.com/palisade-sec/palisade/internal/bus"
+	"github.com/palisade-sec/palisade/internal/store/sqlite"
+)
+
+// RuleSource builds more rules in the engine's CEL environment, such as
+// falcoevents.Rules.
+type RuleSource func(*cel.Env) (*audit.RuleSet, error)
+
+// Engine returns an engine with the built-in rules and those of more.
+func Engine(t testing.TB, more ...RuleSource) *audit.Engine {
+	t.Helper()
+	env, err := audit.NewCELEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := audit.Builtin(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range more {
+		rs, err := src(env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rules.Merge(rs)
+	}
+	engine, err := audit.NewEngine(rules, audit.EngineOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return engine
+}
+
+// Stack opens an embedded bus and a SQLite store in fresh temporary
+// directories; both are closed when the test ends.
+func Stack(t testing.TB) (*bus.Bus, *sqlite.Store) {
+	t.Helper()
+	b, err := bus.Open(t.Context(), bus.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "p.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return b, st
+}
