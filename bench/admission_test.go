@@ -19,6 +19,7 @@ import (
 	"github.com/palisade-sec/palisade/internal/admission/admissiontest"
 	"github.com/palisade-sec/palisade/internal/attest"
 	"github.com/palisade-sec/palisade/internal/config"
+	"github.com/palisade-sec/palisade/internal/policy"
 )
 
 // threeContainerReview is a restricted-compliant pod of three containers,
@@ -46,7 +47,8 @@ func threeContainerReview(b *testing.B, image string) []byte {
 }
 
 // BenchmarkAdmissionReview measures the in-process handler with every
-// built-in policy on warm caches (image trust + PSS restricted), against the
+// built-in policy on warm caches (image trust, PSS restricted and the
+// least-privilege CEL library), against the
 // floor of only JSON-decoding the same review. It reports p50/p99 latency,
 // reviews/s and the ratio handler/decode.
 func BenchmarkAdmissionReview(b *testing.B) {
@@ -59,10 +61,22 @@ func BenchmarkAdmissionReview(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := &admission.Handler{Engine: &admission.Engine{Rules: []admission.Rule{
+	lib, err := policy.Builtin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	rules := []admission.Rule{
 		{Policy: &admission.ImageTrust{Registries: config.Registries{Trusted: []string{"127.0.0.1:*/shop/*"}}, Verifier: v}, Mode: admission.Enforce},
 		{Policy: pss, Mode: admission.Enforce},
-	}}}
+	}
+	// The least-privilege library runs in audit mode, as serve runs it by
+	// default: every policy is evaluated, and those the pod breaks are
+	// recorded, not denied.
+	for _, r := range admission.CELRules(lib, nil) {
+		r.Mode = admission.Audit
+		rules = append(rules, r)
+	}
+	h := &admission.Handler{Engine: &admission.Engine{Rules: rules}}
 	body := threeContainerReview(b, l.Good)
 	review := func() {
 		rec := httptest.NewRecorder()

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"go.yaml.in/yaml/v3"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -55,37 +56,69 @@ func Decode(ctx context.Context, file string, data []byte, lim Limits) ([]*Objec
 		return nil, inputErr(file, 0, "file is larger than %d bytes", lim.MaxFileSize)
 	}
 	d := &docDecoder{file: file, lim: lim, budget: 8*len(data) + 1<<20, intern: map[string]string{}}
+	// Parsing YAML is sequential, but turning a parsed document into a
+	// typed object is as much work again and needs nothing from the next
+	// document: one goroutine converts documents, in order, while this one
+	// parses the next. The channel bounds how far parsing runs ahead.
+	docs := make(chan *yaml.Node, 32)
+	var stop atomic.Bool
+	converted := make(chan struct{})
+	go func() {
+		defer close(converted)
+		for n := range docs {
+			if !d.tooMany {
+				d.document(n, 0)
+				stop.Store(d.tooMany)
+			}
+		}
+	}()
+	parseErr := parseDocuments(ctx, data, docs, &stop)
+	close(docs)
+	<-converted
+	var syntax *yamlSyntaxError
+	switch {
+	case errors.As(parseErr, &syntax) && jsonLike(data):
+		// yaml.v3 rejects some valid JSON (tabs for indentation,
+		// concatenated values): start again as a JSON stream.
+		return decodeJSONStream(ctx, file, data, &docDecoder{file: file, lim: lim})
+	case errors.As(parseErr, &syntax):
+		line := yamlErrLine(syntax.err.Error())
+		msg := strings.TrimPrefix(syntax.err.Error(), "yaml: ")
+		msg = strings.TrimPrefix(msg, "line "+strconv.Itoa(line)+": ")
+		d.errs = append(d.errs, &InputError{File: file, Line: line, Err: fmt.Errorf("parse YAML: %s", msg)})
+	case parseErr != nil:
+		return d.objs, fmt.Errorf("decode %s: %w", quoteFile(file), parseErr)
+	}
+	return d.objs, errors.Join(d.errs...)
+}
+
+// yamlSyntaxError is a parse error of the YAML stream, which ends it.
+type yamlSyntaxError struct{ err error }
+
+func (e *yamlSyntaxError) Error() string { return e.err.Error() }
+
+// parseDocuments sends the root node of every non-empty document of data
+// to docs until the stream ends, it fails, ctx is done or stop is set.
+func parseDocuments(ctx context.Context, data []byte, docs chan<- *yaml.Node, stop *atomic.Bool) error {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	for {
+	for !stop.Load() {
 		if err := ctx.Err(); err != nil {
-			return d.objs, fmt.Errorf("decode %s: %w", quoteFile(file), err)
+			return err
 		}
 		var doc yaml.Node
 		err := dec.Decode(&doc)
 		if errors.Is(err, io.EOF) {
-			break
+			return nil
 		}
 		if err != nil {
-			if jsonLike(data) {
-				// yaml.v3 rejects some valid JSON (tabs for indentation,
-				// concatenated values): start again as a JSON stream.
-				return decodeJSONStream(ctx, file, data, &docDecoder{file: file, lim: lim})
-			}
-			line := yamlErrLine(err.Error())
-			msg := strings.TrimPrefix(err.Error(), "yaml: ")
-			msg = strings.TrimPrefix(msg, "line "+strconv.Itoa(line)+": ")
-			d.errs = append(d.errs, &InputError{File: file, Line: line, Err: fmt.Errorf("parse YAML: %s", msg)})
-			break
+			return &yamlSyntaxError{err: err}
 		}
 		if len(doc.Content) == 0 {
 			continue // an empty document between "---" separators
 		}
-		d.document(doc.Content[0], 0)
-		if d.tooMany {
-			break
-		}
+		docs <- doc.Content[0]
 	}
-	return d.objs, errors.Join(d.errs...)
+	return nil
 }
 
 // jsonLike reports whether data starts, after white space, like JSON.
