@@ -17,6 +17,7 @@ import (
 	"github.com/palisade-sec/palisade/internal/posture"
 	"github.com/palisade-sec/palisade/internal/posture/checks"
 	"github.com/palisade-sec/palisade/internal/posture/compliance"
+	"github.com/palisade-sec/palisade/internal/sharedtest"
 )
 
 // corporaDir holds other tools' posture test cases with the verdicts they
@@ -47,11 +48,23 @@ type scanned struct {
 	roleOf map[string]string
 }
 
+// minAgreement is the floor, in percent, of the agreement over all mapped
+// peer cases: a check change or a mapping that makes us disagree with more
+// peer cases fails TestCorpora, so the change has to argue each new
+// disagreement in internal/posture/compliance/DISAGREEMENTS.md and move
+// this floor in the same review. Issue 5 targets 95; see DISAGREEMENTS.md
+// for where we stand and why.
+const minAgreement = 91.5
+
 // TestCorpora runs our checks over every peer case whose check peers.yaml
 // maps, and prints per tool and check: cases / agree / disagree, and the
-// total agreement. It fails only when the corpus cannot be read; run it
-// with -v to see the table, and CORPORA_DETAILS=1 to list disagreements.
+// total agreement. It fails when the corpus cannot be read or when the
+// agreement drops below minAgreement; run it with -v to see the table, and
+// CORPORA_DETAILS=1 to list disagreements.
 func TestCorpora(t *testing.T) {
+	if _, err := os.Stat(corporaDir); err != nil {
+		sharedtest.Missing(t, "peer corpora not found: %v", err)
+	}
 	peers, err := compliance.LoadPeers()
 	if err != nil {
 		t.Fatal(err)
@@ -146,6 +159,10 @@ func TestCorpora(t *testing.T) {
 	}
 	fmt.Fprintf(&table, "all tools: %d cases, %d agree, %d disagree: %.1f%% agreement\n", total.cases, total.agree, total.disagree, pct(total))
 	t.Log("\n" + table.String())
+	if got := pct(total); got < minAgreement {
+		t.Errorf("agreement with peer corpora %.1f%% < %.1f%% (%d of %d cases disagree): fix the check or the mapping, or argue each new disagreement in DISAGREEMENTS.md (run with CORPORA_DETAILS=1 to list them)",
+			got, minAgreement, total.disagree, total.cases)
+	}
 }
 
 func pct(t tally) float64 {

@@ -10,15 +10,20 @@ import (
 	"github.com/google/go-cmp/cmp"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
 
 	"github.com/palisade-sec/palisade/internal/admission"
+	"github.com/palisade-sec/palisade/internal/config"
 	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/kube"
 	"github.com/palisade-sec/palisade/internal/kubelab"
 	"github.com/palisade-sec/palisade/internal/kubelab/kubelabtest"
+	"github.com/palisade-sec/palisade/internal/policy"
 	"github.com/palisade-sec/palisade/internal/posture"
 	"github.com/palisade-sec/palisade/internal/posture/checks"
 	"github.com/palisade-sec/palisade/internal/posture/compliance"
@@ -128,22 +133,99 @@ func TestChartPassesOwnPosture(t *testing.T) {
 var acceptedFinding = map[string]bool{}
 
 // TestChartWebhookMatchesInstall keeps the chart's webhook in step with the
-// configuration `palisade admission install` generates: same rules, timeout,
-// failure policy and excluded namespaces.
+// configuration `palisade admission install` generates for the chart's own
+// palisade.yaml: same rules (the workload rules and the rules the enabled
+// policies need, webhook.extraRules), timeout, failure policy and excluded
+// namespaces.
 func TestChartWebhookMatchesInstall(t *testing.T) {
 	files := renderChart(t, rel, map[string]any{"webhook.caBundle": "Y2E="})
 	var got admissionregistrationv1.ValidatingWebhookConfiguration
 	if err := yaml.UnmarshalStrict([]byte(files["webhook.yaml"]), &got); err != nil {
 		t.Fatalf("webhook.yaml: %v", err)
 	}
+	cfg := chartConfig(t)
+	ps, err := admission.LoadPolicies(t.Context(), cfg.Admission.Policies, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra, _, err := admission.PolicyRules(ps.Policies, admission.BuiltinKinds())
+	if err != nil {
+		t.Fatal(err)
+	}
 	want, err := admission.WebhookConfiguration(admission.InstallOptions{
-		Service: "palisade/palisade", CABundle: []byte("ca"), ExcludeNamespaces: []string{"kube-system", "palisade"},
+		Service: "palisade/palisade", CABundle: []byte("ca"), ExcludeNamespaces: cfg.Admission.ExcludeNamespaces,
+		ExtraRules: extra,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(want.Webhooks, got.Webhooks); diff != "" {
 		t.Errorf("chart webhook differs from admission install (-install +chart):\n%s", diff)
+	}
+	if len(extra) == 0 {
+		t.Error("the built-in policies need no rule beyond workloads: lp/no-nodeport-loadbalancer judges Services")
+	}
+}
+
+// chartConfig is the palisade.yaml the chart mounts by default.
+func chartConfig(t *testing.T) *config.Config {
+	t.Helper()
+	files := renderChart(t, rel, nil)
+	var cm corev1.ConfigMap
+	if err := yaml.UnmarshalStrict([]byte(files["configmap.yaml"]), &cm); err != nil {
+		t.Fatalf("configmap.yaml: %v", err)
+	}
+	cfg, err := config.Parse("palisade.yaml", []byte(cm.Data["palisade.yaml"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// TestChartParamsRBACMatchesInstall renders webhook.paramsConfigMaps and
+// compares the Roles and RoleBindings with those `palisade admission
+// install` prints for the same ConfigMaps: one ConfigMap each, by name.
+func TestChartParamsRBACMatchesInstall(t *testing.T) {
+	refs := []policy.ConfigMapRef{{Namespace: "palisade", Name: "limits"}, {Namespace: "shop", Name: "registries"}}
+	var values []any
+	for _, r := range refs {
+		values = append(values, map[string]any{"namespace": r.Namespace, "name": r.Name})
+	}
+	objs := decodeChart(t, renderChart(t, rel, map[string]any{"webhook.paramsConfigMaps": values}))
+	want, err := admission.ParamsRBAC(refs, rel.Namespace+"/"+rel.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]runtime.Object{}
+	for _, o := range objs {
+		byName[o.Ref.Kind+"/"+o.Meta.Namespace+"/"+o.Meta.Name] = o.Typed
+	}
+	for _, w := range want {
+		switch w := w.(type) {
+		case *rbacv1.Role:
+			got, ok := byName["Role/"+w.Namespace+"/"+w.Name].(*rbacv1.Role)
+			if !ok {
+				t.Errorf("chart lacks Role %s/%s", w.Namespace, w.Name)
+				continue
+			}
+			if diff := cmp.Diff(w.Rules, got.Rules); diff != "" {
+				t.Errorf("Role %s/%s (-install +chart):\n%s", w.Namespace, w.Name, diff)
+			}
+		case *rbacv1.RoleBinding:
+			got, ok := byName["RoleBinding/"+w.Namespace+"/"+w.Name].(*rbacv1.RoleBinding)
+			if !ok {
+				t.Errorf("chart lacks RoleBinding %s/%s", w.Namespace, w.Name)
+				continue
+			}
+			if diff := cmp.Diff([]any{w.RoleRef, w.Subjects}, []any{got.RoleRef, got.Subjects}); diff != "" {
+				t.Errorf("RoleBinding %s/%s (-install +chart):\n%s", w.Namespace, w.Name, diff)
+			}
+		default:
+			t.Fatalf("ParamsRBAC returned a %T", w)
+		}
+	}
+	if n := len(kinds(objs)) - len(kinds(decodeChart(t, renderChart(t, rel, nil)))); n != len(want) {
+		t.Errorf("chart added %d objects for %d ConfigMaps, want %d", n, len(refs), len(want))
 	}
 }
 
@@ -159,12 +241,17 @@ func TestChartOnAPIServer(t *testing.T) {
 		out, err := cmd.CombinedOutput()
 		return strings.TrimSpace(string(out)), err
 	}
-	if out, err := kubectl("", "create", "namespace", rel.Namespace); err != nil {
-		t.Fatalf("create namespace: %v: %s", err, out)
+	for _, ns := range []string{rel.Namespace, "shop"} {
+		if out, err := kubectl("", "create", "namespace", ns); err != nil {
+			t.Fatalf("create namespace: %v: %s", err, out)
+		}
 	}
 	// The webhook is left out: with failurePolicy Fail and no running
 	// Palisade it would deny every pod, which is right but not this test.
-	manifests := joined(renderChart(t, rel, map[string]any{"image.digest": pinned, "webhook.enabled": false}))
+	manifests := joined(renderChart(t, rel, map[string]any{
+		"image.digest": pinned, "webhook.enabled": false,
+		"webhook.paramsConfigMaps": []any{map[string]any{"namespace": "shop", "name": "limits"}},
+	}))
 	if out, err := kubectl(manifests, "apply", "-f", "-"); err != nil {
 		t.Fatalf("apply chart: %v\n%s", err, out)
 	}
@@ -182,29 +269,35 @@ func TestChartOnAPIServer(t *testing.T) {
 	tests := []struct {
 		verb, group, resource, sub, ns string
 		want                           bool
+		name                           string
 	}{
-		{"list", "", "namespaces", "", "", true},
-		{"watch", "", "namespaces", "", "", true},
-		{"create", "wgpolicyk8s.io", "policyreports", "", "shop", true},
-		{"list", "", "configmaps", "", "palisade", true},
-		{"list", "apps", "deployments", "", "shop", true},
-		{"list", "rbac.authorization.k8s.io", "clusterrolebindings", "", "", true},
-		{"get", "", "secrets", "", "palisade", false},
-		{"list", "", "secrets", "", "", false},
-		{"update", "", "configmaps", "", "palisade", false},
-		{"create", "", "pods", "", "shop", false},
-		{"delete", "apps", "deployments", "", "shop", false},
-		{"create", "rbac.authorization.k8s.io", "clusterrolebindings", "", "", false},
-		{"create", "", "pods", "exec", "shop", false},
-		{"create", "", "serviceaccounts", "token", "palisade", false},
-		{"impersonate", "", "users", "", "", false},
+		// The params Role (webhook.paramsConfigMaps) reads one ConfigMap; it
+		// grants no write. (With posture.enabled the posture reader may read
+		// every ConfigMap anyway; params_kubelab_test checks the params Role
+		// alone is enough for the webhook's watch.)
+		{"update", "", "configmaps", "", "shop", false, "limits"},
+		{"list", "", "namespaces", "", "", true, ""},
+		{"watch", "", "namespaces", "", "", true, ""},
+		{"create", "wgpolicyk8s.io", "policyreports", "", "shop", true, ""},
+		{"list", "", "configmaps", "", "palisade", true, ""},
+		{"list", "apps", "deployments", "", "shop", true, ""},
+		{"list", "rbac.authorization.k8s.io", "clusterrolebindings", "", "", true, ""},
+		{"get", "", "secrets", "", "palisade", false, ""},
+		{"list", "", "secrets", "", "", false, ""},
+		{"update", "", "configmaps", "", "palisade", false, ""},
+		{"create", "", "pods", "", "shop", false, ""},
+		{"delete", "apps", "deployments", "", "shop", false, ""},
+		{"create", "rbac.authorization.k8s.io", "clusterrolebindings", "", "", false, ""},
+		{"create", "", "pods", "exec", "shop", false, ""},
+		{"create", "", "serviceaccounts", "token", "palisade", false, ""},
+		{"impersonate", "", "users", "", "", false, ""},
 	}
 	for _, tt := range tests {
 		sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
 			User:   sa,
 			Groups: []string{"system:serviceaccounts", "system:serviceaccounts:palisade", "system:authenticated"},
 			ResourceAttributes: &authorizationv1.ResourceAttributes{
-				Verb: tt.verb, Group: tt.group, Resource: tt.resource, Subresource: tt.sub, Namespace: tt.ns,
+				Verb: tt.verb, Group: tt.group, Resource: tt.resource, Subresource: tt.sub, Namespace: tt.ns, Name: tt.name,
 			},
 		}}
 		got, err := cs.AuthorizationV1().SubjectAccessReviews().Create(context.Background(), sar, metav1.CreateOptions{})
@@ -212,7 +305,7 @@ func TestChartOnAPIServer(t *testing.T) {
 			t.Fatalf("SubjectAccessReview: %v", err)
 		}
 		if got.Status.Allowed != tt.want {
-			t.Errorf("%s may %s %s.%s/%s in %q: %v, want %v", sa, tt.verb, tt.resource, tt.group, tt.sub, tt.ns, got.Status.Allowed, tt.want)
+			t.Errorf("%s may %s %s.%s/%s %q in %q: %v, want %v", sa, tt.verb, tt.resource, tt.group, tt.sub, tt.name, tt.ns, got.Status.Allowed, tt.want)
 		}
 	}
 }

@@ -102,7 +102,7 @@ func TestEngineDecisions(t *testing.T) {
 		{name: "latest tag", req: podReview(t, "shop", pod(l.Host+"/shop/web:latest")), wantText: "mutable latest tag"},
 		{name: "no tag", req: podReview(t, "shop", pod(l.Host+"/shop/web")), wantText: "mutable latest tag"},
 		{name: "ephemeral container is checked", req: podReview(t, "shop", ephemeral), wantText: "container debug"},
-		{name: "privileged pod", req: podReview(t, "shop", privileged(pod(l.Good))), wantText: `violates PodSecurity "baseline:latest": privileged`},
+		{name: "privileged pod", req: podReview(t, "shop", privileged(pod(l.Good))), wantText: `PodSecurity baseline: privileged`},
 		{name: "privileged deployment template", req: review(t, "shop", "Deployment", deployment), wantText: "Deployment shop/web"},
 		{name: "warn mode admits with a warning", req: podReview(t, "shop", privileged(pod(l.Good))), pssMode: Warn, allowed: true, wantWarn: "admission/pod-security-baseline"},
 		{name: "excluded namespace", req: podReview(t, "kube-system", privileged(pod("docker.io/evil:latest"))), allowed: true},

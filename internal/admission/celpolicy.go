@@ -52,6 +52,9 @@ func (c *CELPolicy) judgesAnyKind() bool { return true }
 
 // Evaluate runs the policy on the request.
 func (c *CELPolicy) Evaluate(ctx context.Context, req *Request) ([]Violation, error) {
+	if ar := req.Review; !c.Policy.MayJudge(ar.Kind.Group, ar.Kind.Kind, string(ar.Operation)) {
+		return nil, nil // before building the CEL input, or looking up the namespace
+	}
 	in, err := c.input(ctx, req)
 	if err != nil {
 		return nil, err
@@ -67,11 +70,12 @@ func (c *CELPolicy) Evaluate(ctx context.Context, req *Request) ([]Violation, er
 	return out, nil
 }
 
-// input decodes the request for CEL once, for all CEL policies: the engine
-// runs rules one after another, so the cache on Request needs no lock.
+// input builds the request's CEL input once, for all CEL policies, from
+// the object decodeRequest decoded: the engine runs rules one after
+// another, so the cache on Request needs no lock.
 func (c *CELPolicy) input(ctx context.Context, req *Request) (*policy.Input, error) {
 	if req.cel == nil {
-		in, err := CELInput(ctx, req.Review, c.Namespaces)
+		in, err := celInput(ctx, req.Review, c.Namespaces, req.object)
 		if err != nil {
 			return nil, err
 		}
@@ -87,15 +91,22 @@ func (c *CELPolicy) input(ctx context.Context, req *Request) (*policy.Input, err
 
 // CELInput is what CEL policies see of an admission request.
 func CELInput(ctx context.Context, ar *admissionv1.AdmissionRequest, namespaces NamespaceLookup) (*policy.Input, error) {
-	obj, err := policy.DecodeObject(ar.Object.Raw)
-	if err != nil {
-		return nil, fmt.Errorf("object: %w", err)
+	return celInput(ctx, ar, namespaces, nil)
+}
+
+// celInput is CELInput with ar.Object already decoded, unless obj is nil.
+func celInput(ctx context.Context, ar *admissionv1.AdmissionRequest, namespaces NamespaceLookup, obj map[string]any) (*policy.Input, error) {
+	if obj == nil {
+		var err error
+		if obj, err = policy.DecodeObject(ar.Object.Raw); err != nil {
+			return nil, fmt.Errorf("object: %w", err)
+		}
 	}
 	old, err := policy.DecodeObject(ar.OldObject.Raw)
 	if err != nil {
 		return nil, fmt.Errorf("oldObject: %w", err)
 	}
-	in := &policy.Input{Object: obj, OldObject: old, Request: RequestForCEL(ar)}
+	in := &policy.Input{Object: obj, OldObject: old, Request: RequestForCEL(ar), JSONSize: max(len(ar.Object.Raw), len(ar.OldObject.Raw))}
 	if namespaces != nil && ar.Namespace != "" {
 		ns, err := namespaces(ctx, ar.Namespace)
 		if err != nil {

@@ -1,6 +1,7 @@
 package admission
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -159,5 +160,27 @@ func TestCELUpdateChangedOnly(t *testing.T) {
 	ar.Operation, ar.OldObject = admissionv1.Update, review(t, "shop", "Deployment", fixed).Object
 	if resp := e.Review(t.Context(), ar); resp.Allowed {
 		t.Fatal("making a deployment privileged on UPDATE was admitted")
+	}
+}
+
+// TestCELSkipsKindsNoPolicyJudges: policies whose matchResources cannot
+// match the request's kind build nothing for it, not even the namespace
+// lookup; a kind one does match still gets both.
+func TestCELSkipsKindsNoPolicyJudges(t *testing.T) {
+	ps, err := policy.Load(t.Context(), policy.Selection{Builtin: []string{"lp/no-privileged", "lp/no-host-path"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lookups := 0
+	ns := func(context.Context, string) (map[string]any, error) {
+		lookups++
+		return nil, nil
+	}
+	e := &Engine{Rules: CELRules(ps, ns)}
+	if resp := e.Review(t.Context(), review(t, "shop", "Service", nodePortService(nil))); !resp.Allowed || lookups != 0 {
+		t.Fatalf("service: allowed %v, %d namespace lookups; want admitted with none", resp.Allowed, lookups)
+	}
+	if resp := e.Review(t.Context(), review(t, "shop", "Deployment", privilegedDeployment())); !resp.Allowed || lookups != 1 {
+		t.Fatalf("deployment: allowed %v, %d namespace lookups; want admitted (audit) with one", resp.Allowed, lookups)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -84,6 +85,9 @@ type Engine struct {
 	// Reports receives warn- and audit-mode violations for PolicyReports
 	// (nil: none). Denied objects are not reported: they do not exist.
 	Reports ResultRecorder
+	// Owners resolves owner chains, so that what controllers create from a
+	// break-glass pod template inherits it; nil: nothing inherits.
+	Owners *OwnerLookup
 }
 
 // ResultRecorder takes admission results for PolicyReports;
@@ -100,7 +104,8 @@ type Request struct {
 	Workload  *kube.Workload // nil when the object holds no pod spec
 	Namespace string
 
-	cel *policy.Input // decoded once for all CEL policies; see CELPolicy
+	object map[string]any // Review.Object as decoded JSON, for CEL policies
+	cel    *policy.Input  // built once for all CEL policies; see CELPolicy
 }
 
 // judgesAnyKind reports whether p judges objects that hold no pod spec
@@ -167,6 +172,15 @@ func (e *Engine) review(ctx context.Context, ar *admissionv1.AdmissionRequest) (
 				enforced = append(enforced, id)
 			}
 		}
+		var key string
+		if rule.Mode == Audit && len(vs) > 0 {
+			// The API server prefixes the key with the webhook's name and
+			// drops keys that are not qualified names: one "/" at most.
+			key = strings.ReplaceAll(strings.TrimPrefix(id, "admission/"), "/", ".") + "-"
+			if resp.AuditAnnotations == nil {
+				resp.AuditAnnotations = map[string]string{}
+			}
+		}
 		for i, v := range vs {
 			text := describe(id, v)
 			e.report(ar, req, id, rule.Mode, v, text)
@@ -174,22 +188,13 @@ func (e *Engine) review(ctx context.Context, ar *admissionv1.AdmissionRequest) (
 			case Enforce:
 				denials = append(denials, text)
 			case Warn:
-				resp.Warnings = append(resp.Warnings, clip(text))
+				resp.Warnings = append(resp.Warnings, warning(id, v, text))
 			case Audit:
-				if resp.AuditAnnotations == nil {
-					resp.AuditAnnotations = map[string]string{}
-				}
-				// The API server prefixes the key with the webhook's name and
-				// drops keys that are not qualified names: one "/" at most.
-				key := strings.ReplaceAll(strings.TrimPrefix(id, "admission/"), "/", ".")
-				resp.AuditAnnotations[fmt.Sprintf("%s-%d", key, i)] = text
+				resp.AuditAnnotations[key+strconv.Itoa(i)] = text
 			}
 		}
 	}
-	if len(denials) > 0 && e.breakGlass(ctx, req, resp, enforced) {
-		return resp, violated
-	}
-	if len(denials) > 0 {
+	if denials = e.breakGlass(ctx, req, resp, enforced, denials); len(denials) > 0 {
 		resp.Allowed = false
 		resp.Result = &metav1.Status{Code: 403, Reason: metav1.StatusReasonForbidden, Message: denialMessage(req, denials)}
 	}
@@ -246,7 +251,15 @@ func (e *Engine) unexcepted(req *Request, policyID string, vs []Violation) []Vio
 		excepted := false
 		for i := range e.Exceptions {
 			x := &e.Exceptions[i]
-			if !x.Expired(now()) && x.Matches(&f, labels) {
+			if x.Expired(now()) {
+				// Counted and logged, so an expiry that starts denying is seen.
+				if x.Matches(&f, labels) {
+					e.Metrics.exception("expired")
+					e.logger().Warn("admission exception expired", "exception", x.ID, "owner", x.Owner, "expired", x.Expires, "policy", policyID, "namespace", req.Namespace, "name", req.Object.Ref.Name)
+				}
+				continue
+			}
+			if x.Matches(&f, labels) {
 				excepted = true
 				e.Metrics.exception("exception")
 				e.logger().Info("admission exception used", "exception", x.ID, "owner", x.Owner, "policy", policyID, "namespace", req.Namespace, "name", req.Object.Ref.Name)
@@ -269,20 +282,52 @@ func (e *Engine) logger() *slog.Logger {
 
 func describe(policyID string, v Violation) string {
 	var b strings.Builder
+	b.Grow(len(policyID) + len(": container ") + len(v.Container) + len(" ()") + len(v.Image) + len(": ") + len(v.Message))
 	b.WriteString(policyID)
 	if v.Container != "" {
-		b.WriteString(": container " + v.Container)
+		b.WriteString(": container ")
+		b.WriteString(v.Container)
 	}
 	if v.Image != "" {
-		b.WriteString(" (" + v.Image + ")")
+		b.WriteString(" (")
+		b.WriteString(v.Image)
+		b.WriteString(")")
 	}
-	b.WriteString(": " + v.Message)
+	b.WriteString(": ")
+	b.WriteString(v.Message)
 	return b.String()
 }
 
 func denialMessage(req *Request, denials []string) string {
 	head := fmt.Sprintf("palisade denied %s %s/%s: ", req.Object.Ref.Kind, req.Namespace, req.Object.Ref.Name)
 	return head + strings.Join(denials, "; ")
+}
+
+// warning is text as a warning: when it is too long for one, the image is
+// named by its last path element ("api@sha256:0123456789ab…" rather than
+// the registry path and the whole digest), so that what is wrong still fits.
+func warning(policyID string, v Violation, text string) string {
+	if len(text) > maxWarning && v.Image != "" {
+		v.Image = shortImage(v.Image)
+		text = describe(policyID, v)
+	}
+	return clip(text)
+}
+
+// shortImage drops an image reference's registry and path, and shortens
+// its digest to 12 hex digits.
+func shortImage(image string) string {
+	name, digest, pinned := strings.Cut(image, "@")
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		name = name[i+1:]
+	}
+	if !pinned {
+		return name
+	}
+	if algo, hex, ok := strings.Cut(digest, ":"); ok && len(hex) > 12 {
+		digest = algo + ":" + hex[:12] + "…"
+	}
+	return name + "@" + digest
 }
 
 // clip shortens s to maxWarning bytes, cutting at a rune boundary.

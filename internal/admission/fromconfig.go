@@ -1,6 +1,7 @@
 package admission
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/palisade-sec/palisade/internal/attest"
 	"github.com/palisade-sec/palisade/internal/config"
+	"github.com/palisade-sec/palisade/internal/policy"
 )
 
 // verdictCacheSize bounds the verifier's caches: images in a cluster
@@ -33,6 +35,16 @@ type Deps struct {
 	Registerer prometheus.Registerer
 	// Kube reads admission.policies.configMaps; required when they are set.
 	Kube kubernetes.Interface
+	// Params supplies the ConfigMaps policies name in spec.paramsRef
+	// (policy.WatchParams); required when such a policy is enabled.
+	Params ParamsLookup
+}
+
+// ParamsLookup returns the params of a policy's paramsRef ConfigMap, or
+// found=false when the ConfigMap does not exist; *policy.ParamsSource is
+// one.
+type ParamsLookup interface {
+	Params(ref policy.ConfigMapRef) (params map[string]any, found bool, err error)
 }
 
 // Webhooks are the admission handlers serve mounts.
@@ -113,6 +125,9 @@ func Build(cfg *config.Config, deps Deps) (*Webhooks, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := resolveParams(cel, deps.Params); err != nil {
+		return nil, err
+	}
 	w := &Webhooks{Engine: &Engine{
 		Rules: append([]Rule{
 			{Policy: trust, Mode: Mode(a.ImageTrust.Mode), FailOpen: a.ImageTrust.FailOpen},
@@ -129,3 +144,68 @@ func Build(cfg *config.Config, deps Deps) (*Webhooks, error) {
 	}
 	return w, nil
 }
+
+// resolveParams makes the rules of policies with a paramsRef read their
+// params from lookup on every request.
+func resolveParams(rules []Rule, lookup ParamsLookup) error {
+	for i, r := range rules {
+		c, ok := r.Policy.(*CELPolicy)
+		if !ok || c.Policy.Doc.Spec.ParamsRef == nil {
+			continue
+		}
+		ref := c.Policy.Doc.Spec.ParamsRef
+		if lookup == nil {
+			return fmt.Errorf("policy %s: paramsRef %s/%s needs a Kubernetes client (in-cluster or --kubeconfig)", c.ID(), ref.Namespace, ref.Name)
+		}
+		rules[i].Policy = &ParamsPolicy{
+			CEL: c, Ref: policy.ConfigMapRef{Namespace: ref.Namespace, Name: ref.Name},
+			NotFound: ref.ParameterNotFoundAction, Lookup: lookup,
+		}
+	}
+	return nil
+}
+
+// ParamsPolicy runs a CEL policy whose params are a ConfigMap's data,
+// looked up for each request so that an edit of the ConfigMap changes the
+// next decision.
+type ParamsPolicy struct {
+	CEL      *CELPolicy
+	Ref      policy.ConfigMapRef
+	NotFound policy.ParameterNotFoundAction
+	Lookup   ParamsLookup
+}
+
+// ID returns the policy's ID.
+func (p *ParamsPolicy) ID() string { return p.CEL.ID() }
+
+func (p *ParamsPolicy) judgesAnyKind() bool { return true }
+
+// Evaluate runs the policy with the ConfigMap's current data as params.
+// Without the ConfigMap it follows ValidatingAdmissionPolicy's
+// parameterNotFoundAction: Allow skips the policy, Deny makes a matching
+// request a violation naming the ConfigMap, which then follows the
+// policy's mode and exceptions like any other.
+func (p *ParamsPolicy) Evaluate(ctx context.Context, req *Request) ([]Violation, error) {
+	params, found, err := p.Lookup.Params(p.Ref)
+	if err != nil {
+		return nil, &undecided{Text: "its params ConfigMap " + p.Ref.String() + " could not be read", Err: err}
+	}
+	if found {
+		c := *p.CEL
+		c.Params = params
+		return c.Evaluate(ctx, req)
+	}
+	if p.NotFound == policy.AllowAction {
+		return nil, nil
+	}
+	in, err := CELInput(ctx, req.Review, p.CEL.Namespaces)
+	if err != nil {
+		return nil, err
+	}
+	if !p.CEL.Policy.Matches(in) {
+		return nil, nil
+	}
+	return []Violation{{Message: fmt.Sprintf("its params ConfigMap %s does not exist (paramsRef.parameterNotFoundAction: Deny); create it, or set parameterNotFoundAction: Allow", p.Ref)}}, nil
+}
+
+var _ Policy = (*ParamsPolicy)(nil)

@@ -5,6 +5,10 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+
+	"github.com/palisade-sec/palisade/internal/policy"
 )
 
 func TestWebhookConfiguration(t *testing.T) {
@@ -48,7 +52,11 @@ func TestWebhookConfiguration(t *testing.T) {
 
 func TestMutatingWebhookConfiguration(t *testing.T) {
 	ca := []byte("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
-	o := InstallOptions{Service: "palisade/palisade:8443", CABundle: ca, ExcludeNamespaces: []string{"kube-system"}}
+	extra := []admissionregistrationv1.RuleWithOperations{{
+		Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
+		Rule:       admissionregistrationv1.Rule{APIGroups: []string{""}, APIVersions: []string{"*"}, Resources: []string{"services"}},
+	}}
+	o := InstallOptions{Service: "palisade/palisade:8443", CABundle: ca, ExcludeNamespaces: []string{"kube-system"}, ExtraRules: extra}
 	mwc, err := MutatingWebhookConfiguration(o)
 	if err != nil {
 		t.Fatal(err)
@@ -64,13 +72,46 @@ func TestMutatingWebhookConfiguration(t *testing.T) {
 	if m.ReinvocationPolicy == nil || *m.ReinvocationPolicy != "IfNeeded" || *m.TimeoutSeconds != 3 {
 		t.Errorf("mutating webhook = %+v", m)
 	}
-	if diff := cmp.Diff(v.Rules, m.Rules); diff != "" {
-		t.Errorf("rules differ (-validating +mutating):\n%s", diff)
+	// Pinning changes pod templates only; the policies' kinds are the
+	// validating webhook's alone.
+	if diff := cmp.Diff(WorkloadRules(), m.Rules); diff != "" {
+		t.Errorf("mutating rules (-workloads +mutating):\n%s", diff)
+	}
+	if diff := cmp.Diff(append(WorkloadRules(), extra...), v.Rules); diff != "" {
+		t.Errorf("validating rules (-workloads and extra +validating):\n%s", diff)
 	}
 	if diff := cmp.Diff(v.NamespaceSelector, m.NamespaceSelector); diff != "" {
 		t.Errorf("selectors differ (-validating +mutating):\n%s", diff)
 	}
 	if _, err := MutatingWebhookConfiguration(InstallOptions{URL: "http://x", CABundle: ca}); err == nil {
 		t.Error("plain http accepted")
+	}
+}
+
+func TestParamsRBAC(t *testing.T) {
+	refs := []policy.ConfigMapRef{{Namespace: "palisade", Name: "limits"}, {Namespace: "shop", Name: "allowed-registries"}}
+	objs, err := ParamsRBAC(refs, "palisade/palisade")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(objs) != 4 {
+		t.Fatalf("%d objects, want a Role and a RoleBinding per ConfigMap", len(objs))
+	}
+	role, ok := objs[2].(*rbacv1.Role)
+	if !ok {
+		t.Fatalf("objs[2] is %T", objs[2])
+	}
+	want := []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"configmaps"}, ResourceNames: []string{"allowed-registries"}, Verbs: []string{"get", "list", "watch"}}}
+	if role.Namespace != "shop" || !cmp.Equal(role.Rules, want) {
+		t.Errorf("role %s/%s rules %+v, want exactly the one ConfigMap", role.Namespace, role.Name, role.Rules)
+	}
+	rb := objs[3].(*rbacv1.RoleBinding)
+	if rb.RoleRef.Name != role.Name || rb.Subjects[0].Namespace != "palisade" || rb.Subjects[0].Name != "palisade" || rb.Subjects[0].Kind != "ServiceAccount" {
+		t.Errorf("binding %+v", rb)
+	}
+	for _, bad := range []string{"", "palisade", "/x", "a/b/c"} {
+		if _, err := ParamsRBAC(refs, bad); err == nil || !strings.Contains(err.Error(), "namespace/name") {
+			t.Errorf("service account %q: err = %v", bad, err)
+		}
 	}
 }

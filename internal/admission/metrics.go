@@ -42,7 +42,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}, []string{"cache", "result"}),
 		exceptions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "palisade_admission_exceptions_total",
-			Help: "Violations admitted by a configured exception or by break-glass, by kind (exception, break_glass).",
+			Help: "Exception uses, by kind: exception (a configured exception admitted a violation), break_glass and break_glass_inherited (an admin's break-glass admitted it, directly or through a controller), expired (an expired exception matched and did not apply).",
 		}, []string{"kind"}),
 	}
 	for _, c := range []prometheus.Collector{m.decisions, m.duration, m.cache, m.exceptions} {

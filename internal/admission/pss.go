@@ -3,6 +3,9 @@ package admission
 import (
 	"context"
 	"fmt"
+	"regexp"
+
+	"github.com/palisade-sec/palisade/internal/kube"
 
 	psaapi "k8s.io/pod-security-admission/api"
 	psapolicy "k8s.io/pod-security-admission/policy"
@@ -49,10 +52,39 @@ func (p *PodSecurity) Evaluate(_ context.Context, req *Request) ([]Violation, er
 	var out []Violation
 	for _, r := range p.evaluator.EvaluatePod(level, &w.PodMeta, w.PodSpec) {
 		if !r.Allowed {
-			out = append(out, Violation{Message: fmt.Sprintf("violates PodSecurity %q: %s (%s)", level.String(), r.ForbiddenReason, r.ForbiddenDetail)})
+			out = append(out, pssViolations(w, level, r)...)
 		}
 	}
 	return out, nil
+}
+
+// containerDetail matches the details pod-security-admission gives for
+// container fields: `container "a" must …`, `containers "a", "b" must …`,
+// `pod or containers "a" must …`.
+var containerDetail = regexp.MustCompile(`^(?:pod or )?containers? ((?:"[^"]*"(?:, )?)+) (.+)$`)
+
+var quoted = regexp.MustCompile(`"([^"]*)"`)
+
+// pssViolations turns one failed check into one violation per container it
+// names, each with the container's image, so that a denial or warning says
+// which container to fix; a pod-level check stays one violation.
+func pssViolations(w *kube.Workload, level psaapi.LevelVersion, r psapolicy.CheckResult) []Violation {
+	m := containerDetail.FindStringSubmatch(r.ForbiddenDetail)
+	if m == nil {
+		return []Violation{{Message: fmt.Sprintf("PodSecurity %s: %s (%s)", level.Level, r.ForbiddenReason, r.ForbiddenDetail)}}
+	}
+	images := map[string]string{}
+	for _, c := range w.AllContainers() {
+		images[c.Container.Name] = c.Container.Image
+	}
+	var out []Violation
+	for _, q := range quoted.FindAllStringSubmatch(m[1], -1) {
+		// Short, because a warning is cut at 120 characters and the
+		// container and its image come first.
+		out = append(out, Violation{Container: q[1], Image: images[q[1]],
+			Message: fmt.Sprintf("PodSecurity %s: %s (%s)", level.Level, r.ForbiddenReason, m[2])})
+	}
+	return out
 }
 
 var _ Policy = (*PodSecurity)(nil)

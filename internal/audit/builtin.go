@@ -56,11 +56,47 @@ func renderPlaybook(steps []Step, e *Event) []Step {
 	if ns == "" {
 		ns = "default"
 	}
-	r := strings.NewReplacer("$NAMESPACE", ns, "$NAME", e.Target.Name, "$RESOURCE", e.Target.Resource,
-		"$ACTOR_NAME", e.Actor.Name, "$ACTOR", e.Actor.Username, "$URI", e.URI)
+	vals := [...]string{ns, e.Target.Name, e.Target.Resource, e.Actor.Name, e.Actor.Username, e.URI}
 	out := make([]Step, len(steps))
 	for i, s := range steps {
-		out[i] = Step{Title: s.Title, Command: r.Replace(s.Command)}
+		out[i] = Step{Title: s.Title, Command: expandPlaybook(s.Command, &vals)}
 	}
 	return out
+}
+
+// playbookVars are the placeholders of a playbook command, longest first
+// where one is a prefix of another, as strings.NewReplacer would try them.
+var playbookVars = [...]string{"$NAMESPACE", "$NAME", "$RESOURCE", "$ACTOR_NAME", "$ACTOR", "$URI"}
+
+// expandPlaybook replaces each placeholder of cmd with vals (in
+// playbookVars order), scanning left to right without re-reading what it
+// inserted: strings.NewReplacer's result, without building a replacer per
+// alert.
+func expandPlaybook(cmd string, vals *[len(playbookVars)]string) string {
+	i := strings.IndexByte(cmd, '$')
+	if i < 0 {
+		return cmd
+	}
+	var b strings.Builder
+	b.Grow(len(cmd) + 32)
+	for i >= 0 {
+		b.WriteString(cmd[:i])
+		cmd = cmd[i:]
+		matched := false
+		for k, v := range playbookVars {
+			if strings.HasPrefix(cmd, v) {
+				b.WriteString(vals[k])
+				cmd = cmd[len(v):]
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			b.WriteByte('$')
+			cmd = cmd[1:]
+		}
+		i = strings.IndexByte(cmd, '$')
+	}
+	b.WriteString(cmd)
+	return b.String()
 }

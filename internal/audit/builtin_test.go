@@ -2,6 +2,7 @@ package audit
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -41,4 +42,36 @@ func TestBuiltinCompiles(t *testing.T) {
 		}
 	}
 	t.Logf("%d rules, %d sequences", len(set.Rules), len(set.Sequences))
+}
+
+// TestExpandPlaybook checks the playbook placeholders against
+// strings.NewReplacer, whose result expandPlaybook reproduces.
+func TestExpandPlaybook(t *testing.T) {
+	for _, cmd := range []string{
+		"", "no placeholders", "$", "$$", "a$", "$X $NAM",
+		"kubectl describe pod $NAME -n $NAMESPACE",
+		"$NAMESPACE$NAME$RESOURCE$ACTOR_NAME$ACTOR$URI", "$ACTOR_NAMES $ACTOR_ $URI/x",
+	} {
+		checkExpandPlaybook(t, cmd, [...]string{"ns", "$NAME", "pods", "n$", "system:serviceaccount:a:b", "/api?x=$URI"})
+	}
+}
+
+func checkExpandPlaybook(t *testing.T, cmd string, vals [len(playbookVars)]string) {
+	t.Helper()
+	var pairs []string
+	for i, v := range playbookVars {
+		pairs = append(pairs, v, vals[i])
+	}
+	want := strings.NewReplacer(pairs...).Replace(cmd)
+	if got := expandPlaybook(cmd, &vals); got != want {
+		t.Errorf("expand %q: %q, want %q", cmd, got, want)
+	}
+}
+
+func FuzzExpandPlaybook(f *testing.F) {
+	f.Add("kubectl delete $RESOURCE $NAME -n $NAMESPACE", "$ACTOR")
+	f.Add("$ACTOR_NAME$$URI", "")
+	f.Fuzz(func(t *testing.T, cmd, val string) {
+		checkExpandPlaybook(t, cmd, [...]string{val, val + "x", "$" + val, val, "", val})
+	})
 }

@@ -65,6 +65,8 @@ type decoder struct {
 	// fast decodes plain events; nil means encoding/json only.
 	fast *fastDecoder
 	opts DecodeOptions
+	// spare is an Event the fast decoder may fill, kept when it gave up.
+	spare *Event
 }
 
 // errEmit wraps an error returned by the emit callback, which ends Decode.
@@ -265,11 +267,19 @@ func (d *decoder) value(raw []byte, src Source, depth int) error {
 		return nil
 	}
 	if d.fast != nil && len(raw) > 0 && raw[0] == '{' {
-		var ev K8sEvent
-		if d.fast.event(raw, &ev) && ev.Kind != "EventList" &&
-			(ev.Kind == "Event" || ev.AuditID != "" || (ev.Verb != "" && ev.Stage != "")) {
-			return d.event(&ev, src)
+		// Decoded straight into the event that is emitted; a record the
+		// fast path cannot take leaves the event for the next one.
+		if d.spare == nil {
+			d.spare = new(Event)
 		}
+		e := d.spare
+		ev := &e.Raw
+		if d.fast.event(raw, ev) && ev.Kind != "EventList" &&
+			(ev.Kind == "Event" || ev.AuditID != "" || (ev.Verb != "" && ev.Stage != "")) {
+			d.spare = nil
+			return d.emitRaw(e, src)
+		}
+		*e = Event{}
 	}
 	var env envelope
 	if err := json.Unmarshal(raw, &env); err != nil {
@@ -278,18 +288,18 @@ func (d *decoder) value(raw []byte, src Source, depth int) error {
 	switch {
 	case env.Kind == "EventList" || env.Items != nil:
 		for i, item := range env.Items {
-			var ev K8sEvent
-			if d.fast != nil && d.fast.event(item, &ev) {
-				if err := d.event(&ev, src); err != nil {
+			e := new(Event)
+			if d.fast != nil && d.fast.event(item, &e.Raw) {
+				if err := d.emitRaw(e, src); err != nil {
 					return err
 				}
 				continue
 			}
-			ev = K8sEvent{}
-			if err := json.Unmarshal(item, &ev); err != nil {
+			e.Raw = K8sEvent{}
+			if err := json.Unmarshal(item, &e.Raw); err != nil {
 				return fmt.Errorf("decode EventList item %d: %w", i, err)
 			}
-			if err := d.event(&ev, src); err != nil {
+			if err := d.emitRaw(e, src); err != nil {
 				return err
 			}
 		}
@@ -386,12 +396,18 @@ func (d *decoder) packed(data string, src Source, depth int) error {
 
 // event normalizes and emits one event.
 func (d *decoder) event(ev *K8sEvent, src Source) error {
+	return d.emitRaw(&Event{Raw: *ev}, src)
+}
+
+// emitRaw normalizes e from its Raw and emits it.
+func (d *decoder) emitRaw(e *Event, src Source) error {
 	d.stats.Events++
 	var now time.Time
 	if d.now != nil {
 		now = d.now()
 	}
-	if err := d.emit(Normalize(ev, src, now)); err != nil {
+	normalizeRaw(e, src, now)
+	if err := d.emit(e); err != nil {
 		return errEmit{err}
 	}
 	return nil

@@ -23,13 +23,28 @@ import (
 // never depends on which path ran (FuzzFastEvent compares the two). A
 // fastDecoder is not safe for concurrent use; each worker has its own.
 type fastDecoder struct {
-	dec *jsontext.Decoder
+	dec  *jsontext.Decoder
+	buf  bytes.Buffer
+	opts jsontext.Options
+	// names holds the strings that repeat from event to event — users,
+	// groups, addresses, resources, namespaces, annotations, object keys —
+	// so that each is allocated once per decoder rather than once per
+	// event: most of a log is a few identities reading a few resources.
+	names map[string]string
 }
+
+// Bounds on fastDecoder.names: it starts over when full, so it follows
+// what the log repeats now and never holds more than this.
+const (
+	maxNames   = 4096
+	maxNameLen = 128
+)
 
 func newFastDecoder() *fastDecoder {
 	// Duplicate names are checked per struct below; inside request and
 	// response objects the last one wins, as with encoding/json.
-	return &fastDecoder{dec: jsontext.NewDecoder(bytes.NewReader(nil), jsontext.AllowDuplicateNames(true))}
+	opts := jsontext.AllowDuplicateNames(true)
+	return &fastDecoder{dec: jsontext.NewDecoder(bytes.NewReader(nil), opts), opts: opts, names: make(map[string]string)}
 }
 
 // errFallback means: not decodable here, decode with encoding/json.
@@ -54,24 +69,27 @@ var (
 // event decodes raw, one JSON object, into ev and reports whether it could.
 // When it could not, ev holds garbage and must be reset by the caller.
 func (f *fastDecoder) event(raw []byte, ev *K8sEvent) bool {
-	f.dec.Reset(bytes.NewBuffer(raw), jsontext.AllowDuplicateNames(true))
+	// A bytes.Buffer is read in place, without a copy; the Buffer and the
+	// options are the decoder's own, not allocated per event.
+	f.buf = *bytes.NewBuffer(raw)
+	f.dec.Reset(&f.buf, f.opts)
 	err := f.object(eventNames, envelopeNames, func(i int) error {
 		var err error
 		switch i {
 		case 0:
-			ev.Kind, err = f.str()
+			ev.Kind, err = f.name()
 		case 1:
-			ev.APIVersion, err = f.str()
+			ev.APIVersion, err = f.name()
 		case 2:
-			ev.Level, err = f.str()
+			ev.Level, err = f.name()
 		case 3:
 			ev.AuditID, err = f.str()
 		case 4:
-			ev.Stage, err = f.str()
+			ev.Stage, err = f.name()
 		case 5:
 			ev.RequestURI, err = f.str()
 		case 6:
-			ev.Verb, err = f.str()
+			ev.Verb, err = f.name()
 		case 7:
 			err = f.user(&ev.User)
 		case 8:
@@ -80,7 +98,7 @@ func (f *fastDecoder) event(raw []byte, ev *K8sEvent) bool {
 		case 9:
 			ev.SourceIPs, err = f.strs()
 		case 10:
-			ev.UserAgent, err = f.str()
+			ev.UserAgent, err = f.name()
 		case 11:
 			ev.ObjectRef = new(ObjectReference)
 			err = f.objectRef(ev.ObjectRef)
@@ -191,6 +209,30 @@ func (f *fastDecoder) str() (string, error) {
 	return unquote(v)
 }
 
+// name reads a string value that is likely to repeat (see names).
+func (f *fastDecoder) name() (string, error) {
+	if f.dec.PeekKind() != '"' {
+		return "", errFallback
+	}
+	v, err := f.dec.ReadValue()
+	if err != nil {
+		return "", err
+	}
+	b := v[1 : len(v)-1]
+	if len(b) > maxNameLen || bytes.IndexByte(b, '\\') >= 0 {
+		return unquote(v)
+	}
+	if s, ok := f.names[string(b)]; ok {
+		return s, nil
+	}
+	s := internString(b)
+	if len(f.names) >= maxNames {
+		clear(f.names)
+	}
+	f.names[s] = s
+	return s, nil
+}
+
 func unquote(v jsontext.Value) (string, error) {
 	s := v[1 : len(v)-1]
 	if bytes.IndexByte(s, '\\') < 0 {
@@ -253,7 +295,7 @@ func (f *fastDecoder) strs() ([]string, error) {
 	}
 	out := []string{}
 	for f.dec.PeekKind() == '"' {
-		s, err := f.str()
+		s, err := f.name()
 		if err != nil {
 			return nil, err
 		}
@@ -272,11 +314,11 @@ func (f *fastDecoder) strMap() (map[string]string, error) {
 	}
 	out := map[string]string{}
 	for f.dec.PeekKind() == '"' {
-		k, err := f.str()
+		k, err := f.name()
 		if err != nil {
 			return nil, err
 		}
-		v, err := f.str()
+		v, err := f.name()
 		if err != nil {
 			return nil, err
 		}
@@ -293,9 +335,9 @@ func (f *fastDecoder) user(u *UserInfo) error {
 		var err error
 		switch i {
 		case 0:
-			u.Username, err = f.str()
+			u.Username, err = f.name()
 		case 1:
-			u.UID, err = f.str()
+			u.UID, err = f.name()
 		case 2:
 			u.Groups, err = f.strs()
 		case 3:
@@ -314,19 +356,19 @@ func (f *fastDecoder) objectRef(r *ObjectReference) error {
 		var err error
 		switch i {
 		case 0:
-			r.Resource, err = f.str()
+			r.Resource, err = f.name()
 		case 1:
-			r.Namespace, err = f.str()
+			r.Namespace, err = f.name()
 		case 2:
-			r.Name, err = f.str()
+			r.Name, err = f.name()
 		case 3:
 			r.UID, err = f.str()
 		case 4:
-			r.APIGroup, err = f.str()
+			r.APIGroup, err = f.name()
 		case 5:
-			r.APIVersion, err = f.str()
+			r.APIVersion, err = f.name()
 		case 6:
-			r.Subresource, err = f.str()
+			r.Subresource, err = f.name()
 		}
 		return err
 	})
@@ -337,11 +379,11 @@ func (f *fastDecoder) status(s *Status) error {
 		var err error
 		switch i {
 		case 0:
-			s.Status, err = f.str()
+			s.Status, err = f.name()
 		case 1:
 			s.Message, err = f.str()
 		case 2:
-			s.Reason, err = f.str()
+			s.Reason, err = f.name()
 		case 3:
 			if f.dec.PeekKind() != '0' {
 				return errFallback
@@ -381,7 +423,7 @@ func (f *fastDecoder) anyValue() (any, error) {
 		}
 		m := map[string]any{}
 		for f.dec.PeekKind() == '"' {
-			k, err := f.str()
+			k, err := f.name()
 			if err != nil {
 				return nil, err
 			}

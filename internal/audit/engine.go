@@ -45,6 +45,8 @@ type Engine struct {
 	bursts   *lru[string, []burstHit] // threshold rule+key → recent hits
 	opts     EngineOptions
 	stats    EngineStats
+	index    *ruleIndex
+	none     *prepared // the outcome of an event no rule matched
 }
 
 type burstHit struct {
@@ -81,7 +83,7 @@ func NewEngine(set *RuleSet, opts EngineOptions) (*Engine, error) {
 			}
 		}
 	}
-	return &Engine{
+	en := &Engine{
 		rules:    set.Rules,
 		corr:     newCorrelator(set.Sequences, opts.MaxState),
 		dedupe:   NewDeduper(opts.MaxState),
@@ -90,7 +92,10 @@ func NewEngine(set *RuleSet, opts EngineOptions) (*Engine, error) {
 		bursts:   newLRU[string, []burstHit](opts.MaxState, 0),
 		opts:     opts,
 		stats:    EngineStats{EvalErrors: map[string]int{}},
-	}, nil
+		index:    newRuleIndex(set.Rules),
+	}
+	en.none = &prepared{en: en}
+	return en, nil
 }
 
 // Rules returns the engine's rules.
@@ -168,26 +173,107 @@ type ruleHit struct {
 	err  bool // the condition failed to evaluate
 }
 
-// Prepare evaluates every rule's prefilter and condition on e ahead of
-// Process, which then only applies dedupe, thresholds, throttles,
-// exceptions and correlation. Rule conditions are pure, so Prepare needs
-// no lock: decode workers call it in parallel (DecodeOptions.Prepare), each
+// Prepare evaluates the rules on e ahead of Process — the condition of
+// each rule the index finds may match (see ruleIndex) — and Process then
+// only applies dedupe, thresholds, throttles, exceptions and correlation.
+// Rule conditions are pure, so Prepare needs no lock (the index has its
+// own): decode workers call it in parallel (DecodeOptions.Prepare), each
 // on its own events, and it is where most of the rules' CPU goes. Process
 // evaluates the rules itself when e was not prepared by this engine.
 func (en *Engine) Prepare(e *Event) { e.pre = en.match(e) }
 
 func (en *Engine) match(e *Event) *prepared {
-	p := &prepared{en: en}
-	for i, r := range en.rules {
-		if !r.wants(e) {
-			continue
-		}
-		ok, err := r.Eval(e)
+	var hits []ruleHit
+	for _, i := range en.index.candidates(e) {
+		ok, err := en.rules[i].Eval(e)
 		if err != nil || ok {
-			p.hits = append(p.hits, ruleHit{rule: i, err: err != nil})
+			hits = append(hits, ruleHit{rule: int(i), err: err != nil})
 		}
 	}
-	return p
+	if hits == nil {
+		return en.none // shared: most events match nothing
+	}
+	return &prepared{en: en, hits: hits}
+}
+
+// ruleIndex gives the rules that can match an event, judged by the
+// fields most rules select on: stage, verb, resource, subresource,
+// decision and actor type. A rule can match when its prefilter (Stages,
+// Verbs, Resources) admits those values and each guard of its condition
+// that reads only them holds. The answer for a combination of values is
+// computed from the rules themselves on first sight and kept, so nothing
+// is maintained by hand, and an event pays one map lookup instead of a
+// prefilter per rule; a list or get, most of a real log, then evaluates
+// a handful of rules, not all of them.
+type ruleIndex struct {
+	rules  []*Rule
+	guards [][]func(*Event) bool // per rule: its guards on indexed fields only
+	mu     sync.RWMutex
+	known  map[indexKey][]int32
+}
+
+type indexKey struct {
+	stage, verb, resource, subresource, decision, actorType string
+}
+
+// Bounds on the index: a real log has a few hundred combinations; input
+// with endless invented verbs or resources is served uncached rather than
+// growing the table.
+const (
+	maxIndexed       = 4096
+	maxIndexedKeyLen = 256
+)
+
+func newRuleIndex(rules []*Rule) *ruleIndex {
+	ix := &ruleIndex{rules: rules, guards: make([][]func(*Event) bool, len(rules)), known: map[indexKey][]int32{}}
+	for i, r := range rules {
+		if r.cond == nil {
+			continue
+		}
+		for _, g := range r.cond.guards {
+			if g.fields&^indexedFields == 0 {
+				ix.guards[i] = append(ix.guards[i], g.test)
+			}
+		}
+	}
+	return ix
+}
+
+// candidates returns the indexes of the rules that can match e, in rule
+// order. The slice is shared: callers must not change it.
+func (ix *ruleIndex) candidates(e *Event) []int32 {
+	k := indexKey{e.Stage, e.Verb, e.Target.Resource, e.Target.Subresource, string(e.Decision), string(e.Actor.Type)}
+	ix.mu.RLock()
+	c, ok := ix.known[k]
+	ix.mu.RUnlock()
+	if ok {
+		return c
+	}
+	// The indexed fields alone decide: the prefilter and these guards
+	// read nothing else.
+	probe := &Event{Stage: k.stage, Verb: k.verb, Target: Target{Resource: k.resource, Subresource: k.subresource},
+		Decision: Decision(k.decision), Actor: Actor{Type: ActorType(k.actorType)}}
+	c = []int32{}
+next:
+	for i, r := range ix.rules {
+		if !r.wants(probe) {
+			continue
+		}
+		for _, g := range ix.guards[i] {
+			if !g(probe) {
+				continue next
+			}
+		}
+		c = append(c, int32(i))
+	}
+	if len(k.stage)+len(k.verb)+len(k.resource)+len(k.subresource)+len(k.decision)+len(k.actorType) <= maxIndexedKeyLen {
+		ix.mu.Lock()
+		if len(ix.known) < maxIndexed {
+			ix.known[k] = c
+		}
+		ix.mu.Unlock()
+	}
+	return c
 }
 
 // ruleAlertLocked turns a match into an alert, or nil when a per-request

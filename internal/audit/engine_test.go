@@ -3,6 +3,7 @@ package audit
 import (
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"sort"
 	"strings"
 	"testing"
@@ -209,7 +210,7 @@ func TestStateBounded(t *testing.T) {
 			`,"objectRef":{"resource":"clusterrolebindings","apiGroup":"rbac.authorization.k8s.io","apiVersion":"v1"},
 			"requestObject":{"roleRef":{"name":"cluster-admin"},"subjects":[{"kind":"User","name":"x`+fmt.Sprint(i)+`"}]}`))
 	}
-	for name, n := range map[string]int{"dedupe": en.dedupe.seen.len(), "fired": en.fired.len(), "correlation": en.corr.state.len(),
+	for name, n := range map[string]int{"dedupe": en.dedupe.len(), "fired": en.fired.len(), "correlation": en.corr.state.len(),
 		"throttle": en.throttle.len(), "bursts": en.bursts.len()} {
 		if n > 100 {
 			t.Errorf("%s holds %d entries, want <= 100", name, n)
@@ -278,5 +279,70 @@ func TestRuleLocalException(t *testing.T) {
 	}
 	if st := en.Stats(); st.Excepted != 1 {
 		t.Errorf("excepted = %d, want 1", st.Excepted)
+	}
+}
+
+// TestRuleIndexSameAsScan checks that the rule index only skips rules
+// that cannot match: on every sample event the engine finds the rules
+// (and evaluation errors) that trying each rule's prefilter and condition
+// finds, and the index stays bounded however many combinations it sees.
+func TestRuleIndexSameAsScan(t *testing.T) {
+	en := builtinEngine(t, EngineOptions{})
+	matched := 0
+	for _, e := range sampleEvents(t) {
+		var want []ruleHit
+		for i, r := range en.rules {
+			if !r.wants(e) {
+				continue
+			}
+			if ok, err := r.Eval(e); ok || err != nil {
+				want = append(want, ruleHit{rule: i, err: err != nil})
+			}
+		}
+		got := en.match(e).hits
+		if !cmp.Equal(got, want, cmp.AllowUnexported(ruleHit{})) {
+			t.Fatalf("event %s (%s %s/%s %s by %s): index finds %v, a scan %v", e.AuditID, e.Verb, e.Target.Resource,
+				e.Target.Subresource, e.Decision, e.Actor.Type, got, want)
+		}
+		matched += len(want)
+	}
+	if matched == 0 {
+		t.Fatal("no rule matched any sample event")
+	}
+	for i := range maxIndexed + 10 {
+		en.index.candidates(&Event{Verb: fmt.Sprint("verb", i)})
+	}
+	if n := len(en.index.known); n > maxIndexed {
+		t.Errorf("index holds %d combinations, want at most %d", n, maxIndexed)
+	}
+}
+
+// TestDeduperSameAsLRU checks the Deduper's ring against what it replaced:
+// an lru table that records each new key and forgets the oldest.
+func TestDeduperSameAsLRU(t *testing.T) {
+	for _, max := range []int{1, 3, 50} {
+		d := NewDeduper(max)
+		ref := newLRU[string, struct{}](max, 0)
+		rng := rand.New(rand.NewPCG(1, uint64(max)))
+		for i := range 5000 {
+			e := &Event{AuditID: fmt.Sprint(rng.IntN(2 * max)), Stage: []string{"ResponseComplete", "ResponseStarted"}[rng.IntN(2)]}
+			if i%97 == 0 {
+				e.AuditID = ""
+			}
+			want := false
+			if e.AuditID != "" {
+				if _, ok := ref.get(e.Key(), time.Time{}); ok {
+					want = true
+				} else {
+					ref.put(e.Key(), struct{}{}, time.Time{})
+				}
+			}
+			if got := d.Seen(e); got != want {
+				t.Fatalf("max %d, event %d (%s): Seen %v, want %v", max, i, e.Key(), got, want)
+			}
+			if d.len() != ref.len() {
+				t.Fatalf("max %d: holds %d keys, want %d", max, d.len(), ref.len())
+			}
+		}
 	}
 }

@@ -116,13 +116,13 @@ func compileRule(env *cel.Env, file string, s *RuleSpec) (*Rule, error) {
 	if s.Condition == "" {
 		return nil, fmt.Errorf("%s: condition is required", where)
 	}
-	pred, err := compileBool(env, file+": rule "+s.ID, s.Condition)
+	cond, err := compileCondition(env, file+": rule "+s.ID, s.Condition)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
 	r := &Rule{ID: s.ID, Name: s.Name, Description: s.Description, Severity: sev, MITRE: s.MITRE,
 		Playbook: s.Playbook, Stages: s.Stages, Verbs: s.Verbs, Resources: s.Resources,
-		ThrottleBy: s.ThrottleBy, File: file, Eval: pred}
+		ThrottleBy: s.ThrottleBy, File: file, Eval: cond.eval, cond: cond}
 	if r.Name == "" {
 		r.Name = r.ID
 	}

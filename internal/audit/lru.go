@@ -77,11 +77,24 @@ func (c *lru[K, V]) len() int { return c.order.Len() }
 // Deduper drops events already seen, by auditID and stage, remembering the
 // last max keys (the API server's webhook backend retries whole batches, and
 // rotated log files overlap).
-type Deduper struct{ seen *lru[string, struct{}] }
+//
+// Seeing a key again does not refresh it, so the table forgets keys in the
+// order they came: a ring of keys and a set, with no per-event list entries
+// as in lru.
+type Deduper struct {
+	max  int
+	set  map[dedupeKey]struct{}
+	ring []dedupeKey // the keys in arrival order, from next on, once full
+	next int
+}
+
+// dedupeKey is Event.Key as a pair, so that checking an event allocates
+// no key.
+type dedupeKey struct{ auditID, stage string }
 
 // NewDeduper returns a Deduper remembering up to max keys.
 func NewDeduper(max int) *Deduper {
-	return &Deduper{seen: newLRU[string, struct{}](max, 0)}
+	return &Deduper{max: max, set: make(map[dedupeKey]struct{})}
 }
 
 // Seen reports whether e was seen before, and records it. Events without an
@@ -90,10 +103,20 @@ func (d *Deduper) Seen(e *Event) bool {
 	if e.AuditID == "" {
 		return false
 	}
-	k := e.Key()
-	if _, ok := d.seen.get(k, time.Time{}); ok {
+	k := dedupeKey{e.AuditID, e.Stage}
+	if _, ok := d.set[k]; ok {
 		return true
 	}
-	d.seen.put(k, struct{}{}, time.Time{})
+	if len(d.ring) < d.max {
+		d.ring = append(d.ring, k)
+	} else {
+		delete(d.set, d.ring[d.next])
+		d.ring[d.next] = k
+		d.next = (d.next + 1) % d.max
+	}
+	d.set[k] = struct{}{}
 	return false
 }
+
+// len returns the number of keys held.
+func (d *Deduper) len() int { return len(d.set) }

@@ -60,6 +60,10 @@ type Rule struct {
 	// Message, when set, renders the alert text for a matching event (a
 	// Falco rule's output line).
 	Message func(e *Event) string
+
+	// cond is what compiled Eval, when LoadRules did: the engine indexes
+	// the rule by its guards. Nil for rules built by hand (Falco's).
+	cond *condition
 }
 
 // wants reports whether r's prefilter admits e.

@@ -41,6 +41,15 @@ func (en *Engine) CorrelationState() ([]PartialMatch, uint64) {
 	return out, c.changes
 }
 
+// CorrelationVersion returns the change counter of CorrelationState without
+// copying the state: a caller that only needs to know whether the state
+// changed (once per batch) pays O(1), not O(partial matches).
+func (en *Engine) CorrelationVersion() uint64 {
+	en.mu.Lock()
+	defer en.mu.Unlock()
+	return en.corr.changes
+}
+
 // RestoreCorrelationState loads partial matches saved by CorrelationState.
 // Matches of sequences the engine no longer has, of steps they no longer
 // have, or whose window has passed by now are dropped; it returns how many
@@ -73,42 +82,68 @@ type StateFile struct{ Path string }
 // are ignored with a warning rather than misread.
 const stateFileVersion = 1
 
+// stateDoc is the file. Covers was added without a version change: a file
+// without it covers no known position, which is what 0 means.
 type stateDoc struct {
 	Version  int            `json:"version"`
+	Covers   uint64         `json:"covers,omitempty"`
 	Partials []PartialMatch `json:"partials"`
+}
+
+// Snapshot is correlation state together with the position in the event
+// stream it reflects.
+type Snapshot struct {
+	Partials []PartialMatch
+	// Covers is the highest bus sequence number whose event the state
+	// reflects (0: unknown). After a restart, an event at or below it that
+	// comes again must not be correlated a second time.
+	Covers uint64
 }
 
 // Load reads the saved partial matches; a missing file is an empty state.
 func (f StateFile) Load() ([]PartialMatch, error) {
+	s, err := f.LoadSnapshot()
+	return s.Partials, err
+}
+
+// LoadSnapshot reads the saved snapshot; a missing file is an empty one.
+func (f StateFile) LoadSnapshot() (Snapshot, error) {
 	data, err := os.ReadFile(f.Path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
+		return Snapshot{}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read correlation state: %w", err)
+		return Snapshot{}, fmt.Errorf("read correlation state: %w", err)
 	}
 	return parseState(f.Path, data)
 }
 
-func parseState(name string, data []byte) ([]PartialMatch, error) {
+func parseState(name string, data []byte) (Snapshot, error) {
 	var doc stateDoc
 	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("decode correlation state %s: %w", name, err)
+		return Snapshot{}, fmt.Errorf("decode correlation state %s: %w", name, err)
 	}
 	if doc.Version != stateFileVersion {
-		return nil, fmt.Errorf("correlation state %s: version %d, want %d", name, doc.Version, stateFileVersion)
+		return Snapshot{}, fmt.Errorf("correlation state %s: version %d, want %d", name, doc.Version, stateFileVersion)
 	}
 	for i, p := range doc.Partials {
 		if p.Sequence == "" || p.Step < 1 {
-			return nil, fmt.Errorf("correlation state %s: partials[%d]: a sequence and a step ≥ 1 are required", name, i)
+			return Snapshot{}, fmt.Errorf("correlation state %s: partials[%d]: a sequence and a step ≥ 1 are required", name, i)
 		}
 	}
-	return doc.Partials, nil
+	return Snapshot{Partials: doc.Partials, Covers: doc.Covers}, nil
 }
 
 // Save replaces the file with ps.
 func (f StateFile) Save(ps []PartialMatch) error {
-	data, err := json.Marshal(stateDoc{Version: stateFileVersion, Partials: ps})
+	return f.SaveSnapshot(Snapshot{Partials: ps})
+}
+
+// SaveSnapshot replaces the file with s: written to a temporary file,
+// synced, renamed over the old one, and the directory synced, so a crash
+// leaves the old snapshot or the new one, never a mix.
+func (f StateFile) SaveSnapshot(s Snapshot) error {
+	data, err := json.Marshal(stateDoc{Version: stateFileVersion, Covers: s.Covers, Partials: s.Partials})
 	if err != nil {
 		return fmt.Errorf("encode correlation state: %w", err)
 	}
@@ -175,12 +210,31 @@ func (en *Engine) LoadState(f StateFile, logger *slog.Logger) {
 	logger.Info("correlation state restored", "file", f.Path, "partial_matches", kept, "dropped", len(ps)-kept)
 }
 
+// RestoreSnapshot restores en's correlation state from f, like LoadState,
+// and returns the stream position the restored state covers (0 when the
+// file is missing or unreadable: nothing restored covers anything).
+func (en *Engine) RestoreSnapshot(f StateFile, logger *slog.Logger) (covers uint64) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s, err := f.LoadSnapshot()
+	if err != nil {
+		logger.Warn("correlation state unreadable; starting without it", "file", f.Path, "error", err)
+		return 0
+	}
+	kept := en.RestoreCorrelationState(s.Partials, en.opts.Now())
+	logger.Info("correlation state restored", "file", f.Path, "partial_matches", kept, "dropped", len(s.Partials)-kept, "covers", s.Covers)
+	return s.Covers
+}
+
 // SaveState saves en's correlation state to f whenever it changed, at most
 // once per interval, until ctx is done, and a last time then. Writes are
 // batched by the interval, so a crash (not a shutdown) loses at most the
 // partial matches of the last interval: a sequence begun then and finished
 // after the restart is not reported. Events themselves are never lost;
-// they are on the bus and in the store.
+// they are on the bus and in the store. The server's audit pipeline does
+// not use it: it saves snapshots itself and acknowledges bus messages only
+// once a snapshot covers them (ingest.Pipeline.State), which loses nothing.
 func (en *Engine) SaveState(ctx context.Context, f StateFile, interval time.Duration, logger *slog.Logger) error {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)

@@ -62,16 +62,56 @@ func TestCorrelationStateRoundTrip(t *testing.T) {
 func FuzzParseState(f *testing.F) {
 	f.Add([]byte(`{"version":1,"partials":[{"sequence":"s","step":1,"key":"k","start":"2026-11-25T10:00:00Z","seen":"2026-11-25T10:00:00Z","evidence":["a"]}]}`))
 	f.Add([]byte(`{"version":2}`))
+	f.Add([]byte(`{"version":1,"covers":18446744073709551615,"partials":[]}`))
+	f.Add([]byte(`{"version":1,"covers":-1}`))
 	f.Add([]byte(`{"version":1,"partials":[{"step":0}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		ps, err := parseState("state.json", data)
+		snap, err := parseState("state.json", data)
 		if err != nil {
 			return
 		}
+		ps := snap.Partials
 		en := builtinEngine(t, EngineOptions{MaxState: 10})
 		en.RestoreCorrelationState(ps, time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
 		if got, _ := en.CorrelationState(); len(got) > 10 {
 			t.Fatalf("restored %d partial matches into a table of 10", len(got))
 		}
 	})
+}
+
+func TestSnapshotCovers(t *testing.T) {
+	at := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	f := StateFile{Path: filepath.Join(t.TempDir(), "correlation.json")}
+	want := Snapshot{Partials: []PartialMatch{{Sequence: "s", Step: 1, Key: "k", Start: at, Seen: at, Evidence: []string{"a"}}}, Covers: 42}
+	if err := f.SaveSnapshot(want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.LoadSnapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("snapshot after save and load (-want +got):\n%s", diff)
+	}
+	// A file written before snapshots recorded their position covers none.
+	if err := f.Save(want.Partials); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := f.LoadSnapshot(); err != nil || got.Covers != 0 {
+		t.Errorf("Covers of a file without it = %d (%v), want 0", got.Covers, err)
+	}
+	missing := StateFile{Path: filepath.Join(t.TempDir(), "none.json")}
+	en := builtinEngine(t, EngineOptions{})
+	if c := en.RestoreSnapshot(missing, nil); c != 0 {
+		t.Errorf("RestoreSnapshot of a missing file = %d, want 0", c)
+	}
+	if c := en.RestoreSnapshot(StateFile{Path: f.Path}, nil); c != 0 {
+		t.Errorf("RestoreSnapshot = %d, want 0 for a file saved by Save", c)
+	}
+	if err := f.SaveSnapshot(Snapshot{Covers: 7}); err != nil {
+		t.Fatal(err)
+	}
+	if c := en.RestoreSnapshot(f, nil); c != 7 {
+		t.Errorf("RestoreSnapshot = %d, want 7", c)
+	}
 }

@@ -154,3 +154,63 @@ func templateSpec(spec map[string]any) map[string]any {
 	s, _ := t["spec"].(map[string]any)
 	return s
 }
+
+// eventStrings are the string fields of Value that are always present, with
+// Go accessors giving exactly what Value holds: conditions that only
+// compare them run without building Value (see nativeBool). At most 64.
+var eventStrings = []eventString{
+	{"stage", func(e *Event) string { return e.Stage }},
+	{"verb", func(e *Event) string { return e.Verb }},
+	{"target.resource", func(e *Event) string { return e.Target.Resource }},
+	{"target.subresource", func(e *Event) string { return e.Target.Subresource }},
+	{"decision", func(e *Event) string { return string(e.Decision) }},
+	{"actor.type", func(e *Event) string { return string(e.Actor.Type) }},
+	{"auditID", func(e *Event) string { return e.AuditID }},
+	{"level", func(e *Event) string { return e.Raw.Level }},
+	{"cluster", func(e *Event) string { return e.Cluster }},
+	{"provider", func(e *Event) string { return string(e.Provider) }},
+	{"source", func(e *Event) string { return e.Source }},
+	{"uri", func(e *Event) string { return e.URI }},
+	{"userAgent", func(e *Event) string { return e.UserAgent }},
+	{"actor.username", func(e *Event) string { return e.Actor.Username }},
+	{"actor.uid", func(e *Event) string { return e.Actor.UID }},
+	{"actor.namespace", func(e *Event) string { return e.Actor.Namespace }},
+	{"actor.name", func(e *Event) string { return e.Actor.Name }},
+	{"impersonated.type", func(e *Event) string { return string(impersonated(e).Type) }},
+	{"impersonated.username", func(e *Event) string { return impersonated(e).Username }},
+	{"impersonated.uid", func(e *Event) string { return impersonated(e).UID }},
+	{"impersonated.namespace", func(e *Event) string { return impersonated(e).Namespace }},
+	{"impersonated.name", func(e *Event) string { return impersonated(e).Name }},
+	{"target.group", func(e *Event) string { return e.Target.Group }},
+	{"target.version", func(e *Event) string { return e.Target.Version }},
+	{"target.namespace", func(e *Event) string { return e.Target.Namespace }},
+	{"target.name", func(e *Event) string { return e.Target.Name }},
+}
+
+type eventString struct {
+	path string
+	get  func(*Event) string
+}
+
+// indexedFields are the bits of the eventStrings the engine's rule index
+// is keyed by (the first six, see ruleIndex).
+const indexedFields = 1<<6 - 1
+
+// eventLists are Value's lists of strings, likewise.
+var eventLists = []struct {
+	path string
+	get  func(*Event) []string
+}{
+	{"sourceIPs", func(e *Event) []string { return e.SourceIPs }},
+	{"actor.groups", func(e *Event) []string { return e.Actor.Groups }},
+	{"impersonated.groups", func(e *Event) []string { return impersonated(e).Groups }},
+}
+
+var noActor = &Actor{}
+
+func impersonated(e *Event) *Actor {
+	if e.Impersonated == nil {
+		return noActor
+	}
+	return e.Impersonated
+}

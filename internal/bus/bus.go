@@ -65,6 +65,9 @@ type Bus struct {
 	nc       *nats.Conn
 	js       jetstream.JetStream
 	stream   jetstream.Stream
+	// sync makes the embedded bus's publishes durable; nil for an external
+	// server, whose replicas are its durability.
+	sync *groupSync
 }
 
 // Open connects to (or starts) NATS and creates or updates the stream.
@@ -94,6 +97,7 @@ func Open(ctx context.Context, opts Options) (*Bus, error) {
 			return nil, err
 		}
 		b.nc, err = nats.Connect("", nats.InProcessServer(b.embedded.ns), nats.Name("palisade"))
+		b.sync = newGroupSync(streamBlockDir(opts.Dir, StreamName))
 	} else {
 		b.nc, err = nats.Connect(opts.URL, nats.Name("palisade"), nats.MaxReconnects(-1))
 	}
@@ -156,6 +160,11 @@ func (b *Bus) PublishBatch(ctx context.Context, msgs []Message) error {
 			return fmt.Errorf("publish to %s: %w", f.Msg().Subject, err)
 		case <-ctx.Done():
 			return fmt.Errorf("publish: waiting for acknowledgement: %w", ctx.Err())
+		}
+	}
+	if b.sync != nil && len(futures) > 0 {
+		if err := b.sync.wait(ctx); err != nil {
+			return fmt.Errorf("publish: %w", err)
 		}
 	}
 	return nil

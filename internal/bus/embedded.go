@@ -26,9 +26,12 @@ func startEmbedded(dir string, logger *slog.Logger) (*embeddedServer, error) {
 		StoreDir:   dir,
 		DontListen: true,
 		NoSigs:     true,
-		// Sync writes every message before the publish acknowledgement
-		// returns: "durable" must survive a power cut, not only a crash.
-		SyncAlways: true,
+		// "Durable" must survive a power cut, not only a crash: every
+		// message is written before its acknowledgement (R1 streams flush
+		// in place) and PublishBatch returns only after an fsync that
+		// covers it (groupSync), shared by concurrent publishes rather than
+		// SyncAlways's one per message.
+		SyncAlways: false,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("configure embedded NATS: %w", err)

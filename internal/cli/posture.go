@@ -17,6 +17,7 @@ import (
 	"github.com/palisade-sec/palisade/internal/posture"
 	"github.com/palisade-sec/palisade/internal/posture/checks"
 	"github.com/palisade-sec/palisade/internal/posture/compliance"
+	"github.com/palisade-sec/palisade/internal/posture/exposure"
 )
 
 func newPostureCommand(g *globals) *cobra.Command {
@@ -81,6 +82,13 @@ the Helm SDK, as 'helm template' would (--values, --set, --release-name,
 --namespace); a directory with kustomization.yaml is built with the kustomize
 API, as 'kustomize build' would. Findings then name the template or the
 kustomization.
+
+Reports list the exposed workloads apart from the findings: every workload
+reachable from outside the cluster (Ingress → Service → workload,
+LoadBalancer, NodePort and externalIPs Services, hostPort, hostNetwork),
+each way in with whether its Ingress host has TLS, and the worst of the
+workload's open findings, riskiest first (table, JSON exposedWorkloads,
+HTML).
 
 --fail-on SEVERITY (default high; "none" never fails) exits 1 when an open
 finding is at or above it; unreadable input exits 2.`,
@@ -172,6 +180,9 @@ func runPostureScan(cmd *cobra.Command, g *globals, f postureScanFlags, paths []
 	config.ApplyExceptions(g.env.Now(), g.cfg.Exceptions, fs, labelsIndex(res.invs...))
 	rep := finding.NewReport(finding.Tool{Name: "palisade", Version: buildinfo.Get().Version}, res.target, g.env.Now(), fs)
 	rep.Coverage = res.coverage
+	if err := rep.SetExposed(exposure.Workloads(res.invs...)); err != nil {
+		return fmt.Errorf("list exposed workloads: %w", err)
+	}
 	for _, e := range res.notes {
 		rep.AddError(e)
 	}

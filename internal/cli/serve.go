@@ -68,7 +68,10 @@ store count as scans; namespace pod-security labels are read with --kubeconfig
 or in-cluster), and with admission.imageTrust.pinDigests the digest-pinning
 mutating webhook at /admission/v1/mutate. Falco alerts (http_output) are
 accepted at /falco/v1/alerts with the same audit-source credentials and join
-the audit stream (audit.falco.enabled). Alerts are forwarded to the sinks of
+the audit stream (audit.falco.enabled). Clusters listed in posture.clusters
+and those registered at /api/v1/clusters are watched by continuous posture:
+scanned at start and on change, with critical exposure raised as alerts.
+Alerts, audit and posture alike, are forwarded to the sinks of
 audit.sinks with retries and a dead-letter record; audit events older than
 audit.retention.events are deleted hourly; audit.retention.busMaxAge and
 busMaxBytes bound the event bus. SIGTERM or SIGINT starts a graceful shutdown that lets in-flight
@@ -192,11 +195,10 @@ func runServe(ctx context.Context, g *globals, cmd *cobra.Command, f serveFlags)
 	if err != nil {
 		return err
 	}
-	// Log tailers and the correlation state: started before the pipeline so
-	// the state is restored before the first event, stopped after it so the
-	// last save holds everything it did.
+	// Log tailers, and where the pipeline keeps its correlation state
+	// (it restores the state itself before the first event).
 	bgCtx, bgStop := context.WithCancel(ctx)
-	bgWait, err := startAuditBackground(bgCtx, cfg, &f.sources, events, detect.Engine, logger)
+	bgWait, err := startAuditBackground(bgCtx, cfg, &f.sources, events, detect, logger)
 	if err != nil {
 		bgStop()
 		return err
@@ -210,9 +212,13 @@ func runServe(ctx context.Context, g *globals, cmd *cobra.Command, f serveFlags)
 		return err
 	}
 	defer func() { cnStop(); cnWait() }()
+	// The pipeline gets its own context: when start-up fails below, serve
+	// must stop it and return, not wait for a signal that never comes.
+	pipeCtx, pipeStop := context.WithCancel(ctx)
 	pipelineDone := make(chan error, 1)
-	go func() { pipelineDone <- detect.Run(ctx) }()
+	go func() { pipelineDone <- detect.Run(pipeCtx) }()
 	defer func() {
+		pipeStop()
 		if err := <-pipelineDone; err != nil {
 			logger.Error("audit pipeline stopped", "error", err)
 		}
@@ -228,7 +234,7 @@ func runServe(ctx context.Context, g *globals, cmd *cobra.Command, f serveFlags)
 	if err := mountAdmission(ctx, cfg, f.admission, g.env.Getenv, srv, st, logger); err != nil {
 		return err
 	}
-	stopPosture, err := startContinuousPosture(ctx, cfg, srv, st, logger)
+	stopPosture, err := startContinuousPosture(ctx, cfg, srv, st, events, logger)
 	if err != nil {
 		return err
 	}

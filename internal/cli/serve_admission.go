@@ -14,6 +14,7 @@ import (
 
 	"github.com/palisade-sec/palisade/internal/admission"
 	"github.com/palisade-sec/palisade/internal/config"
+	"github.com/palisade-sec/palisade/internal/policy"
 	"github.com/palisade-sec/palisade/internal/policyreport"
 	"github.com/palisade-sec/palisade/internal/server"
 	"github.com/palisade-sec/palisade/internal/store"
@@ -22,13 +23,17 @@ import (
 // namespaceSyncTimeout bounds the wait for the namespace informer at start.
 const namespaceSyncTimeout = 30 * time.Second
 
+// ownerCacheSize bounds the owners admission keeps for inherited
+// break-glass: only owners of break-glass objects are ever looked up.
+const ownerCacheSize = 256
+
 // admissionServeFlags are the serve flags of the admission webhooks.
 type admissionServeFlags struct {
 	kubeconfig string
 }
 
 func (f *admissionServeFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.kubeconfig, "kubeconfig", "", "cluster whose namespace pod-security labels admission reads (default: the in-cluster config when running in a pod; none: only admission.podSecurity.namespaces)")
+	cmd.Flags().StringVar(&f.kubeconfig, "kubeconfig", "", "cluster whose namespace pod-security labels, workload owners (inherited break-glass) and policy params ConfigMaps (spec.paramsRef) admission reads (default: the in-cluster config when running in a pod; none: only admission.podSecurity.namespaces, no inherited break-glass, no paramsRef)")
 }
 
 // mountAdmission builds the admission webhooks from cfg, with the store's
@@ -40,7 +45,10 @@ func mountAdmission(ctx context.Context, cfg *config.Config, f admissionServeFla
 	if err != nil {
 		return err
 	}
-	var reports *policyreport.Publisher
+	var (
+		reports *policyreport.Publisher
+		owners  *admission.OwnerLookup
+	)
 	if rc != nil {
 		cs, err := kubernetes.NewForConfig(rc)
 		if err != nil {
@@ -51,15 +59,33 @@ func mountAdmission(ctx context.Context, cfg *config.Config, f admissionServeFla
 		if err != nil {
 			return err
 		}
+		deps.Params, err = watchParams(ctx, cfg, cs, logger)
+		if err != nil {
+			return err
+		}
 		dyn, err := dynamic.NewForConfig(rc)
 		if err != nil {
 			return fmt.Errorf("build cluster client: %w", err)
 		}
 		reports = &policyreport.Publisher{Client: dyn, Logger: logger.With("component", "policy_reports")}
+		// Owner lookups for inherited break-glass run inside a review: a
+		// client of their own with a short timeout, so a slow API server
+		// refuses break-glass instead of timing the review out.
+		oc := rest.CopyConfig(rc)
+		oc.Timeout = admission.OwnerLookupTimeout
+		ocs, err := kubernetes.NewForConfig(oc)
+		if err != nil {
+			return fmt.Errorf("build cluster client: %w", err)
+		}
+		owners = admission.NewOwnerLookup(ocs, ownerCacheSize, 0)
 	}
 	w, err := admission.Build(cfg, deps)
 	if err != nil {
 		return usageError(err)
+	}
+	if owners != nil {
+		owners.Metrics = w.Engine.Metrics
+		w.Engine.Owners = owners
 	}
 	if reports != nil {
 		// Warn- and audit-mode results become PolicyReports in each
@@ -109,4 +135,25 @@ func namespaceLister(ctx context.Context, f admissionServeFlags, cs kubernetes.I
 		return nil, nil
 	}
 	return l, nil
+}
+
+// watchParams starts watching the ConfigMaps enabled policies name in
+// spec.paramsRef; nil when none does. Policies of policy ConfigMaps are
+// not looked at: their params are their own spec.params.
+func watchParams(ctx context.Context, cfg *config.Config, cs kubernetes.Interface, logger *slog.Logger) (admission.ParamsLookup, error) {
+	ps, err := admission.LoadPolicies(ctx, cfg.Admission.Policies, nil, logger)
+	if err != nil {
+		return nil, usageError(err)
+	}
+	refs := ps.ParamsRefs
+	if len(refs) == 0 {
+		return nil, nil
+	}
+	// No resync: the watch delivers every edit; a resync would only
+	// re-deliver what the cache already holds.
+	src, err := policy.WatchParams(ctx, cs, refs, 0, namespaceSyncTimeout, logger.With("component", "policy_params"))
+	if err != nil {
+		return nil, err
+	}
+	return src, nil
 }

@@ -11,11 +11,11 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	auditpkg "github.com/palisade-sec/palisade/internal/audit"
+	"github.com/palisade-sec/palisade/internal/audit/ingest"
 	"github.com/palisade-sec/palisade/internal/audit/tail"
 	"github.com/palisade-sec/palisade/internal/bus"
 	"github.com/palisade-sec/palisade/internal/config"
@@ -101,9 +101,12 @@ func tailCheckpoint(path string) string {
 	return filepath.Join(paths.DataDir(), "audit-tail", hex.EncodeToString(sum[:8])+".json")
 }
 
-// startAuditBackground starts the log tailers and the correlation state
-// keeper; the returned function waits for them after ctx is done.
-func startAuditBackground(ctx context.Context, cfg *config.Config, f *auditSourceFlags, events *bus.Bus, engine *auditpkg.Engine, logger *slog.Logger) (wait func(), err error) {
+// startAuditBackground starts the log tailers and gives the pipeline its
+// correlation state file; the returned function waits for the tailers after
+// ctx is done. The pipeline restores the state when it starts and saves it
+// itself: it acknowledges audit messages only once a saved snapshot covers
+// them, so that partial sequence matches survive a kill -9.
+func startAuditBackground(ctx context.Context, cfg *config.Config, f *auditSourceFlags, events *bus.Bus, detect *ingest.Pipeline, logger *slog.Logger) (wait func(), err error) {
 	sources, err := f.logSources(cfg)
 	if err != nil {
 		return nil, err
@@ -124,14 +127,7 @@ func startAuditBackground(ctx context.Context, cfg *config.Config, f *auditSourc
 			}
 		})
 	}
-	state := auditpkg.StateFile{Path: filepath.Join(paths.DataDir(), "audit", "correlation.json")}
-	stateLog := logger.With("component", "audit_state")
-	engine.LoadState(state, stateLog)
-	wg.Go(func() {
-		if err := engine.SaveState(ctx, state, time.Second, stateLog); err != nil {
-			logger.Error("save correlation state", "error", err)
-		}
-	})
+	detect.State = &auditpkg.StateFile{Path: filepath.Join(paths.DataDir(), "audit", "correlation.json")}
 	for _, s := range sources {
 		logger.Info("tailing audit log", "file", s.path, "cluster", s.cluster)
 	}

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"path/filepath"
 
+	"github.com/palisade-sec/palisade/internal/audit/sink"
 	"github.com/palisade-sec/palisade/internal/config"
 	"github.com/palisade-sec/palisade/internal/paths"
 	"github.com/palisade-sec/palisade/internal/posture"
@@ -15,11 +16,13 @@ import (
 	"github.com/palisade-sec/palisade/internal/store"
 )
 
-// startContinuousPosture watches the clusters registered through
-// /api/v1/clusters (kept in the data directory across restarts): each is
-// scanned at once and rescanned on change; critical exposure becomes an
-// alert in the store. It returns a function that stops the watchers.
-func startContinuousPosture(ctx context.Context, cfg *config.Config, srv *server.Server, st store.Store, logger *slog.Logger) (stop func(), err error) {
+// startContinuousPosture watches the clusters of posture.clusters and
+// those registered through /api/v1/clusters (kept in the data directory
+// across restarts): each is scanned at once and rescanned on change;
+// critical exposure becomes an alert in the store and, with audit.sinks
+// configured, is published on the bus for the same forwarder as audit
+// alerts. It returns a function that stops the watchers.
+func startContinuousPosture(ctx context.Context, cfg *config.Config, srv *server.Server, st store.Store, events sink.Publisher, logger *slog.Logger) (stop func(), err error) {
 	reg, err := posture.NewRegistry(checks.All(), posture.Latest)
 	if err != nil {
 		return nil, err
@@ -36,14 +39,37 @@ func startContinuousPosture(ctx context.Context, cfg *config.Config, srv *server
 		Findings:   st,
 		Alerts:     st,
 		Logger:     log,
-		OnAlert: func(a store.Alert) {
-			log.Warn("posture alert", "cluster", a.Cluster, "rule", a.RuleID, "severity", a.Severity.String(), "title", a.Title, "alert_id", a.ID)
-		},
+		OnAlert:    postureAlertForwarder(cfg, events, log),
 	})
 	r := &continuous.Registry{Manager: m, Dir: filepath.Join(paths.DataDir(), "clusters")}
+	// Configured clusters first: a name in palisade.yaml wins over a saved
+	// registration of the same name. A kubeconfig that cannot be read is
+	// logged, not fatal: it must not take the admission webhook and the
+	// audit receiver down with it.
+	if err := r.Configured(cfg.Posture.Clusters); err != nil {
+		log.Error("some clusters of posture.clusters are not watched", "error", err)
+	}
 	if err := r.Load(); err != nil {
 		log.Error("some registered clusters could not be loaded", "error", err)
 	}
 	r.Mount(srv)
 	return m.Close, nil
+}
+
+// postureAlertForwarder logs each new posture alert and, when sinks are
+// configured, publishes it for them. A publish error goes back to the
+// watcher, which offers the alert again on a rescan.
+func postureAlertForwarder(cfg *config.Config, events sink.Publisher, log *slog.Logger) func(context.Context, store.Alert) error {
+	forward := len(cfg.Audit.Sinks) > 0
+	return func(ctx context.Context, a store.Alert) error {
+		log.Warn("posture alert", "cluster", a.Cluster, "rule", a.RuleID, "severity", a.Severity.String(), "title", a.Title, "alert_id", a.ID)
+		if !forward {
+			return nil
+		}
+		fa, err := sink.PostureAlert(a)
+		if err != nil {
+			return err
+		}
+		return sink.Publish(ctx, events, &fa)
+	}
 }

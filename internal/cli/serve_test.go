@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -138,5 +139,31 @@ func TestServeSIGTERM(t *testing.T) {
 	}
 	if strings.Contains(logs, token) {
 		t.Errorf("the API token appears in the logs")
+	}
+}
+
+// TestServePortInUse checks that a failure late in start-up (the listen
+// address is taken, after the audit pipeline has started) exits with the
+// usage code instead of waiting for a signal.
+func TestServePortInUse(t *testing.T) {
+	t.Setenv("PALISADE_DATA_DIR", t.TempDir())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var stdout, stderr syncBuffer
+	env := Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Getenv: os.Getenv, Now: time.Now}
+	done := make(chan int, 1)
+	go func() {
+		done <- Execute(context.Background(), []string{"serve", "--listen", ln.Addr().String()}, env)
+	}()
+	select {
+	case code := <-done:
+		if code != 2 || !strings.Contains(stderr.String(), "listen on "+ln.Addr().String()) {
+			t.Errorf("exit %d, want 2 naming the address:\n%s", code, stderr.String())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatalf("serve did not exit after failing to listen:\n%s", stderr.String())
 	}
 }

@@ -45,6 +45,8 @@ type Config struct {
 	Log Log
 	// Audit configures audit alert forwarding, retention and Falco.
 	Audit Audit
+	// Posture configures continuous posture in `palisade serve`.
+	Posture Posture
 
 	// Warnings are problems in the file that do not stop Palisade, such as
 	// a deprecated section name, each as "file:line:col: path: message".

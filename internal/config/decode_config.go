@@ -28,6 +28,7 @@ func (d *decoder) config(n *yaml.Node, c *Config) {
 		"server":    func(p string, v *yaml.Node) { d.server(p, v, &c.Server) },
 		"admission": func(p string, v *yaml.Node) { d.admission(p, v, &c.Admission) },
 		"audit":     func(p string, v *yaml.Node) { d.audit(p, v, &c.Audit) },
+		"posture":   func(p string, v *yaml.Node) { d.posture(p, v, &c.Posture) },
 		"secrets":   func(p string, v *yaml.Node) { d.secrets(p, v, &c.Secrets) },
 		"log": func(p string, v *yaml.Node) {
 			d.mapping(p, v, map[string]fieldFunc{

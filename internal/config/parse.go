@@ -15,7 +15,7 @@ import (
 
 // Load reads the configuration file at path and returns it decoded over
 // Default and validated. Relative file paths in it (TLS files, the tokens
-// file, a SQLite database) are taken relative to the file's directory, so
+// file, a SQLite database, posture clusters' kubeconfigs) are taken relative to the file's directory, so
 // that the result does not depend on the working directory.
 func Load(path string) (*Config, error) {
 	f, err := os.Open(path)
@@ -145,4 +145,5 @@ func (c *Config) resolvePaths(dir string) {
 	}
 	c.Store.resolve(dir)
 	c.Admission.resolvePaths(dir)
+	c.Posture.resolvePaths(dir)
 }

@@ -52,6 +52,7 @@ func (c *Config) validate() []*Error {
 	c.Admission.validate(v, "admission")
 	c.Secrets.validate(v, "secrets")
 	c.Audit.validate(v, "audit")
+	c.Posture.validate(v, "posture")
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:

@@ -29,6 +29,7 @@ func testCases() []testCase {
 		{"hostile", NewReport(testTool(), "evil\x1b]0;pwned\x07/target\x1b[2J", testNow(), hostileFindings())},
 		{"partial", partialReport()},
 		{"coverage", coverageReport()},
+		{"exposed", exposedReport()},
 	}
 }
 
@@ -191,5 +192,29 @@ func partialReport() *Report {
 	})
 	r.AddError(errors.New("read layer sha256:9f3a…e1: unexpected EOF"))
 	r.AddError(errors.New(`match packages: ecosystem "Maven" is not in the vulnerability database`))
+	return r
+}
+
+// exposedReport is a posture scan that lists its exposed workloads: one
+// reached by Ingress with and without TLS and by a hostPort, one behind a
+// NodePort, one on the host network with no finding of its own.
+func exposedReport() *Report {
+	r := NewReport(testTool(), "deploy/", testNow(), mixedFindings())
+	yes, no := true, false
+	api := Resource{Namespace: "payments", APIVersion: "apps/v1", Kind: "Deployment", Name: "api", File: "deploy/api.yaml", Line: 1}
+	worker := Resource{Namespace: "payments", APIVersion: "apps/v1", Kind: "Deployment", Name: "worker", File: "deploy/worker.yaml", Line: 1}
+	agent := Resource{Namespace: "monitoring", APIVersion: "apps/v1", Kind: "DaemonSet", Name: "node-agent", File: "deploy/monitoring.yaml", Line: 40}
+	err := r.SetExposed([]ExposedWorkload{
+		{Resource: agent, Paths: []ExposurePath{{Via: ViaHostNetwork}}},
+		{Resource: worker, Paths: []ExposurePath{{Via: ViaNodePort, Service: "payments/worker", Port: "8080"}}},
+		{Resource: api, Paths: []ExposurePath{
+			{Via: ViaIngress, Ingress: "payments/api", Host: "api.acme.example", Path: "/v1", Service: "payments/api", Port: "http", TLS: &yes},
+			{Via: ViaIngress, Ingress: "payments/api", Service: "payments/api", Port: "80", TLS: &no},
+			{Via: ViaHostPort, Port: "8443/TCP", Container: "api"},
+		}},
+	})
+	if err != nil {
+		panic(err)
+	}
 	return r
 }

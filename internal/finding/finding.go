@@ -15,7 +15,8 @@ import (
 
 // SchemaVersion is the version of the JSON document the JSON writer emits.
 // Bump the major part on any incompatible change to Finding or Report.
-const SchemaVersion = "1.1"
+// 1.1 added coverage and scores, 1.2 exposedWorkloads.
+const SchemaVersion = "1.2"
 
 // Finding is one problem found in one resource.
 type Finding struct {

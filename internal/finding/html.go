@@ -20,6 +20,9 @@ type htmlPage struct {
 	Excepted   []*Finding
 	BySeverity []htmlSeverity
 	Controls   map[string][]*Finding // "framework control" → open findings
+	// ShowExposed is set when the report lists exposed workloads, even
+	// none (a posture scan), as opposed to not saying (an image scan).
+	ShowExposed bool
 }
 
 type htmlSeverity struct {
@@ -35,6 +38,8 @@ var htmlFuncs = template.FuncMap{
 	"pct":      pctText,
 	"key":      func(fw, id string) string { return fw + " " + id },
 	"grade":    grade,
+	"via":      func(p ExposurePath) string { return p.String() },
+	"tls":      func(p ExposurePath) string { return p.tlsText() },
 }
 
 // grade is the CSS class of a score.
@@ -57,7 +62,7 @@ func writeHTML(w io.Writer, p *Report) error {
 		return err
 	}
 	p = cleanForHTML(p)
-	page := htmlPage{R: p, Controls: map[string][]*Finding{}}
+	page := htmlPage{R: p, Controls: map[string][]*Finding{}, ShowExposed: p.Exposed != nil}
 	for i := range p.Findings {
 		f := &p.Findings[i]
 		if !f.Open() {
@@ -105,6 +110,23 @@ func cleanForHTML(p *Report) *Report {
 			f.Exception = &ExceptionRef{ID: cleanText(x.ID), Owner: cleanText(x.Owner), Reason: cleanText(x.Reason), Expires: x.Expires}
 		}
 		c.Findings[i] = f
+	}
+	if p.Exposed != nil {
+		c.Exposed = make([]ExposedWorkload, len(p.Exposed))
+		for i, w := range p.Exposed {
+			r := &w.Resource
+			for _, s := range []*string{&r.Cluster, &r.Namespace, &r.Kind, &r.Name, &r.File} {
+				*s = cleanText(*s)
+			}
+			w.Paths = slices.Clone(w.Paths)
+			for j := range w.Paths {
+				q := &w.Paths[j]
+				for _, s := range []*string{&q.Via, &q.Ingress, &q.Host, &q.Path, &q.Service, &q.Port, &q.Container} {
+					*s = cleanText(*s)
+				}
+			}
+			c.Exposed[i] = w
+		}
 	}
 	return &c
 }

@@ -36,6 +36,10 @@ type Report struct {
 	// lets reports show passes; Scores are computed from it when written.
 	Coverage *Coverage `json:"coverage,omitempty"`
 	Scores   *Scores   `json:"scores,omitempty"`
+	// Exposed lists the workloads reachable from outside the cluster
+	// (posture scans; an empty list means none, nil that the scan does not
+	// say), riskiest first.
+	Exposed []ExposedWorkload `json:"exposedWorkloads,omitzero"`
 }
 
 // Summary counts the findings of a report.
@@ -187,5 +191,10 @@ func (r *Report) prepared() (*Report, error) {
 	}
 	p.Summary = Summarize(p.Findings)
 	p.Scores = ComputeScores(&p)
+	exposed, err := prepareExposed(r.Exposed, p.Findings)
+	if err != nil {
+		return nil, err
+	}
+	p.Exposed = exposed
 	return &p, nil
 }

@@ -89,6 +89,13 @@ func writeTable(w io.Writer, p *Report, opts WriteOptions) error {
 		}
 		add(section...)
 	}
+	if p.Exposed != nil {
+		section, err := exposedSection(p.Exposed)
+		if err != nil {
+			return err
+		}
+		add(section...)
+	}
 	if len(excepted) > 0 {
 		section, err := exceptedSection(excepted, p.GeneratedAt)
 		if err != nil {

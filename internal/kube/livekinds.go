@@ -21,28 +21,17 @@ func (k LiveKind) GVR() schema.GroupVersionResource {
 func LiveKinds() []LiveKind {
 	var out []LiveKind
 	for _, lk := range liveKinds() {
-		out = append(out, LiveKind{GVK: lk.gvk, Resource: resourceOf(lk.gvk.Kind)})
+		out = append(out, LiveKind{GVK: lk.gvk, Resource: resourceOf(lk.gvk)})
 	}
 	return out
 }
 
-// resourceOf is the plural resource of the live kinds: each is its kind
-// lowercased plus "s", except those ending in y or s.
-func resourceOf(kind string) string {
-	lower := []byte(kind)
-	for i, c := range lower {
-		if c >= 'A' && c <= 'Z' {
-			lower[i] = c + 'a' - 'A'
-		}
+// resourceOf is the plural resource of a live kind, all built in.
+func resourceOf(gvk schema.GroupVersionKind) string {
+	if grs := BuiltinResources(gvk.Group, gvk.Kind); len(grs) == 1 {
+		return grs[0].Resource
 	}
-	s := string(lower)
-	switch {
-	case s[len(s)-1] == 'y':
-		return s[:len(s)-1] + "ies"
-	case s[len(s)-1] == 's':
-		return s + "es"
-	}
-	return s + "s"
+	panic("kube: live kind " + gvk.String() + " is not in the built-in resource table")
 }
 
 // LiveObject wraps an object read from a cluster (by a LIST or an informer

@@ -49,14 +49,21 @@ type Policy struct {
 	match       matcher
 	conditions  []program
 	variables   []program
+	varIndex    map[string]int // "variables.<name>" to its index in variables
 	validations []validation
+	paramsSize  int // sizeBound of Doc.Spec.Params
 }
 
 // program is one compiled expression and where it was written.
 type program struct {
 	name string // "spec.validations[0].expression"
 	expr string
+	// prg tracks the runtime cost of an evaluation against CostLimit; fast
+	// does not, and runs only on inputs of at most size.fast, for which the
+	// static estimate proves the cost within CostLimit (see cost.go).
 	prg  cel.Program
+	fast cel.Program
+	size sizeLimits
 }
 
 type validation struct {
@@ -108,6 +115,7 @@ func compileDocument(base *cel.Env, file string, root *yaml.Node, doc *Document)
 		errs = append(errs, &Error{File: file, Line: lineAt(root, "spec", "matchResources"), Policy: p.ID, Msg: err.Error()})
 	}
 	p.match = m
+	p.paramsSize = sizeBound(s.Params)
 	fail := func(path []string, name string, err error) {
 		errs = append(errs, &Error{File: file, Line: lineAt(root, path...), Policy: p.ID, Msg: name + ": " + err.Error()})
 	}
@@ -116,12 +124,12 @@ func compileDocument(base *cel.Env, file string, root *yaml.Node, doc *Document)
 			fail(path, name, fmt.Errorf("empty expression"))
 			return program{}, false
 		}
-		prg, err := compileExpr(env, name, expr, want)
+		pr, err := compileExpr(env, name, expr, want)
 		if err != nil {
 			fail(path, name, err)
 			return program{}, false
 		}
-		return program{name: name, expr: expr, prg: prg}, true
+		return pr, true
 	}
 	env := base
 	for i, c := range s.MatchConditions {
@@ -133,6 +141,10 @@ func compileDocument(base *cel.Env, file string, root *yaml.Node, doc *Document)
 	for i, v := range s.Variables {
 		path := []string{"spec", "variables", strconv.Itoa(i), "expression"}
 		if pr, ok := compile(env, path, "variables."+v.Name, v.Expression, nil); ok {
+			if p.varIndex == nil {
+				p.varIndex = make(map[string]int, len(s.Variables))
+			}
+			p.varIndex[pr.name] = len(p.variables)
 			p.variables = append(p.variables, pr)
 		}
 		next, err := env.Extend(cel.Variable(varVariables+"."+v.Name, cel.DynType))
@@ -173,23 +185,38 @@ func compileDocument(base *cel.Env, file string, root *yaml.Node, doc *Document)
 	return p, nil
 }
 
-func compileExpr(env *cel.Env, name, expr string, want *cel.Type) (cel.Program, error) {
+func compileExpr(env *cel.Env, name, expr string, want *cel.Type) (program, error) {
 	ast, iss := env.CompileSource(common.NewStringSource(expr, name))
 	if iss.Err() != nil {
-		return nil, fmt.Errorf("compile CEL %q: %s", oneLine(expr), strings.TrimSpace(iss.Err().Error()))
+		return program{}, fmt.Errorf("compile CEL %q: %s", oneLine(expr), strings.TrimSpace(iss.Err().Error()))
 	}
 	if want != nil && !ast.OutputType().IsExactType(want) && !ast.OutputType().IsExactType(cel.DynType) {
-		return nil, fmt.Errorf("CEL %q yields %s, want %s", oneLine(expr), ast.OutputType(), want)
+		return program{}, fmt.Errorf("CEL %q yields %s, want %s", oneLine(expr), ast.OutputType(), want)
 	}
-	prg, err := env.Program(ast,
+	limits, err := costBounds(env, ast)
+	if err != nil {
+		return program{}, fmt.Errorf("CEL %q %w", oneLine(expr), err)
+	}
+	pr := program{name: name, expr: expr, size: limits}
+	// The context deadline interrupts both programs in comprehensions.
+	pr.prg, err = env.Program(ast,
 		cel.CostLimit(CostLimit),
 		cel.InterruptCheckFrequency(100),
 		cel.EvalOptions(cel.OptOptimize),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("plan CEL %q: %w", oneLine(expr), err)
+		return program{}, fmt.Errorf("plan CEL %q: %w", oneLine(expr), err)
 	}
-	return prg, nil
+	if limits.fast >= 0 {
+		pr.fast, err = env.Program(ast,
+			cel.InterruptCheckFrequency(100),
+			cel.EvalOptions(cel.OptOptimize),
+		)
+		if err != nil {
+			return program{}, fmt.Errorf("plan CEL %q: %w", oneLine(expr), err)
+		}
+	}
+	return pr, nil
 }
 
 func oneLine(s string) string {

@@ -132,9 +132,16 @@ func TestEvaluate(t *testing.T) {
 			wantMatched: true, want: []string{"bad image"},
 		},
 		{
-			name:   "cost limit stops a runaway expression",
-			spec:   "validations:\n- expression: \"[1,2,3,4,5,6,7,8,9,10].all(a, [1,2,3,4,5,6,7,8,9,10].all(b, [1,2,3,4,5,6,7,8,9,10].all(c, [1,2,3,4,5,6,7,8,9,10].all(d, [1,2,3,4,5,6,7,8,9,10].all(e, [1,2,3,4,5,6,7,8,9,10].all(f, a+b+c+d+e+f > 0))))))\"",
-			object: plain, wantMatched: true, wantErr: "cost limit",
+			// The static bound lets small inputs skip cost tracking; a large
+			// one is tracked, and stopped at the limit.
+			name:   "cost limit stops a runaway expression on a large input",
+			spec:   "matchResources: {kinds: [Big]}\nvalidations:\n- expression: object.items.all(a, object.items.all(b, a + b >= 0))",
+			object: bigObject(1500), wantMatched: true, wantErr: "cost limit",
+		},
+		{
+			name:   "the same expression on a small input",
+			spec:   "matchResources: {kinds: [Big]}\nvalidations:\n- expression: object.items.all(a, object.items.all(b, a + b >= 0))",
+			object: bigObject(10), wantMatched: true,
 		},
 		{
 			name:   "non-bool at runtime",
@@ -182,5 +189,43 @@ func TestEvaluateCancelled(t *testing.T) {
 	cancel()
 	if _, err := p.Evaluate(ctx, &Input{Object: map[string]any{"kind": "Pod"}}); !errors.Is(err, ctxCanceled) {
 		t.Fatalf("error %v, want context.Canceled", err)
+	}
+}
+
+// bigObject is a custom resource whose items list has n integers.
+func bigObject(n int) string {
+	var b strings.Builder
+	b.WriteString("apiVersion: example.com/v1\nkind: Big\nmetadata: {name: b}\nitems: [0")
+	for i := 1; i < n; i++ {
+		b.WriteString(", " + itoa(i))
+	}
+	b.WriteString("]\n")
+	return b.String()
+}
+
+func TestMayJudge(t *testing.T) {
+	p := mustParse(t, policyDoc("matchResources: {apiGroups: ['', apps], kinds: [Pod, Deployment], operations: [CREATE]}\nvalidations:\n- {expression: 'true'}"))
+	anyKind := mustParse(t, policyDoc("validations:\n- {expression: 'true'}"))
+	tests := []struct {
+		name                   string
+		p                      *Policy
+		group, kind, operation string
+		want                   bool
+	}{
+		{"kind and group listed", p, "apps", "Deployment", "CREATE", true},
+		{"operation defaults to CREATE", p, "", "Pod", "", true},
+		{"kind not listed", p, "", "Service", "CREATE", false},
+		{"group not listed", p, "batch", "Deployment", "CREATE", false},
+		{"operation not listed", p, "", "Pod", "UPDATE", false},
+		{"unknown kind may be anything", p, "", "", "CREATE", true},
+		{"no matchResources: CREATE and UPDATE of anything", anyKind, "example.com", "Widget", "UPDATE", true},
+		{"no matchResources: not DELETE", anyKind, "example.com", "Widget", "DELETE", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.p.MayJudge(tt.group, tt.kind, tt.operation); got != tt.want {
+				t.Errorf("MayJudge(%q, %q, %q) = %v, want %v", tt.group, tt.kind, tt.operation, got, tt.want)
+			}
+		})
 	}
 }

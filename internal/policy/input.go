@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 
@@ -22,6 +23,11 @@ type Input struct {
 	NamespaceObject map[string]any
 	// Params, when non-nil, replaces the policy's own params.
 	Params any
+	// JSONSize, when positive, is the length of the JSON Object and
+	// OldObject were decoded from (the longer one). It bounds the size of
+	// every value inside them, so that evaluation need not walk them to
+	// find which expressions may run without cost tracking (see cost.go).
+	JSONSize int
 
 	// derived values, computed once for all the policies judging this
 	// input: an Input is not safe for concurrent use.
@@ -31,9 +37,17 @@ type Input struct {
 // derived is what every policy's activation needs from one object.
 type derived struct {
 	object, oldObject map[string]any
-	request           map[string]any
+	req               *Request
+	request           map[string]any // req as CEL sees it, built on first use
 	podSpec, podMeta  map[string]any
 	containers        []any
+	// act and cacts are reused by one policy after another: building them
+	// for each was a good part of what evaluation allocated.
+	act   vars
+	cacts []containerVars
+	// size bounds the size of every value above and of in.NamespaceObject
+	// (see sizeBound): it decides which expressions may skip cost tracking.
+	size int
 }
 
 func (in *Input) derive(old bool) *derived {
@@ -44,7 +58,7 @@ func (in *Input) derive(old bool) *derived {
 	if d := in.derived[i]; d != nil {
 		return d
 	}
-	d := &derived{object: in.Object, oldObject: in.OldObject, request: in.Request.value()}
+	d := &derived{object: in.Object, oldObject: in.OldObject, req: &in.Request}
 	if old {
 		d.object, d.oldObject = in.OldObject, nil
 	}
@@ -53,8 +67,26 @@ func (in *Input) derive(old bool) *derived {
 	if d.containers == nil {
 		d.containers = []any{}
 	}
+	// containers holds copies of parts of object, one entry longer.
+	objects := in.JSONSize
+	if objects <= 0 {
+		objects = max(sizeBound(d.object), sizeBound(d.oldObject), len(d.containers))
+	}
+	d.size = max(objects, in.Request.sizeBound(), sizeBound(in.NamespaceObject))
+	if d.size < math.MaxInt { // MaxInt: unbounded, so every evaluation is tracked
+		d.size++
+	}
 	in.derived[i] = d
 	return d
+}
+
+// requestValue returns request, building it on first use: few policies
+// read it.
+func (d *derived) requestValue() map[string]any {
+	if d.request == nil {
+		d.request = d.req.value()
+	}
+	return d.request
 }
 
 // Request is the admission request, as CEL sees it under request.*.
@@ -95,6 +127,24 @@ func DecodeObject(raw []byte) (map[string]any, error) {
 		return nil, fmt.Errorf("decode object JSON: %w", err)
 	}
 	return m, nil
+}
+
+// sizeBound is sizeBound(r.value()), without building the value.
+func (r *Request) sizeBound() int {
+	n := max(9, len(r.UID), len(r.Kind.Group), len(r.Kind.Version), len(r.Kind.Kind),
+		len(r.Resource.Group), len(r.Resource.Version), len(r.Resource.Resource), len(r.SubResource),
+		len(r.Name), len(r.Namespace), len(r.Operation), len("CREATE"), len(r.UserInfo.Username), len(r.UserInfo.UID),
+		len(r.UserInfo.Groups), len(r.UserInfo.Extra))
+	for _, g := range r.UserInfo.Groups {
+		n = max(n, len(g))
+	}
+	for k, vs := range r.UserInfo.Extra {
+		n = max(n, len(k), len(vs))
+		for _, v := range vs {
+			n = max(n, len(v))
+		}
+	}
+	return n
 }
 
 func (r *Request) value() map[string]any {

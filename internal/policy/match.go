@@ -28,23 +28,34 @@ func (s *LabelSelector) selector() (labels.Selector, error) {
 	return metav1.LabelSelectorAsSelector(ls)
 }
 
-// matches reports whether the policy judges the request in in.
-func (m *matcher) matches(in *Input) bool {
-	group, kind := in.Request.Kind.Group, in.Request.Kind.Kind
-	if kind == "" {
-		group, kind = groupKindOf(in.Object)
-	}
+// MayJudge reports whether the policy may judge a request for kind (in
+// group) with operation, as far as matchResources' apiGroups, kinds and
+// operations tell: false lets a caller skip decoding the request for it.
+// An empty kind may be anything.
+func (p *Policy) MayJudge(group, kind, operation string) bool {
+	return kind == "" || p.match.matchesKind(group, kind, operation)
+}
+
+func (m *matcher) matchesKind(group, kind, op string) bool {
 	if m.groups != nil && !m.groups[group] {
 		return false
 	}
 	if m.kinds != nil && !m.kinds[kind] {
 		return false
 	}
-	op := in.Request.Operation
 	if op == "" {
 		op = "CREATE"
 	}
-	if m.ops != nil && !m.ops[op] {
+	return m.ops == nil || m.ops[op]
+}
+
+// matches reports whether the policy judges the request in in.
+func (m *matcher) matches(in *Input) bool {
+	group, kind := in.Request.Kind.Group, in.Request.Kind.Kind
+	if kind == "" {
+		group, kind = groupKindOf(in.Object)
+	}
+	if !m.matchesKind(group, kind, in.Request.Operation) {
 		return false
 	}
 	ns := in.Request.Namespace

@@ -230,6 +230,23 @@ func validateDocument(file string, root *yaml.Node, doc *Document) []error {
 			}
 		}
 	}
+	if r := s.ParamsRef; r != nil {
+		switch {
+		case r.Namespace == "" || r.Name == "":
+			add(lineAt(root, "spec", "paramsRef"), "spec.paramsRef: needs the ConfigMap's namespace and name")
+		case !dnsLabel.MatchString(r.Namespace) || len(r.Namespace) > 63:
+			add(lineAt(root, "spec", "paramsRef", "namespace"), "spec.paramsRef.namespace %q is not a namespace name", r.Namespace)
+		case !dnsSubdomain.MatchString(r.Name) || len(r.Name) > 253:
+			add(lineAt(root, "spec", "paramsRef", "name"), "spec.paramsRef.name %q is not a ConfigMap name", r.Name)
+		}
+		switch r.ParameterNotFoundAction {
+		case "":
+			r.ParameterNotFoundAction = DenyAction
+		case DenyAction, AllowAction:
+		default:
+			add(lineAt(root, "spec", "paramsRef", "parameterNotFoundAction"), "spec.paramsRef.parameterNotFoundAction %q: want Deny or Allow", r.ParameterNotFoundAction)
+		}
+	}
 	if len(s.Validations) == 0 {
 		add(lineAt(root, "spec"), "spec.validations: a policy needs at least one validation")
 	}
@@ -256,4 +273,11 @@ func validateDocument(file string, root *yaml.Node, doc *Document) []error {
 	return errs
 }
 
-var celIdent = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var (
+	celIdent = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	// dnsLabel and dnsSubdomain are the names Kubernetes accepts for
+	// namespaces and ConfigMaps; a paramsRef that no object can have is a
+	// typo to report now, not a missing ConfigMap at admission.
+	dnsLabel     = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	dnsSubdomain = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
+)

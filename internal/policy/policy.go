@@ -135,4 +135,19 @@ type Validation struct {
 type ParamsRef struct {
 	Namespace string `yaml:"namespace"`
 	Name      string `yaml:"name"`
+	// ParameterNotFoundAction is what a missing ConfigMap does, as in
+	// ValidatingAdmissionPolicy's paramRef: Deny (the default) makes every
+	// matching request a violation naming the ConfigMap; Allow skips the
+	// policy.
+	ParameterNotFoundAction ParameterNotFoundAction `yaml:"parameterNotFoundAction"`
 }
+
+// ParameterNotFoundAction is what a policy does when its params ConfigMap
+// does not exist.
+type ParameterNotFoundAction string
+
+// The actions, spelled as in ValidatingAdmissionPolicyBinding.
+const (
+	DenyAction  ParameterNotFoundAction = "Deny"
+	AllowAction ParameterNotFoundAction = "Allow"
+)

@@ -246,13 +246,18 @@ func TestTLSSelfSigned(t *testing.T) {
 	leaf, _ := x509.ParseCertificate(other.Certificate[0])
 	pool := x509.NewCertPool()
 	pool.AddCert(leaf)
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	// ForceAttemptHTTP2 as the API server's clients do: concurrent webhook
+	// calls must share one connection, not pay a handshake each.
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}}
 	port := ln.Addr().(*net.TCPAddr).Port
 	resp, err := client.Get("https://127.0.0.1:" + strconv.Itoa(port) + "/healthz")
 	if err != nil {
 		t.Fatalf("TLS request verified against the self-signed certificate: %v", err)
 	}
 	resp.Body.Close()
+	if resp.ProtoMajor != 2 {
+		t.Errorf("served %s over TLS, want HTTP/2", resp.Proto)
+	}
 	client.CloseIdleConnections()
 	cancel()
 	if err := <-done; err != nil {

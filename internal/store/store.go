@@ -78,6 +78,13 @@ type AuditStore interface {
 	// retry a batch after an unclear failure. The batch is stored as a whole
 	// or not at all.
 	AppendAuditEvents(ctx context.Context, events []AuditEvent) (int, error)
+	// AppendAuditBatch stores events as AppendAuditEvents does and puts
+	// alerts as PutAlert does, all in one transaction: the audit pipeline
+	// stores a bus batch's events and the alerts they raised together,
+	// with one commit (one fsync) instead of one per event and alert. It
+	// returns how many events were new. Every event and alert is validated
+	// before anything is written.
+	AppendAuditBatch(ctx context.Context, events []AuditEvent, alerts []Alert) (int, error)
 	// QueryAuditEvents returns the events matching q, ordered by event time
 	// (oldest first unless q.Descending), then cluster, audit ID and stage.
 	QueryAuditEvents(ctx context.Context, q AuditQuery) ([]AuditEvent, error)

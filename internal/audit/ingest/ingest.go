@@ -1,17 +1,23 @@
 // Package ingest is the server side of audit detection: it consumes the
 // audit events the receiver made durable on the bus, stores them for search,
-// runs them through the detection engine and stores the alerts. A message is
-// acknowledged only after its events and alerts are in the store, so a crash
-// at any point redelivers it, and the store's de-duplication (events by
-// auditID and stage, alerts by a deterministic ID) makes redelivery harmless.
+// runs them through the detection engine and stores the alerts.
+//
+// The bus hands over batches (whatever arrived while the previous batch was
+// being handled), so a busy pipeline pays one store transaction and one
+// acknowledgement round trip per batch, not per event. A batch is
+// acknowledged only after its events and alerts are in the store and, when
+// correlation state is kept (Pipeline.State), only after a state snapshot
+// covering it is on disk: a crash at any point redelivers everything whose
+// effects are not durable, and the store's de-duplication (events by auditID
+// and stage, alerts by a deterministic ID) makes redelivery harmless.
 package ingest
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -33,77 +39,189 @@ type Store interface {
 	PutAlert(ctx context.Context, a store.Alert) error
 }
 
+// BatchStore is a Store that also stores events and alerts in one
+// transaction (store.AuditStore.AppendAuditBatch). The pipeline uses it when
+// its Store has it; a wrapping store without it (alert forwarding) gets one
+// AppendAuditEvents per batch and a PutAlert per alert.
+type BatchStore interface {
+	AppendAuditBatch(ctx context.Context, evs []store.AuditEvent, alerts []store.Alert) (int, error)
+}
+
 // Pipeline consumes audit records from the bus.
 type Pipeline struct {
 	Bus    *bus.Bus
 	Store  Store
 	Engine *audit.Engine
 	Logger *slog.Logger
+	// State, when set, keeps the engine's correlation state across
+	// restarts: Run restores it, and a batch is acknowledged only once a
+	// snapshot covering it is saved (see snapshotter.go). Without it batches
+	// are acknowledged as soon as they are stored.
+	State *audit.StateFile
+	// SnapshotInterval is the most often State is written. Default 1 s.
+	SnapshotInterval time.Duration
+	// MaxBatch bounds a batch. Default 1000 messages.
+	MaxBatch int
 
+	// mu is held while a batch goes through the engine and into the store,
+	// and while a snapshot is cut, so a snapshot reflects whole batches.
 	mu sync.Mutex
+	// covers is the highest stream sequence the engine has processed (or
+	// the restored snapshot covered): a redelivered message at or below it
+	// is stored again but not correlated again.
+	covers uint64
+	// savedVersion is the engine's correlation state version that State
+	// holds; held are batches stored but waiting for a snapshot.
+	savedVersion uint64
+	held         []*bus.Batch
 	// pending holds alerts raised for a message whose storing failed: the
-	// engine will not raise them again on redelivery (it de-duplicates
-	// events), so they are kept until they are stored.
+	// engine will not raise them again on redelivery, so they are kept
+	// until they are stored.
 	pending map[uint64][]*audit.Alert
 }
 
 // Run consumes until ctx is done.
 func (p *Pipeline) Run(ctx context.Context) error {
-	return p.Bus.Consume(ctx, Consumer, receiver.SubjectPrefix+">", p.Handle)
+	p.mu.Lock()
+	if p.State != nil {
+		p.covers = p.Engine.RestoreSnapshot(*p.State, p.logger())
+	}
+	p.savedVersion = p.Engine.CorrelationVersion()
+	p.mu.Unlock()
+
+	snapCtx, stopSnap := context.WithCancel(context.WithoutCancel(ctx))
+	snapDone := make(chan struct{})
+	go func() { defer close(snapDone); p.snapshotLoop(snapCtx) }()
+	err := p.Bus.ConsumeBatch(ctx, Consumer, receiver.SubjectPrefix+">", bus.BatchOptions{MaxBatch: p.MaxBatch}, p.HandleBatch)
+	stopSnap()
+	<-snapDone
+	// The last snapshot and acknowledgements, after the consumer stopped:
+	// on a clean shutdown nothing handled is delivered again.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if serr := p.snapshot(fctx); serr != nil && err == nil {
+		p.logger().Warn("final correlation snapshot; its batches will be redelivered", "error", serr)
+	}
+	return err
 }
 
-// Handle processes one bus message; see bus.Handler.
-func (p *Pipeline) Handle(ctx context.Context, m bus.Message) error {
-	var rec receiver.Record
-	if err := json.Unmarshal(m.Data, &rec); err != nil {
-		// Redelivering cannot fix it; the message stays in the stream for
-		// inspection, and the log says where.
-		p.logger().Error("undecodable audit record on the bus; skipped", "sequence", m.Sequence, "error", err)
-		return nil
-	}
-	var evs []store.AuditEvent
-	var alerts []*audit.Alert
-	src := audit.Source{Name: rec.Source, Cluster: rec.Cluster}
-	_, err := audit.Decode(ctx, bytes.NewReader(rec.Event), src, func() time.Time { return rec.ReceivedAt }, func(e *audit.Event) error {
-		evs = append(evs, storeEvent(e, rec.Event))
-		alerts = append(alerts, p.Engine.Process(e)...)
-		return nil
-	})
-	if err != nil {
-		p.logger().Error("audit record did not decode; skipped", "sequence", m.Sequence, "cluster", rec.Cluster, "error", err)
-		return nil
-	}
+// HandleBatch processes one bus batch; see bus.BatchHandler.
+func (p *Pipeline) HandleBatch(ctx context.Context, b *bus.Batch) error {
 	p.mu.Lock()
-	alerts = append(p.pending[m.Sequence], alerts...)
-	delete(p.pending, m.Sequence)
-	p.mu.Unlock()
-	if err := p.store(ctx, evs, alerts); err != nil {
-		p.mu.Lock()
-		if p.pending == nil {
-			p.pending = map[uint64][]*audit.Alert{}
-		}
-		p.pending[m.Sequence] = alerts
+	msgs := p.process(ctx, b.Messages)
+	err := p.store(ctx, msgs)
+	if err != nil {
+		p.keepPendingLocked(msgs)
 		p.mu.Unlock()
 		return err
+	}
+	ackNow := p.State == nil
+	if !ackNow {
+		// A batch that left the correlation state as saved is covered by
+		// the saved snapshot already.
+		ackNow = p.Engine.CorrelationVersion() == p.savedVersion
+		if !ackNow {
+			p.held = append(p.held, b)
+		}
+	}
+	p.mu.Unlock()
+	if ackNow {
+		// Stored: acknowledge even if a shutdown began meanwhile.
+		if err := b.Ack(context.WithoutCancel(ctx)); err != nil {
+			// At worst it is delivered again.
+			p.logger().Warn("acknowledge audit batch", "error", err)
+		}
 	}
 	return nil
 }
 
-func (p *Pipeline) store(ctx context.Context, evs []store.AuditEvent, alerts []*audit.Alert) error {
-	if len(evs) > 0 {
-		if _, err := p.Store.AppendAuditEvents(ctx, evs); err != nil {
-			return fmt.Errorf("store audit events: %w", err)
+// message is one bus message's outcome.
+type message struct {
+	seq    uint64
+	events []store.AuditEvent
+	alerts []*audit.Alert
+}
+
+// keepPendingLocked remembers the alerts of messages that were not stored.
+func (p *Pipeline) keepPendingLocked(msgs []message) {
+	for _, m := range msgs {
+		if len(m.alerts) == 0 {
+			continue
+		}
+		if p.pending == nil {
+			p.pending = map[uint64][]*audit.Alert{}
+		}
+		p.pending[m.seq] = m.alerts
+	}
+}
+
+// store writes a batch's events and alerts, retrying in place while the
+// store fails: the batch stays unacknowledged and later batches wait, which
+// keeps the engine and the acknowledgements in stream order. Messages the
+// store rejects as invalid are logged and skipped one by one, so that one
+// hostile event does not hold the pipeline up forever.
+func (p *Pipeline) store(ctx context.Context, msgs []message) error {
+	wait := 100 * time.Millisecond
+	for {
+		err := p.storeAll(ctx, msgs)
+		if err == nil {
+			return nil
+		}
+		if errors.Is(err, store.ErrInvalid) && len(msgs) > 1 {
+			for _, m := range msgs {
+				if err := p.store(ctx, []message{m}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		if errors.Is(err, store.ErrInvalid) {
+			p.logger().Error("audit record rejected by the store; skipped", "sequence", msgs[0].seq, "error", err)
+			return nil
+		}
+		p.logger().Warn("store audit batch; retrying", "messages", len(msgs), "retry_in", wait, "error", err)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("store audit batch: %w (gave up: %w)", err, ctx.Err())
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
+}
+
+func (p *Pipeline) storeAll(ctx context.Context, msgs []message) error {
+	var evs []store.AuditEvent
+	var alerts []store.Alert
+	for _, m := range msgs {
+		evs = append(evs, m.events...)
+		for _, a := range m.alerts {
+			sa, err := storeAlert(a)
+			if err != nil {
+				return err
+			}
+			alerts = append(alerts, sa)
 		}
 	}
-	for _, a := range alerts {
-		sa, err := storeAlert(a)
-		if err != nil {
-			return err
+	if bs, ok := p.Store.(BatchStore); ok {
+		if _, err := bs.AppendAuditBatch(ctx, evs, alerts); err != nil {
+			return fmt.Errorf("store audit batch: %w", err)
 		}
-		if err := p.Store.PutAlert(ctx, sa); err != nil {
-			return fmt.Errorf("store alert %s: %w", a.RuleID, err)
+	} else {
+		if len(evs) > 0 {
+			if _, err := p.Store.AppendAuditEvents(ctx, evs); err != nil {
+				return fmt.Errorf("store audit events: %w", err)
+			}
 		}
-		p.logger().Warn("audit alert", "rule", a.RuleID, "severity", a.Severity.String(), "cluster", a.Cluster, "actor", a.Actor, "evidence", len(a.Evidence))
+		for _, a := range alerts {
+			if err := p.Store.PutAlert(ctx, a); err != nil {
+				return fmt.Errorf("store alert %s: %w", a.RuleID, err)
+			}
+		}
+	}
+	for _, m := range msgs {
+		for _, a := range m.alerts {
+			p.logger().Warn("audit alert", "rule", a.RuleID, "severity", a.Severity.String(), "cluster", a.Cluster, "actor", a.Actor, "evidence", len(a.Evidence))
+		}
 	}
 	return nil
 }

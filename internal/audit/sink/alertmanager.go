@@ -21,13 +21,16 @@ type AlertmanagerOptions struct {
 	ExternalURL string
 	// Hold is how long Alertmanager keeps an alert firing after Palisade
 	// sends it (endsAt = send time + Hold; default 1h). An audit alert is
-	// a one-off event with no "resolved" signal, so it must end by itself.
+	// a one-off event with no "resolved" signal, so it must end by itself;
+	// a posture alert is sent once when raised, so it ends the same way
+	// (its state stays in Palisade's API until the check passes).
 	Hold time.Duration
 	Now  func() time.Time
 }
 
 // Alertmanager posts alerts to Alertmanager's v2 API, labelled so that
-// routes can select on alertname, severity, cluster, namespace and rule.
+// routes can select on alertname, severity, cluster, namespace, rule and
+// alert_source (audit or posture).
 type Alertmanager struct{ opts AlertmanagerOptions }
 
 // NewAlertmanager builds an Alertmanager sink.
@@ -69,7 +72,7 @@ func (am *Alertmanager) Send(ctx context.Context, alerts []Alert) error {
 		a := &alerts[i]
 		labels := map[string]string{
 			"alertname": a.RuleName, "severity": severityName(a.Severity), "rule": a.RuleID,
-			"alert_id": a.ID, "source": "palisade",
+			"alert_id": a.ID, "source": "palisade", "alert_source": firstNonEmpty(a.Source, SourceAudit),
 		}
 		if a.Cluster != "" {
 			labels["cluster"] = a.Cluster
@@ -78,6 +81,9 @@ func (am *Alertmanager) Send(ctx context.Context, alerts []Alert) error {
 			labels["namespace"] = a.Target.Namespace
 		}
 		ann := map[string]string{"summary": firstNonEmpty(a.Message, a.RuleName)}
+		if a.IsPosture() {
+			postureAnnotations(a, labels, ann)
+		}
 		if a.Description != "" {
 			ann["description"] = a.Description
 		}
@@ -105,6 +111,28 @@ func (am *Alertmanager) Send(ctx context.Context, alerts []Alert) error {
 		return err
 	}
 	return post(ctx, am.opts.Client, am.opts.Name, strings.TrimSuffix(am.opts.URL, "/")+"/api/v2/alerts", body, nil, nil)
+}
+
+// postureAnnotations adds what routes and receivers need of a posture
+// alert: its namespace and object kind as labels (routes select on them,
+// like on an audit alert's namespace), the object, fix and controls as
+// annotations.
+func postureAnnotations(a *Alert, labels, ann map[string]string) {
+	o := a.Posture.Object
+	if o.Namespace != "" {
+		labels["namespace"] = o.Namespace
+	}
+	if o.Kind != "" {
+		labels["object_kind"] = o.Kind
+	}
+	ann["object"] = objectString(a)
+	if a.Posture.Remediation != "" {
+		ann["remediation"] = a.Posture.Remediation
+	}
+	if c := controlsString(a.Posture.Controls); c != "" {
+		ann["controls"] = c
+	}
+	ann["finding_id"] = a.Posture.FindingID
 }
 
 var _ Sink = (*Alertmanager)(nil)

@@ -20,7 +20,8 @@ type FileOptions struct {
 	MaxFiles int
 }
 
-// File appends one JSON object per alert and line, and fsyncs before Send
+// File appends one JSON object per alert and line (the format of a webhook
+// delivery's alerts), and fsyncs before Send
 // returns, so an acknowledged alert is on disk. It is what log shippers
 // (Fluent Bit, Vector, Filebeat) tail.
 type File struct {
@@ -68,6 +69,7 @@ func (fs *File) openLocked() error {
 // Send appends the alerts and syncs the file.
 func (fs *File) Send(ctx context.Context, alerts []Alert) error {
 	var buf []byte
+	alerts = withSource(alerts)
 	for i := range alerts {
 		b, err := json.Marshal(&alerts[i])
 		if err != nil {

@@ -39,29 +39,36 @@ func (p *PublishingStore) PutAlert(ctx context.Context, a store.Alert) error {
 	if err := p.AlertStore.PutAlert(ctx, a); err != nil {
 		return err
 	}
-	data, err := ForwardedJSON(a)
+	fa, err := AuditAlert(a)
 	if err != nil {
 		return err
 	}
-	if err := p.Bus.Publish(ctx, AlertSubjectPrefix+subjectToken(a.Cluster), "alert/"+a.ID, data); err != nil {
+	return Publish(ctx, p.Bus, &fa)
+}
+
+// Publish puts a on the bus for the forwarder, under
+// AlertSubjectPrefix+cluster. The message ID is the alert's, so the bus
+// drops a republication of the same alert within its de-duplication
+// window.
+func Publish(ctx context.Context, bus Publisher, a *Alert) error {
+	data, err := json.Marshal(a)
+	if err != nil {
+		return fmt.Errorf("encode alert %s: %w", a.ID, err)
+	}
+	if err := bus.Publish(ctx, AlertSubjectPrefix+subjectToken(a.Cluster), "alert/"+a.ID, data); err != nil {
 		return fmt.Errorf("publish alert %s for forwarding: %w", a.ID, err)
 	}
 	return nil
 }
 
-// ForwardedJSON is the message a stored alert becomes on the bus: its raw
-// audit alert with the store ID added.
-func ForwardedJSON(a store.Alert) ([]byte, error) {
-	var fa Alert
+// AuditAlert is the forwarded form of a stored audit alert: its raw audit
+// alert with the store ID and the source added.
+func AuditAlert(a store.Alert) (Alert, error) {
+	fa := Alert{ID: a.ID, Source: SourceAudit}
 	if err := json.Unmarshal(a.Raw, &fa.Alert); err != nil {
-		return nil, fmt.Errorf("decode stored alert %s: %w", a.ID, err)
+		return Alert{}, fmt.Errorf("decode stored alert %s: %w", a.ID, err)
 	}
-	fa.ID = a.ID
-	b, err := json.Marshal(&fa)
-	if err != nil {
-		return nil, fmt.Errorf("encode alert %s: %w", a.ID, err)
-	}
-	return b, nil
+	return fa, nil
 }
 
 var notSubjectSafe = regexp.MustCompile(`[^A-Za-z0-9_-]`)

@@ -1,6 +1,8 @@
-// Package sink delivers audit alerts to where people look at them: a signed
+// Package sink delivers alerts to where people look at them: a signed
 // JSON webhook, Slack-compatible incoming webhooks, Prometheus Alertmanager,
-// a JSON lines file and TheHive. Delivery is driven from the bus (see
+// a JSON lines file and TheHive. Alerts come from two sources, audit
+// detection and continuous posture (see Alert.Source), in one message
+// format, so a receiver routes both through the same endpoint. Delivery is driven from the bus (see
 // Forwarder): every alert is retried with back-off and, when a sink keeps
 // failing, recorded as a dead letter, so no alert is ever dropped silently.
 package sink
@@ -15,6 +17,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/palisade-sec/palisade/internal/audit"
@@ -30,11 +33,50 @@ type Sink interface {
 	Send(ctx context.Context, alerts []Alert) error
 }
 
-// Alert is an audit alert as forwarded: the detection plus the stable ID
-// the store knows it by, which lets receivers de-duplicate redeliveries.
+// The sources of an alert (Alert.Source).
+const (
+	SourceAudit   = "audit"   // raised by audit detection from API server events
+	SourcePosture = "posture" // raised by continuous posture from a cluster's state
+)
+
+// Alert is an alert as forwarded: the detection plus the stable ID the
+// store knows it by, which lets receivers de-duplicate redeliveries.
+//
+// The audit fields are common to both sources. A posture alert fills
+// ruleId (the check ID), ruleName (the check's title), kind ("check"),
+// severity, message, time, cluster and mitre, leaves actor, verb, target
+// and evidence empty, and carries the rest in Posture.
 type Alert struct {
 	ID string `json:"id"`
+	// Source is SourceAudit or SourcePosture. Messages put on the bus
+	// before posture alerts were forwarded have none: they are audit
+	// alerts, and sinks write them with SourceAudit.
+	Source string `json:"source"`
 	audit.Alert
+	// Posture is set on posture alerts only.
+	Posture *PostureDetail `json:"posture,omitempty"`
+}
+
+// IsPosture reports whether a was raised by continuous posture and carries
+// its detail; a posture message without it (hand-made, or damaged) is
+// rendered with the common fields only rather than dropped.
+func (a *Alert) IsPosture() bool { return a.Source == SourcePosture && a.Posture != nil }
+
+// withSource returns alerts with an empty Source set to SourceAudit,
+// copying the slice only when one is changed.
+func withSource(alerts []Alert) []Alert {
+	for i := range alerts {
+		if alerts[i].Source == "" {
+			out := slices.Clone(alerts)
+			for j := range out {
+				if out[j].Source == "" {
+					out[j].Source = SourceAudit
+				}
+			}
+			return out
+		}
+	}
+	return alerts
 }
 
 // Secret is a credential (an HMAC key, an API key). It never appears in

@@ -136,7 +136,8 @@ func checkGolden(t *testing.T, name, got string) {
 
 // TestGoldenFilesHaveTests fails on orphaned golden files.
 func TestGoldenFilesHaveTests(t *testing.T) {
-	known := map[string]bool{"webhook": true, "slack": true, "alertmanager": true, "thehive": true, "file": true}
+	known := map[string]bool{"webhook": true, "slack": true, "alertmanager": true, "thehive": true, "file": true,
+		"posture-webhook": true, "posture-slack": true, "posture-alertmanager": true, "posture-thehive": true, "posture-file": true}
 	names, _ := filepath.Glob("testdata/*.golden")
 	for _, n := range names {
 		if !known[strings.TrimSuffix(filepath.Base(n), ".golden")] {

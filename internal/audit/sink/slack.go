@@ -74,6 +74,9 @@ var severityEmoji = map[string]string{
 }
 
 func (s *Slack) message(a *Alert) slackMessage {
+	if a.IsPosture() {
+		return postureSlackMessage(a)
+	}
 	sev := severityName(a.Severity)
 	title := fmt.Sprintf("%s %s: %s", severityEmoji[sev], strings.ToUpper(sev), a.RuleName)
 	target := targetString(a)
@@ -108,6 +111,39 @@ func (s *Slack) message(a *Alert) slackMessage {
 	}
 	m.Blocks = append(m.Blocks, slackBlock{Type: "section", Text: &slackText{Type: "mrkdwn",
 		Text: fmt.Sprintf("Alert `%s` at %s, %d evidence event(s)", a.ID, a.Time.UTC().Format("2006-01-02 15:04:05Z"), len(a.Evidence))}})
+	return m
+}
+
+// postureSlackMessage is the message of a posture alert: the check, the
+// object, what is wrong, how to fix it and the controls it breaks, so the
+// person on call can start from the message.
+func postureSlackMessage(a *Alert) slackMessage {
+	sev := severityName(a.Severity)
+	title := fmt.Sprintf("%s %s: %s", severityEmoji[sev], strings.ToUpper(sev), a.RuleName)
+	obj := objectString(a)
+	m := slackMessage{
+		Text: fmt.Sprintf("[%s] %s (cluster %s, %s)", sev, a.RuleName, orDash(a.Cluster), obj),
+		Blocks: []slackBlock{
+			{Type: "header", Text: &slackText{Type: "plain_text", Text: truncate(title, 150)}},
+			{Type: "section", Fields: []slackText{
+				{Type: "mrkdwn", Text: "*Check*\n`" + a.RuleID + "`"},
+				{Type: "mrkdwn", Text: "*Cluster*\n" + orDash(a.Cluster)},
+				{Type: "mrkdwn", Text: "*Object*\n" + obj},
+				{Type: "mrkdwn", Text: "*Source*\nposture"},
+			}},
+		},
+	}
+	if a.Message != "" {
+		m.Blocks = append(m.Blocks, slackBlock{Type: "section", Text: &slackText{Type: "mrkdwn", Text: truncate(a.Message, 2900)}})
+	}
+	if r := a.Posture.Remediation; r != "" {
+		m.Blocks = append(m.Blocks, slackBlock{Type: "section", Text: &slackText{Type: "mrkdwn", Text: truncate("*Remediation*\n"+r, 2900)}})
+	}
+	if c := controlsString(a.Posture.Controls); c != "" {
+		m.Blocks = append(m.Blocks, slackBlock{Type: "section", Text: &slackText{Type: "mrkdwn", Text: truncate("*Controls*\n"+c, 2900)}})
+	}
+	m.Blocks = append(m.Blocks, slackBlock{Type: "section", Text: &slackText{Type: "mrkdwn",
+		Text: fmt.Sprintf("Alert `%s` at %s, finding `%s`", a.ID, a.Time.UTC().Format("2006-01-02 15:04:05Z"), a.Posture.FindingID)}})
 	return m
 }
 

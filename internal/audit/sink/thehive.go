@@ -102,6 +102,9 @@ func alreadyExists(code int, body string) bool {
 }
 
 func (th *TheHive) alert(a *Alert) hiveAlert {
+	if a.IsPosture() {
+		return postureHiveAlert(a)
+	}
 	var d strings.Builder
 	fmt.Fprintf(&d, "%s\n\n", firstNonEmpty(a.Message, a.Description, a.RuleName))
 	fmt.Fprintf(&d, "- **Rule:** `%s` (%s)\n- **Cluster:** %s\n- **Actor:** %s\n", a.RuleID, a.Kind, orDash(a.Cluster), orDash(a.Actor))
@@ -136,6 +139,44 @@ func (th *TheHive) alert(a *Alert) hiveAlert {
 		Type: "kubernetes-audit", Source: "palisade", SourceRef: a.ID,
 		Title: truncate("["+severityName(a.Severity)+"] "+a.RuleName, 512), Description: d.String(),
 		Severity: hiveSeverity(a.Severity), Date: a.Time.UnixMilli(), Tags: tags, TLP: 2, PAP: 2, Observables: obs,
+	}
+}
+
+// postureHiveAlert is a posture alert as a TheHive alert: type
+// kubernetes-posture, the object, fix and controls in the description,
+// controls as tags. It has no observables: nobody acted, a state was found.
+func postureHiveAlert(a *Alert) hiveAlert {
+	p := a.Posture
+	var d strings.Builder
+	fmt.Fprintf(&d, "%s\n\n", firstNonEmpty(a.Message, a.RuleName))
+	fmt.Fprintf(&d, "- **Check:** `%s`\n- **Cluster:** %s\n- **Object:** %s\n- **Finding:** `%s`\n", a.RuleID, orDash(a.Cluster), objectString(a), p.FindingID)
+	for _, e := range p.Evidence {
+		fmt.Fprintf(&d, "- **%s:** %s\n", e.Name, e.Value)
+	}
+	if p.Remediation != "" {
+		fmt.Fprintf(&d, "\n**Remediation**\n%s\n", p.Remediation)
+	}
+	if c := controlsString(p.Controls); c != "" {
+		fmt.Fprintf(&d, "\n**Controls:** %s\n", c)
+	}
+	tags := []string{"palisade", "source:posture", "check:" + a.RuleID}
+	if a.Cluster != "" {
+		tags = append(tags, "cluster:"+a.Cluster)
+	}
+	if p.Object.Namespace != "" {
+		tags = append(tags, "namespace:"+p.Object.Namespace)
+	}
+	for _, c := range p.Controls {
+		if c.Framework == mitreFramework {
+			tags = append(tags, "mitre:"+c.ID)
+		} else {
+			tags = append(tags, "control:"+c.Framework+":"+c.ID)
+		}
+	}
+	return hiveAlert{
+		Type: "kubernetes-posture", Source: "palisade", SourceRef: a.ID,
+		Title:       truncate("["+severityName(a.Severity)+"] "+a.RuleName+": "+objectString(a), 512),
+		Description: d.String(), Severity: hiveSeverity(a.Severity), Date: a.Time.UnixMilli(), Tags: tags, TLP: 2, PAP: 2,
 	}
 }
 

@@ -55,7 +55,7 @@ type WebhookPayload struct {
 
 // Send delivers alerts in one request.
 func (w *Webhook) Send(ctx context.Context, alerts []Alert) error {
-	body, err := marshal(WebhookPayload{Alerts: alerts})
+	body, err := marshal(WebhookPayload{Alerts: withSource(alerts)})
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package checks
 import (
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
 	psaapi "k8s.io/pod-security-admission/api"
 	"k8s.io/pod-security-admission/policy"
 
@@ -36,11 +37,16 @@ func newPSSEvaluator(level psaapi.Level) *pssEvaluator {
 	return &pssEvaluator{eval: e}
 }
 
-// failures returns the forbidden results of w at level (latest version).
-func (p *pssEvaluator) failures(w *kube.Workload, level psaapi.Level) []policy.CheckResult {
+// failures returns the forbidden results of w at level (latest version);
+// with defaults, of w's pod spec as the API server stores it.
+func (p *pssEvaluator) failures(w *kube.Workload, level psaapi.Level, defaults bool) []policy.CheckResult {
 	var out []policy.CheckResult
 	lv := psaapi.LevelVersion{Level: level, Version: psaapi.LatestVersion()}
-	for _, r := range p.eval.EvaluatePod(lv, &w.PodMeta, w.PodSpec) {
+	spec := w.PodSpec
+	if defaults {
+		spec = apiDefaults(spec)
+	}
+	for _, r := range p.eval.EvaluatePod(lv, &w.PodMeta, spec) {
 		if !r.Allowed {
 			out = append(out, r)
 		}
@@ -49,10 +55,10 @@ func (p *pssEvaluator) failures(w *kube.Workload, level psaapi.Level) []policy.C
 }
 
 // results turns the level's failures for in's workload into check results,
-// one per forbidden reason.
-func (p *pssEvaluator) results(in *posture.Input, level psaapi.Level) []posture.Result {
+// one per forbidden reason; defaults is failures'.
+func (p *pssEvaluator) results(in *posture.Input, level psaapi.Level, defaults bool) []posture.Result {
 	var out []posture.Result
-	for _, r := range p.failures(in.Workload, level) {
+	for _, r := range p.failures(in.Workload, level, defaults) {
 		out = append(out, posture.Result{
 			Path:     in.Workload.SpecPath,
 			Message:  "PodSecurity " + string(level) + ": " + r.ForbiddenReason + detail(r.ForbiddenDetail) + ".",
@@ -67,4 +73,25 @@ func detail(d string) string {
 		return ""
 	}
 	return " (" + d + ")"
+}
+
+// apiDefaults returns s with the defaults the API server applies before
+// PodSecurity admission sees the pod, where they change a PSS verdict: a
+// volume with no source becomes an emptyDir (SetDefaults_Volume), which
+// restricted allows. s itself is not changed.
+func apiDefaults(s *corev1.PodSpec) *corev1.PodSpec {
+	var out *corev1.PodSpec
+	for i, v := range s.Volumes {
+		if v.VolumeSource != (corev1.VolumeSource{}) {
+			continue
+		}
+		if out == nil {
+			out = s.DeepCopy()
+		}
+		out.Volumes[i].EmptyDir = &corev1.EmptyDirVolumeSource{}
+	}
+	if out == nil {
+		return s
+	}
+	return out
 }

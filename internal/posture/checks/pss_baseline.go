@@ -25,7 +25,7 @@ func PSSBaseline() posture.Check {
 		Remediation: "Remove the forbidden settings named in the finding, or run the workload in a namespace whose exception is reviewed.",
 		Scope:       posture.ScopeWorkload,
 		Versions: v1(func(in *posture.Input) []posture.Result {
-			return pss.results(in, psaapi.LevelBaseline)
+			return pss.results(in, psaapi.LevelBaseline, false)
 		}),
 	}
 }

@@ -25,8 +25,15 @@ func PSSRestricted() posture.Check {
 		Rationale:   "The restricted level is current pod hardening practice; a namespace enforcing it would refuse this pod.",
 		Remediation: "Run as non-root, drop ALL capabilities, set allowPrivilegeEscalation: false and a RuntimeDefault seccomp profile.",
 		Scope:       posture.ScopeWorkload,
-		Versions: v1(func(in *posture.Input) []posture.Result {
-			return pss.results(in, psaapi.LevelRestricted)
-		}),
+		Versions: []posture.Versioned{
+			{MinVersion: 1, Eval: func(in *posture.Input) []posture.Result {
+				return pss.results(in, psaapi.LevelRestricted, false)
+			}},
+			// Version 3 judges the pod the API server stores: a volume
+			// with no source is an emptyDir (see apiDefaults).
+			{MinVersion: 3, Eval: func(in *posture.Input) []posture.Result {
+				return pss.results(in, psaapi.LevelRestricted, true)
+			}},
+		},
 	}
 }

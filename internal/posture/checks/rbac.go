@@ -21,9 +21,21 @@ var bindingKinds = []string{"RoleBinding", "ClusterRoleBinding"}
 // user-facing ClusterRoles cluster-admin, admin, edit and view count too:
 // a ClusterRole of that name in a cluster is the built-in one, so its
 // grants are reported where it is bound, not on the role.
-func builtIn(o *kube.Object) bool {
-	if o.Meta.Labels["kubernetes.io/bootstrapping"] == "rbac-defaults" || strings.HasPrefix(o.Meta.Name, "system:") {
+//
+// With strict (behaviour version 3), a system: name counts only for
+// cluster-scoped objects and in kube-system and kube-public, where the
+// bootstrap Roles and RoleBindings live: the API server does not reserve
+// the prefix, so a Role "system:test" in namespace "test" is user-made and
+// its grants are judged like any other (Polaris' corpus has such a case).
+func builtIn(o *kube.Object, strict bool) bool {
+	if o.Meta.Labels["kubernetes.io/bootstrapping"] == "rbac-defaults" {
 		return true
+	}
+	if strings.HasPrefix(o.Meta.Name, "system:") {
+		ns := o.Ref.Namespace
+		if !strict || ns == "" || ns == "kube-system" || ns == "kube-public" {
+			return true
+		}
 	}
 	if o.Ref.Kind == "ClusterRole" {
 		switch o.Meta.Name {
@@ -89,12 +101,19 @@ func anyOf(have, want []string) bool {
 	return false
 }
 
+// rbacVersions returns the behaviours of an RBAC check whose evaluation
+// eval builds: version 1 with the original built-in exemption, version 3
+// with the strict one (see builtIn).
+func rbacVersions(eval func(strict bool) func(*posture.Input) []posture.Result) []posture.Versioned {
+	return []posture.Versioned{{MinVersion: 1, Eval: eval(false)}, {MinVersion: 3, Eval: eval(true)}}
+}
+
 // roleGrants returns a check evaluation that reports every rule of a
-// non-built-in Role or ClusterRole granting one of gs.
-func roleGrants(what string, gs ...grant) func(*posture.Input) []posture.Result {
+// non-built-in Role or ClusterRole granting one of gs; strict is builtIn's.
+func roleGrants(what string, strict bool, gs ...grant) func(*posture.Input) []posture.Result {
 	return func(in *posture.Input) []posture.Result {
 		o := in.Object
-		if builtIn(o) {
+		if builtIn(o, strict) {
 			return nil
 		}
 		var out []posture.Result

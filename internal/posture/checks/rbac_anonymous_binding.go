@@ -24,31 +24,33 @@ func RBACAnonymousBinding() posture.Check {
 		Remediation: "Bind the role to the specific users, groups or service accounts that need it.",
 		Scope:       posture.ScopeObject,
 		Kinds:       bindingKinds,
-		Versions: v1(func(in *posture.Input) []posture.Result {
-			o := in.Object
-			subjects, ref, ok := subjectsOf(o)
-			if !ok || builtIn(o) {
-				return nil
-			}
-			var out []posture.Result
-			for i, s := range subjects {
-				var sev finding.Severity
-				switch s.Name {
-				case "system:anonymous", "system:unauthenticated":
-					sev = finding.SeverityCritical
-				case "system:authenticated":
-					sev = finding.SeverityHigh
-				default:
-					continue
+		Versions: rbacVersions(func(strict bool) func(*posture.Input) []posture.Result {
+			return func(in *posture.Input) []posture.Result {
+				o := in.Object
+				subjects, ref, ok := subjectsOf(o)
+				if !ok || builtIn(o, strict) {
+					return nil
 				}
-				out = append(out, posture.Result{
-					Path:     []string{"subjects", itoa(i)},
-					Severity: sev,
-					Message:  o.Ref.Kind + " " + o.Ref.Name + " binds " + ref.Kind + " " + ref.Name + " to " + s.Name + ".",
-					Evidence: []finding.Evidence{key("subject", s.Name), ev("role", ref.Kind+"/"+ref.Name)},
-				})
+				var out []posture.Result
+				for i, s := range subjects {
+					var sev finding.Severity
+					switch s.Name {
+					case "system:anonymous", "system:unauthenticated":
+						sev = finding.SeverityCritical
+					case "system:authenticated":
+						sev = finding.SeverityHigh
+					default:
+						continue
+					}
+					out = append(out, posture.Result{
+						Path:     []string{"subjects", itoa(i)},
+						Severity: sev,
+						Message:  o.Ref.Kind + " " + o.Ref.Name + " binds " + ref.Kind + " " + ref.Name + " to " + s.Name + ".",
+						Evidence: []finding.Evidence{key("subject", s.Name), ev("role", ref.Kind+"/"+ref.Name)},
+					})
+				}
+				return out
 			}
-			return out
 		}),
 	}
 }

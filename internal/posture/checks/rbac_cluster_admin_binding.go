@@ -27,33 +27,35 @@ func RBACClusterAdminBinding() posture.Check {
 		Remediation: "Bind a role with only the permissions needed; keep cluster-admin for break-glass accounts.",
 		Scope:       posture.ScopeObject,
 		Kinds:       bindingKinds,
-		Versions: v1(func(in *posture.Input) []posture.Result {
-			o := in.Object
-			subjects, ref, ok := subjectsOf(o)
-			if !ok || builtIn(o) {
-				return nil
-			}
-			role := ref.Kind + " " + ref.Name
-			switch {
-			case ref.Kind == "ClusterRole" && ref.Name == "cluster-admin":
-				role = "cluster-admin"
-			case grantsEverything(in, ref.Kind, o.Ref.Namespace, ref.Name):
-				role += " (every verb on every resource: cluster-admin in effect)"
-			default:
-				return nil
-			}
-			var out []posture.Result
-			for i, s := range subjects {
-				if strings.HasPrefix(s.Name, "system:") && s.Name != "system:anonymous" && s.Name != "system:unauthenticated" && s.Name != "system:authenticated" {
-					continue
+		Versions: rbacVersions(func(strict bool) func(*posture.Input) []posture.Result {
+			return func(in *posture.Input) []posture.Result {
+				o := in.Object
+				subjects, ref, ok := subjectsOf(o)
+				if !ok || builtIn(o, strict) {
+					return nil
 				}
-				out = append(out, posture.Result{
-					Path:     []string{"subjects", itoa(i)},
-					Message:  o.Ref.Kind + " " + o.Ref.Name + " binds " + role + " to " + s.Kind + " " + subjectName(s.Namespace, s.Name) + ".",
-					Evidence: []finding.Evidence{key("subject", s.Kind+":"+subjectName(s.Namespace, s.Name))},
-				})
+				role := ref.Kind + " " + ref.Name
+				switch {
+				case ref.Kind == "ClusterRole" && ref.Name == "cluster-admin":
+					role = "cluster-admin"
+				case grantsEverything(in, ref.Kind, o.Ref.Namespace, ref.Name):
+					role += " (every verb on every resource: cluster-admin in effect)"
+				default:
+					return nil
+				}
+				var out []posture.Result
+				for i, s := range subjects {
+					if strings.HasPrefix(s.Name, "system:") && s.Name != "system:anonymous" && s.Name != "system:unauthenticated" && s.Name != "system:authenticated" {
+						continue
+					}
+					out = append(out, posture.Result{
+						Path:     []string{"subjects", itoa(i)},
+						Message:  o.Ref.Kind + " " + o.Ref.Name + " binds " + role + " to " + s.Kind + " " + subjectName(s.Namespace, s.Name) + ".",
+						Evidence: []finding.Evidence{key("subject", s.Kind+":"+subjectName(s.Namespace, s.Name))},
+					})
+				}
+				return out
 			}
-			return out
 		}),
 	}
 }

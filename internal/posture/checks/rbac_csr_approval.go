@@ -23,9 +23,11 @@ func RBACCSRApproval() posture.Check {
 		Remediation: "Remove update and patch on certificatesigningrequests/approval and approve on signers.",
 		Scope:       posture.ScopeObject,
 		Kinds:       rbacKinds,
-		Versions: v1(roleGrants("approval of certificate signing requests",
-			grant{group: "certificates.k8s.io", resources: []string{"certificatesigningrequests/approval"}, verbs: []string{"update", "patch"}},
-			grant{group: "certificates.k8s.io", resources: []string{"signers"}, verbs: []string{"approve"}},
-		)),
+		Versions: rbacVersions(func(strict bool) func(*posture.Input) []posture.Result {
+			return roleGrants("approval of certificate signing requests", strict,
+				grant{group: "certificates.k8s.io", resources: []string{"certificatesigningrequests/approval"}, verbs: []string{"update", "patch"}},
+				grant{group: "certificates.k8s.io", resources: []string{"signers"}, verbs: []string{"approve"}},
+			)
+		}),
 	}
 }

@@ -27,32 +27,40 @@ func RBACDefaultServiceAccountBinding() posture.Check {
 		Remediation: "Create a dedicated service account for the workload that needs the role, bind the role to it, and set spec.serviceAccountName.",
 		Scope:       posture.ScopeObject,
 		Kinds:       bindingKinds,
-		Versions: []posture.Versioned{{MinVersion: 2, Eval: func(in *posture.Input) []posture.Result {
-			o := in.Object
-			subjects, ref, ok := subjectsOf(o)
-			if !ok || builtIn(o) {
-				return nil
+		Versions: []posture.Versioned{
+			{MinVersion: 2, Eval: defaultSABindings(false)},
+			{MinVersion: 3, Eval: defaultSABindings(true)},
+		},
+	}
+}
+
+// defaultSABindings returns the check's evaluation; strict is builtIn's.
+func defaultSABindings(strict bool) func(*posture.Input) []posture.Result {
+	return func(in *posture.Input) []posture.Result {
+		o := in.Object
+		subjects, ref, ok := subjectsOf(o)
+		if !ok || builtIn(o, strict) {
+			return nil
+		}
+		var out []posture.Result
+		for i, s := range subjects {
+			ns, ok := defaultServiceAccount(s.Kind, s.Name, s.Namespace, o.Ref.Namespace)
+			if !ok {
+				continue
 			}
-			var out []posture.Result
-			for i, s := range subjects {
-				ns, ok := defaultServiceAccount(s.Kind, s.Name, s.Namespace, o.Ref.Namespace)
-				if !ok {
-					continue
-				}
-				at := "namespace " + ns
-				if ns == "" {
-					// The API server refuses a ServiceAccount subject without
-					// a namespace in a ClusterRoleBinding; a manifest may have one.
-					at = "an unnamed namespace"
-				}
-				out = append(out, posture.Result{
-					Path:     []string{"subjects", itoa(i)},
-					Message:  o.Ref.Kind + " " + o.Ref.Name + " binds " + ref.Kind + " " + ref.Name + " to the default service account of " + at + ".",
-					Evidence: []finding.Evidence{key("subject", "system:serviceaccount:"+ns+":default"), ev("role", ref.Kind+"/"+ref.Name)},
-				})
+			at := "namespace " + ns
+			if ns == "" {
+				// The API server refuses a ServiceAccount subject without
+				// a namespace in a ClusterRoleBinding; a manifest may have one.
+				at = "an unnamed namespace"
 			}
-			return out
-		}}},
+			out = append(out, posture.Result{
+				Path:     []string{"subjects", itoa(i)},
+				Message:  o.Ref.Kind + " " + o.Ref.Name + " binds " + ref.Kind + " " + ref.Name + " to the default service account of " + at + ".",
+				Evidence: []finding.Evidence{key("subject", "system:serviceaccount:"+ns+":default"), ev("role", ref.Kind+"/"+ref.Name)},
+			})
+		}
+		return out
 	}
 }
 

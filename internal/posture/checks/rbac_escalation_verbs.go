@@ -22,10 +22,12 @@ func RBACEscalationVerbs() posture.Check {
 		Remediation: "Remove bind, escalate and impersonate, or restrict them with resourceNames to specific roles and identities.",
 		Scope:       posture.ScopeObject,
 		Kinds:       rbacKinds,
-		Versions: v1(roleGrants("privilege escalation",
-			grant{group: "rbac.authorization.k8s.io", resources: []string{"roles", "clusterroles"}, verbs: []string{"bind", "escalate"}},
-			grant{group: "", resources: []string{"users", "groups", "serviceaccounts", "uids"}, verbs: []string{"impersonate"}},
-			grant{group: "authentication.k8s.io", resources: []string{"userextras/scopes", "userextras", "uids"}, verbs: []string{"impersonate"}},
-		)),
+		Versions: rbacVersions(func(strict bool) func(*posture.Input) []posture.Result {
+			return roleGrants("privilege escalation", strict,
+				grant{group: "rbac.authorization.k8s.io", resources: []string{"roles", "clusterroles"}, verbs: []string{"bind", "escalate"}},
+				grant{group: "", resources: []string{"users", "groups", "serviceaccounts", "uids"}, verbs: []string{"impersonate"}},
+				grant{group: "authentication.k8s.io", resources: []string{"userextras/scopes", "userextras", "uids"}, verbs: []string{"impersonate"}},
+			)
+		}),
 	}
 }

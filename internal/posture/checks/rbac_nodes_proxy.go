@@ -23,8 +23,10 @@ func RBACNodesProxy() posture.Check {
 		Remediation: "Remove access to nodes/proxy; monitoring agents need nodes/metrics or nodes/stats only.",
 		Scope:       posture.ScopeObject,
 		Kinds:       rbacKinds,
-		Versions: v1(roleGrants("access to nodes/proxy",
-			grant{group: "", resources: []string{"nodes/proxy"}, verbs: []string{"get", "create", "update", "patch", "delete", "list", "watch"}},
-		)),
+		Versions: rbacVersions(func(strict bool) func(*posture.Input) []posture.Result {
+			return roleGrants("access to nodes/proxy", strict,
+				grant{group: "", resources: []string{"nodes/proxy"}, verbs: []string{"get", "create", "update", "patch", "delete", "list", "watch"}},
+			)
+		}),
 	}
 }

@@ -22,8 +22,10 @@ func RBACPodsExec() posture.Check {
 		Remediation: "Remove create and get on pods/exec and pods/attach from roles that do not need an interactive shell.",
 		Scope:       posture.ScopeObject,
 		Kinds:       rbacKinds,
-		Versions: v1(roleGrants("exec into pods",
-			grant{group: "", resources: []string{"pods/exec", "pods/attach"}, verbs: []string{"create", "get"}},
-		)),
+		Versions: rbacVersions(func(strict bool) func(*posture.Input) []posture.Result {
+			return roleGrants("exec into pods", strict,
+				grant{group: "", resources: []string{"pods/exec", "pods/attach"}, verbs: []string{"create", "get"}},
+			)
+		}),
 	}
 }

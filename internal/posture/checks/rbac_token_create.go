@@ -22,8 +22,10 @@ func RBACTokenCreate() posture.Check {
 		Remediation: "Remove create on serviceaccounts/token.",
 		Scope:       posture.ScopeObject,
 		Kinds:       rbacKinds,
-		Versions: v1(roleGrants("creation of service account tokens",
-			grant{group: "", resources: []string{"serviceaccounts/token"}, verbs: []string{"create"}},
-		)),
+		Versions: rbacVersions(func(strict bool) func(*posture.Input) []posture.Result {
+			return roleGrants("creation of service account tokens", strict,
+				grant{group: "", resources: []string{"serviceaccounts/token"}, verbs: []string{"create"}},
+			)
+		}),
 	}
 }

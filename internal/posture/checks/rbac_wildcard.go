@@ -25,42 +25,44 @@ func RBACWildcard() posture.Check {
 		Remediation: "List the verbs and resources the subject needs instead of '*'.",
 		Scope:       posture.ScopeObject,
 		Kinds:       rbacKinds,
-		Versions: v1(func(in *posture.Input) []posture.Result {
-			o := in.Object
-			if builtIn(o) {
-				return nil
-			}
-			var out []posture.Result
-			for i, rule := range rulesOf(o) {
-				var where []string
-				for _, f := range []struct {
-					name string
-					vals []string
-				}{{"verbs", rule.Verbs}, {"resources", rule.Resources}, {"apiGroups", rule.APIGroups}} {
-					for _, v := range f.vals {
-						if v == "*" {
-							where = append(where, f.name)
-							break
+		Versions: rbacVersions(func(strict bool) func(*posture.Input) []posture.Result {
+			return func(in *posture.Input) []posture.Result {
+				o := in.Object
+				if builtIn(o, strict) {
+					return nil
+				}
+				var out []posture.Result
+				for i, rule := range rulesOf(o) {
+					var where []string
+					for _, f := range []struct {
+						name string
+						vals []string
+					}{{"verbs", rule.Verbs}, {"resources", rule.Resources}, {"apiGroups", rule.APIGroups}} {
+						for _, v := range f.vals {
+							if v == "*" {
+								where = append(where, f.name)
+								break
+							}
 						}
 					}
+					if len(where) == 0 {
+						continue
+					}
+					sev := finding.SeverityMedium
+					if len(where) >= 2 && contains(where, "verbs") {
+						sev = finding.SeverityCritical
+					} else if contains(where, "verbs") || contains(where, "resources") {
+						sev = finding.SeverityHigh
+					}
+					out = append(out, posture.Result{
+						Path:     []string{"rules", itoa(i)},
+						Severity: sev,
+						Message:  o.Ref.Kind + " " + o.Ref.Name + " rule " + itoa(i) + " uses '*' in " + strings.Join(where, " and ") + ".",
+						Evidence: append(ruleEvidence(i, rule), ev("wildcard", strings.Join(where, ","))),
+					})
 				}
-				if len(where) == 0 {
-					continue
-				}
-				sev := finding.SeverityMedium
-				if len(where) >= 2 && contains(where, "verbs") {
-					sev = finding.SeverityCritical
-				} else if contains(where, "verbs") || contains(where, "resources") {
-					sev = finding.SeverityHigh
-				}
-				out = append(out, posture.Result{
-					Path:     []string{"rules", itoa(i)},
-					Severity: sev,
-					Message:  o.Ref.Kind + " " + o.Ref.Name + " rule " + itoa(i) + " uses '*' in " + strings.Join(where, " and ") + ".",
-					Evidence: append(ruleEvidence(i, rule), ev("wildcard", strings.Join(where, ","))),
-				})
+				return out
 			}
-			return out
 		}),
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/palisade-sec/palisade/internal/posture/checks"
 )
 
-// TestPinnedBehaviour checks that the version 2 behaviours of checks stay
+// TestPinnedBehaviour checks that the version 2 and 3 behaviours of checks stay
 // out of scans pinned to version 1, so pinned policies do not move.
 func TestPinnedBehaviour(t *testing.T) {
 	for _, tc := range []struct {
@@ -19,6 +19,10 @@ func TestPinnedBehaviour(t *testing.T) {
 		{"rbac-secrets-read", "testdata/rbac_secrets_read/pass/resource_names.yaml", 1, 0},
 		{"configmap-secrets", "testdata/configmap_secrets/fail/env_file_value.yaml", 0, 1},
 		{"rbac-default-service-account-binding", "testdata/rbac_default_service_account_binding/fail/bindings.yaml", 0, 3},
+		{"image-tag", "testdata/image_tag/fail/bad_digest.yaml", 0, 4},
+		{"rbac-wildcard", "testdata/rbac_wildcard/fail/system_prefix_role.yaml", 0, 1},
+		{"rbac-pod-create", "testdata/rbac_pod_create/fail/patch_deployment.yaml", 0, 1},
+		{"pss-restricted", "testdata/pss_restricted/pass/volume_without_source.yaml", 1, 0},
 	} {
 		t.Run(tc.check, func(t *testing.T) {
 			inv, err := kube.Load(t.Context(), []string{tc.fixture}, nil, kube.Limits{})

@@ -1,8 +1,6 @@
 package continuous
 
 import (
-	"github.com/palisade-sec/palisade/internal/atomicfile"
-
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,12 +8,14 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 
 	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/palisade-sec/palisade/internal/atomicfile"
+	"github.com/palisade-sec/palisade/internal/config"
 	"github.com/palisade-sec/palisade/internal/server"
 )
 
@@ -24,8 +24,9 @@ import (
 const AdminGroup = "palisade:admins"
 
 // clusterName is what a registered cluster may be called: it names a file
-// and appears in findings and alerts.
-var clusterName = regexp.MustCompile(`^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$`)
+// and appears in findings and alerts. posture.clusters in palisade.yaml
+// follows the same rule.
+var clusterName = config.ClusterName
 
 // maxKubeconfig bounds a registration body.
 const maxKubeconfig = 1 << 20
@@ -69,11 +70,36 @@ func (r *Registry) register(name string, kubeconfig []byte, context string) erro
 	if err != nil {
 		return fmt.Errorf("parse kubeconfig: %w", err)
 	}
+	return r.registerConfig(name, cc, context)
+}
+
+func (r *Registry) registerConfig(name string, cc *clientcmdapi.Config, context string) error {
 	cfg, err := clientcmd.NewNonInteractiveClientConfig(*cc, context, &clientcmd.ConfigOverrides{}, nil).ClientConfig()
 	if err != nil {
 		return fmt.Errorf("kubeconfig context %q: %w", context, err)
 	}
 	return r.Manager.Register(Cluster{Name: name, Config: cfg})
+}
+
+// Configured registers the clusters of palisade.yaml (posture.clusters).
+// Their kubeconfigs are read where they are, relative certificate paths
+// resolved against the kubeconfig's directory as kubectl does, and are
+// not copied into Dir: the configuration file stays their one source, so
+// DELETE /api/v1/clusters/{name} stops one only until the next start.
+// Call it before Load, so that a configured name wins over a saved
+// registration of the same name.
+func (r *Registry) Configured(clusters []config.PostureCluster) error {
+	var errs []error
+	for i, c := range clusters {
+		cc, err := clientcmd.LoadFromFile(c.Kubeconfig)
+		if err == nil {
+			err = r.registerConfig(c.Name, cc, c.Context)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("posture.clusters[%d] (%s): %w", i, c.Name, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // registration is the body of POST /api/v1/clusters.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/palisade-sec/palisade/internal/config"
 	"github.com/palisade-sec/palisade/internal/kubelab"
 	"github.com/palisade-sec/palisade/internal/kubelab/kubelabtest"
 	"github.com/palisade-sec/palisade/internal/posture"
@@ -136,6 +138,31 @@ func TestRegistryAPI(t *testing.T) {
 	if s := again.Manager.Status(); len(s) != 2 || s[0].Cluster != "lab" || s[1].Cluster != "lab-raw" {
 		t.Errorf("after Load: %+v", s)
 	}
+	// Clusters from palisade.yaml: registered from their kubeconfig file,
+	// not copied into the registry, and a configured name wins over a saved
+	// registration of the same name.
+	fromConfig := &Registry{Manager: newManager(), Dir: dir}
+	err = fromConfig.Configured([]config.PostureCluster{
+		{Name: "lab", Kubeconfig: c.Kubeconfig},
+		{Name: "from-file", Kubeconfig: c.Kubeconfig},
+		{Name: "missing", Kubeconfig: filepath.Join(t.TempDir(), "nope.kubeconfig")},
+		{Name: "bad-context", Kubeconfig: c.Kubeconfig, Context: "no-such-context"},
+	})
+	for _, want := range []string{"posture.clusters[2] (missing)", "nope.kubeconfig", "posture.clusters[3] (bad-context)", "no-such-context"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Configured error = %v, want it to contain %q", err, want)
+		}
+	}
+	if err := fromConfig.Load(); err == nil || !strings.Contains(err.Error(), "cluster lab") || !errors.Is(err, ErrDuplicate) {
+		t.Errorf("Load after Configured: %v, want lab refused as a duplicate", err)
+	}
+	if s := fromConfig.Manager.Status(); len(s) != 3 || s[0].Cluster != "from-file" || s[1].Cluster != "lab" || s[2].Cluster != "lab-raw" {
+		t.Errorf("configured + saved clusters: %+v", s)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "from-file.kubeconfig")); !os.IsNotExist(err) {
+		t.Errorf("a configured cluster's kubeconfig was copied into the registry: %v", err)
+	}
+
 	if code, _ := call("DELETE", base+"/lab", viewerToken, nil); code != http.StatusForbidden {
 		t.Errorf("viewer delete: %d", code)
 	}

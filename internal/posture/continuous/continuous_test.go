@@ -2,7 +2,9 @@ package continuous
 
 import (
 	"context"
+	"errors"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -104,8 +106,23 @@ func TestNewClusterAlerts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// OnAlert refuses each alert the first time (a sink outage): the
+	// watcher must offer it again on a rescan, and only until it is taken.
+	var mu sync.Mutex
+	offered, announced := map[string]int{}, map[string]int{} // by alert ID
+	announcedRules := map[string]bool{}
 	m := New(context.Background(), Options{
 		Scanner: posture.NewScanner(reg, mapping.ControlsOf), Findings: st, Alerts: st, Debounce: 200 * time.Millisecond,
+		OnAlert: func(_ context.Context, a store.Alert) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if offered[a.ID]++; offered[a.ID] == 1 {
+				return errors.New("sink unavailable")
+			}
+			announced[a.ID]++
+			announcedRules[a.RuleID] = true
+			return nil
+		},
 	})
 	t.Cleanup(m.Close)
 
@@ -138,6 +155,27 @@ func TestNewClusterAlerts(t *testing.T) {
 		t.Fatalf("alerts after %v: %v (%v)", time.Since(registered), want, err)
 	}
 	t.Logf("critical alerts stored %v after registration", time.Since(registered).Round(time.Millisecond))
+
+	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		for rule := range want {
+			if !announcedRules[rule] {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	mu.Lock()
+	if err != nil {
+		t.Errorf("refused alerts were not offered again: offered %v, announced %v", offered, announced)
+	}
+	for id, n := range announced {
+		if n != 1 {
+			t.Errorf("alert %s announced %d times, want once", id, n)
+		}
+	}
+	mu.Unlock()
 
 	as, _ := st.ListAlerts(ctx, store.AlertFilter{Cluster: "lab", RuleID: posture.RulePrefix + "internet-exposed-workload"})
 	if len(as) != 1 || as[0].Severity != finding.SeverityCritical {

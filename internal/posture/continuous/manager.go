@@ -45,8 +45,12 @@ type Options struct {
 	// synced by then are reported missing and the first scan goes ahead.
 	// 0 is 45 s, leaving the first scan inside the 60 s alert promise.
 	SyncTimeout time.Duration
-	// OnAlert is called for each alert raised or refreshed (forwarding).
-	OnAlert func(store.Alert)
+	// OnAlert is called once for each alert a watcher raises (not for the
+	// refreshes of later scans), after it is stored: serve forwards it to
+	// the alert sinks. An error leaves the alert unannounced and schedules
+	// a rescan (after Debounce) that offers it again, so a sink outage at
+	// the first scan does not lose the alert.
+	OnAlert func(ctx context.Context, a store.Alert) error
 	Now     func() time.Time
 	Logger  *slog.Logger
 }

@@ -181,6 +181,7 @@ func (w *watcher) scan(ctx context.Context, mirrors []mirrored, info posture.Clu
 		return fmt.Errorf("store findings: %w", err)
 	}
 	alerts, open := 0, 0
+	unannounced := false
 	for i := range fs {
 		f := &fs[i]
 		if !f.Open() {
@@ -198,13 +199,24 @@ func (w *watcher) scan(ctx context.Context, mirrors []mirrored, info posture.Clu
 			return fmt.Errorf("store alert %s: %w", a.ID, err)
 		}
 		alerts++
-		if w.m.opts.OnAlert != nil && !w.alerted[a.ID] {
-			if w.alerted == nil {
-				w.alerted = map[string]bool{}
-			}
-			w.alerted[a.ID] = true
-			w.m.opts.OnAlert(a)
+		if w.m.opts.OnAlert == nil || w.alerted[a.ID] {
+			continue
 		}
+		if err := w.m.opts.OnAlert(ctx, a); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			w.m.opts.Logger.Warn("posture alert not forwarded; will retry", "cluster", w.cluster.Name, "alert_id", a.ID, "error", err)
+			unannounced = true
+			continue
+		}
+		if w.alerted == nil {
+			w.alerted = map[string]bool{}
+		}
+		w.alerted[a.ID] = true
+	}
+	if unannounced {
+		w.markDirty() // rescan after Debounce and offer the alerts again
 	}
 	w.update(func(s *Status) {
 		s.LastScan, s.Objects, s.OpenFindings, s.LastError = now, len(objs), open, ""

@@ -2,8 +2,10 @@
 // cluster, and by which path: Ingress (rule or default backend, with or
 // without TLS) → Service (selector, type, ports, externalIPs) → the
 // workloads whose pod template labels the Service's selector matches, or a
-// LoadBalancer, NodePort or externalIPs Service → workloads. It is data for
-// checks, reports and the security graph; it makes no judgement itself.
+// LoadBalancer, NodePort or externalIPs Service → workloads; and, for
+// reports (Graph.Reachable), pods bound to their node's addresses with
+// hostNetwork or hostPort. It is data for checks, reports and the security
+// graph; it makes no judgement itself.
 package exposure
 
 import (
@@ -35,13 +37,22 @@ type Path struct {
 	// Exposure is how the Service is reached: Ingress, LoadBalancer,
 	// NodePort or externalIPs.
 	Exposure string `json:"exposure"`
-	// Port is the Service port the path reaches ("" when every port).
+	// Port is the Service port the path reaches ("" when every port), or
+	// for a hostPort path the node port and protocol ("8080/TCP").
 	Port string `json:"port,omitempty"`
+	// Container is the container a hostPort path reaches.
+	Container string `json:"container,omitempty"`
 }
 
 // String renders the path as "Ingress ns/name (host/path, TLS) → Service
 // ns/name:port (type)".
 func (p Path) String() string {
+	switch p.Exposure {
+	case ExposureHostNetwork:
+		return "hostNetwork (every port the pod listens on, on its node's addresses)"
+	case ExposureHostPort:
+		return "hostPort " + p.Port + " (container " + p.Container + ")"
+	}
 	var b strings.Builder
 	if p.IngressRef != nil {
 		b.WriteString("Ingress " + p.IngressRef.Namespace + "/" + p.IngressRef.Name + " (")

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/kube"
 )
 
@@ -93,5 +94,100 @@ spec:
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestReachable(t *testing.T) {
+	const docs = `apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec: {type: NodePort, selector: {app: web}, ports: [{port: 80}]}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: kube-system}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      hostNetwork: true
+      containers: [{name: a, image: agent:1, ports: [{containerPort: 9100, hostPort: 9100}]}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: dns, namespace: shop, labels: {app: web}}
+spec:
+  initContainers: [{name: init, image: i:1, ports: [{containerPort: 1, hostPort: 1000}]}]
+  containers: [{name: dns, image: dns:1, ports: [{containerPort: 53, hostPort: 5353, protocol: UDP}, {containerPort: 80}]}]
+`
+	objs, err := kube.Decode(t.Context(), "test.yaml", []byte(workloads+"---\n"+docs), kube.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := kube.NewInventory(objs)
+	g := Analyze(inv)
+	got := map[string][]string{}
+	var order []string
+	for _, e := range g.Reachable(inv) {
+		order = append(order, e.Ref.String())
+		for _, p := range e.Paths {
+			got[e.Ref.String()] = append(got[e.Ref.String()], p.String())
+		}
+	}
+	want := map[string][]string{
+		"DaemonSet/kube-system/agent": {"hostNetwork (every port the pod listens on, on its node's addresses)"},
+		"Deployment/shop/web":         {"Service shop/web (NodePort)"},
+		// The Service path first, then the host ports of every container.
+		"Pod/shop/dns": {"Service shop/web (NodePort)", "hostPort 1000/TCP (container init)", "hostPort 5353/UDP (container dns)"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"DaemonSet/kube-system/agent", "Deployment/shop/web", "Pod/shop/dns"}, order); diff != "" {
+		t.Errorf("order (-want +got):\n%s", diff)
+	}
+	// Checks see Service and Ingress paths only: Reachable changes nothing.
+	if n := len(g.Exposed()); n != 2 || len(g.Of(g.Exposed()[1].Workload.Object).Paths) != 1 {
+		t.Errorf("Reachable changed the graph: %d exposed", n)
+	}
+}
+
+func TestWorkloads(t *testing.T) {
+	const docs = `apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec: {selector: {app: web}, ports: [{name: http, port: 80}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: in, namespace: shop}
+spec:
+  tls: [{hosts: [shop.example.com]}]
+  rules:
+  - host: shop.example.com
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {name: http}}}}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: lb, namespace: other}
+spec: {type: LoadBalancer, selector: {app: web}, ports: [{port: 443}]}
+`
+	objs, err := kube.Decode(t.Context(), "test.yaml", []byte(workloads+"---\n"+docs), kube.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tls := true
+	want := []finding.ExposedWorkload{
+		{Resource: finding.Resource{Namespace: "other", APIVersion: "apps/v1", Kind: "Deployment", Name: "web", File: "test.yaml", Line: 15},
+			Paths: []finding.ExposurePath{{Via: "LoadBalancer", Service: "other/lb"}}},
+		{Resource: finding.Resource{Namespace: "shop", APIVersion: "apps/v1", Kind: "Deployment", Name: "web", File: "test.yaml", Line: 1},
+			Paths: []finding.ExposurePath{{Via: "Ingress", Ingress: "shop/in", Host: "shop.example.com", Path: "/", Service: "shop/web", Port: "http", TLS: &tls}}},
+	}
+	if diff := cmp.Diff(want, Workloads(kube.NewInventory(objs))); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if got := Workloads(kube.NewInventory(nil)); got == nil || len(got) != 0 {
+		t.Errorf("nothing exposed: %#v, want an empty list", got)
 	}
 }

@@ -18,13 +18,18 @@ func (s *Store) PutAlert(ctx context.Context, a store.Alert) error {
 	if err := a.Validate(); err != nil {
 		return fmt.Errorf("put alert: %w", err)
 	}
+	return upsertAlert(ctx, s.pool, a)
+}
+
+// upsertAlert writes a validated alert; see PutAlert.
+func upsertAlert(ctx context.Context, db execer, a store.Alert) error {
 	if a.Status == "" {
 		a.Status = store.AlertOpen
 	}
 	if a.UpdatedAt.IsZero() {
 		a.UpdatedAt = a.CreatedAt
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO alerts
+	_, err := db.Exec(ctx, `INSERT INTO alerts
 		(id, rule_id, severity, cluster, title, created_at, updated_at, status, evidence, raw)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 		ON CONFLICT (id) DO UPDATE SET

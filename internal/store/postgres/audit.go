@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/palisade-sec/palisade/internal/store"
 )
@@ -23,6 +24,21 @@ func (s *Store) AppendAuditEvents(ctx context.Context, events []store.AuditEvent
 	if len(events) == 0 {
 		return 0, nil
 	}
+	n, err := insertAuditEvents(ctx, s.pool, events)
+	if err != nil {
+		return 0, fmt.Errorf("append audit events: %w", err)
+	}
+	return n, nil
+}
+
+// execer is a *pgxpool.Pool or a pgx.Tx.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// insertAuditEvents inserts validated events, skipping those stored, and
+// returns how many were new; see AppendAuditEvents.
+func insertAuditEvents(ctx context.Context, db execer, events []store.AuditEvent) (int, error) {
 	sorted := make([]*store.AuditEvent, len(events))
 	for i := range events {
 		sorted[i] = &events[i]
@@ -43,14 +59,14 @@ func (s *Store) AppendAuditEvents(ctx context.Context, events []store.AuditEvent
 		users[i], namespaces[i], resources[i], names[i] = e.User, e.Namespace, e.Resource, e.Name
 		received[i], eventTimes[i], raws[i] = ts(e.ReceivedAt), ts(e.EventTime), nonNil(e.Raw)
 	}
-	tag, err := s.pool.Exec(ctx, `INSERT INTO audit_events
+	tag, err := db.Exec(ctx, `INSERT INTO audit_events
 		(cluster, audit_id, stage, received_at, event_time, verb, username, namespace, resource, name, raw)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[],
 			$6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bytea[])
 		ON CONFLICT (cluster, audit_id, stage) DO NOTHING`,
 		clusters, ids, stages, received, eventTimes, verbs, users, namespaces, resources, names, raws)
 	if err != nil {
-		return 0, fmt.Errorf("append audit events: %w", err)
+		return 0, err
 	}
 	return int(tag.RowsAffected()), nil
 }

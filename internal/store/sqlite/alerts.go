@@ -18,6 +18,16 @@ func (s *Store) PutAlert(ctx context.Context, a store.Alert) error {
 	if err := a.Validate(); err != nil {
 		return fmt.Errorf("put alert: %w", err)
 	}
+	return upsertAlert(ctx, s.w, a)
+}
+
+// execer is a *sql.DB or a *sql.Tx.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// upsertAlert writes a validated alert; see PutAlert.
+func upsertAlert(ctx context.Context, db execer, a store.Alert) error {
 	if a.Status == "" {
 		a.Status = store.AlertOpen
 	}
@@ -28,7 +38,7 @@ func (s *Store) PutAlert(ctx context.Context, a store.Alert) error {
 	if err != nil {
 		return fmt.Errorf("put alert %q: encode evidence: %w", a.ID, err)
 	}
-	_, err = s.w.ExecContext(ctx, `INSERT INTO alerts
+	_, err = db.ExecContext(ctx, `INSERT INTO alerts
 		(id, rule_id, severity, cluster, title, created_at, updated_at, status, evidence, raw)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET

@@ -2,8 +2,10 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/palisade-sec/palisade/internal/store"
@@ -27,30 +29,83 @@ func (s *Store) AppendAuditEvents(ctx context.Context, events []store.AuditEvent
 		return 0, fmt.Errorf("append audit events: begin: %w", err)
 	}
 	defer tx.Rollback()
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO audit_events
-		(cluster, audit_id, stage, received_at, event_time, verb, username, namespace, resource, name, raw)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (cluster, audit_id, stage) DO NOTHING`)
+	added, err := insertAuditEvents(ctx, tx, events)
 	if err != nil {
-		return 0, fmt.Errorf("append audit events: prepare: %w", err)
-	}
-	defer ins.Close()
-	var added int64
-	for i := range events {
-		e := &events[i]
-		res, err := ins.ExecContext(ctx, e.Cluster, e.AuditID, e.Stage, micros(e.ReceivedAt), micros(e.EventTime),
-			e.Verb, e.User, e.Namespace, e.Resource, e.Name, nonNil(e.Raw))
-		if err != nil {
-			return 0, fmt.Errorf("append audit events: store event %s: %w", e.AuditID, err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return 0, fmt.Errorf("append audit events: store event %s: %w", e.AuditID, err)
-		}
-		added += n
+		return 0, fmt.Errorf("append audit events: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("append audit events: commit: %w", err)
+	}
+	return added, nil
+}
+
+// insertChunk is how many events one INSERT statement carries: 11
+// parameters each, far below SQLite's 32,766, and big enough that the
+// per-statement cost of database/sql and the driver is spread thin.
+const insertChunk = 100
+
+const insertEventsHead = `INSERT INTO audit_events
+	(cluster, audit_id, stage, received_at, event_time, verb, username, namespace, resource, name, raw) VALUES `
+
+const insertEventsTail = ` ON CONFLICT (cluster, audit_id, stage) DO NOTHING`
+
+// insertEventsSQL is the INSERT for n events.
+func insertEventsSQL(n int) string {
+	var b strings.Builder
+	b.WriteString(insertEventsHead)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(?,?,?,?,?,?,?,?,?,?,?)")
+	}
+	b.WriteString(insertEventsTail)
+	return b.String()
+}
+
+// insertAuditEvents inserts validated events in tx, skipping those stored
+// (also a repeat within events: the second row conflicts with the first),
+// and returns how many were new.
+func insertAuditEvents(ctx context.Context, tx *sql.Tx, events []store.AuditEvent) (int, error) {
+	var full *sql.Stmt
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
+	args := make([]any, 0, 11*min(len(events), insertChunk))
+	var added int64
+	for len(events) > 0 {
+		chunk := events[:min(len(events), insertChunk)]
+		events = events[len(chunk):]
+		args = args[:0]
+		for i := range chunk {
+			e := &chunk[i]
+			args = append(args, e.Cluster, e.AuditID, e.Stage, micros(e.ReceivedAt), micros(e.EventTime),
+				e.Verb, e.User, e.Namespace, e.Resource, e.Name, nonNil(e.Raw))
+		}
+		var (
+			res sql.Result
+			err error
+		)
+		if len(chunk) == insertChunk {
+			if full == nil {
+				if full, err = tx.PrepareContext(ctx, insertEventsSQL(insertChunk)); err != nil {
+					return 0, fmt.Errorf("prepare: %w", err)
+				}
+			}
+			res, err = full.ExecContext(ctx, args...)
+		} else {
+			res, err = tx.ExecContext(ctx, insertEventsSQL(len(chunk)), args...)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("store events %s…: %w", chunk[0].AuditID, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return 0, fmt.Errorf("store events %s…: %w", chunk[0].AuditID, err)
+		}
+		added += n
 	}
 	return int(added), nil
 }

@@ -1,0 +1,93 @@
+package config
+
+import (
+	"path/filepath"
+	"regexp"
+	"strconv"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Posture configures the continuous posture of `palisade serve`.
+type Posture struct {
+	// Clusters are watched from start-up, besides those registered through
+	// POST /api/v1/clusters: the file is where a cluster list that lives in
+	// git belongs.
+	Clusters []PostureCluster
+}
+
+// PostureCluster is one cluster to watch. The kubeconfig stays a file
+// (like ~/.kube/config): credentials never go into palisade.yaml.
+type PostureCluster struct {
+	// Name names the cluster in findings, alerts and the API; the same
+	// rule as a registered cluster's name.
+	Name string
+	// Kubeconfig is the path of a kubeconfig file, relative to the
+	// configuration file's directory.
+	Kubeconfig string
+	// Context is the kubeconfig context to use; empty: its current one.
+	Context string
+}
+
+// ClusterName is what a watched cluster may be called (it names a file in
+// the data directory and appears in findings and alerts): lowercase
+// letters, digits, '.', '_' and '-', at most 63, starting and ending with
+// a letter or digit.
+var ClusterName = regexp.MustCompile(`^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$`)
+
+func (d *decoder) posture(path string, n *yaml.Node, p *Posture) {
+	d.mapping(path, n, map[string]fieldFunc{
+		"clusters": func(path string, n *yaml.Node) {
+			if n = d.value(path, n); n == nil {
+				return
+			}
+			if n.Kind != yaml.SequenceNode {
+				d.fail(path, nil, "want a list of {name, kubeconfig, context}, got %s", describe(n))
+				return
+			}
+			if len(n.Content) == 0 {
+				return // clusters: [] is the same as none
+			}
+			out := make([]PostureCluster, len(n.Content))
+			for i, item := range n.Content {
+				ip := path + "[" + strconv.Itoa(i) + "]"
+				d.src.record(ip, item)
+				c := &out[i]
+				d.mapping(ip, item, map[string]fieldFunc{
+					"name":       func(p string, v *yaml.Node) { d.str(p, v, &c.Name) },
+					"kubeconfig": func(p string, v *yaml.Node) { d.str(p, v, &c.Kubeconfig) },
+					"context":    func(p string, v *yaml.Node) { d.str(p, v, &c.Context) },
+				})
+			}
+			p.Clusters = out
+		},
+	})
+}
+
+func (p *Posture) validate(v *validator, path string) {
+	seen := map[string]int{}
+	for i, c := range p.Clusters {
+		cp := path + ".clusters[" + strconv.Itoa(i) + "]"
+		switch first, dup := seen[c.Name]; {
+		case c.Name == "":
+			v.add(cp, "a cluster needs a name (it names the cluster in findings and alerts)")
+		case !ClusterName.MatchString(c.Name):
+			v.add(cp+".name", "%s: want lowercase letters, digits, '.', '_' and '-', at most 63, starting and ending with a letter or digit", quote(c.Name))
+		case dup:
+			v.add(cp+".name", "duplicate cluster name %s (also %s.clusters[%d])", quote(c.Name), path, first)
+		default:
+			seen[c.Name] = i
+		}
+		if c.Kubeconfig == "" {
+			v.add(cp, "a cluster needs a kubeconfig (the path of a kubeconfig file)")
+		}
+	}
+}
+
+func (p *Posture) resolvePaths(dir string) {
+	for i, c := range p.Clusters {
+		if c.Kubeconfig != "" && !filepath.IsAbs(c.Kubeconfig) {
+			p.Clusters[i].Kubeconfig = filepath.Join(dir, c.Kubeconfig)
+		}
+	}
+}

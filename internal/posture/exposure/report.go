@@ -1,0 +1,41 @@
+package exposure
+
+import (
+	"github.com/palisade-sec/palisade/internal/finding"
+	"github.com/palisade-sec/palisade/internal/kube"
+)
+
+// Workloads returns the exposed workloads of every inventory, with every
+// way in (Graph.Reachable), as a report lists them. It is never nil: an
+// empty list says that nothing is exposed. The report counts findings and
+// orders by risk (finding.Report.SetExposed).
+func Workloads(invs ...*kube.Inventory) []finding.ExposedWorkload {
+	out := []finding.ExposedWorkload{}
+	for _, inv := range invs {
+		for _, e := range Analyze(inv).Reachable(inv) {
+			o := e.Workload.Object
+			w := finding.ExposedWorkload{Resource: finding.Resource{
+				Cluster: o.Source.Cluster, Namespace: o.Ref.Namespace, APIVersion: o.Ref.APIVersion,
+				Kind: o.Ref.Kind, Name: o.Ref.Name, File: o.Source.File, Line: o.Source.Line,
+			}}
+			for _, p := range e.Paths {
+				w.Paths = append(w.Paths, reportPath(p))
+			}
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+func reportPath(p Path) finding.ExposurePath {
+	rp := finding.ExposurePath{Via: p.Exposure, Port: p.Port, Container: p.Container}
+	if p.ServiceRef.Name != "" {
+		rp.Service = p.ServiceRef.Namespace + "/" + p.ServiceRef.Name
+	}
+	if p.IngressRef != nil {
+		tls := p.TLS
+		rp.Ingress = p.IngressRef.Namespace + "/" + p.IngressRef.Name
+		rp.Host, rp.Path, rp.TLS = p.Host, p.HTTPPath, &tls
+	}
+	return rp
+}
