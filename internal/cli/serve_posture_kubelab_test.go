@@ -3,14 +3,10 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -74,25 +70,8 @@ func TestServePostureAlertsReachSinks(t *testing.T) {
 
 	data := t.TempDir()
 	t.Setenv("PALISADE_DATA_DIR", data)
-	var mu sync.Mutex
-	var got []sink.Alert
 	const secret = "hook-secret-posture-0123"
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		if err := sink.Verify(secret, r.Header.Get(sink.TimestampHeader), r.Header.Get(sink.SignatureHeader), body, time.Now(), time.Minute); err != nil {
-			t.Errorf("webhook delivery does not verify: %v", err)
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		var p sink.WebhookPayload
-		if err := json.Unmarshal(body, &p); err != nil {
-			t.Errorf("webhook body: %v", err)
-		}
-		mu.Lock()
-		got = append(got, p.Alerts...)
-		mu.Unlock()
-	}))
-	defer hook.Close()
+	hook := newSignedHook(t, secret)
 
 	alertsFile := filepath.Join(data, "alerts.jsonl")
 	cfg := filepath.Join(data, "palisade.yaml")
@@ -108,7 +87,7 @@ func TestServePostureAlertsReachSinks(t *testing.T) {
   - {name: lab, kubeconfig: lab.kubeconfig}
 audit:
   sinks:
-  - {name: soc, type: webhook, url: "`+hook.URL+`", secretEnv: TEST_HOOK_SECRET}
+  - {name: soc, type: webhook, url: "`+hook.url+`", secretEnv: TEST_HOOK_SECRET}
   - {name: archive, type: file, path: "`+alertsFile+`", minSeverity: critical}
 `), 0o600)
 	tokens := filepath.Join(data, "tokens.csv")
@@ -151,10 +130,8 @@ audit:
 	const exposed = "posture/internet-exposed-workload"
 	want := []string{continuous.RuleAnonymousAccess, exposed}
 	byRule := func() map[string]sink.Alert {
-		mu.Lock()
-		defer mu.Unlock()
 		m := map[string]sink.Alert{}
-		for _, a := range got {
+		for _, a := range hook.alerts() {
 			m[a.RuleID] = a
 		}
 		return m
@@ -168,7 +145,7 @@ audit:
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("within 60 s of start the webhook got %d alerts, not both of %v\n%s", len(got), want, stderr.String())
+			t.Fatalf("within 60 s of start the webhook got %d alerts, not both of %v\n%s", len(hook.alerts()), want, stderr.String())
 		}
 	}
 	t.Logf("posture alerts at the webhook %v after serve started", time.Since(started).Round(time.Millisecond))
@@ -222,11 +199,9 @@ audit:
 	}
 	// Each alert is announced once, however many rescans follow.
 	counts := map[string]int{}
-	mu.Lock()
-	for _, a := range got {
+	for _, a := range hook.alerts() {
 		counts[a.ID]++
 	}
-	mu.Unlock()
 	for id, n := range counts {
 		if n != 1 {
 			t.Errorf("the webhook got alert %s %d times", id, n)

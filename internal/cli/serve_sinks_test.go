@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -36,31 +37,14 @@ func TestServeForwardsAlerts(t *testing.T) {
 	data := t.TempDir()
 	t.Setenv("PALISADE_DATA_DIR", data)
 
-	var mu sync.Mutex
-	var got []sink.Alert
 	const secret = "hook-secret-0123456789"
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		if err := sink.Verify(secret, r.Header.Get(sink.TimestampHeader), r.Header.Get(sink.SignatureHeader), body, time.Now(), time.Minute); err != nil {
-			t.Errorf("webhook delivery does not verify: %v", err)
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		var p sink.WebhookPayload
-		if err := json.Unmarshal(body, &p); err != nil {
-			t.Errorf("webhook body: %v", err)
-		}
-		mu.Lock()
-		got = append(got, p.Alerts...)
-		mu.Unlock()
-	}))
-	defer hook.Close()
+	hook := newSignedHook(t, secret)
 
 	alertsFile := filepath.Join(data, "alerts.jsonl")
 	cfg := filepath.Join(data, "palisade.yaml")
 	os.WriteFile(cfg, []byte(`audit:
   sinks:
-  - {name: soc, type: webhook, url: "`+hook.URL+`", secretEnv: TEST_HOOK_SECRET}
+  - {name: soc, type: webhook, url: "`+hook.url+`", secretEnv: TEST_HOOK_SECRET}
   - {name: archive, type: file, path: "`+alertsFile+`", minSeverity: high}
 `), 0o600)
 	tokens := filepath.Join(data, "tokens.csv")
@@ -121,9 +105,7 @@ func TestServeForwardsAlerts(t *testing.T) {
 
 	const rule = "privileged-pod-then-runtime-alert"
 	has := func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, a := range got {
+		for _, a := range hook.alerts() {
 			if a.RuleID == rule {
 				return true
 			}
@@ -132,7 +114,7 @@ func TestServeForwardsAlerts(t *testing.T) {
 	}
 	for deadline := time.Now().Add(60 * time.Second); !has(); time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("the webhook never got %s; got %d alerts\n%s", rule, len(got), stderr.String())
+			t.Fatalf("the webhook never got %s; got %d alerts\n%s", rule, len(hook.alerts()), stderr.String())
 		}
 	}
 	var lines []string
@@ -198,4 +180,42 @@ func TestBuildSinks(t *testing.T) {
 			t.Errorf("%s: err = %v, want it to name the sink and contain %q", tc.name, err, tc.want)
 		}
 	}
+}
+
+// signedHook is an alert webhook sink's receiving end: it verifies each
+// delivery's signature and keeps the alerts.
+type signedHook struct {
+	url string
+	mu  sync.Mutex
+	got []sink.Alert
+}
+
+func newSignedHook(t *testing.T, secret sink.Secret) *signedHook {
+	t.Helper()
+	h := &signedHook{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := sink.Verify(secret, r.Header.Get(sink.TimestampHeader), r.Header.Get(sink.SignatureHeader), body, time.Now(), time.Minute); err != nil {
+			t.Errorf("webhook delivery does not verify: %v", err)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		var p sink.WebhookPayload
+		if err := json.Unmarshal(body, &p); err != nil {
+			t.Errorf("webhook body: %v", err)
+		}
+		h.mu.Lock()
+		h.got = append(h.got, p.Alerts...)
+		h.mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	h.url = srv.URL
+	return h
+}
+
+// alerts returns a copy of the alerts received so far.
+func (h *signedHook) alerts() []sink.Alert {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.got)
 }
