@@ -5,9 +5,12 @@ import (
 	"encoding/pem"
 	"fmt"
 	"net"
+	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -51,7 +54,8 @@ func BenchmarkAdmissionThroughAPIServer(b *testing.B) {
 		{Policy: &admission.ImageTrust{Registries: config.Registries{Trusted: []string{"127.0.0.1:*/shop/*"}}, Verifier: v}, Mode: admission.Enforce},
 		{Policy: pss, Mode: admission.Enforce},
 	}}
-	addr, caPEM := serveWebhook(b, &admission.Handler{Engine: engine})
+	served := &timedHandler{h: &admission.Handler{Engine: engine}}
+	addr, caPEM := serveWebhook(b, served)
 	vwc, err := admission.WebhookConfiguration(admission.InstallOptions{
 		URL: "https://" + addr, CABundle: caPEM, ExcludeNamespaces: []string{"kube-system", "palisade", "free"},
 	})
@@ -101,6 +105,15 @@ func BenchmarkAdmissionThroughAPIServer(b *testing.B) {
 				with[n] = append(with[n], createBurst(b, cs, "shop", n, round, l.Good)...)
 			}
 		}
+	}
+	// Where the time goes: the webhook's own time per review, and the API
+	// server's time per webhook call (its metric), which adds what it
+	// spends encoding the review, the round trip and decoding the answer.
+	calls, callSum := apiserverWebhookTime(b, cs)
+	if calls > 0 && served.n.Load() > 0 {
+		b.Logf("webhook: %d reviews, mean %v in the handler; API server: %d calls, mean %v per call",
+			served.n.Load(), (time.Duration(served.ns.Load()) / time.Duration(served.n.Load())).Round(time.Microsecond),
+			calls, (time.Duration(callSum*1e9) / time.Duration(calls)).Round(time.Microsecond))
 	}
 	for _, n := range sizes {
 		a, o := with[n], without[n]
@@ -165,7 +178,7 @@ func benchPod(name, image string) *corev1.Pod {
 
 // serveWebhook serves h over TLS on loopback for the test's lifetime and
 // returns its address and the PEM of its self-signed certificate.
-func serveWebhook(b *testing.B, h *admission.Handler) (string, []byte) {
+func serveWebhook(b *testing.B, h http.Handler) (string, []byte) {
 	b.Helper()
 	cert, err := server.LoadOrCreateSelfSigned(b.TempDir(), server.DefaultHosts(""), time.Now())
 	if err != nil {
@@ -196,4 +209,41 @@ func mean(d []time.Duration) time.Duration {
 		s += x
 	}
 	return s / time.Duration(len(d))
+}
+
+// timedHandler counts the reviews it serves and their total time.
+type timedHandler struct {
+	h     http.Handler
+	n, ns atomic.Int64
+}
+
+func (t *timedHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	t.h.ServeHTTP(w, r)
+	t.n.Add(1)
+	t.ns.Add(int64(time.Since(start)))
+}
+
+// apiserverWebhookTime reads the API server's own histogram of validating
+// webhook calls: their count and total seconds.
+func apiserverWebhookTime(b *testing.B, cs kubernetes.Interface) (count int64, sum float64) {
+	raw, err := cs.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(b.Context())
+	if err != nil {
+		b.Logf("read API server metrics: %v", err)
+		return 0, 0
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if !strings.HasPrefix(line, "apiserver_admission_webhook_admission_duration_seconds_") || !strings.Contains(line, `type="validating"`) {
+			continue
+		}
+		f := strings.Fields(line)
+		v, _ := strconv.ParseFloat(f[len(f)-1], 64)
+		switch {
+		case strings.HasPrefix(line, "apiserver_admission_webhook_admission_duration_seconds_count"):
+			count += int64(v)
+		case strings.HasPrefix(line, "apiserver_admission_webhook_admission_duration_seconds_sum"):
+			sum += v
+		}
+	}
+	return count, sum
 }

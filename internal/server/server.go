@@ -139,11 +139,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	scheme := "http"
 	if s.opts.TLS != nil {
 		scheme = "https"
-		// HTTP/2 matters as much as TLS here: the API server calls the
-		// admission webhook and posts audit batches concurrently, and over
-		// HTTP/1.1 every concurrent call needs its own connection and so
-		// its own TLS handshake (a 200-pod burst measured 2.7× slower
-		// creates than without the webhook; over HTTP/2 they share one).
+		// HTTP/2 lets API clients (the CLI, the UI, CI uploads) share one
+		// connection for concurrent requests. The API server's webhook
+		// client deliberately speaks HTTP/1.1 (kubernetes#75791, so that
+		// calls spread over replicas): its concurrent admission calls and
+		// audit posts each need a connection, and IdleTimeout keeps them
+		// for reuse.
 		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*s.opts.TLS}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
 		if s.opts.ClientCAs != nil {
 			srv.TLSConfig.ClientAuth = tls.RequestClientCert

@@ -246,8 +246,8 @@ func TestTLSSelfSigned(t *testing.T) {
 	leaf, _ := x509.ParseCertificate(other.Certificate[0])
 	pool := x509.NewCertPool()
 	pool.AddCert(leaf)
-	// ForceAttemptHTTP2 as the API server's clients do: concurrent webhook
-	// calls must share one connection, not pay a handshake each.
+	// ForceAttemptHTTP2, as client-go's API clients do: concurrent requests
+	// share one connection.
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}}
 	port := ln.Addr().(*net.TCPAddr).Port
 	resp, err := client.Get("https://127.0.0.1:" + strconv.Itoa(port) + "/healthz")
