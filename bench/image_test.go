@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -267,12 +268,12 @@ const (
 	childDBEnv     = "PALISADE_BENCH_SCAN_DB"
 )
 
-// scanInChild runs TestImageScanChild in a new process of this test
+// scanInChild runs imageScanChild in a new process of this test
 // binary, so that the peak RSS it reports is the scan's alone, not the
 // benchmark's (which holds the list run's pages and its own heap). It
 // returns the child's VmHWM and the scan's wall time.
 func scanInChild(b *testing.B, layoutDir, dbPath string) (int64, time.Duration) {
-	cmd := exec.CommandContext(b.Context(), os.Args[0], "-test.run=^TestImageScanChild$", "-test.count=1")
+	cmd := exec.CommandContext(b.Context(), os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childLayoutEnv+"="+layoutDir, childDBEnv+"="+dbPath)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -293,31 +294,41 @@ func scanInChild(b *testing.B, layoutDir, dbPath string) (int64, time.Duration) 
 	return rss, wall
 }
 
-// TestImageScanChild is the child of BenchmarkImageScanFull: it opens and
-// scans the image named in its environment and prints its peak RSS. It
-// skips when not started by the benchmark.
-func TestImageScanChild(t *testing.T) {
-	dir, dbPath := os.Getenv(childLayoutEnv), os.Getenv(childDBEnv)
-	if dir == "" || dbPath == "" {
-		t.Skip("run by BenchmarkImageScanFull only")
+// TestMain runs this test binary as BenchmarkImageScanFull's child when
+// the benchmark started it, and as the package's tests otherwise.
+func TestMain(m *testing.M) {
+	if dir, dbPath := os.Getenv(childLayoutEnv), os.Getenv(childDBEnv); dir != "" && dbPath != "" {
+		if err := imageScanChild(dir, dbPath); err != nil {
+			fmt.Fprintln(os.Stderr, "child scan:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
 	}
-	db, err := vulndb.Open(t.Context(), dbPath, nil)
+	os.Exit(m.Run())
+}
+
+// imageScanChild opens and scans the image at dir and prints its wall time
+// and the process's peak RSS.
+func imageScanChild(dir, dbPath string) error {
+	ctx := context.Background()
+	db, err := vulndb.Open(ctx, dbPath, nil)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	defer db.Close()
 	start := time.Now()
 	src := image.Source{Kind: image.KindOCILayout, Path: dir}
-	img, err := image.Open(t.Context(), src, image.Options{})
+	img, err := image.Open(ctx, src, image.Options{})
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
-	res, err := imagescan.Scan(t.Context(), img, src.String(), finding.Tool{Name: "palisade-bench"}, fullScanOptions(db))
+	res, err := imagescan.Scan(ctx, img, src.String(), finding.Tool{Name: "palisade-bench"}, fullScanOptions(db))
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	if res.Report.Partial {
-		t.Fatalf("partial: %v", res.Report.Errors)
+		return fmt.Errorf("partial scan: %v", res.Report.Errors)
 	}
 	fmt.Printf("CHILD rss=%d wall=%d\n", peakRSS(), time.Since(start))
+	return nil
 }

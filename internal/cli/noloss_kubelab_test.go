@@ -39,6 +39,11 @@ import (
 // resumes where the dead process stopped.
 func TestNoLossAcrossKill(t *testing.T) {
 	if testing.Short() {
+		// make test never passes -short; a run that requires kubelab must
+		// not pass this test by skipping it.
+		if os.Getenv(kubelabtest.RequireEnv) == "1" {
+			t.Fatalf("-short skips the kill -9 test, but %s=1 requires it", kubelabtest.RequireEnv)
+		}
 		t.Skip("builds the binary and runs a control plane")
 	}
 	bin := filepath.Join(t.TempDir(), "palisade")

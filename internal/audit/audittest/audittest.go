@@ -22,26 +22,32 @@ type RuleSource func(*cel.Env) (*audit.RuleSet, error)
 // Engine returns an engine with the built-in rules and those of more.
 func Engine(t testing.TB, more ...RuleSource) *audit.Engine {
 	t.Helper()
-	env, err := audit.NewCELEnv()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rules, err := audit.Builtin(env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, src := range more {
-		rs, err := src(env)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rules.Merge(rs)
-	}
-	engine, err := audit.NewEngine(rules, audit.EngineOptions{})
+	engine, err := NewEngine(more...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return engine
+}
+
+// NewEngine is Engine for code that has no testing.TB: a test binary's
+// child process, started by a test to be killed.
+func NewEngine(more ...RuleSource) (*audit.Engine, error) {
+	env, err := audit.NewCELEnv()
+	if err != nil {
+		return nil, err
+	}
+	rules, err := audit.Builtin(env)
+	if err != nil {
+		return nil, err
+	}
+	for _, src := range more {
+		rs, err := src(env)
+		if err != nil {
+			return nil, err
+		}
+		rules.Merge(rs)
+	}
+	return audit.NewEngine(rules, audit.EngineOptions{})
 }
 
 // Stack opens an embedded bus and a SQLite store in fresh temporary

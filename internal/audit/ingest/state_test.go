@@ -94,16 +94,24 @@ func event(id string, at time.Time, fields string) string {
 // post delivers events through the receiver, as an API server would.
 func post(t *testing.T, b *bus.Bus, events []string) {
 	t.Helper()
+	if err := postEvents(b, events); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// postEvents sends events to b through the receiver, as one EventList.
+func postEvents(b *bus.Bus, events []string) error {
 	rc, err := receiver.New(receiver.Options{Publisher: b, Authenticate: func(*http.Request) (string, bool) { return "prod", true }})
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	rec := httptest.NewRecorder()
 	body := `{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[` + strings.Join(events, ",") + `]}`
 	rc.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, receiver.Path, strings.NewReader(body)))
 	if rec.Code != http.StatusOK {
-		t.Fatalf("receiver: %d %s", rec.Code, rec.Body)
+		return fmt.Errorf("receiver: %d %s", rec.Code, rec.Body)
 	}
+	return nil
 }
 
 // run is one life of the server's audit side: it opens the bus in dir,
@@ -168,7 +176,7 @@ func TestCorrelationSurvivesKill9(t *testing.T) {
 			dir := t.TempDir()
 			steps := sequenceSteps()
 
-			cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestKill9Helper$", "-test.count=1")
+			cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^$")
 			cmd.Env = append(os.Environ(), envCrashMode+"="+mode, envCrashDir+"="+dir)
 			cmd.Stderr = os.Stderr
 			out, err := cmd.StdoutPipe()
@@ -252,25 +260,37 @@ func TestCorrelationSurvivesKill9(t *testing.T) {
 	}
 }
 
-// TestKill9Helper is the process TestCorrelationSurvivesKill9 kills: it
-// stores steps 1 and 2, says so on stdout and waits to be killed.
-func TestKill9Helper(t *testing.T) {
-	mode, dir := os.Getenv(envCrashMode), os.Getenv(envCrashDir)
-	if mode == "" || dir == "" {
-		t.Skip("helper process of TestCorrelationSurvivesKill9")
+// TestMain runs this test binary as the process TestCorrelationSurvivesKill9
+// kills when that test started it, and as the package's tests otherwise.
+func TestMain(m *testing.M) {
+	if mode, dir := os.Getenv(envCrashMode), os.Getenv(envCrashDir); mode != "" && dir != "" {
+		err := kill9Helper(mode, dir)
+		fmt.Fprintln(os.Stderr, "kill -9 helper:", err)
+		os.Exit(1)
 	}
-	ctx := t.Context()
+	os.Exit(m.Run())
+}
+
+// kill9Helper stores steps 1 and 2, says so on stdout and waits to be
+// killed; it returns only on failure.
+func kill9Helper(mode, dir string) error {
+	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(dir, "p.db"), nil)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	b, err := bus.Open(ctx, bus.Options{Dir: filepath.Join(dir, "bus")})
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
-	post(t, b, sequenceSteps()[:2])
+	if err := postEvents(b, sequenceSteps()[:2]); err != nil {
+		return err
+	}
 	state := audit.StateFile{Path: filepath.Join(dir, "correlation.json")}
-	engine := audittest.Engine(t)
+	engine, err := audittest.NewEngine()
+	if err != nil {
+		return err
+	}
 	// An hour between snapshots: the kill comes before the first one, the
 	// hard case (with the state file saved, it would just be a restart).
 	p := &Pipeline{Bus: b, Store: st, Engine: engine, SnapshotInterval: time.Hour}
@@ -283,7 +303,7 @@ func TestKill9Helper(t *testing.T) {
 	for {
 		evs, err := st.QueryAuditEvents(ctx, store.AuditQuery{Cluster: "prod"})
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
 		if len(evs) == 2 {
 			break
