@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -93,39 +92,7 @@ audit:
 	tokens := filepath.Join(data, "tokens.csv")
 	os.WriteFile(tokens, []byte("admin-token-0123456789,admin,palisade:admins\n"), 0o600)
 
-	var stdout, stderr syncBuffer
-	env := Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Now: time.Now,
-		Getenv: func(k string) string {
-			if k == "TEST_HOOK_SECRET" {
-				return secret
-			}
-			return os.Getenv(k)
-		}}
-	sctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	started := time.Now()
-	go func() {
-		done <- Execute(sctx, []string{"serve", "--config", cfg, "--listen", "127.0.0.1:0", "--plain-http", "--tokens-file", tokens, "--log-level", "info"}, env)
-	}()
-	defer func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not stop")
-		}
-	}()
-	addrRE := regexp.MustCompile(`serving http://(127\.0\.0\.1:\d+)`)
-	for deadline := time.Now().Add(60 * time.Second); !addrRE.MatchString(stderr.String()); time.Sleep(20 * time.Millisecond) {
-		select {
-		case code := <-done:
-			t.Fatalf("serve exited early with %d:\n%s", code, stderr.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve never reported its address:\n%s", stderr.String())
-		}
-	}
+	_, stderr, started := startPlainServe(t, cfg, tokens, map[string]string{"TEST_HOOK_SECRET": string(secret)})
 
 	const exposed = "posture/internet-exposed-workload"
 	want := []string{continuous.RuleAnonymousAccess, exposed}

@@ -50,42 +50,7 @@ func TestServeForwardsAlerts(t *testing.T) {
 	tokens := filepath.Join(data, "tokens.csv")
 	os.WriteFile(tokens, []byte("admin-token-0123456789,admin,palisade:admins\nsrc-token-0123456789,prod-eu,palisade:audit-sources\n"), 0o600)
 
-	var stdout, stderr syncBuffer
-	env := Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Now: time.Now,
-		Getenv: func(k string) string {
-			if k == "TEST_HOOK_SECRET" {
-				return secret
-			}
-			return os.Getenv(k)
-		}}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() {
-		done <- Execute(ctx, []string{"serve", "--config", cfg, "--listen", "127.0.0.1:0", "--plain-http", "--tokens-file", tokens, "--log-level", "info"}, env)
-	}()
-	defer func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not stop")
-		}
-	}()
-	addrRE := regexp.MustCompile(`serving http://(127\.0\.0\.1:\d+)`)
-	var addr string
-	for deadline := time.Now().Add(60 * time.Second); addr == ""; time.Sleep(20 * time.Millisecond) {
-		if m := addrRE.FindStringSubmatch(stderr.String()); m != nil {
-			addr = m[1]
-		}
-		select {
-		case code := <-done:
-			t.Fatalf("serve exited early with %d:\n%s", code, stderr.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve never reported its address:\n%s", stderr.String())
-		}
-	}
+	addr, stderr, _ := startPlainServe(t, cfg, tokens, map[string]string{"TEST_HOOK_SECRET": string(secret)})
 	post := func(path, body string) {
 		t.Helper()
 		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+path, bytes.NewReader([]byte(body)))
@@ -218,4 +183,48 @@ func (h *signedHook) alerts() []sink.Alert {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return slices.Clone(h.got)
+}
+
+// startPlainServe runs `palisade serve` in-process on a loopback port with
+// plain HTTP, config cfg, tokens file tokens and env overriding the
+// environment. It returns the address once serve reports it, serve's
+// stderr, and when serve was started; serve stops when the test ends.
+func startPlainServe(t *testing.T, cfg, tokens string, env map[string]string) (string, *syncBuffer, time.Time) {
+	t.Helper()
+	var stdout, stderr syncBuffer
+	e := Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Now: time.Now,
+		Getenv: func(k string) string {
+			if v, ok := env[k]; ok {
+				return v
+			}
+			return os.Getenv(k)
+		}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	started := time.Now()
+	go func() {
+		done <- Execute(ctx, []string{"serve", "--config", cfg, "--listen", "127.0.0.1:0", "--plain-http", "--tokens-file", tokens, "--log-level", "info"}, e)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Error("serve did not stop")
+		}
+	})
+	addrRE := regexp.MustCompile(`serving http://(127\.0\.0\.1:\d+)`)
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if m := addrRE.FindStringSubmatch(stderr.String()); m != nil {
+			return m[1], &stderr, started
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("serve exited early with %d:\n%s", code, stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve never reported its address:\n%s", stderr.String())
+		}
+	}
 }
