@@ -1,10 +1,8 @@
 package cli
 
 import (
-	"bufio"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"net"
@@ -22,6 +20,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/palisade-sec/palisade/internal/audit/audittest"
 	"github.com/palisade-sec/palisade/internal/audit/receiver"
 	"github.com/palisade-sec/palisade/internal/kubelab"
 	"github.com/palisade-sec/palisade/internal/kubelab/kubelabtest"
@@ -145,7 +144,7 @@ func TestNoLossAcrossKill(t *testing.T) {
 	want := map[string]bool{}
 	logs, _ := filepath.Glob(filepath.Join(labDir, "audit*.log"))
 	for _, f := range logs {
-		for k := range auditLogKeys(t, f) {
+		for k := range audittest.LogKeys(t, f) {
 			want[k] = true
 		}
 	}
@@ -234,29 +233,4 @@ func waitReady(t *testing.T, addr string, caPEM []byte, logFile string) {
 	}
 	log, _ := os.ReadFile(logFile)
 	t.Fatalf("palisade serve not ready on %s after 30s:\n%s", addr, log)
-}
-
-// auditLogKeys reads the API server's JSON audit log: auditID/stage of
-// every event in it.
-func auditLogKeys(t *testing.T, path string) map[string]bool {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	keys := map[string]bool{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 16<<20)
-	for sc.Scan() {
-		var ev struct{ AuditID, Stage string }
-		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		keys[ev.AuditID+"/"+ev.Stage] = true
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return keys
 }

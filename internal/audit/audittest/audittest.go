@@ -5,6 +5,9 @@
 package audittest
 
 import (
+	"bufio"
+	"encoding/json"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -65,4 +68,30 @@ func Stack(t testing.TB) (*bus.Bus, *sqlite.Store) {
 	}
 	t.Cleanup(func() { st.Close() })
 	return b, st
+}
+
+// LogKeys reads a JSON-lines audit log as the API server writes it
+// (--audit-log-path) and returns "auditID/stage" of every event in it, the
+// key the store de-duplicates by.
+func LogKeys(t testing.TB, path string) map[string]bool {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	keys := map[string]bool{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		var ev struct{ AuditID, Stage string }
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		keys[ev.AuditID+"/"+ev.Stage] = true
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return keys
 }

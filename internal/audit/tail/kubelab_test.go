@@ -1,10 +1,7 @@
 package tail
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -15,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/palisade-sec/palisade/internal/audit/audittest"
 	"github.com/palisade-sec/palisade/internal/kubelab"
 	"github.com/palisade-sec/palisade/internal/kubelab/kubelabtest"
 )
@@ -63,7 +61,7 @@ func TestRealAPIServerLog(t *testing.T) {
 	want := map[string]bool{}
 	files, _ := filepath.Glob(filepath.Join(filepath.Dir(c.AuditLogPath), "audit*.log"))
 	for _, f := range files {
-		for k := range logKeys(t, f) {
+		for k := range audittest.LogKeys(t, f) {
 			want["lab/"+k] = true
 		}
 	}
@@ -96,27 +94,4 @@ func TestRealAPIServerLog(t *testing.T) {
 	if s := r.t.Stats(); s.Malformed != 0 {
 		t.Errorf("%d malformed lines in a real audit log: %s", s.Malformed, s.LastMalformed)
 	}
-}
-
-func logKeys(t *testing.T, path string) map[string]bool {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	keys := map[string]bool{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 16<<20)
-	for sc.Scan() {
-		var ev struct{ AuditID, Stage string }
-		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		keys[ev.AuditID+"/"+ev.Stage] = true
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return keys
 }
