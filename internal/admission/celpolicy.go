@@ -144,16 +144,7 @@ var _ Policy = (*CELPolicy)(nil)
 // celRulesFromConfig loads admission.policies: the selected built-ins and
 // the policy files, in their configured modes, and the policy ConfigMaps.
 func celRulesFromConfig(ps config.Policies, namespaces NamespaceLookup, kube kubernetes.Interface, logger *slog.Logger) ([]Rule, error) {
-	sel := policy.Selection{Builtin: ps.Builtin, Disabled: ps.Disabled, Files: ps.Files, Lenient: len(ps.ConfigMaps) > 0}
-	if ps.Builtin == nil {
-		sel.Builtin = []string{"all"}
-	}
-	if len(ps.Modes) > 0 {
-		sel.Modes = make(map[string]policy.Mode, len(ps.Modes))
-		for id, m := range ps.Modes {
-			sel.Modes[id] = policy.Mode(m)
-		}
-	}
+	sel := policySelection(ps)
 	// Loading reads local files only, once, at start-up: there is no
 	// request whose context could bound it.
 	loaded, err := policy.Load(context.Background(), sel)
@@ -167,11 +158,7 @@ func celRulesFromConfig(ps config.Policies, namespaces NamespaceLookup, kube kub
 	if kube == nil {
 		return nil, errors.New("admission.policies.configMaps: needs a Kubernetes client (in-cluster or --kubeconfig)")
 	}
-	refs := make([]policy.ConfigMapRef, len(ps.ConfigMaps))
-	for i, r := range ps.ConfigMaps {
-		refs[i] = policy.ConfigMapRef{Namespace: r.Namespace, Name: r.Name}
-	}
-	src := policy.NewConfigMapSource(kube, refs, 0, ps.Disabled, sel.Modes, logger)
+	src := policy.NewConfigMapSource(kube, configMapRefs(ps), 0, ps.Disabled, sel.Modes, logger)
 	return append(rules, CELSourceRules(src, namespaces)...), nil
 }
 

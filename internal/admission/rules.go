@@ -262,16 +262,21 @@ func LoadPolicies(ctx context.Context, ps config.Policies, kube kubernetes.Inter
 		out.Warnings = append(out.Warnings, "admission.policies.configMaps are not read without a cluster (--kubeconfig): their policies' kinds other than workloads get no webhook rule")
 		return out, nil
 	}
-	refs := make([]policy.ConfigMapRef, len(ps.ConfigMaps))
-	for i, r := range ps.ConfigMaps {
-		refs[i] = policy.ConfigMapRef{Namespace: r.Namespace, Name: r.Name}
-	}
-	src := policy.NewConfigMapSource(kube, refs, 0, ps.Disabled, sel.Modes, logger)
+	src := policy.NewConfigMapSource(kube, configMapRefs(ps), 0, ps.Disabled, sel.Modes, logger)
 	if err := src.Refresh(ctx, true); err != nil {
 		return nil, fmt.Errorf("admission.policies.configMaps: %w", err)
 	}
 	out.Policies = append(out.Policies, src.Policies()...)
 	return out, nil
+}
+
+// configMapRefs are the policy ConfigMaps admission.policies names.
+func configMapRefs(ps config.Policies) []policy.ConfigMapRef {
+	refs := make([]policy.ConfigMapRef, len(ps.ConfigMaps))
+	for i, r := range ps.ConfigMaps {
+		refs[i] = policy.ConfigMapRef{Namespace: r.Namespace, Name: r.Name}
+	}
+	return refs
 }
 
 // policySelection is the policy.Selection of admission.policies; nil
