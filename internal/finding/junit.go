@@ -54,6 +54,7 @@ type junitCase struct {
 	Failure   *junitProblem `xml:"failure,omitempty"`
 	Error     *junitProblem `xml:"error,omitempty"`
 	Skipped   *junitSkipped `xml:"skipped,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
 }
 
 type junitProblem struct {
@@ -119,6 +120,10 @@ func writeJUnit(w io.Writer, p *Report) error {
 			}
 		}
 	}
+	if p.Exposed != nil {
+		s := suite(junitExposedSuite)
+		s.Cases = append(s.Cases, junitExposed(p.Exposed)...)
+	}
 	if p.IsPartial() {
 		s := suite("palisade/scan-complete")
 		reasons := p.Errors
@@ -160,6 +165,37 @@ func writeJUnit(w io.Writer, p *Report) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// junitExposedSuite lists the exposed workloads (posture scans): passing
+// testcases, because exposure is context for the findings, which fail on
+// their own; CI shows the list next to them. A report that says no
+// workload is exposed gets one case saying so.
+const junitExposedSuite = "palisade/exposed-workloads"
+
+func junitExposed(ws []ExposedWorkload) []junitCase {
+	if len(ws) == 0 {
+		return []junitCase{{ClassName: junitExposedSuite, Name: "no workload is reachable from outside the cluster"}}
+	}
+	cases := make([]junitCase, 0, len(ws))
+	for _, w := range ws {
+		c := junitCase{ClassName: junitExposedSuite, Name: cleanText(w.Resource.objectKey()), File: cleanText(w.Resource.File)}
+		if w.Resource.Line > 0 {
+			c.Line = strconv.Itoa(w.Resource.Line)
+		}
+		lines := make([]string, 0, len(w.Paths)+1)
+		worst := "none"
+		if w.OpenFindings > 0 {
+			worst = w.WorstSeverity.String()
+		}
+		lines = append(lines, fmt.Sprintf("open findings: %d (worst: %s)", w.OpenFindings, worst))
+		for _, p := range w.Paths {
+			lines = append(lines, cleanText("exposed via "+p.String()+" (TLS: "+p.tlsText()+")"))
+		}
+		c.SystemOut = strings.Join(lines, "\n") + "\n"
+		cases = append(cases, c)
+	}
+	return cases
 }
 
 func junitCaseName(f *Finding) string {

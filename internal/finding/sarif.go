@@ -108,6 +108,11 @@ func writeSARIF(w io.Writer, p *Report) error {
 	if p.Target != "" {
 		run.Properties["target"] = p.Target
 	}
+	if p.Exposed != nil {
+		// The JSON report's list, in its schema: code-scanning UIs ignore
+		// it, SARIF consumers that rank findings by exposure read it.
+		run.Properties["exposedWorkloads"] = p.Exposed
+	}
 	log := sarifLog{Schema: sarifSchemaURI, Version: sarifVersion, Runs: []sarifRun{run}}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
