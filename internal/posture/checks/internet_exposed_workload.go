@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/palisade-sec/palisade/internal/finding"
+	"github.com/palisade-sec/palisade/internal/kube"
 	"github.com/palisade-sec/palisade/internal/posture"
 	"github.com/palisade-sec/palisade/internal/posture/exposure"
 )
@@ -29,29 +30,39 @@ func InternetExposedWorkload() posture.Check {
 		Rationale:   "Exposed workloads are the first thing an attacker reaches; a privileged or root one turns an application bug into a node compromise.",
 		Remediation: "Expose only what must be public, behind an Ingress with TLS and authentication; run exposed workloads unprivileged and as non-root.",
 		Scope:       posture.ScopeInventory,
-		Versions: v1(func(in *posture.Input) []posture.Result {
-			var out []posture.Result
-			for _, e := range exposure.Analyze(in.Inventory).Exposed() {
-				var paths []string
-				for _, p := range e.Paths {
-					paths = append(paths, p.String())
-				}
-				sev, why := exposedSeverity(e.Workload.PodSpec)
-				ref := e.Ref
-				msg := ref.Kind + " " + ref.Namespace + "/" + ref.Name + " is exposed: " + strings.Join(paths, "; ") + "."
-				if why != "" {
-					msg += " It " + why + "."
-				}
-				out = append(out, posture.Result{
-					Object:   e.Workload.Object,
-					Path:     e.Workload.SpecPath,
-					Severity: sev,
-					Message:  msg,
-					Evidence: []finding.Evidence{key("exposure", firstExposure(e)), ev("paths", strings.Join(paths, "; "))},
-				})
+		// Version 4: a Service or workload without a namespace is in
+		// "default" (exposure.Analyze).
+		Versions: []posture.Versioned{
+			{MinVersion: 1, Eval: exposedWorkloads(exposure.AnalyzeAsWritten)},
+			{MinVersion: 4, Eval: exposedWorkloads(exposure.Analyze)},
+		},
+	}
+}
+
+// exposedWorkloads reports each workload analyze finds exposed.
+func exposedWorkloads(analyze func(*kube.Inventory) *exposure.Graph) func(*posture.Input) []posture.Result {
+	return func(in *posture.Input) []posture.Result {
+		var out []posture.Result
+		for _, e := range analyze(in.Inventory).Exposed() {
+			var paths []string
+			for _, p := range e.Paths {
+				paths = append(paths, p.String())
 			}
-			return out
-		}),
+			sev, why := exposedSeverity(e.Workload.PodSpec)
+			ref := e.Ref
+			msg := ref.Kind + " " + ref.Namespace + "/" + ref.Name + " is exposed: " + strings.Join(paths, "; ") + "."
+			if why != "" {
+				msg += " It " + why + "."
+			}
+			out = append(out, posture.Result{
+				Object:   e.Workload.Object,
+				Path:     e.Workload.SpecPath,
+				Severity: sev,
+				Message:  msg,
+				Evidence: []finding.Evidence{key("exposure", firstExposure(e)), ev("paths", strings.Join(paths, "; "))},
+			})
+		}
+		return out
 	}
 }
 

@@ -8,7 +8,7 @@ import (
 	"github.com/palisade-sec/palisade/internal/posture/checks"
 )
 
-// TestPinnedBehaviour checks that the version 2 and 3 behaviours of checks stay
+// TestPinnedBehaviour checks that the version 2, 3 and 4 behaviours of checks stay
 // out of scans pinned to version 1, so pinned policies do not move.
 func TestPinnedBehaviour(t *testing.T) {
 	for _, tc := range []struct {
@@ -23,6 +23,7 @@ func TestPinnedBehaviour(t *testing.T) {
 		{"rbac-wildcard", "testdata/rbac_wildcard/fail/system_prefix_role.yaml", 0, 1},
 		{"rbac-pod-create", "testdata/rbac_pod_create/fail/patch_deployment.yaml", 0, 1},
 		{"pss-restricted", "testdata/pss_restricted/pass/volume_without_source.yaml", 1, 0},
+		{"internet-exposed-workload", "testdata/internet_exposed_workload/fail/service_without_namespace.yaml", 0, 1},
 	} {
 		t.Run(tc.check, func(t *testing.T) {
 			inv, err := kube.Load(t.Context(), []string{tc.fixture}, nil, kube.Limits{})

@@ -86,17 +86,43 @@ type Exposure struct {
 
 // Graph is the exposure of one inventory's workloads.
 type Graph struct {
-	exposed []*Exposure
-	byObj   map[*kube.Object]*Exposure
+	exposed   []*Exposure
+	byObj     map[*kube.Object]*Exposure
+	defaultNS bool
 }
 
-// Analyze computes the exposure of inv's workloads.
-func Analyze(inv *kube.Inventory) *Graph {
-	g := &Graph{byObj: map[*kube.Object]*Exposure{}}
+// ref is o's reference with the namespace it is matched in.
+func (g *Graph) ref(o *kube.Object) kube.Ref {
+	r := o.Ref
+	r.Namespace = g.ns(o)
+	return r
+}
+
+// ns is o's namespace for matching Services, Ingresses and workloads.
+func (g *Graph) ns(o *kube.Object) string {
+	if g.defaultNS && o.Meta.Namespace == "" {
+		return "default"
+	}
+	return o.Meta.Namespace
+}
+
+// Analyze computes the exposure of inv's workloads. A Service, Ingress or
+// workload written without a namespace is taken to be in "default": that
+// is where `kubectl apply` puts it from the default context, and a set that
+// mixes `namespace: default` with none can only be applied together there
+// (kubectl refuses objects whose namespace differs from -n).
+func Analyze(inv *kube.Inventory) *Graph { return analyzeGraph(inv, true) }
+
+// AnalyzeAsWritten is Analyze comparing namespaces as written, as behaviour
+// versions 1–3 of the internet-exposed-workload check did.
+func AnalyzeAsWritten(inv *kube.Inventory) *Graph { return analyzeGraph(inv, false) }
+
+func analyzeGraph(inv *kube.Inventory, defaultNS bool) *Graph {
+	g := &Graph{byObj: map[*kube.Object]*Exposure{}, defaultNS: defaultNS}
 	services := map[[2]string]*kube.Object{}
 	for _, o := range inv.OfKind("Service") {
 		if _, ok := o.Typed.(*corev1.Service); ok {
-			services[[2]string{o.Meta.Namespace, o.Meta.Name}] = o
+			services[[2]string{g.ns(o), o.Meta.Name}] = o
 		}
 	}
 	// Services reachable from outside by themselves.
@@ -114,7 +140,7 @@ func Analyze(inv *kube.Inventory) *Graph {
 			how = append(how, "externalIPs")
 		}
 		for _, h := range how {
-			g.addService(inv, o, svc, Path{Service: o, ServiceRef: o.Ref, Exposure: h})
+			g.addService(inv, o, svc, Path{Service: o, ServiceRef: g.ref(o), Exposure: h})
 		}
 	}
 	// Ingress backends.
@@ -123,17 +149,17 @@ func Analyze(inv *kube.Inventory) *Graph {
 		if !ok {
 			continue
 		}
-		ref := o.Ref
+		ref := g.ref(o)
 		add := func(host, path string, be *networkingv1.IngressBackend) {
 			if be == nil || be.Service == nil {
 				return
 			}
-			so := services[[2]string{o.Meta.Namespace, be.Service.Name}]
+			so := services[[2]string{g.ns(o), be.Service.Name}]
 			if so == nil {
 				return
 			}
 			p := Path{Ingress: o, IngressRef: &ref, Host: host, HTTPPath: path, TLS: tlsCovers(ing, host),
-				Service: so, ServiceRef: so.Ref, Exposure: "Ingress", Port: portOf(be.Service.Port)}
+				Service: so, ServiceRef: g.ref(so), Exposure: "Ingress", Port: portOf(be.Service.Port)}
 			g.addService(inv, so, so.Typed.(*corev1.Service), p)
 		}
 		add("", "", ing.Spec.DefaultBackend)
@@ -159,7 +185,7 @@ func (g *Graph) addService(inv *kube.Inventory, o *kube.Object, svc *corev1.Serv
 	}
 	sel := labels.SelectorFromSet(svc.Spec.Selector)
 	for _, w := range inv.Workloads {
-		if w.Object.Meta.Namespace != o.Meta.Namespace || !sel.Matches(labels.Set(w.PodMeta.Labels)) {
+		if g.ns(w.Object) != g.ns(o) || !sel.Matches(labels.Set(w.PodMeta.Labels)) {
 			continue
 		}
 		e := g.byObj[w.Object]

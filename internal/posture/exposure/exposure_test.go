@@ -82,6 +82,25 @@ spec:
 			"Ingress shop/in (*, no TLS) → Service shop/web:80",
 			"Ingress shop/in (api.example.com/v1, TLS) → Service shop/web:http",
 		}}},
+		{"no namespace is default", `apiVersion: v1
+kind: Service
+metadata: {name: lb}
+spec: {type: LoadBalancer, selector: {app: site}, ports: [{port: 80}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: site, namespace: default}
+spec:
+  selector: {matchLabels: {app: site}}
+  template:
+    metadata: {labels: {app: site}}
+    spec: {containers: [{name: app, image: site:1}]}
+`, map[string][]string{"Deployment/default/site": {"Service default/lb (LoadBalancer)"}}},
+		{"no namespace is not shop", `apiVersion: v1
+kind: Service
+metadata: {name: lb}
+spec: {type: LoadBalancer, selector: {app: web}, ports: [{port: 80}]}
+`, map[string][]string{}},
 		{"ingress to another namespace's service", `apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata: {name: in, namespace: other}
