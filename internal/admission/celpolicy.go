@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"sync"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -143,7 +145,7 @@ var _ Policy = (*CELPolicy)(nil)
 
 // celRulesFromConfig loads admission.policies: the selected built-ins and
 // the policy files, in their configured modes, and the policy ConfigMaps.
-func celRulesFromConfig(ps config.Policies, namespaces NamespaceLookup, kube kubernetes.Interface, logger *slog.Logger) ([]Rule, error) {
+func celRulesFromConfig(ps config.Policies, namespaces NamespaceLookup, kube kubernetes.Interface, params ConfigMapParams, logger *slog.Logger) ([]Rule, error) {
 	sel := policySelection(ps)
 	// Loading reads local files only, once, at start-up: there is no
 	// request whose context could bound it.
@@ -159,7 +161,7 @@ func celRulesFromConfig(ps config.Policies, namespaces NamespaceLookup, kube kub
 		return nil, errors.New("admission.policies.configMaps: needs a Kubernetes client (in-cluster or --kubeconfig)")
 	}
 	src := policy.NewConfigMapSource(kube, configMapRefs(ps), 0, ps.Disabled, sel.Modes, logger)
-	return append(rules, CELSourceRules(src, namespaces)...), nil
+	return append(rules, CELSourceRules(src, namespaces, params)...), nil
 }
 
 // ListerNamespaces looks namespaces up in an informer's lister.
@@ -188,6 +190,18 @@ func ListerNamespaces(l corev1listers.NamespaceLister) NamespaceLookup {
 	}
 }
 
+// ConfigMapParams gives policies of policy ConfigMaps the params of their
+// spec.paramsRef, which are only known at run time; *policy.ParamsWatcher
+// is one.
+type ConfigMapParams interface {
+	// Lookup returns the ConfigMap's data, or found=false when it does not
+	// exist, reading it within ctx on its first use.
+	Lookup(ctx context.Context, ref policy.ConfigMapRef) (params map[string]any, found bool, err error)
+	// Retain says which refs the current policies name; the others need
+	// not be kept current.
+	Retain(refs []policy.ConfigMapRef)
+}
+
 // CELSource runs the policies of a source that changes at run time (policy
 // ConfigMaps) whose mode is Mode. The engine's rules are fixed when it is
 // built, so there is one CELSource rule per mode; violations name the
@@ -197,13 +211,27 @@ type CELSource struct {
 	Source     *policy.ConfigMapSource
 	Mode       policy.Mode
 	Namespaces NamespaceLookup
+	// Params resolves spec.paramsRef; nil makes a policy with one
+	// undecided (denied in enforce mode).
+	Params ConfigMapParams
+	// retained is shared by the rules of one source (see CELSourceRules).
+	retained *retainedPolicies
 }
 
-// CELSourceRules returns the three rules (enforce, warn, audit) of src.
-func CELSourceRules(src *policy.ConfigMapSource, namespaces NamespaceLookup) []Rule {
+// retainedPolicies are the policies whose params refs were last passed to
+// ConfigMapParams.Retain.
+type retainedPolicies struct {
+	mu   sync.Mutex
+	last []*policy.Policy
+}
+
+// CELSourceRules returns the three rules (enforce, warn, audit) of src;
+// params may be nil when no policy of src has a paramsRef.
+func CELSourceRules(src *policy.ConfigMapSource, namespaces NamespaceLookup, params ConfigMapParams) []Rule {
 	var rules []Rule
+	retained := &retainedPolicies{}
 	for _, m := range []policy.Mode{policy.Enforce, policy.Warn, policy.Audit} {
-		rules = append(rules, Rule{Policy: &CELSource{Source: src, Mode: m, Namespaces: namespaces}, Mode: Mode(m)})
+		rules = append(rules, Rule{Policy: &CELSource{Source: src, Mode: m, Namespaces: namespaces, Params: params, retained: retained}, Mode: Mode(m)})
 	}
 	return rules
 }
@@ -220,14 +248,21 @@ func (c *CELSource) Evaluate(ctx context.Context, req *Request) ([]Violation, er
 		// One refresh per request is enough; the enforce rule runs first.
 		_ = c.Source.Refresh(ctx, false) // logged by the source; old policies stay
 	}
+	ps := c.Source.Policies()
+	c.retain(ps)
 	var out []Violation
-	for _, p := range c.Source.Policies() {
+	for _, p := range ps {
 		if p.Mode != c.Mode {
 			continue
 		}
-		vs, err := (&CELPolicy{Policy: p, Namespaces: c.Namespaces}).Evaluate(ctx, req)
+		vs, err := c.evaluate(ctx, req, p)
 		if err != nil {
-			return nil, err
+			var u *undecided
+			if errors.As(err, &u) {
+				// The rule is "policy/configmap": say which policy.
+				return nil, &undecided{Text: p.ID + ": " + u.Text, Err: u.Err}
+			}
+			return nil, fmt.Errorf("policy %s: %w", p.ID, err)
 		}
 		for _, v := range vs {
 			v.Message = p.ID + ": " + v.Message
@@ -235,6 +270,95 @@ func (c *CELSource) Evaluate(ctx context.Context, req *Request) ([]Violation, er
 		}
 	}
 	return out, nil
+}
+
+// errParamsOutside is why a ConfigMap policy's paramsRef is refused.
+var errParamsOutside = errors.New("paramsRef outside the policy ConfigMap's namespace")
+
+// evaluate runs p, with the params of its paramsRef when it has one.
+func (c *CELSource) evaluate(ctx context.Context, req *Request, p *policy.Policy) ([]Violation, error) {
+	cel := &CELPolicy{Policy: p, Namespaces: c.Namespaces}
+	r := p.Doc.Spec.ParamsRef
+	if r == nil {
+		return cel.Evaluate(ctx, req)
+	}
+	if ar := req.Review; !p.MayJudge(ar.Kind.Group, ar.Kind.Kind, string(ar.Operation)) {
+		return nil, nil // before starting a watch for a request it does not judge
+	}
+	ref := policy.ConfigMapRef{Namespace: r.Namespace, Name: r.Name}
+	home, ok := c.Source.Home(p)
+	switch {
+	case !ok:
+		return nil, &undecided{Text: "its policy ConfigMap is unknown, so its paramsRef " + ref.String() + " is not read", Err: fmt.Errorf("policy file %q", p.File)}
+	case ref.Namespace != home.Namespace:
+		return nil, &undecided{
+			Text: fmt.Sprintf("its paramsRef %s is outside namespace %s of its policy ConfigMap %s; params of ConfigMap policies must be ConfigMaps in that namespace", ref, home.Namespace, home),
+			Err:  errParamsOutside,
+		}
+	case c.Params == nil:
+		return nil, &undecided{Text: "its paramsRef " + ref.String() + " is not read without a Kubernetes client", Err: errors.New("no ConfigMapParams")}
+	}
+	params, found, err := c.Params.Lookup(ctx, ref)
+	return evaluateWithParams(ctx, req, cel, ref, r.ParameterNotFoundAction, params, found, err)
+}
+
+// evaluateWithParams runs cel with the params of its paramsRef ref as
+// looked up. Without the ConfigMap it follows ValidatingAdmissionPolicy's
+// parameterNotFoundAction: Allow skips the policy, Deny makes a matching
+// request a violation naming the ConfigMap, which then follows the
+// policy's mode and exceptions like any other.
+func evaluateWithParams(ctx context.Context, req *Request, cel *CELPolicy, ref policy.ConfigMapRef, notFound policy.ParameterNotFoundAction, params map[string]any, found bool, err error) ([]Violation, error) {
+	if err != nil {
+		return nil, &undecided{Text: "its params ConfigMap " + ref.String() + " could not be read", Err: err}
+	}
+	if found {
+		c := *cel
+		c.Params = params
+		return c.Evaluate(ctx, req)
+	}
+	if notFound == policy.AllowAction {
+		return nil, nil
+	}
+	in, err := CELInput(ctx, req.Review, cel.Namespaces)
+	if err != nil {
+		return nil, err
+	}
+	if !cel.Policy.Matches(in) {
+		return nil, nil
+	}
+	return []Violation{{Message: fmt.Sprintf("its params ConfigMap %s does not exist (paramsRef.parameterNotFoundAction: Deny); create it, or set parameterNotFoundAction: Allow", ref)}}, nil
+}
+
+// retain tells c.Params which refs ps name when ps differs from the
+// policies it was last told about, so that informers of params no policy
+// names any more stop.
+func (c *CELSource) retain(ps []*policy.Policy) {
+	if c.Params == nil || c.retained == nil {
+		return
+	}
+	c.retained.mu.Lock()
+	defer c.retained.mu.Unlock()
+	if c.retained.last != nil && slices.Equal(c.retained.last, ps) {
+		return
+	}
+	c.retained.last = ps
+	if c.retained.last == nil {
+		c.retained.last = []*policy.Policy{} // told: no policies
+	}
+	c.Params.Retain(policy.ParamsRefs(ps))
+}
+
+// ParamsRefs returns the params ConfigMaps the rules' built-in and file
+// policies name (the ParamsPolicy rules resolveParams made): those serve
+// watches from the start.
+func ParamsRefs(rules []Rule) []policy.ConfigMapRef {
+	var ps []*policy.Policy
+	for _, r := range rules {
+		if p, ok := r.Policy.(*ParamsPolicy); ok {
+			ps = append(ps, p.CEL.Policy)
+		}
+	}
+	return policy.ParamsRefs(ps)
 }
 
 var _ Policy = (*CELSource)(nil)

@@ -35,13 +35,17 @@ type Deps struct {
 	Registerer prometheus.Registerer
 	// Kube reads admission.policies.configMaps; required when they are set.
 	Kube kubernetes.Interface
-	// Params supplies the ConfigMaps policies name in spec.paramsRef
-	// (policy.WatchParams); required when such a policy is enabled.
+	// Params supplies the ConfigMaps built-in and file policies name in
+	// spec.paramsRef (*policy.ParamsWatcher, after its Watch of
+	// ParamsRefs(rules)); required when such a policy is enabled.
 	Params ParamsLookup
+	// ConfigMapParams supplies those policies of policy ConfigMaps name;
+	// without it such a policy cannot be evaluated.
+	ConfigMapParams ConfigMapParams
 }
 
 // ParamsLookup returns the params of a policy's paramsRef ConfigMap, or
-// found=false when the ConfigMap does not exist; *policy.ParamsSource is
+// found=false when the ConfigMap does not exist; *policy.ParamsWatcher is
 // one.
 type ParamsLookup interface {
 	Params(ref policy.ConfigMapRef) (params map[string]any, found bool, err error)
@@ -121,7 +125,7 @@ func Build(cfg *config.Config, deps Deps) (*Webhooks, error) {
 	if levels != nil || deps.Namespaces != nil {
 		pss.Namespaces = &NamespaceLevels{Config: levels, Lister: deps.Namespaces}
 	}
-	cel, err := celRulesFromConfig(a.Policies, ListerNamespaces(deps.Namespaces), deps.Kube, logger)
+	cel, err := celRulesFromConfig(a.Policies, ListerNamespaces(deps.Namespaces), deps.Kube, deps.ConfigMapParams, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -180,32 +184,11 @@ func (p *ParamsPolicy) ID() string { return p.CEL.ID() }
 
 func (p *ParamsPolicy) judgesAnyKind() bool { return true }
 
-// Evaluate runs the policy with the ConfigMap's current data as params.
-// Without the ConfigMap it follows ValidatingAdmissionPolicy's
-// parameterNotFoundAction: Allow skips the policy, Deny makes a matching
-// request a violation naming the ConfigMap, which then follows the
-// policy's mode and exceptions like any other.
+// Evaluate runs the policy with the ConfigMap's current data as params,
+// following parameterNotFoundAction without it (see evaluateWithParams).
 func (p *ParamsPolicy) Evaluate(ctx context.Context, req *Request) ([]Violation, error) {
 	params, found, err := p.Lookup.Params(p.Ref)
-	if err != nil {
-		return nil, &undecided{Text: "its params ConfigMap " + p.Ref.String() + " could not be read", Err: err}
-	}
-	if found {
-		c := *p.CEL
-		c.Params = params
-		return c.Evaluate(ctx, req)
-	}
-	if p.NotFound == policy.AllowAction {
-		return nil, nil
-	}
-	in, err := CELInput(ctx, req.Review, p.CEL.Namespaces)
-	if err != nil {
-		return nil, err
-	}
-	if !p.CEL.Policy.Matches(in) {
-		return nil, nil
-	}
-	return []Violation{{Message: fmt.Sprintf("its params ConfigMap %s does not exist (paramsRef.parameterNotFoundAction: Deny); create it, or set parameterNotFoundAction: Allow", p.Ref)}}, nil
+	return evaluateWithParams(ctx, req, p.CEL, p.Ref, p.NotFound, params, found, err)
 }
 
 var _ Policy = (*ParamsPolicy)(nil)

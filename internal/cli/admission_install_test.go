@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/palisade-sec/palisade/internal/admission"
 	"github.com/palisade-sec/palisade/internal/config"
 	"github.com/palisade-sec/palisade/internal/kubelab"
 	"github.com/palisade-sec/palisade/internal/kubelab/kubelabtest"
@@ -137,8 +138,13 @@ func TestAdmissionInstallApply(t *testing.T) {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.DiscardHandler)
-	lookup, err := watchParams(ctx, conf, cs, logger)
+	lookup := policy.NewParamsWatcher(cs, 0, logger)
+	t.Cleanup(lookup.Close)
+	w, err := admission.Build(conf, admission.Deps{Params: lookup})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := watchParams(ctx, w.Engine.Rules, lookup); err != nil {
 		t.Fatal(err)
 	}
 	ref := policy.ConfigMapRef{Namespace: "shop", Name: "port-limit"}
@@ -156,8 +162,11 @@ func TestAdmissionInstallApply(t *testing.T) {
 	if err != nil {
 		t.Fatal("serve never saw the params ConfigMap")
 	}
-	none, err := watchParams(ctx, config.Default(), cs, logger)
-	if err != nil || none != nil {
-		t.Errorf("without paramsRef policies: %v, %v", none, err)
+	none, err := admission.Build(config.Default(), admission.Deps{Params: lookup})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := watchParams(ctx, none.Engine.Rules, lookup); err != nil || len(lookup.Watched()) != 1 {
+		t.Errorf("without paramsRef policies: watching %v, %v", lookup.Watched(), err)
 	}
 }

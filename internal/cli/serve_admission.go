@@ -48,6 +48,7 @@ func mountAdmission(ctx context.Context, cfg *config.Config, f admissionServeFla
 	var (
 		reports *policyreport.Publisher
 		owners  *admission.OwnerLookup
+		params  *policy.ParamsWatcher
 	)
 	if rc != nil {
 		cs, err := kubernetes.NewForConfig(rc)
@@ -59,10 +60,12 @@ func mountAdmission(ctx context.Context, cfg *config.Config, f admissionServeFla
 		if err != nil {
 			return err
 		}
-		deps.Params, err = watchParams(ctx, cfg, cs, logger)
-		if err != nil {
-			return err
-		}
+		// One watcher for every paramsRef: those of built-in and file
+		// policies are watched below, once Build has loaded them; those of
+		// policy ConfigMaps when a request first needs them.
+		params = policy.NewParamsWatcher(cs, policy.DefaultParamsLimit, logger.With("component", "policy_params"))
+		context.AfterFunc(ctx, params.Close)
+		deps.Params, deps.ConfigMapParams = params, params
 		dyn, err := dynamic.NewForConfig(rc)
 		if err != nil {
 			return fmt.Errorf("build cluster client: %w", err)
@@ -82,6 +85,11 @@ func mountAdmission(ctx context.Context, cfg *config.Config, f admissionServeFla
 	w, err := admission.Build(cfg, deps)
 	if err != nil {
 		return usageError(err)
+	}
+	if params != nil {
+		if err := watchParams(ctx, w.Engine.Rules, params); err != nil {
+			return err
+		}
 	}
 	if owners != nil {
 		owners.Metrics = w.Engine.Metrics
@@ -137,23 +145,15 @@ func namespaceLister(ctx context.Context, f admissionServeFlags, cs kubernetes.I
 	return l, nil
 }
 
-// watchParams starts watching the ConfigMaps enabled policies name in
-// spec.paramsRef; nil when none does. Policies of policy ConfigMaps are
-// not looked at: their params are their own spec.params.
-func watchParams(ctx context.Context, cfg *config.Config, cs kubernetes.Interface, logger *slog.Logger) (admission.ParamsLookup, error) {
-	ps, err := admission.LoadPolicies(ctx, cfg.Admission.Policies, nil, logger)
-	if err != nil {
-		return nil, usageError(err)
-	}
-	refs := ps.ParamsRefs
+// watchParams watches the ConfigMaps the built-in and file policies of
+// rules name in spec.paramsRef, and waits for them: a ConfigMap serve may
+// not read stops it now rather than failing requests. The policies are
+// those Build loaded (loading them again here would compile every policy
+// twice at start).
+func watchParams(ctx context.Context, rules []admission.Rule, params *policy.ParamsWatcher) error {
+	refs := admission.ParamsRefs(rules)
 	if len(refs) == 0 {
-		return nil, nil
+		return nil
 	}
-	// No resync: the watch delivers every edit; a resync would only
-	// re-deliver what the cache already holds.
-	src, err := policy.WatchParams(ctx, cs, refs, 0, namespaceSyncTimeout, logger.With("component", "policy_params"))
-	if err != nil {
-		return nil, err
-	}
-	return src, nil
+	return params.Watch(ctx, refs, namespaceSyncTimeout)
 }
