@@ -54,7 +54,7 @@ func kinds(objs []*kube.Object) []string {
 func TestChartRenders(t *testing.T) {
 	base := []string{
 		"ClusterRole/palisade-admission", "ClusterRoleBinding/palisade-admission",
-		"ConfigMap/palisade-config", "Deployment/palisade", "NetworkPolicy/default-deny-ingress", "NetworkPolicy/palisade",
+		"ConfigMap/palisade-config", "Deployment/palisade", "NetworkPolicy/default-deny-ingress", "NetworkPolicy/palisade", "NetworkPolicy/palisade-egress",
 		"PodDisruptionBudget/palisade", "Role/palisade-policies", "RoleBinding/palisade-policies",
 		"Service/palisade", "ServiceAccount/palisade",
 	}
