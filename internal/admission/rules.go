@@ -236,9 +236,10 @@ func webhookOperations(ops []string) (kept, dropped []string) {
 // could not read.
 type Policies struct {
 	Policies []*policy.Policy
-	// ParamsRefs are the params ConfigMaps serve watches: those of the
-	// built-in and file policies (policies of policy ConfigMaps use their
-	// spec.params).
+	// ParamsRefs are the params ConfigMaps install grants and serve
+	// watches from start-up: those of the built-in and file policies.
+	// Policies of policy ConfigMaps resolve theirs at run time, in their
+	// policy ConfigMap's namespace (policy.ParamsWatcher).
 	ParamsRefs []policy.ConfigMapRef
 	// Warnings name sources that were left out (policy ConfigMaps without
 	// a cluster).
