@@ -114,7 +114,7 @@ func (r *Report) SetExposed(ws []ExposedWorkload) error {
 
 // prepareExposed returns a copy of ws with OpenFindings and WorstSeverity
 // computed from fs and sorted by risk, or an error for an entry no writer
-// can render (no workload name, no way in).
+// can render (no kind, neither name nor file, no way in).
 func prepareExposed(ws []ExposedWorkload, fs []Finding) ([]ExposedWorkload, error) {
 	if ws == nil {
 		return nil, nil
@@ -130,8 +130,10 @@ func prepareExposed(ws []ExposedWorkload, fs []Finding) ([]ExposedWorkload, erro
 	}
 	out := make([]ExposedWorkload, len(ws))
 	for i, w := range ws {
-		if w.Resource.Kind == "" || w.Resource.Name == "" {
-			return nil, fmt.Errorf("exposed workload %d: no kind or name", i)
+		// A manifest without metadata.name is still a workload a scan
+		// can point at, by file and line.
+		if w.Resource.Kind == "" || (w.Resource.Name == "" && w.Resource.File == "") {
+			return nil, fmt.Errorf("exposed workload %d: no kind, or neither name nor file", i)
 		}
 		if len(w.Paths) == 0 {
 			return nil, fmt.Errorf("exposed workload %s: no way in", w.Resource.objectKey())

@@ -97,6 +97,7 @@ func TestExposedRejected(t *testing.T) {
 	for name, w := range map[string]ExposedWorkload{
 		"no way in": {Resource: Resource{Kind: "Deployment", Name: "web"}},
 		"no name":   {Resource: Resource{Kind: "Deployment"}, Paths: []ExposurePath{{Via: ViaHostNetwork}}},
+		"no kind":   {Resource: Resource{Name: "web", File: "web.yaml"}, Paths: []ExposurePath{{Via: ViaHostNetwork}}},
 	} {
 		r := NewReport(testTool(), "t", testNow(), nil)
 		if err := r.SetExposed([]ExposedWorkload{w}); err == nil {
@@ -105,6 +106,26 @@ func TestExposedRejected(t *testing.T) {
 		r.Exposed = []ExposedWorkload{w}
 		if err := Write(&bytes.Buffer{}, FormatJSON, r, WriteOptions{}); err == nil {
 			t.Errorf("%s: Write accepted it", name)
+		}
+	}
+}
+
+// TestExposedUnnamedInFile checks that a manifest without metadata.name is
+// listed by its file and line rather than failing the report.
+func TestExposedUnnamedInFile(t *testing.T) {
+	t.Parallel()
+	r := NewReport(testTool(), "t", testNow(), nil)
+	w := ExposedWorkload{Resource: Resource{Kind: "Deployment", File: "web.yaml", Line: 3}, Paths: []ExposurePath{{Via: ViaHostNetwork}}}
+	if err := r.SetExposed([]ExposedWorkload{w}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []Format{FormatJSON, FormatTable, FormatSARIF, FormatJUnit, FormatHTML} {
+		var b bytes.Buffer
+		if err := Write(&b, f, r, WriteOptions{}); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+		if !strings.Contains(b.String(), "web.yaml") {
+			t.Errorf("%s: file not named:\n%s", f, b.String())
 		}
 	}
 }
