@@ -28,7 +28,7 @@ metadata: {name: good, namespace: shop}
 spec:
   serviceAccountName: good
   automountServiceAccountToken: false
-  securityContext: {runAsNonRoot: true, runAsUser: 10001, seccompProfile: {type: RuntimeDefault}}
+  securityContext: {runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, seccompProfile: {type: RuntimeDefault}}
   containers:
   - name: app
     image: registry.example.com/app@sha256:0000000000000000000000000000000000000000000000000000000000000000
@@ -40,7 +40,7 @@ spec:
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata: {name: deny, namespace: shop}
-spec: {podSelector: {}}
+spec: {podSelector: {}, policyTypes: [Ingress, Egress]}
 `
 
 func writeTemp(t *testing.T, name, body string) string {

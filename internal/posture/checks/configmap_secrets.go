@@ -7,6 +7,12 @@ package checks
 // Version 2: a value that is a file of NAME=value lines (an env file,
 // .properties) is judged line by line, so "config: REDIS_PASSWORD=abcd1234"
 // is reported like a REDIS_PASSWORD key (Trivy KSV0109 agrees).
+//
+// Version 4 judges with judgeSecret (secrets_judge.go): a secret-named key
+// holding a placeholder (AWS_SECRET_ACCESS_KEY: xxxxx) is reported at
+// medium severity with evidence value=placeholder, because the ConfigMap is
+// where the real secret lands when the placeholder is filled in; references
+// (${DB_PASSWORD}) and flags are not reported.
 
 import (
 	"sort"
@@ -34,6 +40,7 @@ func ConfigMapSecrets() posture.Check {
 		Versions: []posture.Versioned{
 			{MinVersion: 1, Eval: func(in *posture.Input) []posture.Result { return configMapSecrets(in, false) }},
 			{MinVersion: 2, Eval: func(in *posture.Input) []posture.Result { return configMapSecrets(in, true) }},
+			{MinVersion: 4, Eval: configMapSecretsV4},
 		},
 	}
 }
@@ -54,7 +61,9 @@ func configMapSecrets(in *posture.Input, lines bool) []posture.Result {
 	for _, k := range keys {
 		ok, why := looksSecret(k, cm.Data[k])
 		if !ok && lines {
-			ok, why = secretLine(cm.Data[k])
+			var kind secretKind
+			kind, why = secretLine(cm.Data[k], judgeV1)
+			ok = kind != notSecret
 		}
 		if ok {
 			out = append(out, posture.Result{Path: []string{"data", k},
@@ -65,9 +74,51 @@ func configMapSecrets(in *posture.Input, lines bool) []posture.Result {
 	return out
 }
 
+// configMapSecretsV4 reports the keys of in's ConfigMap that hold, or are
+// placeholders for, a secret: by name and value, or by a NAME=value line.
+func configMapSecretsV4(in *posture.Input) []posture.Result {
+	cm, ok := in.Object.Typed.(*corev1.ConfigMap)
+	if !ok {
+		return nil
+	}
+	var out []posture.Result
+	for _, k := range sortedKeys(cm.Data) {
+		kind, why := judgeConfigValue(k, cm.Data[k])
+		if kind == notSecret {
+			continue
+		}
+		out = append(out, secretResult(kind, []string{"data", k},
+			"ConfigMap "+cm.Name+" key "+k+": "+why+".", key("key", k)))
+	}
+	return out
+}
+
+// judgeConfigValue judges a ConfigMap key and value with judgeSecret, and
+// failing a literal, the value's NAME=value lines.
+func judgeConfigValue(k, v string) (secretKind, string) {
+	kind, why := judgeSecret(k, v)
+	if kind != secretLiteral {
+		if lk, lwhy := secretLine(v, judgeSecret); lk > kind {
+			kind, why = lk, lwhy
+		}
+	}
+	return kind, why
+}
+
+// judgeV1 is looksSecret as a judge for secretLine.
+func judgeV1(name, value string) (secretKind, string) {
+	if ok, why := looksSecret(name, value); ok {
+		return secretLiteral, why
+	}
+	return notSecret, ""
+}
+
 // secretLine reports whether a line of value assigns a secret-looking
-// NAME a literal ("NAME=value", "export NAME=value"), and says which.
-func secretLine(value string) (bool, string) {
+// NAME a literal ("NAME=value", "export NAME=value") as judge sees it, and
+// says which: the first line holding a literal secret, else the first
+// holding a placeholder.
+func secretLine(value string, judge func(name, value string) (secretKind, string)) (secretKind, string) {
+	best, why := notSecret, ""
 	for i, line := range strings.Split(value, "\n") {
 		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "export "))
 		name, v, found := strings.Cut(line, "=")
@@ -75,9 +126,17 @@ func secretLine(value string) (bool, string) {
 		if !found || name == "" || strings.ContainsAny(name, " \t#") {
 			continue
 		}
-		if ok, _ := looksSecret(name, strings.Trim(strings.TrimSpace(v), `"'`)); ok {
-			return true, "line " + itoa(i+1) + " sets " + name + ", which suggests a secret"
+		kind, _ := judge(name, strings.Trim(strings.TrimSpace(v), `"'`))
+		if kind <= best {
+			continue
+		}
+		best, why = kind, "line "+itoa(i+1)+" sets "+name+", which suggests a secret"
+		if kind == secretPlaceholder {
+			why += " (a placeholder the real secret will replace)"
+		}
+		if kind == secretLiteral {
+			break
 		}
 	}
-	return false, ""
+	return best, why
 }

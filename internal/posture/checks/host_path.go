@@ -4,9 +4,12 @@ package checks
 // volumes. Do not generally admit containers which make use of hostPath
 // volumes." Mounting a container runtime socket or a system directory is
 // reported at high or critical severity, any other hostPath at medium.
+// Evidence readOnly=false says a container can write to the node through
+// it (kube-linter writable-host-mount, Kubescape alert-rw-hostpath).
 
 import (
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/palisade-sec/palisade/internal/finding"
@@ -63,14 +66,42 @@ func HostPath() posture.Check {
 					continue
 				}
 				sev, what := classifyHostPath(v.HostPath.Path)
+				mounted, writable := hostPathMounts(in, v.Name)
+				var access string
+				switch {
+				case writable:
+					access = " (writable)."
+				case !mounted:
+					access = " (no container mounts it)."
+				case sev == finding.SeverityCritical:
+					// Connecting to a socket ignores a read-only mount.
+					access = " (read-only, which does not stop connecting to a socket)."
+				default:
+					access = " (read-only)."
+				}
 				out = append(out, posture.Result{
 					Path:     spath(in, "volumes", itoa(i), "hostPath", "path"),
 					Severity: sev,
-					Message:  "Volume " + v.Name + " mounts " + what + " " + v.HostPath.Path + " from the node.",
-					Evidence: []finding.Evidence{key("hostPath", v.HostPath.Path), ev("class", what)},
+					Message:  "Volume " + v.Name + " mounts " + what + " " + v.HostPath.Path + " from the node" + access,
+					Evidence: []finding.Evidence{key("hostPath", v.HostPath.Path), ev("class", what), ev("readOnly", strconv.FormatBool(!writable))},
 				})
 			}
 			return out
 		}),
 	}
+}
+
+// hostPathMounts reports whether a container of the workload mounts volume
+// name, and whether one mounts it without readOnly: the hostPath is
+// writable unless every mount of it is read-only.
+func hostPathMounts(in *posture.Input, name string) (mounted, writable bool) {
+	for _, c := range in.Workload.AllContainers() {
+		for _, m := range c.Container.VolumeMounts {
+			if m.Name == name {
+				mounted = true
+				writable = writable || !m.ReadOnly
+			}
+		}
+	}
+	return mounted, writable
 }

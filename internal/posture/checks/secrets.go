@@ -9,10 +9,11 @@ import (
 // secretName matches names of variables and keys that usually hold secrets.
 var secretName = regexp.MustCompile(`(?i)(passw(or)?d|passwd|secret|token|api[_-]?key|apikey|private[_-]?key|access[_-]?key|credential|auth[_-]?key|client[_-]?secret|conn(ection)?[_-]?string)`)
 
-// secretNameHints holds a substring of every match of secretName, in lower
-// case: a name with none of them cannot match, and most names have none,
-// so the regexp (the costliest part of a scan's secret checks) runs on few.
-var secretNameHints = []string{"passw", "secret", "token", "api", "private", "access", "credential", "auth", "client", "conn"}
+// secretNameHints holds a substring of every match of secretName and of
+// secretNameV4, in lower case: a name with none of them cannot match, and
+// most names have none, so the regexp (the costliest part of a scan's
+// secret checks) runs on few.
+var secretNameHints = []string{"passw", "secret", "token", "api", "private", "access", "credential", "auth", "client", "conn", "pwd", "key"}
 
 // maybeSecretName reports whether secretName may match name: false only
 // when name is ASCII and holds no hint. (?i) folds some non-ASCII letters

@@ -3,15 +3,22 @@ package checks
 import "testing"
 
 // FuzzMaybeSecretName checks that the prefilter never hides a name the
-// secretName regexp matches: with it, looksSecret answers as without.
+// secretName or secretNameV4 regexp matches: with it, looksSecret and
+// judgeSecret answer as without.
 func FuzzMaybeSecretName(f *testing.F) {
 	for _, s := range []string{"DB_PASSWORD", "password", "Passwd", "api-key", "APIKEY", "client_secret", "AUTH_KEY",
 		"connectionString", "ACCESS_KEY", "private_key", "GITHUB_TOKEN", "credentials", "LOG_LEVEL", "ſecret", "KEY", "tOkEn"} {
 		f.Add(s)
 	}
+	for _, s := range []string{"MYSQL_PWD", "pwd", "AZURE_BATCH_KEY", "storage.key", "OCI_CLI_KEY_CONTENT", "Signing-Key"} {
+		f.Add(s)
+	}
 	f.Fuzz(func(t *testing.T, name string) {
 		if secretName.MatchString(name) && !maybeSecretName(name) {
 			t.Errorf("maybeSecretName(%q) = false, but secretName matches it", name)
+		}
+		if secretNameV4.MatchString(name) && !maybeSecretName(name) {
+			t.Errorf("maybeSecretName(%q) = false, but secretNameV4 matches it", name)
 		}
 	})
 }

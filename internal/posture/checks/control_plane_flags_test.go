@@ -1,0 +1,88 @@
+package checks
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/palisade-sec/palisade/internal/kube"
+	"github.com/palisade-sec/palisade/internal/nodecheck"
+)
+
+// TestControlPlaneFlagsRules fails when internal/nodecheck gains or loses a
+// flag rule: control-plane-flags would report differently, so the change
+// needs a new Versioned listing the rules (pinned scans keep version 1).
+func TestControlPlaneFlagsRules(t *testing.T) {
+	var rules []string
+	for _, comp := range []string{nodecheck.APIServer, nodecheck.ControllerManager, nodecheck.Scheduler, nodecheck.Etcd, nodecheck.Kubelet} {
+		for _, ch := range nodecheck.FlagChecks(nodecheck.All(), comp) {
+			rules = append(rules, ch.ID)
+		}
+	}
+	if diff := cmp.Diff(rules, controlPlaneFlagsV1()); diff != "" {
+		t.Errorf("nodecheck flag rules changed (-nodecheck +control-plane-flags v1): add a Versioned to ControlPlaneFlags\n%s", diff)
+	}
+}
+
+func TestControlPlaneComponent(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		labels     map[string]string
+		containers []corev1.Container
+		component  string // of the first container
+		args       []string
+	}{
+		{"command", nil, []corev1.Container{{Name: "x", Command: []string{"/usr/local/bin/kube-scheduler"}, Args: []string{"--profiling=false"}}},
+			nodecheck.Scheduler, []string{"--profiling=false"}},
+		{"args only, labelled pod", map[string]string{"component": "kube-apiserver"}, []corev1.Container{{Name: "kube-apiserver", Args: []string{"--a=1"}}},
+			nodecheck.APIServer, []string{"--a=1"}},
+		{"args only, labelled pod with one container", map[string]string{"component": "etcd"}, []corev1.Container{{Name: "main", Args: []string{"--a=1"}}},
+			nodecheck.Etcd, []string{"--a=1"}},
+		{"args only, labelled pod, sidecar", map[string]string{"component": "etcd"}, []corev1.Container{{Name: "backup", Image: "example.com/backup:1", Args: []string{"--a=1"}}, {Name: "etcd"}},
+			"", nil},
+		{"labelled pod, no command line", map[string]string{"component": "etcd"}, []corev1.Container{{Name: "etcd", Image: "example.com/etcd-wrapper:1"}}, "", nil},
+		{"unknown label", map[string]string{"component": "kube-proxy"}, []corev1.Container{{Name: "kube-proxy", Args: []string{"--a=1"}}}, "", nil},
+		{"args only, image", nil, []corev1.Container{{Name: "db", Image: "gcr.io/google_containers/kube-apiserver-amd64:v1.6.0@sha256:00", Args: []string{"--a=1"}}},
+			nodecheck.APIServer, []string{"--a=1"}},
+		{"image but no args: defaults of an unknown entrypoint are not judged", nil, []corev1.Container{{Name: "db", Image: "quay.io/coreos/etcd:v3.5.15"}}, "", nil},
+		{"image with another program", nil, []corev1.Container{{Name: "db", Image: "quay.io/coreos/etcd:v3.5.15", Command: []string{"etcdctl", "get"}}}, "", nil},
+		{"registry port is not a tag", nil, []corev1.Container{{Name: "db", Image: "localhost:5000/etcd", Args: []string{"--a"}}}, nodecheck.Etcd, []string{"--a"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := &kube.Workload{PodMeta: metav1.ObjectMeta{Labels: tc.labels}, PodSpec: &corev1.PodSpec{Containers: tc.containers}}
+			comp, args := controlPlaneComponent(w, &w.PodSpec.Containers[0])
+			if comp != tc.component || !slices.Equal(args, tc.args) {
+				t.Errorf("got %q %q, want %q %q", comp, args, tc.component, tc.args)
+			}
+		})
+	}
+}
+
+func TestEtcdEnvFlags(t *testing.T) {
+	env := []corev1.EnvVar{
+		{Name: "ETCD_CLIENT_CERT_AUTH", Value: "true"},
+		{Name: "ETCD_PEER_KEY_FILE", Value: "/k"},
+		{Name: "ETCD_AUTO_TLS", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}},
+		{Name: "ETCD_", Value: "x"},
+		{Name: "ETCDCTL_API", Value: "3"},
+		{Name: "GOMAXPROCS", Value: "2"},
+	}
+	want := []string{"--client-cert-auth=true", "--peer-key-file=/k"}
+	if got := etcdEnvFlags(env); !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func FuzzControlPlaneImage(f *testing.F) {
+	for _, s := range []string{"registry.k8s.io/etcd:3.5.15-0", "localhost:5000/kube-apiserver-amd64@sha256:ab", ":", "/", "@", "a:b/c:d@e"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, image string) {
+		if c := controlPlaneImage(image); c != "" && !nodecheck.IsComponent(c) {
+			t.Fatalf("%q: component %q", image, c)
+		}
+	})
+}
