@@ -41,6 +41,11 @@ type Options struct {
 	// (ClientCertAuditSource), so callers with tokens and no certificate
 	// keep working and a wrong certificate gets a 401, not a reset.
 	ClientCAs *x509.CertPool
+	// HTTP1Only leaves HTTP/2 out of ALPN. The API server calls webhooks
+	// it reaches through a Service over HTTP/1.1 only, and URL webhooks on
+	// loopback over HTTP/2: benchmarks set it to measure the production
+	// path on loopback.
+	HTTP1Only bool
 }
 
 // ReadinessCheck reports an error while a dependency is unusable.
@@ -145,7 +150,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		// calls spread over replicas): its concurrent admission calls and
 		// audit posts each need a connection, and IdleTimeout keeps them
 		// for reuse.
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*s.opts.TLS}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
+		protos := []string{"h2", "http/1.1"}
+		if s.opts.HTTP1Only {
+			protos = []string{"http/1.1"}
+			srv.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){}
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*s.opts.TLS}, MinVersion: tls.VersionTLS12, NextProtos: protos}
 		if s.opts.ClientCAs != nil {
 			srv.TLSConfig.ClientAuth = tls.RequestClientCert
 		}

@@ -299,3 +299,42 @@ func TestParseTokens(t *testing.T) {
 		})
 	}
 }
+
+// TestHTTP1Only checks that HTTP1Only leaves HTTP/2 out even for a client
+// that asks for it, as the API server's webhook client gets from a
+// Service-referenced webhook.
+func TestHTTP1Only(t *testing.T) {
+	cert, err := LoadOrCreateSelfSigned(t.TempDir(), DefaultHosts(""), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens, _ := ParseTokens("t", []byte(testToken+",ci\n"))
+	s, err := New(Options{Tokens: tokens, TLS: &cert, HTTP1Only: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	leaf, _ := x509.ParseCertificate(cert.Certificate[0])
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}}
+	resp, err := client.Get("https://" + ln.Addr().String() + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.ProtoMajor != 1 {
+		t.Errorf("served %s, want HTTP/1.1", resp.Proto)
+	}
+	client.CloseIdleConnections()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
