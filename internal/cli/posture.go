@@ -162,6 +162,7 @@ func runPostureScan(cmd *cobra.Command, g *globals, f postureScanFlags, paths []
 			return ctx.Err()
 		}
 		inputErr = err
+		warnSkipped(g, inv.Skipped)
 		ci, err := f.cluster.info(g)
 		if err != nil {
 			return usageError(err)
@@ -271,4 +272,23 @@ func labelsIndex(invs ...*kube.Inventory) func(finding.Resource) map[string]stri
 		}
 		return idx[[4]string{r.Cluster, ns, r.Kind, r.Name}]
 	}
+}
+
+// warnSkipped says which files under the scanned directories were left out
+// because they hold no Kubernetes object, so that a manifest with a typo in
+// apiVersion is not silently ignored.
+func warnSkipped(g *globals, skipped []*kube.InputError) {
+	if len(skipped) == 0 {
+		return
+	}
+	const show = 5
+	var names []string
+	for i, s := range skipped {
+		if i == show {
+			names = append(names, fmt.Sprintf("and %d more", len(skipped)-show))
+			break
+		}
+		names = append(names, s.Error())
+	}
+	g.logger.Warn("skipped files in the scanned directories that hold no Kubernetes object", "count", len(skipped), "files", strings.Join(names, "; "))
 }

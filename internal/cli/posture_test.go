@@ -154,3 +154,28 @@ func TestPostureScanStdin(t *testing.T) {
 	}
 	t.Error("no posture/privileged finding from stdin")
 }
+
+// TestPostureScanSkipsNonManifests checks that a repository directory with
+// package.json next to its manifests scans, naming what it left out.
+func TestPostureScanSkipsNonManifests(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"deploy/pod.yaml": hardenedPod,
+		"package.json":    `{"name": "shop", "version": "1.0.0"}`,
+	} {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, errOut := run(t, "posture", "scan", dir)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "0 open") || !strings.Contains(errOut, "package.json") {
+		t.Errorf("stdout %q, stderr %q: want a clean scan and package.json named as skipped", out, errOut)
+	}
+}

@@ -68,6 +68,7 @@ func rbacEngine(cmd *cobra.Command, g *globals, f *rbacFlags, what string, paths
 		if err != nil {
 			return nil, usageError(fmt.Errorf("%s: %w", what, err))
 		}
+		warnSkipped(g, inv.Skipped)
 	}
 	e, err := rbac.New(inv)
 	if err != nil {

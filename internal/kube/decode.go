@@ -153,12 +153,12 @@ func (d *docDecoder) document(n *yaml.Node, depth int) {
 		return // a document holding only comments
 	}
 	if n.Kind != yaml.MappingNode {
-		d.errs = append(d.errs, inputErr(d.file, n.Line, "document is not a mapping (a Kubernetes object)"))
+		d.errs = append(d.errs, notObjectErr(d.file, n.Line, "document is not a mapping (a Kubernetes object)"))
 		return
 	}
 	apiVersion, kind := scalarField(n, "apiVersion"), scalarField(n, "kind")
 	if kind == "" || apiVersion == "" {
-		d.errs = append(d.errs, inputErr(d.file, n.Line, "document has no apiVersion or kind"))
+		d.errs = append(d.errs, notObjectErr(d.file, n.Line, "document has no apiVersion or kind"))
 		return
 	}
 	if strings.HasSuffix(kind, "List") {

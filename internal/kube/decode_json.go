@@ -69,7 +69,7 @@ func (d *docDecoder) jsonValue(raw json.RawMessage, line, depth int) {
 		return
 	}
 	if head.Kind == "" || head.APIVersion == "" {
-		d.errs = append(d.errs, inputErr(d.file, line, "document has no apiVersion or kind"))
+		d.errs = append(d.errs, notObjectErr(d.file, line, "document has no apiVersion or kind"))
 		return
 	}
 	if len(head.Items) > 0 && len(head.Kind) > 4 && head.Kind[len(head.Kind)-4:] == "List" && depth < 4 {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -181,10 +182,30 @@ func TestLoad(t *testing.T) {
 	write("sub/c.json", `{"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "cj"}, "spec": {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "x"}]}}}}}}`)
 	write("README.md", "not yaml")
 	write(".git/x.yaml", "broken: [")
-	write("bad\nname.yaml", "kind: X\n")
+	write("bad\nname.yaml", "kind: [\n")
+	write("package.json", `{"name": "shop", "version": "1.0.0"}`)
+	write("ci/pipeline.yml", "stages: [build]\n---\n- just a list\n")
 	inv, err := Load(t.Context(), []string{dir, "-"}, strings.NewReader("apiVersion: v1\nkind: Pod\nmetadata: {name: s}\n"), Limits{})
 	if err == nil || !strings.Contains(err.Error(), `"`) {
 		t.Errorf("err = %v, want the hostile file name quoted", err)
+	}
+	if err != nil && (strings.Contains(err.Error(), "package.json") || strings.Contains(err.Error(), "pipeline.yml")) {
+		t.Errorf("err = %v: files in a directory that hold no Kubernetes object are skipped, not errors", err)
+	}
+	var skipped []string
+	for _, s := range inv.Skipped {
+		skipped = append(skipped, filepath.Base(s.File))
+	}
+	slices.Sort(skipped)
+	if diff := cmp.Diff([]string{"package.json", "pipeline.yml"}, skipped); diff != "" {
+		t.Errorf("skipped (-want +got):\n%s", diff)
+	}
+	// Named files and files that mix objects with other documents stay errors.
+	write("mixed/m.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: m}\n---\nname: oops\n")
+	for _, paths := range [][]string{{filepath.Join(dir, "package.json")}, {filepath.Join(dir, "mixed")}} {
+		if _, err := Load(t.Context(), paths, nil, Limits{}); err == nil || !errors.Is(err, ErrNotObject) {
+			t.Errorf("Load(%v) = %v, want a not-an-object error", paths, err)
+		}
 	}
 	if got := len(inv.Objects); got != 4 {
 		t.Errorf("objects = %d, want 4", got)

@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -34,6 +35,22 @@ func quoteFile(name string) string {
 		}
 	}
 	return name
+}
+
+// ErrNotObject marks a document that is not a Kubernetes object (a scalar,
+// or a mapping without apiVersion and kind): package.json, CI pipelines
+// and Helm values files sit next to manifests in repositories.
+var ErrNotObject = errors.New("not a Kubernetes object")
+
+// notObject is a document that is not a Kubernetes object, with the
+// message that says why.
+type notObject struct{ msg string }
+
+func (e notObject) Error() string        { return e.msg }
+func (e notObject) Is(target error) bool { return target == ErrNotObject }
+
+func notObjectErr(file string, line int, msg string) error {
+	return &InputError{File: file, Line: line, Err: notObject{msg}}
 }
 
 func inputErr(file string, line int, format string, args ...any) error {

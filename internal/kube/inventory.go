@@ -18,6 +18,10 @@ import (
 type Inventory struct {
 	Objects   []*Object
 	Workloads []*Workload
+	// Skipped are files found in directories that hold no Kubernetes
+	// object at all (package.json, values files, CI pipelines): Load
+	// leaves them out instead of failing, and says so here.
+	Skipped []*InputError
 
 	byKind map[string][]*Object
 }
@@ -63,11 +67,15 @@ const Stdin = "-"
 // Load reads the manifests at paths — files, directories (recursively, the
 // *.yaml, *.yml and *.json files) or "-" for stdin — into an inventory. It
 // returns the inventory of everything it could decode and an error joining
-// one *InputError per bad file or document.
+// one *InputError per bad file or document. A file found in a directory
+// whose documents are all not Kubernetes objects is not an error: it is
+// listed in the inventory's Skipped. Named files, mixed files and YAML
+// that does not parse are errors.
 func Load(ctx context.Context, paths []string, stdin io.Reader, lim Limits) (*Inventory, error) {
 	lim = lim.withDefaults()
 	var objs []*Object
 	var errs []error
+	var skipped []*InputError
 	add := func(os []*Object, err error) {
 		objs = append(objs, os...)
 		if err != nil {
@@ -100,10 +108,39 @@ func Load(ctx context.Context, paths []string, stdin io.Reader, lim Limits) (*In
 			if err := ctx.Err(); err != nil {
 				return NewInventory(objs), fmt.Errorf("load manifests: %w", err)
 			}
-			add(loadFile(ctx, f, lim))
+			os, err := loadFile(ctx, f, lim)
+			if f != p && len(os) == 0 && onlyNotObjects(err) {
+				var ie *InputError
+				errors.As(err, &ie)
+				skipped = append(skipped, ie)
+				continue
+			}
+			add(os, err)
 		}
 	}
-	return NewInventory(objs), errors.Join(errs...)
+	inv := NewInventory(objs)
+	inv.Skipped = skipped
+	return inv, errors.Join(errs...)
+}
+
+// onlyNotObjects reports whether err holds only documents that are not
+// Kubernetes objects (and at least one).
+func onlyNotObjects(err error) bool {
+	if err == nil {
+		return false
+	}
+	var errs []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	} else {
+		errs = []error{err}
+	}
+	for _, e := range errs {
+		if !errors.Is(e, ErrNotObject) {
+			return false
+		}
+	}
+	return true
 }
 
 // loadFile reads and decodes one file.

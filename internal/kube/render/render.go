@@ -71,6 +71,7 @@ func Load(ctx context.Context, paths []string, stdin io.Reader, opts Options) (*
 	var plain []string
 	var objs []*kube.Object
 	var errs []error
+	var skipped []*kube.InputError
 	for _, p := range paths {
 		if p == kube.Stdin {
 			plain = append(plain, p)
@@ -96,13 +97,16 @@ func Load(ctx context.Context, paths []string, stdin io.Reader, opts Options) (*
 		inv, err := kube.Load(ctx, plain, stdin, opts.Limits)
 		if inv != nil {
 			objs = append(objs, inv.Objects...)
+			skipped = inv.Skipped
 		}
 		if err != nil {
 			errs = append(errs, err)
 		}
 	}
+	inv := kube.NewInventory(objs)
+	inv.Skipped = skipped
 	if ctx.Err() != nil {
-		return kube.NewInventory(objs), fmt.Errorf("load manifests: %w", ctx.Err())
+		return inv, fmt.Errorf("load manifests: %w", ctx.Err())
 	}
-	return kube.NewInventory(objs), errors.Join(errs...)
+	return inv, errors.Join(errs...)
 }
