@@ -23,7 +23,26 @@ type Check struct {
 	// ControlPlane for the control-plane node's files.
 	Component   string
 	Remediation string
-	Eval        func(ctx context.Context, n *Node, c *Component) []Result
+	// Manual is set for recommendations CIS marks Manual: what a reviewer
+	// must still judge before acting on a failure. Failing results say so.
+	Manual string
+	Eval   func(ctx context.Context, n *Node, c *Component) []Result
+}
+
+// evaluate runs Eval and, for a Manual recommendation, appends to each
+// failure what CIS leaves to the reviewer: the node scan and the posture
+// check (EvalFlags) both evaluate through here, so both say it.
+func (ch Check) evaluate(ctx context.Context, n *Node, c *Component) []Result {
+	rs := ch.Eval(ctx, n, c)
+	if ch.Manual == "" {
+		return rs
+	}
+	for i := range rs {
+		if !rs[i].Pass && rs[i].Err == nil && !rs[i].NotApplicable {
+			rs[i].Message += fmt.Sprintf(". CIS marks %s Manual: %s", ch.CIS, ch.Manual)
+		}
+	}
+	return rs
 }
 
 // Result is one evaluation of a check: over a setting, or over one file.
@@ -160,6 +179,22 @@ func atLeast(s setting, minimum int) func(context.Context, *Node, *Component) []
 			return false, fmt.Sprintf("%s is not set to a number ≥ %d", s.name(), minimum)
 		}
 		return i >= minimum, fmt.Sprintf("%s is below %d", s.name(), minimum)
+	})
+}
+
+// positiveInt passes when the integer setting is set and above 0: CIS
+// 1.3.1's --terminated-pod-gc-threshold, where a value ≤ 0 switches the
+// terminated-pod garbage collector off instead of bounding it.
+func positiveInt(s setting) func(context.Context, *Node, *Component) []Result {
+	return judge(s, func(v string, set bool) (bool, string) {
+		if !set {
+			return false, s.name() + " is not set"
+		}
+		i, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			return false, s.name() + " is not a number"
+		}
+		return i > 0, s.name() + " is 0 or less, which switches the garbage collector off"
 	})
 }
 

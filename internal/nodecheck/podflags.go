@@ -116,7 +116,7 @@ func EvalFlags(ctx context.Context, checks []Check, component string, args []str
 		if ctx.Err() != nil {
 			return out
 		}
-		for _, r := range ch.Eval(ctx, n, c) {
+		for _, r := range ch.evaluate(ctx, n, c) {
 			if r.Err != nil || r.NotApplicable || (c.ConfigFile != "" && fromConfig(r)) {
 				continue
 			}

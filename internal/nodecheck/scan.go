@@ -44,7 +44,7 @@ func Run(ctx context.Context, checks []Check, opts Options) (*Output, error) {
 			}
 		}
 		controls := ch.controls()
-		for _, r := range ch.Eval(ctx, n, c) {
+		for _, r := range ch.evaluate(ctx, n, c) {
 			switch {
 			case r.Err != nil:
 				out.Errors = append(out.Errors, fmt.Errorf("check %s: %w", ch.ID, r.Err))

@@ -23,6 +23,8 @@ func All() []posture.Check {
 		RiskyComponents(),
 		RunAsHighUID(),
 		ReadOnlyRootFilesystem(),
+		LinuxHardening(),
+		ExposedSensitiveInterface(),
 		Resources(),
 		Probes(),
 		ImageTag(),

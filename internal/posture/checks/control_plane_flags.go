@@ -30,8 +30,6 @@ import (
 // ControlPlaneFlags reports control-plane (and containerised kubelet)
 // command-line flags that fail a CIS recommendation.
 func ControlPlaneFlags() posture.Check {
-	rules := nodecheck.All()
-	known := controlPlaneFlagsV1()
 	return posture.Check{
 		ID:          "control-plane-flags",
 		Title:       "Control-plane component runs with insecure flags",
@@ -41,39 +39,49 @@ func ControlPlaneFlags() posture.Check {
 		Rationale:   "The API server, controller manager, scheduler, etcd and kubelet flags decide who may call them unauthenticated, whether Secrets are encrypted at rest and whether the audit trail exists.",
 		Remediation: "Change the flag in the component's static pod manifest (/etc/kubernetes/manifests on kubeadm nodes, the server config on RKE2); the kubelet restarts the pod.",
 		Scope:       posture.ScopeWorkload,
-		Versions: v1(func(in *posture.Input) []posture.Result {
-			var out []posture.Result
-			for i := range in.Workload.PodSpec.Containers {
-				c := kube.ContainerRef{List: "containers", Index: i, Container: &in.Workload.PodSpec.Containers[i]}
-				component, args := controlPlaneComponent(in.Workload, c.Container)
-				if component == "" {
-					continue
-				}
-				if component == nodecheck.Etcd {
-					args = append(etcdEnvFlags(c.Container.Env), args...)
-				}
-				for _, r := range nodecheck.EvalFlags(context.Background(), rules, component, args) {
-					if r.Pass || !slices.Contains(known, r.Check.ID) {
-						continue
-					}
-					out = append(out, controlPlaneResult(in, c, component, r))
-				}
-			}
-			return out
-		}),
+		// New in version 4. A change of nodecheck's flag rules changes this
+		// check's verdicts: TestControlPlaneFlagsRules fails until the
+		// change comes with a new Versioned (and, for a rule whose logic
+		// changes, its old logic kept for pinned scans).
+		Versions: []posture.Versioned{
+			{MinVersion: 4, Eval: controlPlaneFlags(nodecheck.All(), controlPlaneFlagRules())},
+		},
 	}
 }
 
-// controlPlaneFlagsV1 are the nodecheck rules version 1 reports. The rules
-// live in internal/nodecheck; a rule added there changes this check's
-// verdicts, so it reaches posture only through a new Versioned listing it
-// (TestControlPlaneFlagsRules fails until then) and pinned scans keep
-// their verdicts.
-func controlPlaneFlagsV1() []string {
+// controlPlaneFlags evaluates the nodecheck rules on every container that
+// runs a control-plane component, reporting the failures of the rules
+// listed in known.
+func controlPlaneFlags(rules []nodecheck.Check, known []string) func(*posture.Input) []posture.Result {
+	return func(in *posture.Input) []posture.Result {
+		var out []posture.Result
+		for i := range in.Workload.PodSpec.Containers {
+			c := kube.ContainerRef{List: "containers", Index: i, Container: &in.Workload.PodSpec.Containers[i]}
+			component, args := controlPlaneComponent(in.Workload, c.Container)
+			if component == "" {
+				continue
+			}
+			if component == nodecheck.Etcd {
+				args = append(etcdEnvFlags(c.Container.Env), args...)
+			}
+			for _, r := range nodecheck.EvalFlags(context.Background(), rules, component, args) {
+				if r.Pass || !slices.Contains(known, r.Check.ID) {
+					continue
+				}
+				out = append(out, controlPlaneResult(in, c, component, r))
+			}
+		}
+		return out
+	}
+}
+
+// controlPlaneFlagRules are the nodecheck rules version 4 reports, in
+// nodecheck order: its flag rules (the rules that read files need the node).
+func controlPlaneFlagRules() []string {
 	return []string{
-		"node/apiserver-anonymous-auth", "node/apiserver-token-auth-file", "node/apiserver-kubelet-client-cert", "node/apiserver-kubelet-ca",
-		"node/apiserver-authz-not-always-allow", "node/apiserver-authz-node", "node/apiserver-authz-rbac", "node/apiserver-always-admit",
-		"node/apiserver-service-account-plugin", "node/apiserver-namespace-lifecycle-plugin", "node/apiserver-node-restriction", "node/apiserver-profiling",
+		"node/apiserver-anonymous-auth", "node/apiserver-token-auth-file", "node/apiserver-deny-service-external-ips", "node/apiserver-kubelet-client-cert", "node/apiserver-kubelet-ca",
+		"node/apiserver-authz-not-always-allow", "node/apiserver-authz-node", "node/apiserver-authz-rbac", "node/apiserver-event-rate-limit", "node/apiserver-always-admit",
+		"node/apiserver-always-pull-images", "node/apiserver-service-account-plugin", "node/apiserver-namespace-lifecycle-plugin", "node/apiserver-node-restriction", "node/apiserver-profiling",
 		"node/apiserver-audit-log-path", "node/apiserver-audit-log-maxage", "node/apiserver-audit-log-maxbackup", "node/apiserver-audit-log-maxsize",
 		"node/apiserver-request-timeout", "node/apiserver-service-account-lookup", "node/apiserver-service-account-key-file", "node/apiserver-etcd-client-cert",
 		"node/apiserver-tls-cert", "node/apiserver-client-ca", "node/apiserver-etcd-ca", "node/apiserver-encryption-config",

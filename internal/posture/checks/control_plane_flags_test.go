@@ -10,20 +10,25 @@ import (
 
 	"github.com/palisade-sec/palisade/internal/kube"
 	"github.com/palisade-sec/palisade/internal/nodecheck"
+	"github.com/palisade-sec/palisade/internal/posture"
 )
 
 // TestControlPlaneFlagsRules fails when internal/nodecheck gains or loses a
 // flag rule: control-plane-flags would report differently, so the change
-// needs a new Versioned listing the rules (pinned scans keep version 1).
+// needs a new Versioned listing the rules (pinned scans keep the older
+// versions).
 func TestControlPlaneFlagsRules(t *testing.T) {
-	var rules []string
-	for _, comp := range []string{nodecheck.APIServer, nodecheck.ControllerManager, nodecheck.Scheduler, nodecheck.Etcd, nodecheck.Kubelet} {
-		for _, ch := range nodecheck.FlagChecks(nodecheck.All(), comp) {
-			rules = append(rules, ch.ID)
+	flagRules := func(checks []nodecheck.Check) []string {
+		var rules []string
+		for _, comp := range []string{nodecheck.APIServer, nodecheck.ControllerManager, nodecheck.Scheduler, nodecheck.Etcd, nodecheck.Kubelet} {
+			for _, ch := range nodecheck.FlagChecks(checks, comp) {
+				rules = append(rules, ch.ID)
+			}
 		}
+		return rules
 	}
-	if diff := cmp.Diff(rules, controlPlaneFlagsV1()); diff != "" {
-		t.Errorf("nodecheck flag rules changed (-nodecheck +control-plane-flags v1): add a Versioned to ControlPlaneFlags\n%s", diff)
+	if diff := cmp.Diff(flagRules(nodecheck.All()), controlPlaneFlagRules()); diff != "" {
+		t.Errorf("nodecheck flag rules changed (-nodecheck +control-plane-flags v4): add a Versioned to ControlPlaneFlags\n%s", diff)
 	}
 }
 
@@ -85,4 +90,49 @@ func FuzzControlPlaneImage(f *testing.F) {
 			t.Fatalf("%q: component %q", image, c)
 		}
 	})
+}
+
+// TestControlPlaneFlagsPinned: the check is new in version 4, so scans
+// pinned to versions 1–3 do not report it.
+func TestControlPlaneFlagsPinned(t *testing.T) {
+	for _, tc := range []struct {
+		fixture  string
+		v3, v4   int // findings
+		v4RuleID string
+	}{
+		{"testdata/control_plane_flags/fail/controller_manager_gc_off.yaml", 0, 1, "node/controller-manager-pod-gc"},
+		{"testdata/control_plane_flags/fail/manual_admission_plugins.yaml", 0, 3, "node/apiserver-event-rate-limit"},
+		{"testdata/control_plane_flags/fail/kubeadm_apiserver.yaml", 0, 12, "node/apiserver-always-pull-images"},
+	} {
+		t.Run(tc.fixture, func(t *testing.T) {
+			inv, err := kube.Load(t.Context(), []string{tc.fixture}, nil, kube.Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range []struct {
+				pin  posture.Version
+				want int
+			}{{1, tc.v3}, {3, tc.v3}, {4, tc.v4}, {posture.Latest, tc.v4}} {
+				reg, err := posture.NewRegistry(All(), p.pin)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out, err := posture.NewScanner(reg.Only("control-plane-flags"), nil).Scan(t.Context(), inv, posture.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				rules := map[string]bool{}
+				for _, f := range out.Findings {
+					for _, e := range f.Evidence {
+						if e.Name == "rule" {
+							rules[e.Value] = true
+						}
+					}
+				}
+				if len(out.Findings) != p.want || rules[tc.v4RuleID] != (p.pin == 4 || p.pin == posture.Latest) {
+					t.Errorf("pinned to %d: %d findings (rules %v), want %d", p.pin, len(out.Findings), rules, p.want)
+				}
+			}
+		})
+	}
 }

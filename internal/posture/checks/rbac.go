@@ -15,26 +15,52 @@ var rbacKinds = []string{"Role", "ClusterRole"}
 // bindingKinds are the kinds binding checks evaluate.
 var bindingKinds = []string{"RoleBinding", "ClusterRoleBinding"}
 
+// exemption is how builtIn recognises Kubernetes' own RBAC objects. Each
+// level is the behaviour of a range of check versions, so a scan pinned to
+// an older version keeps that version's exemptions.
+type exemption int
+
+const (
+	// exemptSystemNames (version 1): the bootstrap label, or any name
+	// starting with system:.
+	exemptSystemNames exemption = iota
+	// exemptSystemNamespaces (version 3): a system: name counts only for
+	// cluster-scoped objects and in kube-system and kube-public.
+	exemptSystemNamespaces
+	// exemptLabelled (version 4): a system: name counts for nothing; only
+	// the bootstrap label does.
+	exemptLabelled
+)
+
 // builtIn reports whether o is one of Kubernetes' own bootstrap roles or
-// bindings (labelled kubernetes.io/bootstrapping=rbac-defaults, or named
-// system:*), which a cluster cannot do without and users do not edit. The
-// user-facing ClusterRoles cluster-admin, admin, edit and view count too:
-// a ClusterRole of that name in a cluster is the built-in one, so its
-// grants are reported where it is bound, not on the role.
+// bindings, which a cluster cannot do without and users do not edit. The
+// API server labels every one it creates kubernetes.io/bootstrapping=
+// rbac-defaults (TestBootstrapRBACIsLabelled checks that on a real one);
+// the older levels also trust a system: name. The user-facing ClusterRoles
+// cluster-admin, admin, edit and view count at every level: a ClusterRole
+// of that name in a cluster is the built-in one, so its grants are reported
+// where it is bound, not on the role.
 //
-// With strict (behaviour version 3), a system: name counts only for
-// cluster-scoped objects and in kube-system and kube-public, where the
-// bootstrap Roles and RoleBindings live: the API server does not reserve
-// the prefix, so a Role "system:test" in namespace "test" is user-made and
-// its grants are judged like any other (Polaris' corpus has such a case).
-func builtIn(o *kube.Object, strict bool) bool {
+// The API server does not reserve the system: prefix: anyone allowed to
+// create a Role or ClusterRole may call it system:x (Polaris' corpus has a
+// Role system:test in namespace test and a ClusterRole system:test granting
+// * on *). exemptSystemNamespaces stopped trusting the name for Roles in
+// ordinary namespaces; exemptLabelled stops trusting it at all, so add-ons
+// that borrow the prefix (system:coredns, system:metrics-server) have
+// their grants judged like any other role's.
+func builtIn(o *kube.Object, level exemption) bool {
 	if o.Meta.Labels["kubernetes.io/bootstrapping"] == "rbac-defaults" {
 		return true
 	}
 	if strings.HasPrefix(o.Meta.Name, "system:") {
 		ns := o.Ref.Namespace
-		if !strict || ns == "" || ns == "kube-system" || ns == "kube-public" {
+		switch level {
+		case exemptSystemNames:
 			return true
+		case exemptSystemNamespaces:
+			if ns == "" || ns == "kube-system" || ns == "kube-public" {
+				return true
+			}
 		}
 	}
 	if o.Ref.Kind == "ClusterRole" {
@@ -102,18 +128,27 @@ func anyOf(have, want []string) bool {
 }
 
 // rbacVersions returns the behaviours of an RBAC check whose evaluation
-// eval builds: version 1 with the original built-in exemption, version 3
-// with the strict one (see builtIn).
-func rbacVersions(eval func(strict bool) func(*posture.Input) []posture.Result) []posture.Versioned {
-	return []posture.Versioned{{MinVersion: 1, Eval: eval(false)}, {MinVersion: 3, Eval: eval(true)}}
+// eval builds, one for each exemption level (see builtIn): version 1,
+// 3 and 4.
+func rbacVersions(eval func(exemption) func(*posture.Input) []posture.Result) []posture.Versioned {
+	return []posture.Versioned{
+		{MinVersion: 1, Eval: eval(exemptSystemNames)},
+		{MinVersion: 3, Eval: eval(exemptSystemNamespaces)},
+		{MinVersion: 4, Eval: eval(exemptLabelled)},
+	}
+}
+
+// rbacVersionsSince3 is rbacVersions for a check added in version 3.
+func rbacVersionsSince3(eval func(exemption) func(*posture.Input) []posture.Result) []posture.Versioned {
+	return rbacVersions(eval)[1:]
 }
 
 // roleGrants returns a check evaluation that reports every rule of a
-// non-built-in Role or ClusterRole granting one of gs; strict is builtIn's.
-func roleGrants(what string, strict bool, gs ...grant) func(*posture.Input) []posture.Result {
+// non-built-in Role or ClusterRole granting one of gs; level is builtIn's.
+func roleGrants(what string, level exemption, gs ...grant) func(*posture.Input) []posture.Result {
 	return func(in *posture.Input) []posture.Result {
 		o := in.Object
-		if builtIn(o, strict) {
+		if builtIn(o, level) {
 			return nil
 		}
 		var out []posture.Result

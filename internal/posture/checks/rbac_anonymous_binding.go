@@ -24,11 +24,11 @@ func RBACAnonymousBinding() posture.Check {
 		Remediation: "Bind the role to the specific users, groups or service accounts that need it.",
 		Scope:       posture.ScopeObject,
 		Kinds:       bindingKinds,
-		Versions: rbacVersions(func(strict bool) func(*posture.Input) []posture.Result {
+		Versions: rbacVersions(func(level exemption) func(*posture.Input) []posture.Result {
 			return func(in *posture.Input) []posture.Result {
 				o := in.Object
 				subjects, ref, ok := subjectsOf(o)
-				if !ok || builtIn(o, strict) {
+				if !ok || builtIn(o, level) {
 					return nil
 				}
 				var out []posture.Result

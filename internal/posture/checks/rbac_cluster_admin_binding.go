@@ -5,8 +5,9 @@ package checks
 // cluster-admin role. Check if they are used and if they need this role or
 // if they could use a role with fewer privileges." A role of the scanned
 // objects that grants every verb on every resource in every API group is
-// cluster-admin under another name and counts too. Kubernetes' own system:*
-// subjects and bootstrap bindings are left out.
+// cluster-admin under another name and counts too. Kubernetes' bootstrap
+// bindings are left out, and so is a binding to system:masters (see
+// skipSubject).
 
 import (
 	"strings"
@@ -27,11 +28,11 @@ func RBACClusterAdminBinding() posture.Check {
 		Remediation: "Bind a role with only the permissions needed; keep cluster-admin for break-glass accounts.",
 		Scope:       posture.ScopeObject,
 		Kinds:       bindingKinds,
-		Versions: rbacVersions(func(strict bool) func(*posture.Input) []posture.Result {
+		Versions: rbacVersions(func(level exemption) func(*posture.Input) []posture.Result {
 			return func(in *posture.Input) []posture.Result {
 				o := in.Object
 				subjects, ref, ok := subjectsOf(o)
-				if !ok || builtIn(o, strict) {
+				if !ok || builtIn(o, level) {
 					return nil
 				}
 				role := ref.Kind + " " + ref.Name
@@ -45,7 +46,7 @@ func RBACClusterAdminBinding() posture.Check {
 				}
 				var out []posture.Result
 				for i, s := range subjects {
-					if strings.HasPrefix(s.Name, "system:") && s.Name != "system:anonymous" && s.Name != "system:unauthenticated" && s.Name != "system:authenticated" {
+					if skipSubject(level, s.Kind, s.Name) {
 						continue
 					}
 					out = append(out, posture.Result{
@@ -58,6 +59,21 @@ func RBACClusterAdminBinding() posture.Check {
 			}
 		}),
 	}
+}
+
+// skipSubject reports whether a binding's subject is left out. Before
+// version 4, every system: name but the anonymous and all-users ones was:
+// those are Kubernetes' component identities. But a user-made binding to
+// system:serviceaccounts gives cluster-admin to every service account, and
+// one to User system:serviceaccount:<ns>:<name> to that service account;
+// Kubernetes' own bindings are built-in and left out whole. From version
+// 4 only Group system:masters is: the authorizer lets its members do
+// anything before RBAC is asked, so binding it grants nothing new.
+func skipSubject(level exemption, kind, name string) bool {
+	if level < exemptLabelled {
+		return strings.HasPrefix(name, "system:") && name != "system:anonymous" && name != "system:unauthenticated" && name != "system:authenticated"
+	}
+	return kind == "Group" && name == "system:masters"
 }
 
 func subjectName(ns, name string) string {

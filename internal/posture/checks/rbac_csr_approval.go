@@ -23,8 +23,8 @@ func RBACCSRApproval() posture.Check {
 		Remediation: "Remove update and patch on certificatesigningrequests/approval and approve on signers.",
 		Scope:       posture.ScopeObject,
 		Kinds:       rbacKinds,
-		Versions: rbacVersions(func(strict bool) func(*posture.Input) []posture.Result {
-			return roleGrants("approval of certificate signing requests", strict,
+		Versions: rbacVersions(func(level exemption) func(*posture.Input) []posture.Result {
+			return roleGrants("approval of certificate signing requests", level,
 				grant{group: "certificates.k8s.io", resources: []string{"certificatesigningrequests/approval"}, verbs: []string{"update", "patch"}},
 				grant{group: "certificates.k8s.io", resources: []string{"signers"}, verbs: []string{"approve"}},
 			)

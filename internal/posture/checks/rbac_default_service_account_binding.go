@@ -28,18 +28,19 @@ func RBACDefaultServiceAccountBinding() posture.Check {
 		Scope:       posture.ScopeObject,
 		Kinds:       bindingKinds,
 		Versions: []posture.Versioned{
-			{MinVersion: 2, Eval: defaultSABindings(false)},
-			{MinVersion: 3, Eval: defaultSABindings(true)},
+			{MinVersion: 2, Eval: defaultSABindings(exemptSystemNames)},
+			{MinVersion: 3, Eval: defaultSABindings(exemptSystemNamespaces)},
+			{MinVersion: 4, Eval: defaultSABindings(exemptLabelled)},
 		},
 	}
 }
 
-// defaultSABindings returns the check's evaluation; strict is builtIn's.
-func defaultSABindings(strict bool) func(*posture.Input) []posture.Result {
+// defaultSABindings returns the check's evaluation; level is builtIn's.
+func defaultSABindings(level exemption) func(*posture.Input) []posture.Result {
 	return func(in *posture.Input) []posture.Result {
 		o := in.Object
 		subjects, ref, ok := subjectsOf(o)
-		if !ok || builtIn(o, strict) {
+		if !ok || builtIn(o, level) {
 			return nil
 		}
 		var out []posture.Result

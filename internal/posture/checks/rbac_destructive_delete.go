@@ -61,7 +61,7 @@ func RBACDestructiveDelete() posture.Check {
 			if in.Object.Ref.Kind == "ClusterRole" {
 				data = append(data, pvs)
 			}
-			return grantingRules(in, true, append(data, workloads...), func(i int, rule rbacv1.PolicyRule) posture.Result {
+			return grantingRules(in, exemptLabelled, append(data, workloads...), func(i int, rule rbacv1.PolicyRule) posture.Result {
 				if slices.ContainsFunc(data, func(g grant) bool { return g.matches(rule) }) {
 					r := grantResult(in.Object, i, rule, "deletion of namespaces or volumes")
 					r.Severity = finding.SeverityMedium

@@ -4,8 +4,19 @@ package checks
 // Escalate permissions in the Kubernetes cluster. Cluster roles and roles
 // with the impersonate, bind or escalate permissions should not be granted
 // unless strictly required."
+//
+// Evidence escalates= names the grants that are cluster-admin (or
+// namespace admin) in one step rather than a risk to weigh:
+// bind-rolebindings / bind-clusterrolebindings when the role may bind any
+// role (or cluster-admin, admin, edit) and also create those bindings, and
+// impersonate-groups when it may impersonate any group, system:masters
+// included. Adding evidence changes no verdict.
 
 import (
+	"slices"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+
 	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/posture"
 )
@@ -22,12 +33,73 @@ func RBACEscalationVerbs() posture.Check {
 		Remediation: "Remove bind, escalate and impersonate, or restrict them with resourceNames to specific roles and identities.",
 		Scope:       posture.ScopeObject,
 		Kinds:       rbacKinds,
-		Versions: rbacVersions(func(strict bool) func(*posture.Input) []posture.Result {
-			return roleGrants("privilege escalation", strict,
-				grant{group: "rbac.authorization.k8s.io", resources: []string{"roles", "clusterroles"}, verbs: []string{"bind", "escalate"}},
-				grant{group: "", resources: []string{"users", "groups", "serviceaccounts", "uids"}, verbs: []string{"impersonate"}},
-				grant{group: "authentication.k8s.io", resources: []string{"userextras/scopes", "userextras", "uids"}, verbs: []string{"impersonate"}},
-			)
+		Versions: rbacVersions(func(level exemption) func(*posture.Input) []posture.Result {
+			return func(in *posture.Input) []posture.Result {
+				o := in.Object
+				creates := bindingCreates(o.Ref.Kind, rulesOf(o))
+				return grantingRules(in, level, escalationGrants, func(i int, rule rbacv1.PolicyRule) posture.Result {
+					r := grantResult(o, i, rule, "privilege escalation")
+					if bindsPrivileged(rule) {
+						for _, c := range creates {
+							r.Evidence = append(r.Evidence, ev("escalates", "bind-"+c))
+						}
+					}
+					if impersonatesAnyGroup(rule) {
+						r.Evidence = append(r.Evidence, ev("escalates", "impersonate-groups"))
+					}
+					return r
+				})
+			}
 		}),
 	}
+}
+
+const rbacGroup = "rbac.authorization.k8s.io"
+
+var escalationGrants = []grant{
+	{group: rbacGroup, resources: []string{"roles", "clusterroles"}, verbs: []string{"bind", "escalate"}},
+	{group: "", resources: []string{"users", "groups", "serviceaccounts", "uids"}, verbs: []string{"impersonate"}},
+	{group: "authentication.k8s.io", resources: []string{"userextras/scopes", "userextras", "uids"}, verbs: []string{"impersonate"}},
+}
+
+// privilegedRoles are the roles whose binding makes its subject an
+// administrator of the cluster or of a namespace.
+var privilegedRoles = []string{"cluster-admin", "admin", "edit"}
+
+// bindsPrivileged reports whether rule lets its holder bind a privileged
+// role: bind on roles or clusterroles for any name, or for one of
+// privilegedRoles. resourceNames are literal in RBAC: ["*"] allows binding
+// a role named "*" and nothing else (TestResourceNameStarIsLiteral).
+func bindsPrivileged(rule rbacv1.PolicyRule) bool {
+	g := grant{group: rbacGroup, resources: []string{"roles", "clusterroles"}, verbs: []string{"bind"}}
+	if !g.matches(rule) {
+		return false
+	}
+	return len(rule.ResourceNames) == 0 || slices.ContainsFunc(rule.ResourceNames, func(n string) bool { return slices.Contains(privilegedRoles, n) })
+}
+
+// bindingCreates returns which bindings ("rolebindings",
+// "clusterrolebindings") the rules of a role of kind let its holder
+// create: with bind on a privileged role, that is the role in one step.
+// A Role cannot grant the cluster-scoped clusterrolebindings.
+func bindingCreates(kind string, rules []rbacv1.PolicyRule) []string {
+	var out []string
+	for _, res := range []string{"rolebindings", "clusterrolebindings"} {
+		if res == "clusterrolebindings" && kind == "Role" {
+			continue
+		}
+		// A create request carries no name: resourceNames cannot allow it.
+		g := grant{group: rbacGroup, resources: []string{res}, verbs: []string{"create"}, anyName: true}
+		if slices.ContainsFunc(rules, g.matches) {
+			out = append(out, res)
+		}
+	}
+	return out
+}
+
+// impersonatesAnyGroup reports whether rule lets its holder impersonate
+// system:masters: impersonate on groups, unrestricted or naming it.
+func impersonatesAnyGroup(rule rbacv1.PolicyRule) bool {
+	g := grant{group: "", resources: []string{"groups"}, verbs: []string{"impersonate"}}
+	return g.matches(rule) && (len(rule.ResourceNames) == 0 || slices.Contains(rule.ResourceNames, "system:masters"))
 }

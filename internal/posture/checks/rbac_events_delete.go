@@ -24,9 +24,11 @@ func RBACEventsDelete() posture.Check {
 		Scope:       posture.ScopeObject,
 		Kinds:       rbacKinds,
 		// New in behaviour version 3: scans pinned to 1 or 2 leave it out.
-		Versions: []posture.Versioned{{MinVersion: 3, Eval: roleGrants("deletion of events", true,
-			grant{group: "", resources: []string{"events"}, verbs: []string{"delete", "deletecollection"}},
-			grant{group: "events.k8s.io", resources: []string{"events"}, verbs: []string{"delete", "deletecollection"}},
-		)}},
+		Versions: rbacVersionsSince3(func(level exemption) func(*posture.Input) []posture.Result {
+			return roleGrants("deletion of events", level,
+				grant{group: "", resources: []string{"events"}, verbs: []string{"delete", "deletecollection"}},
+				grant{group: "events.k8s.io", resources: []string{"events"}, verbs: []string{"delete", "deletecollection"}},
+			)
+		}),
 	}
 }

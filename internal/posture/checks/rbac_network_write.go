@@ -35,7 +35,7 @@ func RBACNetworkWrite() posture.Check {
 		Scope:       posture.ScopeObject,
 		Kinds:       rbacKinds,
 		// New in behaviour version 4: scans pinned to 1, 2 or 3 leave it out.
-		Versions: []posture.Versioned{{MinVersion: 4, Eval: roleGrants("control of traffic routing or network isolation", true,
+		Versions: []posture.Versioned{{MinVersion: 4, Eval: roleGrants("control of traffic routing or network isolation", exemptLabelled,
 			unnamed("", "services", "endpoints"),
 			unnamed("discovery.k8s.io", "endpointslices"),
 			unnamed("networking.k8s.io", "networkpolicies", "ingresses"),

@@ -23,8 +23,8 @@ func RBACNodesProxy() posture.Check {
 		Remediation: "Remove access to nodes/proxy; monitoring agents need nodes/metrics or nodes/stats only.",
 		Scope:       posture.ScopeObject,
 		Kinds:       rbacKinds,
-		Versions: rbacVersions(func(strict bool) func(*posture.Input) []posture.Result {
-			return roleGrants("access to nodes/proxy", strict,
+		Versions: rbacVersions(func(level exemption) func(*posture.Input) []posture.Result {
+			return roleGrants("access to nodes/proxy", level,
 				grant{group: "", resources: []string{"nodes/proxy"}, verbs: []string{"get", "create", "update", "patch", "delete", "list", "watch"}},
 			)
 		}),

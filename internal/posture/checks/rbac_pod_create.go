@@ -26,11 +26,13 @@ func RBACPodCreate() posture.Check {
 		Scope:       posture.ScopeObject,
 		Kinds:       rbacKinds,
 		Versions: []posture.Versioned{
-			{MinVersion: 1, Eval: roleGrants("creation of pods", false, podCreate()...)},
+			{MinVersion: 1, Eval: roleGrants("creation of pods", exemptSystemNames, podCreate()...)},
 			// Version 3: changing a workload's pod template (or a pod's
 			// image) runs new code under the workload's service account just
-			// as creating one does, and builtIn is strict.
-			{MinVersion: 3, Eval: roleGrants("creation or change of pods", true, append(podCreate(), podChange()...)...)},
+			// as creating one does, and builtIn stops trusting system: names in
+			// ordinary namespaces. Version 4: only the bootstrap label counts.
+			{MinVersion: 3, Eval: roleGrants("creation or change of pods", exemptSystemNamespaces, append(podCreate(), podChange()...)...)},
+			{MinVersion: 4, Eval: roleGrants("creation or change of pods", exemptLabelled, append(podCreate(), podChange()...)...)},
 		},
 	}
 }

@@ -22,8 +22,8 @@ func RBACPodsExec() posture.Check {
 		Remediation: "Remove create and get on pods/exec and pods/attach from roles that do not need an interactive shell.",
 		Scope:       posture.ScopeObject,
 		Kinds:       rbacKinds,
-		Versions: rbacVersions(func(strict bool) func(*posture.Input) []posture.Result {
-			return roleGrants("exec into pods", strict,
+		Versions: rbacVersions(func(level exemption) func(*posture.Input) []posture.Result {
+			return roleGrants("exec into pods", level,
 				grant{group: "", resources: []string{"pods/exec", "pods/attach"}, verbs: []string{"create", "get"}},
 			)
 		}),

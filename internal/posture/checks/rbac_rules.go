@@ -16,12 +16,12 @@ import (
 var writeVerbs = []string{"create", "update", "patch", "delete", "deletecollection"}
 
 // grantingRules calls f for each rule of a non-built-in Role or
-// ClusterRole that grants one of gs (strict is builtIn's) and collects the
+// ClusterRole that grants one of gs (level is builtIn's) and collects the
 // results; it is roleGrants for checks whose results depend on the rule
 // (severity, evidence).
-func grantingRules(in *posture.Input, strict bool, gs []grant, f func(i int, rule rbacv1.PolicyRule) posture.Result) []posture.Result {
+func grantingRules(in *posture.Input, level exemption, gs []grant, f func(i int, rule rbacv1.PolicyRule) posture.Result) []posture.Result {
 	o := in.Object
-	if builtIn(o, strict) {
+	if builtIn(o, level) {
 		return nil
 	}
 	var out []posture.Result

@@ -22,8 +22,8 @@ func RBACTokenCreate() posture.Check {
 		Remediation: "Remove create on serviceaccounts/token.",
 		Scope:       posture.ScopeObject,
 		Kinds:       rbacKinds,
-		Versions: rbacVersions(func(strict bool) func(*posture.Input) []posture.Result {
-			return roleGrants("creation of service account tokens", strict,
+		Versions: rbacVersions(func(level exemption) func(*posture.Input) []posture.Result {
+			return roleGrants("creation of service account tokens", level,
 				grant{group: "", resources: []string{"serviceaccounts/token"}, verbs: []string{"create"}},
 			)
 		}),

@@ -25,10 +25,12 @@ func RBACWebhookConfig() posture.Check {
 		Scope:       posture.ScopeObject,
 		Kinds:       rbacKinds,
 		// New in behaviour version 3: scans pinned to 1 or 2 leave it out.
-		Versions: []posture.Versioned{{MinVersion: 3, Eval: roleGrants("control of admission webhooks", true,
-			grant{group: "admissionregistration.k8s.io",
-				resources: []string{"mutatingwebhookconfigurations", "validatingwebhookconfigurations"},
-				verbs:     []string{"create", "update", "patch", "delete", "deletecollection"}},
-		)}},
+		Versions: rbacVersionsSince3(func(level exemption) func(*posture.Input) []posture.Result {
+			return roleGrants("control of admission webhooks", level,
+				grant{group: "admissionregistration.k8s.io",
+					resources: []string{"mutatingwebhookconfigurations", "validatingwebhookconfigurations"},
+					verbs:     []string{"create", "update", "patch", "delete", "deletecollection"}},
+			)
+		}),
 	}
 }

@@ -25,10 +25,10 @@ func RBACWildcard() posture.Check {
 		Remediation: "List the verbs and resources the subject needs instead of '*'.",
 		Scope:       posture.ScopeObject,
 		Kinds:       rbacKinds,
-		Versions: rbacVersions(func(strict bool) func(*posture.Input) []posture.Result {
+		Versions: rbacVersions(func(level exemption) func(*posture.Input) []posture.Result {
 			return func(in *posture.Input) []posture.Result {
 				o := in.Object
-				if builtIn(o, strict) {
+				if builtIn(o, level) {
 					return nil
 				}
 				var out []posture.Result
