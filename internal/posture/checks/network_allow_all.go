@@ -51,7 +51,7 @@ func NetworkAllowAll() posture.Check {
 		Remediation: "Replace the rule with peers (podSelector, namespaceSelector with labels, narrow ipBlock) and ports the workload actually needs; to allow nothing, leave the direction's rule list empty.",
 		Scope:       posture.ScopeObject,
 		Kinds:       []string{"NetworkPolicy", "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"},
-		Versions:    v1(evalAllowAll),
+		Versions:    []posture.Versioned{{MinVersion: 4, Eval: evalAllowAll}}, // new in version 4
 	}
 }
 

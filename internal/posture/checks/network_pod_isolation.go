@@ -51,7 +51,7 @@ func NetworkPodIsolation() posture.Check {
 		Remediation: "Add a NetworkPolicy whose podSelector matches the pod's labels, with policyTypes Ingress and Egress, allowing only the flows the workload needs (or a namespace default-deny policy with podSelector: {}).",
 		Scope:       posture.ScopeInventory,
 		Kinds:       isolationKinds,
-		Versions:    v1(evalPodIsolation),
+		Versions:    []posture.Versioned{{MinVersion: 4, Eval: evalPodIsolation}}, // new in version 4
 	}
 }
 
