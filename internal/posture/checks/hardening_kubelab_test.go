@@ -8,12 +8,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/restmapper"
-	"sigs.k8s.io/yaml"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -107,13 +101,7 @@ func TestLinuxHardeningLive(t *testing.T) {
 	ids := []string{"linux-hardening", "exposed-sensitive-interface"}
 	c := kubelabtest.Start(t, kubelab.Options{})
 	ctx := t.Context()
-	cs := kubernetes.NewForConfigOrDie(c.Config)
-	dyn := dynamic.NewForConfigOrDie(c.Config)
-	grs, err := restmapper.GetAPIGroupResources(discovery.NewDiscoveryClientForConfigOrDie(c.Config))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mapper := restmapper.NewDiscoveryRESTMapper(grs)
+	lf := newLiveFixtures(t, c.Config)
 	reg, err := posture.NewRegistry(checks.All(), posture.Latest)
 	if err != nil {
 		t.Fatal(err)
@@ -135,8 +123,6 @@ func TestLinuxHardeningLive(t *testing.T) {
 		return vs
 	}
 
-	var manifests []*kube.Object
-	nss := map[string]bool{}
 	for _, id := range ids {
 		files, _ := filepath.Glob(filepath.Join("testdata", dirName(id), "*", "*.yaml"))
 		for i, f := range files {
@@ -145,40 +131,11 @@ func TestLinuxHardeningLive(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, o := range inv.Objects {
-				u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(o.Typed)
-				if err != nil {
-					t.Fatalf("%s: %v", o.Ref, err)
-				}
-				obj := &unstructured.Unstructured{Object: u}
-				obj.SetAPIVersion(o.Ref.APIVersion)
-				obj.SetKind(o.Ref.Kind)
-				ns := id + "-" + strconv.Itoa(i) + "-" + o.Ref.Namespace
-				obj.SetNamespace(ns)
-				if !nss[ns] {
-					nss[ns] = true
-					if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
-						t.Fatal(err)
-					}
-				}
-				m, err := mapper.RESTMapping(obj.GroupVersionKind().GroupKind(), obj.GroupVersionKind().Version)
-				if err != nil {
-					t.Fatalf("%s: %v", o.Ref, err)
-				}
-				if _, err := dyn.Resource(m.Resource).Namespace(ns).Create(ctx, obj, metav1.CreateOptions{}); err != nil {
-					t.Fatalf("create %s from %s: %v", o.Ref, f, err)
-				}
-				doc, err := yaml.Marshal(obj.Object)
-				if err != nil {
-					t.Fatal(err)
-				}
-				objs, err := kube.Decode(ctx, f, doc, kube.Limits{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				manifests = append(manifests, objs...)
+				lf.add(o, id+"-"+strconv.Itoa(i)+"-"+o.Ref.Namespace, f)
 			}
 		}
 	}
+	manifests, nss := lf.manifests, lf.namespaces
 	want := verdicts(kube.NewInventory(manifests), nil)
 	for _, id := range ids {
 		if !slices.ContainsFunc(want, func(v string) bool { return strings.HasPrefix(v, posture.RulePrefix+id+" ") }) {

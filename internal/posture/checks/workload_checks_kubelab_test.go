@@ -9,16 +9,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/restmapper"
-	"sigs.k8s.io/yaml"
-
-	corev1 "k8s.io/api/core/v1"
 
 	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/kube"
@@ -41,17 +31,7 @@ func TestWorkloadChecksLiveMatchManifests(t *testing.T) {
 		"risky-components", "run-as-high-uid", "host-path"}
 	c := kubelabtest.Start(t, kubelab.Options{})
 	ctx := t.Context()
-	cs := kubernetes.NewForConfigOrDie(c.Config)
-	dyn := dynamic.NewForConfigOrDie(c.Config)
-	dc := discovery.NewDiscoveryClientForConfigOrDie(c.Config)
-	grs, err := restmapper.GetAPIGroupResources(dc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mapper := restmapper.NewDiscoveryRESTMapper(grs)
-
-	var manifests []*kube.Object
-	namespaces := map[string]bool{}
+	lf := newLiveFixtures(t, c.Config)
 	for _, id := range ids {
 		files, _ := filepath.Glob(filepath.Join("testdata", dirName(id), "*", "*.yaml"))
 		inv, err := kube.Load(ctx, files, nil, kube.Limits{})
@@ -59,41 +39,11 @@ func TestWorkloadChecksLiveMatchManifests(t *testing.T) {
 			t.Fatalf("load fixtures of %s: %v", id, err)
 		}
 		for _, o := range inv.Objects {
-			u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(o.Typed)
-			if err != nil {
-				t.Fatalf("%s: %v", o.Ref, err)
-			}
-			obj := &unstructured.Unstructured{Object: u}
-			obj.SetAPIVersion(o.Ref.APIVersion)
-			obj.SetKind(o.Ref.Kind)
 			ns := id + "-" + strconv.Itoa(slices.Index(files, o.Source.File)) + "-" + o.Ref.Namespace
-			obj.SetNamespace(ns)
-			if !namespaces[ns] {
-				namespaces[ns] = true
-				if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
-					t.Fatal(err)
-				}
-			}
-			m, err := mapper.RESTMapping(obj.GroupVersionKind().GroupKind(), obj.GroupVersionKind().Version)
-			if err != nil {
-				t.Fatalf("%s: %v", o.Ref, err)
-			}
-			if _, err := dyn.Resource(m.Resource).Namespace(ns).Create(ctx, obj, metav1.CreateOptions{}); err != nil {
-				t.Fatalf("create %s from %s: %v", o.Ref, o.Source.File, err)
-			}
-			// The manifest side: the same object, renamespaced, decoded as a
-			// file would be.
-			doc, err := yaml.Marshal(obj.Object)
-			if err != nil {
-				t.Fatal(err)
-			}
-			objs, err := kube.Decode(ctx, "manifest"+strconv.Itoa(len(manifests))+".yaml", doc, kube.Limits{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			manifests = append(manifests, objs...)
+			lf.add(o, ns, "manifest"+strconv.Itoa(len(lf.manifests))+".yaml")
 		}
 	}
+	manifests, namespaces := lf.manifests, lf.namespaces
 
 	reg, err := posture.NewRegistry(checks.All(), posture.Latest)
 	if err != nil {
