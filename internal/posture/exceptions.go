@@ -29,7 +29,8 @@ func newAnnotationExceptions(off bool) *annotationExceptions {
 	return &annotationExceptions{off: off, parsed: map[*kube.Object]map[string]string{}, warned: map[*kube.Object]bool{}}
 }
 
-// apply marks f excepted when o (or w's pod template) excepts check id.
+// apply marks f excepted when o (or, for a workload, its pod template)
+// excepts check id.
 func (a *annotationExceptions) apply(id string, o *kube.Object, w *kube.Workload, f *finding.Finding) {
 	if a.off || o == nil {
 		return
@@ -38,6 +39,12 @@ func (a *annotationExceptions) apply(id string, o *kube.Object, w *kube.Workload
 	if !ok {
 		var errs []string
 		reasons, errs = ParseExceptionAnnotation(o.Meta.Annotations[ExceptionAnnotation])
+		// The reasons are cached per object, so the pod template's must be
+		// read whichever check reports on o first: an object or inventory
+		// check reporting on a workload passes no Workload.
+		if w == nil || w.Object != o {
+			w = kube.WorkloadOf(o)
+		}
 		if w != nil && w.Object == o {
 			more, errs2 := ParseExceptionAnnotation(w.PodMeta.Annotations[ExceptionAnnotation])
 			for k, v := range more {
