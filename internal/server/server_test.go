@@ -231,23 +231,33 @@ func TestTLSSelfSigned(t *testing.T) {
 		t.Errorf("certificate not regenerated for a new host")
 	}
 
+	// TLS makes a non-loopback listener acceptable.
+	if proto := tlsHealthzProto(t, other, false, "0.0.0.0:0"); proto != 2 {
+		t.Errorf("served HTTP/%d over TLS, want HTTP/2", proto)
+	}
+}
+
+// tlsHealthzProto serves a server with cert on listen, GETs /healthz over
+// loopback with a client that verifies cert and asks for HTTP/2 (as
+// client-go's API clients do: concurrent requests share one connection),
+// stops the server and returns the major HTTP version served.
+func tlsHealthzProto(t *testing.T, cert tls.Certificate, http1Only bool, listen string) int {
+	t.Helper()
 	tokens, _ := ParseTokens("t", []byte(testToken+",ci\n"))
-	s, err := New(Options{Tokens: tokens, TLS: &other})
+	s, err := New(Options{Tokens: tokens, TLS: &cert, HTTP1Only: http1Only})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "0.0.0.0:0") // TLS makes a non-loopback listener acceptable
+	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ctx, ln) }()
-	leaf, _ := x509.ParseCertificate(other.Certificate[0])
+	leaf, _ := x509.ParseCertificate(cert.Certificate[0])
 	pool := x509.NewCertPool()
 	pool.AddCert(leaf)
-	// ForceAttemptHTTP2, as client-go's API clients do: concurrent requests
-	// share one connection.
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}}
 	port := ln.Addr().(*net.TCPAddr).Port
 	resp, err := client.Get("https://127.0.0.1:" + strconv.Itoa(port) + "/healthz")
@@ -255,14 +265,12 @@ func TestTLSSelfSigned(t *testing.T) {
 		t.Fatalf("TLS request verified against the self-signed certificate: %v", err)
 	}
 	resp.Body.Close()
-	if resp.ProtoMajor != 2 {
-		t.Errorf("served %s over TLS, want HTTP/2", resp.Proto)
-	}
 	client.CloseIdleConnections()
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+	return resp.ProtoMajor
 }
 
 func TestParseTokens(t *testing.T) {
@@ -308,33 +316,7 @@ func TestHTTP1Only(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tokens, _ := ParseTokens("t", []byte(testToken+",ci\n"))
-	s, err := New(Options{Tokens: tokens, TLS: &cert, HTTP1Only: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln) }()
-	leaf, _ := x509.ParseCertificate(cert.Certificate[0])
-	pool := x509.NewCertPool()
-	pool.AddCert(leaf)
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}}
-	resp, err := client.Get("https://" + ln.Addr().String() + "/healthz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.ProtoMajor != 1 {
-		t.Errorf("served %s, want HTTP/1.1", resp.Proto)
-	}
-	client.CloseIdleConnections()
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
+	if proto := tlsHealthzProto(t, cert, true, "127.0.0.1:0"); proto != 1 {
+		t.Errorf("served HTTP/%d, want HTTP/1.1", proto)
 	}
 }
