@@ -94,11 +94,14 @@ func TestParamsFromConfigMap(t *testing.T) {
 	asWebhook.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:palisade:palisade", Groups: []string{"system:serviceaccounts", "system:authenticated"}}
 	webhook := kubernetes.NewForConfigOrDie(asWebhook)
 	// A ConfigMap the Roles do not name cannot be watched.
-	if _, err := policy.WatchParams(ctx, webhook, []policy.ConfigMapRef{{Namespace: "shop", Name: "other"}}, 0, 2*time.Second, nil); err == nil || !strings.Contains(err.Error(), "may palisade get, list and watch them?") {
+	ungranted := policy.NewParamsWatcher(webhook, 0, nil)
+	defer ungranted.Close()
+	if err := ungranted.Watch(ctx, []policy.ConfigMapRef{{Namespace: "shop", Name: "other"}}, 2*time.Second); err == nil || !strings.Contains(err.Error(), "may palisade get, list and watch them?") {
 		t.Fatalf("watching an ungranted ConfigMap: %v", err)
 	}
-	src, err := policy.WatchParams(ctx, webhook, refs, 0, 20*time.Second, nil)
-	if err != nil {
+	src := policy.NewParamsWatcher(webhook, 0, nil)
+	defer src.Close()
+	if err := src.Watch(ctx, refs, 20*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Build(cfg, Deps{}); err == nil || !strings.Contains(err.Error(), "policy acme/optional-params: paramsRef shop/not-there needs a Kubernetes client") {

@@ -104,8 +104,9 @@ func TestParamsOfAndMatches(t *testing.T) {
 	if p.Matches(pod) || p.Matches(&Input{}) {
 		t.Error("a Pod (or no object) matches a Service policy")
 	}
-	var s ParamsSource
-	if _, _, err := s.Params(ConfigMapRef{"shop", "port-limit"}); err == nil || !strings.Contains(err.Error(), "not watched") {
+	w := NewParamsWatcher(nil, 0, nil)
+	defer w.Close()
+	if _, _, err := w.Params(ConfigMapRef{"shop", "port-limit"}); err == nil || !strings.Contains(err.Error(), "not watched") {
 		t.Errorf("an unwatched ref: %v", err)
 	}
 }
