@@ -69,9 +69,13 @@ func (s *Scanner) Scan(ctx context.Context, inv *kube.Inventory, opts Options) (
 	// (half the scan's time on a 10,000-object cluster).
 	out := &Outcome{}
 	var chunks [][]finding.Finding
-	// partial returns what was found before ctx ended the scan.
-	partial := func() *Outcome {
-		out.Findings = append([]finding.Finding{}, slices.Concat(chunks...)...)
+	// joined sets out.Findings to every check's findings so far: at the
+	// end, or what was found before ctx ended the scan.
+	joined := func() *Outcome {
+		out.Findings = slices.Concat(chunks...)
+		if out.Findings == nil {
+			out.Findings = []finding.Finding{} // "no findings", not "not scanned"
+		}
 		return out
 	}
 	ex := newAnnotationExceptions(opts.IgnoreAnnotationExceptions)
@@ -86,7 +90,7 @@ func (s *Scanner) Scan(ctx context.Context, inv *kube.Inventory, opts Options) (
 	workers := runtime.GOMAXPROCS(0)
 	for _, rc := range s.reg.checks {
 		if err := ctx.Err(); err != nil {
-			return partial(), fmt.Errorf("posture scan: %w", err)
+			return joined(), fmt.Errorf("posture scan: %w", err)
 		}
 		c := rc.check
 		controls := s.controls(c.ID)
@@ -107,7 +111,7 @@ func (s *Scanner) Scan(ctx context.Context, inv *kube.Inventory, opts Options) (
 		case ScopeWorkload:
 			rs, err := evalAll(ctx, rc.eval, wls, workers)
 			if err != nil {
-				return partial(), fmt.Errorf("posture scan: %w", err)
+				return joined(), fmt.Errorf("posture scan: %w", err)
 			}
 			fs = make([]finding.Finding, 0, resultCount(rs))
 			for i := range wls {
@@ -123,7 +127,7 @@ func (s *Scanner) Scan(ctx context.Context, inv *kube.Inventory, opts Options) (
 			}
 			rs, err := evalAll(ctx, rc.eval, ins, workers)
 			if err != nil {
-				return partial(), fmt.Errorf("posture scan: %w", err)
+				return joined(), fmt.Errorf("posture scan: %w", err)
 			}
 			fs = make([]finding.Finding, 0, resultCount(rs))
 			for i := range ins {
@@ -152,10 +156,7 @@ func (s *Scanner) Scan(ctx context.Context, inv *kube.Inventory, opts Options) (
 		}
 		chunks = append(chunks, fs)
 	}
-	out.Findings = slices.Concat(chunks...)
-	if out.Findings == nil {
-		out.Findings = []finding.Finding{} // "no findings", not "not scanned"
-	}
+	joined()
 	out.Warnings = ex.warnings
 	out.Coverage = cov.Build()
 	return out, nil
