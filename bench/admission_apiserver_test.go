@@ -105,6 +105,15 @@ func throughAPIServer(b *testing.B, http1Only bool) {
 	// compaction or a neighbour's burst of CPU.
 	ratios := map[int][]float64{}
 	handshakes := map[int]int64{}
+	// CPU spent during the creates, per process and mode: the API server,
+	// etcd, and this process (the client, plus the webhook in the "with"
+	// bursts), so "with − without" per create is what the webhook costs
+	// each side.
+	pids := c.PIDs() // etcd, kube-apiserver
+	cpuWith, cpuWithout := map[int]*cpuUse{}, map[int]*cpuUse{}
+	for _, n := range sizes {
+		cpuWith[n], cpuWithout[n] = &cpuUse{pids: pids}, &cpuUse{pids: pids}
+	}
 	round, iter := 0, 0
 	for b.Loop() {
 		iter++
@@ -118,11 +127,11 @@ func throughAPIServer(b *testing.B, http1Only bool) {
 			var a, o []time.Duration
 			before := conns.Load()
 			if withFirst {
-				a = createBurst(b, cs, "shop", n, round, l.Good)
+				a = createBurst(b, cs, "shop", n, round, l.Good, cpuWith[n])
 			}
-			o = createBurst(b, cs, "free", n, round, l.Good)
+			o = createBurst(b, cs, "free", n, round, l.Good, cpuWithout[n])
 			if !withFirst {
-				a = createBurst(b, cs, "shop", n, round, l.Good)
+				a = createBurst(b, cs, "shop", n, round, l.Good, cpuWith[n])
 			}
 			handshakes[n] += conns.Load() - before
 			with[n], without[n] = append(with[n], a...), append(without[n], o...)
@@ -153,6 +162,9 @@ func throughAPIServer(b *testing.B, http1Only bool) {
 		b.Logf("%3d concurrent creates: %d pairs, mean-with/mean-without per pair %s (median %.2f×); %.0f new TLS connections to the webhook per burst",
 			n, len(ratios[n]), fmtRatios(ratios[n]), med, float64(handshakes[n])/float64(len(ratios[n])))
 		b.ReportMetric(float64(quantile(a, 0.99)-quantile(o, 0.99))/1e6, fmt.Sprintf("added-p99-ms-%d", n))
+		w, wo := cpuWith[n].perCreate(len(a)), cpuWithout[n].perCreate(len(o))
+		b.Logf("%3d concurrent creates: CPU per create without → with webhook: API server %v → %v, etcd %v → %v, client+webhook process %v → %v; total %v → %v (%.2f×)",
+			n, wo[1], w[1], wo[0], w[0], wo[2], w[2], wo.total(), w.total(), float64(w.total())/float64(wo.total()))
 		b.Logf("%3d concurrent creates: without webhook p50 %v p99 %v mean %v; with Palisade p50 %v p99 %v mean %v; mean %.2f× baseline, p99 +%v (Kyverno published: +63 ms @200, +800 ms @500)",
 			n, quantile(o, 0.5).Round(time.Millisecond), quantile(o, 0.99).Round(time.Millisecond), mean(o).Round(time.Millisecond),
 			quantile(a, 0.5).Round(time.Millisecond), quantile(a, 0.99).Round(time.Millisecond), mean(a).Round(time.Millisecond),
@@ -162,7 +174,7 @@ func throughAPIServer(b *testing.B, http1Only bool) {
 
 // createBurst creates n pods at once in ns and returns each create's
 // latency, then deletes them so etcd stays the same size across rounds.
-func createBurst(b *testing.B, cs kubernetes.Interface, ns string, n, round int, image string) []time.Duration {
+func createBurst(b *testing.B, cs kubernetes.Interface, ns string, n, round int, image string, cpu *cpuUse) []time.Duration {
 	b.Helper()
 	ctx := b.Context()
 	lat := make([]time.Duration, n)
@@ -178,8 +190,10 @@ func createBurst(b *testing.B, cs kubernetes.Interface, ns string, n, round int,
 			lat[i] = time.Since(t0)
 		})
 	}
+	before := cpu.sample()
 	close(start)
 	wg.Wait()
+	cpu.add(before)
 	for _, err := range errs {
 		if err != nil {
 			b.Fatalf("create in %s: %v", ns, err)
@@ -214,6 +228,43 @@ func fmtRatios(rs []float64) string {
 	}
 	return "[" + strings.Join(parts, " ") + "]"
 }
+
+// cpuUse adds up the CPU time of etcd, the API server (pids, in that
+// order) and this process over the bursts it measures.
+type cpuUse struct {
+	pids  []int
+	spent cpuSample
+}
+
+// cpuSample is CPU time per process: etcd, API server, this process.
+type cpuSample [3]time.Duration
+
+func (u *cpuUse) sample() cpuSample {
+	var s cpuSample
+	for i, pid := range u.pids[:min(len(u.pids), 2)] {
+		s[i] = procCPU(pid)
+	}
+	s[2] = cpuTime()
+	return s
+}
+
+func (u *cpuUse) add(before cpuSample) {
+	after := u.sample()
+	for i := range after {
+		u.spent[i] += after[i] - before[i]
+	}
+}
+
+// perCreate is the CPU per create over creates creates, per process.
+func (u *cpuUse) perCreate(creates int) cpuSample {
+	var s cpuSample
+	for i, d := range u.spent {
+		s[i] = (d / time.Duration(creates)).Round(10 * time.Microsecond)
+	}
+	return s
+}
+
+func (s cpuSample) total() time.Duration { return s[0] + s[1] + s[2] }
 
 // countingListener counts the connections it accepts: each is a TLS
 // handshake, which the API server's HTTP/1.1 webhook client pays for every
