@@ -294,9 +294,17 @@ func scanInChild(b *testing.B, layoutDir, dbPath string) (int64, time.Duration) 
 	return rss, wall
 }
 
-// TestMain runs this test binary as BenchmarkImageScanFull's child when
-// the benchmark started it, and as the package's tests otherwise.
+// TestMain runs this test binary as BenchmarkImageScanFull's child or as
+// BenchmarkAdmissionThroughAPIServer's webhook when a benchmark started it,
+// and as the package's tests otherwise.
 func TestMain(m *testing.M) {
+	if child, err := maybeWebhookChild(); child {
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "webhook child:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if dir, dbPath := os.Getenv(childLayoutEnv), os.Getenv(childDBEnv); dir != "" && dbPath != "" {
 		if err := imageScanChild(dir, dbPath); err != nil {
 			fmt.Fprintln(os.Stderr, "child scan:", err)
