@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	admissionv1 "k8s.io/api/admission/v1"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -66,35 +67,56 @@ func BenchmarkAdmissionThroughAPIServer(b *testing.B) {
 
 func throughAPIServer(b *testing.B, http1Only, ownCore bool) {
 	l := admissiontest.New(b)
-	var wh benchWebhook
+	// The null webhook decodes the review and allows it: the least any
+	// webhook does, so "null" is the API server's own cost of calling one
+	// and "palisade − null" is what Palisade's policies add.
+	var wh, null benchWebhook
 	if ownCore {
-		wh = childWebhook(b, l.Key.Public(), http1Only, 1)
+		wh = childWebhook(b, l.Key.Public(), http1Only, false, 1)
+		null = childWebhook(b, l.Key.Public(), http1Only, true, 1)
 	} else {
-		wh = inProcessWebhook(b, l.Registry, l.Key.Public(), http1Only)
+		wh = inProcessWebhook(b, &admission.Handler{Engine: mustBenchEngine(b, l.Registry, l.Key.Public())}, http1Only)
+		null = inProcessWebhook(b, &admission.Handler{Reviewer: allowAll{}}, http1Only)
 	}
-	vwc, err := admission.WebhookConfiguration(admission.InstallOptions{
-		URL: "https://" + wh.addr, CABundle: wh.caPEM, ExcludeNamespaces: []string{"kube-system", "palisade", "free"},
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if ownCore {
-		// One core for etcd, the API server and the client is saturated
-		// for seconds by a 500-pod burst, and the API server's clock for
-		// the webhook call runs while it waits for that core: measure
-		// latency, not the 3 s timeout's failures.
-		for i := range vwc.Webhooks {
-			vwc.Webhooks[i].TimeoutSeconds = new(int32(10))
+	var vwcs []admissionregistrationv1.ValidatingWebhookConfiguration
+	for _, w := range []struct {
+		name string
+		wh   benchWebhook
+		skip string
+	}{{"palisade", wh, "null"}, {"null", null, "shop"}} {
+		vwc, err := admission.WebhookConfiguration(admission.InstallOptions{
+			URL: "https://" + w.wh.addr, CABundle: w.wh.caPEM, ExcludeNamespaces: []string{"kube-system", "palisade", "free", w.skip},
+		})
+		if err != nil {
+			b.Fatal(err)
 		}
+		vwc.Name += "-" + w.name
+		for i := range vwc.Webhooks {
+			vwc.Webhooks[i].Name = w.name + "." + vwc.Webhooks[i].Name
+			if ownCore {
+				// One core for etcd, the API server and the client is
+				// saturated for seconds by a 500-pod burst, and the API
+				// server's clock for the webhook call runs while it waits
+				// for that core: measure latency, not the 3 s timeout's
+				// failures.
+				vwc.Webhooks[i].TimeoutSeconds = new(int32(10))
+			}
+		}
+		vwcs = append(vwcs, *vwc)
 	}
-	c := kubelabtest.Start(b, kubelab.Options{ValidatingWebhooks: []admissionregistrationv1.ValidatingWebhookConfiguration{*vwc}})
+	opts := kubelab.Options{ValidatingWebhooks: vwcs}
+	profile := os.Getenv("PALISADE_BENCH_APISERVER_PROFILE")
+	if profile != "" {
+		opts.ExtraAPIServerFlags = []string{"--profiling=true"} // kubelab turns it off, as CIS 1.2.18 asks
+	}
+	c := kubelabtest.Start(b, opts)
 	cfg := rest.CopyConfig(c.Config)
 	cfg.QPS, cfg.Burst = -1, 0 // no client-side throttling: measure the server
 	cs := kubernetes.NewForConfigOrDie(cfg)
 	ctx := b.Context()
 	if ownCore {
 		// etcd, the API server and this process (the client) on CPU 0;
-		// the webhook child was started on CPU 1.
+		// the webhook children were started on CPU 1.
 		for _, pid := range append(c.PIDs(), os.Getpid()) {
 			if err := pinCPU(pid, "0"); err != nil {
 				b.Fatal(err)
@@ -102,63 +124,78 @@ func throughAPIServer(b *testing.B, http1Only, ownCore bool) {
 		}
 		b.Cleanup(func() { _ = pinCPU(os.Getpid(), "0-"+strconv.Itoa(runtime.NumCPU()-1)) })
 	}
-	for _, ns := range []string{"shop", "free"} {
+	for _, ns := range []string{"shop", "null", "free"} {
 		if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
 			b.Fatal(err)
 		}
 	}
 	// Wait until the webhook is live (an unattested image is denied), then
 	// warm the verdict cache with one admitted pod.
-	err = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
 		_, err := cs.CoreV1().Pods("shop").Create(ctx, benchPod(fmt.Sprintf("probe-%d", time.Now().UnixNano()), l.Bare), metav1.CreateOptions{})
 		return err != nil && strings.Contains(err.Error(), "palisade denied"), nil
 	})
 	if err != nil {
 		b.Fatal("the webhook never started denying unattested pods")
 	}
-	if _, err := cs.CoreV1().Pods("shop").Create(ctx, benchPod("warm", l.Good), metav1.CreateOptions{}); err != nil {
-		b.Fatalf("attested pod denied: %v", err)
+	for _, ns := range []string{"shop", "null"} {
+		if _, err := cs.CoreV1().Pods(ns).Create(ctx, benchPod("warm", l.Good), metav1.CreateOptions{}); err != nil {
+			b.Fatalf("attested pod denied in %s: %v", ns, err)
+		}
 	}
 
+	// Three arms per size and iteration, run back to back so they see the
+	// same machine; the order rotates between iterations because the first
+	// burst after a delete pays for compaction the others do not (hundreds
+	// of ms at N = 200): run with -benchtime 3x for a fair ratio.
+	pids := append(c.PIDs(), wh.pid, null.pid) // etcd, kube-apiserver, the webhook children (0 in-process)
+	arms := []*arm{
+		{name: "without webhook", ns: "free"},
+		{name: "null webhook", ns: "null", wh: &null},
+		{name: "Palisade", ns: "shop", wh: &wh},
+	}
 	sizes := []int{50, 200, 500}
-	with, without := map[int][]time.Duration{}, map[int][]time.Duration{}
-	// ratios holds, per size, each iteration's mean-with / mean-without:
-	// the two bursts of a pair run back to back, so a pair sees the same
-	// machine, and the median of pairs shrugs off a pair that hit an etcd
-	// compaction or a neighbour's burst of CPU.
-	ratios := map[int][]float64{}
-	handshakes := map[int]int64{}
-	// CPU spent during the creates, per process and mode: the API server,
-	// etcd, and this process (the client, plus the webhook in the "with"
-	// bursts), so "with − without" per create is what the webhook costs
-	// each side.
-	pids := append(c.PIDs(), wh.pid) // etcd, kube-apiserver, the webhook child (0 in-process)
-	cpuWith, cpuWithout := map[int]*cpuUse{}, map[int]*cpuUse{}
-	for _, n := range sizes {
-		cpuWith[n], cpuWithout[n] = &cpuUse{pids: pids}, &cpuUse{pids: pids}
+	for _, a := range arms {
+		a.lat, a.means, a.cpu, a.conns = map[int][]time.Duration{}, map[int][]time.Duration{}, map[int]*cpuUse{}, map[int]int64{}
+		for _, n := range sizes {
+			a.cpu[n] = &cpuUse{pids: pids}
+		}
+	}
+	// PALISADE_BENCH_APISERVER_PROFILE=FILE writes a CPU profile of the
+	// API server over the first 30 s of bursts (see where its time for a
+	// webhook call goes: go tool pprof FILE).
+	if profile != "" {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			raw, err := cs.CoreV1().RESTClient().Get().AbsPath("/debug/pprof/profile").Param("seconds", "30").Timeout(time.Minute).DoRaw(context.Background())
+			if err == nil {
+				err = os.WriteFile(profile, raw, 0o600)
+			}
+			if err != nil {
+				b.Logf("API server profile: %v", err)
+			}
+		}()
+		b.Cleanup(func() { <-done })
 	}
 	round, iter := 0, 0
 	for b.Loop() {
 		iter++
 		for j, n := range sizes {
-			round++
-			// Alternate which goes first, per size from one iteration to
-			// the next: the first burst after a delete pays for
-			// compaction the second does not (hundreds of ms at N = 200),
-			// so run with -benchtime 2x or more for a fair ratio.
-			withFirst := (iter+j)%2 == 0
-			var a, o []time.Duration
-			before := wh.stats().Conns
-			if withFirst {
-				a = createBurst(b, cs, "shop", n, round, l.Good, cpuWith[n])
+			for k := range arms {
+				a := arms[(iter+j+k)%len(arms)]
+				round++
+				var before int64
+				if a.wh != nil {
+					before = a.wh.stats().Conns
+				}
+				lat := createBurst(b, cs, a.ns, n, round, l.Good, a.cpu[n])
+				if a.wh != nil {
+					a.conns[n] += a.wh.stats().Conns - before
+				}
+				a.lat[n] = append(a.lat[n], lat...)
+				a.means[n] = append(a.means[n], mean(lat))
 			}
-			o = createBurst(b, cs, "free", n, round, l.Good, cpuWithout[n])
-			if !withFirst {
-				a = createBurst(b, cs, "shop", n, round, l.Good, cpuWith[n])
-			}
-			handshakes[n] += wh.stats().Conns - before
-			with[n], without[n] = append(with[n], a...), append(without[n], o...)
-			ratios[n] = append(ratios[n], float64(mean(a))/float64(mean(o)))
 		}
 	}
 	// Where the time goes: the webhook's own time per review, and the API
@@ -166,33 +203,70 @@ func throughAPIServer(b *testing.B, http1Only, ownCore bool) {
 	// spends encoding the review, the round trip and decoding the answer.
 	calls, callSum := apiserverWebhookTime(b, cs)
 	if st := wh.stats(); calls > 0 && st.Reviews > 0 {
-		b.Logf("webhook: %d reviews, mean %v in the handler, at most %d at once; API server: %d calls, mean %v per call",
+		b.Logf("Palisade: %d reviews, mean %v in the handler, at most %d at once; API server: %d calls to both webhooks, mean %v per call",
 			st.Reviews, (time.Duration(st.HandlerNanos) / time.Duration(st.Reviews)).Round(time.Microsecond), st.Peak,
 			calls, (time.Duration(callSum*1e9) / time.Duration(calls)).Round(time.Microsecond))
 	}
+	base, nul, pal := arms[0], arms[1], arms[2]
 	for _, n := range sizes {
-		a, o := with[n], without[n]
-		slices.Sort(a)
-		slices.Sort(o)
-		ratio := float64(mean(a)) / float64(mean(o))
-		slices.Sort(ratios[n])
-		med := ratios[n][len(ratios[n])/2]
-		if len(ratios[n])%2 == 0 {
-			med = (ratios[n][len(ratios[n])/2-1] + med) / 2
+		o := base.lat[n]
+		for _, a := range arms {
+			slices.Sort(a.lat[n])
 		}
+		ratio := float64(mean(pal.lat[n])) / float64(mean(o))
+		nullRatio := float64(mean(nul.lat[n])) / float64(mean(o))
 		b.ReportMetric(ratio, fmt.Sprintf("x-no-webhook-mean-%d", n))
-		b.ReportMetric(med, fmt.Sprintf("x-no-webhook-median-pair-%d", n))
-		b.Logf("%3d concurrent creates: %d pairs, mean-with/mean-without per pair %s (median %.2f×); %.0f new TLS connections to the webhook per burst",
-			n, len(ratios[n]), fmtRatios(ratios[n]), med, float64(handshakes[n])/float64(len(ratios[n])))
-		b.ReportMetric(float64(quantile(a, 0.99)-quantile(o, 0.99))/1e6, fmt.Sprintf("added-p99-ms-%d", n))
-		w, wo := cpuWith[n].perCreate(len(a)), cpuWithout[n].perCreate(len(o))
-		b.Logf("%3d concurrent creates: CPU per create without → with webhook: API server %v → %v, etcd %v → %v, this process (client%s) %v → %v, webhook process %v; total %v → %v (%.2f×)",
-			n, wo[1], w[1], wo[0], w[0], map[bool]string{false: " + webhook", true: ""}[ownCore], wo[2], w[2], w[3], wo.total(), w.total(), float64(w.total())/float64(wo.total()))
-		b.Logf("%3d concurrent creates: without webhook p50 %v p99 %v mean %v; with Palisade p50 %v p99 %v mean %v; mean %.2f× baseline, p99 +%v (Kyverno published: +63 ms @200, +800 ms @500)",
-			n, quantile(o, 0.5).Round(time.Millisecond), quantile(o, 0.99).Round(time.Millisecond), mean(o).Round(time.Millisecond),
-			quantile(a, 0.5).Round(time.Millisecond), quantile(a, 0.99).Round(time.Millisecond), mean(a).Round(time.Millisecond),
-			ratio, (quantile(a, 0.99) - quantile(o, 0.99)).Round(time.Millisecond))
+		b.ReportMetric(nullRatio, fmt.Sprintf("null-x-no-webhook-mean-%d", n))
+		b.ReportMetric(medianRatio(pal.means[n], base.means[n]), fmt.Sprintf("x-no-webhook-median-iter-%d", n))
+		b.ReportMetric(float64(mean(pal.lat[n]))/float64(mean(nul.lat[n])), fmt.Sprintf("x-null-webhook-mean-%d", n))
+		b.ReportMetric(float64(quantile(pal.lat[n], 0.99)-quantile(o, 0.99))/1e6, fmt.Sprintf("added-p99-ms-%d", n))
+		b.Logf("%3d concurrent creates: mean %.2f× no webhook (per iteration %s), null webhook %.2f× (per iteration %s); Palisade %.2f× the null webhook; new TLS connections per burst: Palisade %.0f, null %.0f",
+			n, ratio, fmtRatios(ratiosOf(pal.means[n], base.means[n])), nullRatio, fmtRatios(ratiosOf(nul.means[n], base.means[n])),
+			float64(mean(pal.lat[n]))/float64(mean(nul.lat[n])), float64(pal.conns[n])/float64(len(pal.means[n])), float64(nul.conns[n])/float64(len(nul.means[n])))
+		for _, a := range arms {
+			u := a.cpu[n].perCreate(len(a.lat[n]))
+			b.Logf("%3d concurrent creates, %-15s p50 %v p99 %v mean %v; CPU per create: API server %v, etcd %v, this process (client%s) %v, webhook processes %v; total %v",
+				n, a.name+":", quantile(a.lat[n], 0.5).Round(time.Millisecond), quantile(a.lat[n], 0.99).Round(time.Millisecond), mean(a.lat[n]).Round(time.Millisecond),
+				u[1], u[0], map[bool]string{false: " + webhooks", true: ""}[ownCore], u[2], u[3]+u[4], u.total())
+		}
 	}
+	b.Logf("Kyverno published: +63 ms p99 @200, +800 ms @500")
+}
+
+// arm is one way pods are created in the benchmark: in a namespace no
+// webhook sees, one the null webhook sees, or one Palisade sees.
+type arm struct {
+	name  string
+	ns    string
+	wh    *benchWebhook
+	lat   map[int][]time.Duration // every create's latency, per size
+	means map[int][]time.Duration // each burst's mean, per size
+	cpu   map[int]*cpuUse
+	conns map[int]int64 // new connections to the webhook, per size
+}
+
+// allowAll admits everything: the null webhook's reviewer.
+type allowAll struct{}
+
+func (allowAll) Review(_ context.Context, ar *admissionv1.AdmissionRequest) *admissionv1.AdmissionResponse {
+	return &admissionv1.AdmissionResponse{UID: ar.UID, Allowed: true}
+}
+
+func ratiosOf(a, b []time.Duration) []float64 {
+	rs := make([]float64, len(a))
+	for i := range a {
+		rs[i] = float64(a[i]) / float64(b[i])
+	}
+	return rs
+}
+
+func medianRatio(a, b []time.Duration) float64 {
+	rs := ratiosOf(a, b)
+	slices.Sort(rs)
+	if len(rs)%2 == 0 {
+		return (rs[len(rs)/2-1] + rs[len(rs)/2]) / 2
+	}
+	return rs[len(rs)/2]
 }
 
 // createBurst creates n pods at once in ns and returns each create's
@@ -253,23 +327,25 @@ func fmtRatios(rs []float64) string {
 }
 
 // cpuUse adds up the CPU time of etcd, the API server, this process and
-// the webhook child (pids: etcd, API server, child or 0) over the bursts it
-// measures.
+// the webhook children (pids: etcd, API server, children or 0) over the
+// bursts it measures.
 type cpuUse struct {
 	pids  []int
 	spent cpuSample
 }
 
 // cpuSample is CPU time per process: etcd, API server, this process, the
-// webhook child.
-type cpuSample [4]time.Duration
+// two webhook children.
+type cpuSample [5]time.Duration
 
 func (u *cpuUse) sample() cpuSample {
 	var s cpuSample
 	s[0], s[1] = procCPU(u.pids[0]), procCPU(u.pids[1])
 	s[2] = cpuTime()
-	if len(u.pids) > 2 && u.pids[2] != 0 {
-		s[3] = procCPU(u.pids[2])
+	for i, pid := range u.pids[2:] {
+		if pid != 0 {
+			s[3+i] = procCPU(pid)
+		}
 	}
 	return s
 }
@@ -290,7 +366,7 @@ func (u *cpuUse) perCreate(creates int) cpuSample {
 	return s
 }
 
-func (s cpuSample) total() time.Duration { return s[0] + s[1] + s[2] + s[3] }
+func (s cpuSample) total() time.Duration { return s[0] + s[1] + s[2] + s[3] + s[4] }
 
 // countingListener counts the connections it accepts: each is a TLS
 // handshake, which the API server's HTTP/1.1 webhook client pays for every

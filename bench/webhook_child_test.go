@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -31,6 +30,7 @@ import (
 const (
 	webhookChildEnv      = "PALISADE_BENCH_WEBHOOK_DIR"
 	webhookChildHTTP1Env = "PALISADE_BENCH_WEBHOOK_HTTP1"
+	webhookChildNullEnv  = "PALISADE_BENCH_WEBHOOK_NULL"
 )
 
 // benchEngine is the webhook of the benchmark: image trust with
@@ -64,12 +64,16 @@ type benchWebhook struct {
 	pid   int
 }
 
-func inProcessWebhook(b *testing.B, reg attest.Registry, key *attest.PublicKey, http1Only bool) benchWebhook {
+func mustBenchEngine(b *testing.B, reg attest.Registry, key *attest.PublicKey) *admission.Engine {
 	engine, err := benchEngine(reg, key)
 	if err != nil {
 		b.Fatal(err)
 	}
-	served := &timedHandler{h: &admission.Handler{Engine: engine}}
+	return engine
+}
+
+func inProcessWebhook(b *testing.B, h http.Handler, http1Only bool) benchWebhook {
+	served := &timedHandler{h: h}
 	addr, caPEM, conns := serveWebhook(b, served, http1Only)
 	return benchWebhook{addr: addr, caPEM: caPEM, stats: func() webhookStats {
 		return webhookStats{Reviews: served.n.Load(), HandlerNanos: served.ns.Load(), Peak: served.peak.Load(), Conns: conns.Load()}
@@ -78,7 +82,7 @@ func inProcessWebhook(b *testing.B, reg attest.Registry, key *attest.PublicKey, 
 
 // childWebhook starts the webhook in a child process pinned to cpu and
 // stops it when the benchmark ends.
-func childWebhook(b *testing.B, key *attest.PublicKey, http1Only bool, cpu int) benchWebhook {
+func childWebhook(b *testing.B, key *attest.PublicKey, http1Only, null bool, cpu int) benchWebhook {
 	dir := b.TempDir()
 	pub, err := key.PEM()
 	if err != nil {
@@ -88,7 +92,7 @@ func childWebhook(b *testing.B, key *attest.PublicKey, http1Only bool, cpu int) 
 		b.Fatal(err)
 	}
 	cmd := exec.Command("taskset", "-c", strconv.Itoa(cpu), os.Args[0], "-test.run=^$", "-test.bench=^$")
-	cmd.Env = append(os.Environ(), webhookChildEnv+"="+dir, webhookChildHTTP1Env+"="+strconv.FormatBool(http1Only))
+	cmd.Env = append(os.Environ(), webhookChildEnv+"="+dir, webhookChildHTTP1Env+"="+strconv.FormatBool(http1Only), webhookChildNullEnv+"="+strconv.FormatBool(null))
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -134,20 +138,16 @@ func childWebhook(b *testing.B, key *attest.PublicKey, http1Only bool, cpu int) 
 }
 
 // webhookChild serves the benchmark's webhook until its stdin closes.
-func webhookChild(dir string, http1Only bool) error {
-	pubPEM, err := os.ReadFile(filepath.Join(dir, "key.pub"))
-	if err != nil {
-		return err
+func webhookChild(dir string, http1Only, null bool) error {
+	h := &admission.Handler{Reviewer: allowAll{}}
+	if !null {
+		engine, err := childEngine(dir)
+		if err != nil {
+			return err
+		}
+		h = &admission.Handler{Engine: engine}
 	}
-	key, err := attest.ParsePublicKey("key.pub", pubPEM)
-	if err != nil {
-		return err
-	}
-	engine, err := benchEngine(attest.Registry{Insecure: true, Keychain: authn.NewMultiKeychain()}, key)
-	if err != nil {
-		return err
-	}
-	served := &timedHandler{h: &admission.Handler{Engine: engine}}
+	served := &timedHandler{h: h}
 	addr, caPEM, conns, stop, err := listenWebhook(dir, served, http1Only)
 	if err != nil {
 		return err
@@ -173,6 +173,19 @@ func webhookChild(dir string, http1Only bool) error {
 	return nil
 }
 
+// childEngine is benchEngine with the key the parent left in dir.
+func childEngine(dir string) (*admission.Engine, error) {
+	pubPEM, err := os.ReadFile(filepath.Join(dir, "key.pub"))
+	if err != nil {
+		return nil, err
+	}
+	key, err := attest.ParsePublicKey("key.pub", pubPEM)
+	if err != nil {
+		return nil, err
+	}
+	return benchEngine(attest.Registry{Insecure: true, Keychain: authn.NewMultiKeychain()}, key)
+}
+
 // maybeWebhookChild runs webhookChild when this binary was started as one,
 // and reports whether it was.
 func maybeWebhookChild() (bool, error) {
@@ -180,7 +193,7 @@ func maybeWebhookChild() (bool, error) {
 	if dir == "" {
 		return false, nil
 	}
-	return true, webhookChild(dir, strings.EqualFold(os.Getenv(webhookChildHTTP1Env), "true"))
+	return true, webhookChild(dir, os.Getenv(webhookChildHTTP1Env) == "true", os.Getenv(webhookChildNullEnv) == "true")
 }
 
 // pinCPU pins every thread of process pid to cpus (a taskset list such as
