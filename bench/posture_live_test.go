@@ -17,8 +17,11 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/pager"
@@ -31,9 +34,10 @@ import (
 	"github.com/palisade-sec/palisade/internal/posture/compliance"
 )
 
-// BenchmarkPostureLive loads a real kube-apiserver with 10,000 objects
+// BenchmarkPostureLive loads a real kube-apiserver with 10,100 objects
 // (4,000 Deployments, 4,000 Services, 1,800 ConfigMaps and a Namespace,
-// Role, RoleBinding and NetworkPolicy in each of 50 namespaces), then
+// Role, RoleBinding, NetworkPolicy, CiliumNetworkPolicy and HTTPRoute in
+// each of 50 namespaces, the CRDs of kube.CRDKinds installed), then
 // alternates, for a few rounds, (a) the floor: a plain paged LIST of every
 // kind a live scan reads, through the same typed client, objects discarded,
 // and (b) kube.ListCluster plus the posture scan of its inventory. It
@@ -58,7 +62,11 @@ func BenchmarkPostureLive(b *testing.B) {
 	ctx := b.Context()
 
 	start := time.Now()
+	if err := kube.InstallLabCRDs(ctx, cfg, kube.CRDKinds()); err != nil {
+		b.Fatal(err)
+	}
 	loaded := loadLiveCluster(b, ctx, cs, deployments, 50)
+	loaded += loadLiveCRDObjects(b, ctx, cfg, 50)
 	b.Logf("loaded %d objects in %v", loaded, time.Since(start).Round(time.Millisecond))
 
 	reg, err := posture.NewRegistry(checks.All(), posture.Latest)
@@ -70,7 +78,7 @@ func BenchmarkPostureLive(b *testing.B) {
 		b.Fatal(err)
 	}
 	sc := posture.NewScanner(reg, m.ControlsOf)
-	lists, err := liveListers()
+	lists, err := liveListers(dynamic.NewForConfigOrDie(cfg))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -142,10 +150,13 @@ func BenchmarkPostureLive(b *testing.B) {
 // listPage lists one page of a kind across all namespaces.
 type listPage func(ctx context.Context, cs kubernetes.Interface, opts metav1.ListOptions) (runtime.Object, error)
 
-// liveListers returns a typed paged lister for every kind kube.ListCluster
-// reads, and fails when a kind is added there without one here, so the
-// floor always lists the same kinds as the scan.
-func liveListers() ([]listPage, error) {
+// liveListers returns a typed paged lister for every built-in kind
+// kube.ListCluster reads, and fails when a kind is added there without one
+// here, so the floor always lists the same kinds as the scan; the CRD kinds
+// it reads when installed (all, here) are listed with the dynamic client at
+// the version installLiveCRDs serves. The floor skips the scan's discovery
+// request: deciding what is installed is part of the scan's cost.
+func liveListers(dyn dynamic.Interface) ([]listPage, error) {
 	byResource := map[string]listPage{
 		"namespaces": func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
 			return cs.CoreV1().Namespaces().List(ctx, o)
@@ -216,7 +227,50 @@ func liveListers() ([]listPage, error) {
 		}
 		out = append(out, f)
 	}
+	for _, k := range kube.CRDKinds() {
+		ri := dyn.Resource(k.At(k.Versions[0]).GVR())
+		out = append(out, func(ctx context.Context, _ kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
+			return ri.List(ctx, o)
+		})
+	}
 	return out, nil
+}
+
+// loadLiveCRDObjects creates, in each of nsCount namespaces, a
+// CiliumNetworkPolicy isolating the namespace's pods and an HTTPRoute to
+// Service app-i, and returns the number created.
+func loadLiveCRDObjects(b *testing.B, ctx context.Context, cfg *rest.Config, nsCount int) int {
+	b.Helper()
+	dyn := dynamic.NewForConfigOrDie(cfg)
+	cnps := dyn.Resource(schema.GroupVersionResource{Group: "cilium.io", Version: "v2", Resource: "ciliumnetworkpolicies"})
+	routes := dyn.Resource(schema.GroupVersionResource{Group: "gateway.networking.k8s.io", Version: "v1", Resource: "httproutes"})
+	n := 0
+	for i := range nsCount {
+		ns := fmt.Sprintf("team-%d", i)
+		cnp := &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy", "metadata": map[string]any{"name": "isolate"},
+			"spec": map[string]any{
+				"endpointSelector": map[string]any{},
+				"ingress":          []any{map[string]any{"fromEndpoints": []any{map[string]any{}}}},
+				"egress":           []any{map[string]any{"toEndpoints": []any{map[string]any{}}}},
+			},
+		}}
+		if _, err := cnps.Namespace(ns).Create(ctx, cnp, metav1.CreateOptions{}); err != nil {
+			b.Fatalf("create CiliumNetworkPolicy in %s: %v", ns, err)
+		}
+		route := &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": map[string]any{"name": "web"},
+			"spec": map[string]any{
+				"parentRefs": []any{map[string]any{"name": "public", "namespace": "gateways"}},
+				"rules":      []any{map[string]any{"backendRefs": []any{map[string]any{"name": fmt.Sprintf("app-%d", i), "port": int64(80)}}}},
+			},
+		}}
+		if _, err := routes.Namespace(ns).Create(ctx, route, metav1.CreateOptions{}); err != nil {
+			b.Fatalf("create HTTPRoute in %s: %v", ns, err)
+		}
+		n += 2
+	}
+	return n
 }
 
 // pagedListAll is the floor: every kind listed in pages of

@@ -60,7 +60,10 @@ and with a single --kubeconfig every --context names one more cluster of it:
 
 Each cluster is named by its context (followed by @ and the kubeconfig path
 when two share a name); findings carry that name, and so do the report's
-errors. Each cluster is judged against its own Kubernetes version.
+errors. Each cluster is judged against its own Kubernetes version. Live scans
+read Secrets never; they read Cilium network policies, Gateway API routes and
+gateways, and Istio gateways and virtual services when their CRDs are
+installed (one discovery request decides which).
 
 Exceptions come from the configuration file and from the
 palisade.dev/exceptions annotation ("check-id[,check-id]: reason"), which

@@ -113,7 +113,7 @@ func liveKinds() []liveKind {
 }
 
 // ListCluster lists every kind a posture scan needs from the cluster cfg
-// points at, in pages of pageSize (DefaultPageSize when ≤ 0). cluster names
+// points at, and the CRDKinds it serves (one discovery request decides), in pages of pageSize (DefaultPageSize when ≤ 0). cluster names
 // the cluster in sources. Kinds it cannot list are reported as *ListError
 // values in the returned slice, and the scan goes on without them; the error
 // is only for a cancelled ctx or a bad cfg. Pods, ReplicaSets and Jobs that a
@@ -156,6 +156,12 @@ func ListCluster(ctx context.Context, cfg *rest.Config, cluster string, pageSize
 			missing = append(missing, &ListError{Kind: gvk.Kind, Forbidden: apierrors.IsForbidden(err), Err: err})
 		}
 	}
+	crds, crdMissing, err := listCRDKinds(ctx, cfg, cs.Discovery().RESTClient(), cluster, pageSize)
+	if err != nil {
+		return nil, nil, err
+	}
+	objs = append(objs, crds...)
+	missing = append(missing, crdMissing...)
 	return NewInventory(objs), missing, nil
 }
 

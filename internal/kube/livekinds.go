@@ -16,8 +16,9 @@ func (k LiveKind) GVR() schema.GroupVersionResource {
 	return k.GVK.GroupVersion().WithResource(k.Resource)
 }
 
-// LiveKinds lists the kinds ListCluster reads, for callers that watch them
-// instead (continuous posture). Secrets are never among them.
+// LiveKinds lists the built-in kinds ListCluster reads, for callers that
+// watch them instead (continuous posture); ServedCRDKinds adds the
+// CRD-backed ones a cluster serves. Secrets are never among them.
 func LiveKinds() []LiveKind {
 	var out []LiveKind
 	for _, lk := range liveKinds() {
@@ -42,6 +43,7 @@ func LiveObject(obj runtime.Object, gvk schema.GroupVersionKind, cluster string)
 		return nil
 	}
 	obj = obj.DeepCopyObject()
+	trimLive(obj)
 	obj.GetObjectKind().SetGroupVersionKind(gvk)
 	o := newObject(obj, gvk.GroupVersion().String(), gvk.Kind)
 	o.Source = Source{Cluster: cluster}

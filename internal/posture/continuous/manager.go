@@ -51,8 +51,12 @@ type Options struct {
 	// a rescan (after Debounce) that offers it again, so a sink outage at
 	// the first scan does not lose the alert.
 	OnAlert func(ctx context.Context, a store.Alert) error
-	Now     func() time.Time
-	Logger  *slog.Logger
+	// Rediscover is how often a watcher asks the cluster's API discovery
+	// (one request) whether a CRD kind posture reads (kube.CRDKinds) was
+	// installed since, to watch it too; 0 is 5 min.
+	Rediscover time.Duration
+	Now        func() time.Time
+	Logger     *slog.Logger
 }
 
 // ErrDuplicate is returned by Register for a name already watched.
@@ -79,6 +83,7 @@ func New(ctx context.Context, opts Options) *Manager {
 	}
 	opts.Debounce = cmp.Or(opts.Debounce, 2*time.Second)
 	opts.SyncTimeout = cmp.Or(opts.SyncTimeout, 45*time.Second)
+	opts.Rediscover = cmp.Or(opts.Rediscover, 5*time.Minute)
 	ctx, cancel := context.WithCancel(ctx)
 	return &Manager{opts: opts, ctx: ctx, cancel: cancel, watchers: map[string]*watcher{}}
 }

@@ -58,41 +58,109 @@ func (w *watcher) run(ctx context.Context) {
 	}
 	exposures := w.probe(ctx)
 
-	kinds, missing := accessibleKinds(ctx, cs)
+	kinds, missing := accessibleKinds(ctx, cs, kube.LiveKinds())
+	crds := newCRDWatch(cs, w.cluster.Config)
+	crdKinds, crdMissing, err := crds.discover(ctx)
+	// Until a discovery succeeds, the status says CRD kinds may be unseen.
+	const discoveryFailed = "custom resources (API discovery failed)"
+	if err != nil {
+		log.Warn("discover custom resources; watching built-in kinds only until the next discovery", "error", err)
+		missing = append(missing, discoveryFailed)
+	}
+	missing = append(missing, crdMissing...)
 	factory := informers.NewSharedInformerFactory(cs, 0)
 	var mirrors []mirrored
+	// watch mirrors kind k with gi and returns its HasSynced, or names the
+	// kind missing.
+	watch := func(k kube.LiveKind, gi informers.GenericInformer, err error) cache.InformerSynced {
+		if err == nil {
+			_, err = gi.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+				AddFunc:    func(any) { w.markDirty() },
+				UpdateFunc: func(any, any) { w.markDirty() },
+				DeleteFunc: func(any) { w.markDirty() },
+			})
+		}
+		if err != nil {
+			log.Warn("cannot watch kind", "kind", k.Name(), "error", err)
+			missing = append(missing, k.Name())
+			return nil
+		}
+		mirrors = append(mirrors, mirrored{kind: k, lister: gi.Lister()})
+		return gi.Informer().HasSynced
+	}
+	// synced waits, up to SyncTimeout, for the informers of mirrors[from:]
+	// and names the kinds that did not sync.
+	synced := func(from int, syncs []cache.InformerSynced) {
+		syncCtx, cancel := context.WithTimeout(ctx, w.m.opts.SyncTimeout)
+		defer cancel()
+		if !cache.WaitForCacheSync(syncCtx.Done(), syncs...) && ctx.Err() == nil {
+			for i, s := range syncs {
+				if !s() {
+					missing = append(missing, mirrors[from+i].kind.Name()+" (not synced)")
+				}
+			}
+			log.Warn("some kinds did not sync in time; scanning without them", "missing", missing)
+		}
+	}
 	var syncs []cache.InformerSynced
 	for _, k := range kinds {
 		gi, err := factory.ForResource(k.GVR())
-		if err != nil {
-			missing = append(missing, k.GVK.Kind)
-			continue
+		if s := watch(k, gi, err); s != nil {
+			syncs = append(syncs, s)
 		}
-		if _, err := gi.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-			AddFunc:    func(any) { w.markDirty() },
-			UpdateFunc: func(any, any) { w.markDirty() },
-			DeleteFunc: func(any) { w.markDirty() },
-		}); err != nil {
-			missing = append(missing, k.GVK.Kind)
-			continue
+	}
+	for _, k := range crdKinds {
+		gi, err := crds.informer(k)
+		if s := watch(k, gi, err); s != nil {
+			syncs = append(syncs, s)
 		}
-		mirrors = append(mirrors, mirrored{kind: k, lister: gi.Lister()})
-		syncs = append(syncs, gi.Informer().HasSynced)
 	}
 	factory.Start(ctx.Done())
 	defer factory.Shutdown()
-	syncCtx, cancel := context.WithTimeout(ctx, w.m.opts.SyncTimeout)
-	if !cache.WaitForCacheSync(syncCtx.Done(), syncs...) && ctx.Err() == nil {
-		for i, s := range syncs {
-			if !s() {
-				missing = append(missing, mirrors[i].kind.GVK.Kind+" (not synced)")
+	crds.start(ctx)
+	defer crds.shutdown()
+	synced(0, syncs)
+	setMissing := func() {
+		slices.Sort(missing)
+		ms := slices.Clone(missing)
+		w.update(func(s *Status) { s.Missing = ms })
+	}
+	setMissing()
+	// watchNewCRDs adds informers for CRD kinds installed since the last
+	// discovery and reports whether there were any.
+	watchNewCRDs := func() bool {
+		fresh, forbidden, err := crds.discover(ctx)
+		if err != nil {
+			log.Debug("rediscover custom resources", "error", err)
+			return false
+		}
+		recovered := false
+		if i := slices.Index(missing, discoveryFailed); i >= 0 {
+			missing, recovered = slices.Delete(missing, i, i+1), true
+		}
+		if len(fresh) == 0 && len(forbidden) == 0 {
+			if recovered {
+				setMissing()
+			}
+			return false
+		}
+		missing = append(missing, forbidden...)
+		from := len(mirrors)
+		var syncs []cache.InformerSynced
+		for _, k := range fresh {
+			gi, err := crds.informer(k)
+			if s := watch(k, gi, err); s != nil {
+				syncs = append(syncs, s)
 			}
 		}
-		log.Warn("some kinds did not sync in time; scanning without them", "missing", missing)
+		crds.start(ctx)
+		synced(from, syncs)
+		setMissing()
+		log.Info("watching newly installed custom resources", "kinds", len(fresh), "forbidden", forbidden)
+		return len(fresh) > 0
 	}
-	cancel()
-	slices.Sort(missing)
-	w.update(func(s *Status) { s.Missing = missing })
+	rediscover := time.NewTicker(w.m.opts.Rediscover)
+	defer rediscover.Stop()
 
 	for {
 		select {
@@ -106,10 +174,18 @@ func (w *watcher) run(ctx context.Context) {
 			log.Error("continuous posture scan failed", "error", err)
 			w.update(func(s *Status) { s.LastError = err.Error() })
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-w.dirty:
+	changed:
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-w.dirty:
+				break changed
+			case <-rediscover.C:
+				if watchNewCRDs() {
+					break changed
+				}
+			}
 		}
 		// Debounce: a rollout changes many objects in a few seconds.
 		select {
@@ -254,13 +330,13 @@ func alertOf(f *finding.Finding, cluster string, now time.Time) (store.Alert, er
 	return store.Alert{ID: "posture-" + f.ID, RuleID: f.RuleID, Severity: f.Severity, Cluster: cluster, Title: title, CreatedAt: now, UpdatedAt: now, Raw: raw}, nil
 }
 
-// accessibleKinds returns the live kinds Palisade may list and watch,
-// asking the API server's authorizer, and names the others: an informer on
-// a forbidden kind would retry forever and never sync.
-func accessibleKinds(ctx context.Context, cs kubernetes.Interface) ([]kube.LiveKind, []string) {
+// accessibleKinds returns the kinds Palisade may list and watch, asking
+// the API server's authorizer, and names the others: an informer on a
+// forbidden kind would retry forever and never sync.
+func accessibleKinds(ctx context.Context, cs kubernetes.Interface, kinds []kube.LiveKind) ([]kube.LiveKind, []string) {
 	var ok []kube.LiveKind
 	var missing []string
-	for _, k := range kube.LiveKinds() {
+	for _, k := range kinds {
 		allowed := true
 		for _, verb := range []string{"list", "watch"} {
 			r, err := cs.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, &authorizationv1.SelfSubjectAccessReview{
@@ -276,7 +352,7 @@ func accessibleKinds(ctx context.Context, cs kubernetes.Interface) ([]kube.LiveK
 		if allowed {
 			ok = append(ok, k)
 		} else {
-			missing = append(missing, k.GVK.Kind+" (forbidden)")
+			missing = append(missing, k.Name()+" (forbidden)")
 		}
 	}
 	return ok, missing
