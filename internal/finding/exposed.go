@@ -43,8 +43,9 @@ type ExposurePath struct {
 	Port string `json:"port,omitempty"`
 	// Container is the container a hostPort belongs to.
 	Container string `json:"container,omitempty"`
-	// TLS says whether an Ingress path's host is served with TLS; absent
-	// for the others, whose protocol Palisade cannot see.
+	// TLS says whether an Ingress path's host (or a scanned gateway's
+	// listener) is served with TLS; absent for the others, whose protocol
+	// Palisade cannot see.
 	TLS *bool `json:"tls,omitempty"`
 }
 
@@ -56,6 +57,10 @@ const (
 	ViaExternalIPs  = "externalIPs"
 	ViaHostPort     = "hostPort"
 	ViaHostNetwork  = "hostNetwork"
+	// ViaGateway and ViaIstioGateway are Gateway API and Istio gateways:
+	// Ingress names the Gateway, Host and Path the route's match.
+	ViaGateway      = "Gateway"
+	ViaIstioGateway = "IstioGateway"
 )
 
 // plaintext reports whether p is known to carry traffic without TLS: an
@@ -70,6 +75,13 @@ func (p ExposurePath) String() string {
 	case ViaIngress:
 		host := cmp.Or(p.Host, "*")
 		s := "Ingress " + p.Ingress + " (" + host + p.Path + ") → Service " + p.Service
+		if p.Port != "" {
+			s += ":" + p.Port
+		}
+		return s
+	case ViaGateway, ViaIstioGateway:
+		kind := map[string]string{ViaGateway: "Gateway", ViaIstioGateway: "Istio Gateway"}[p.Via]
+		s := kind + " " + p.Ingress + " (" + cmp.Or(p.Host, "*") + p.Path + ") → Service " + p.Service
 		if p.Port != "" {
 			s += ":" + p.Port
 		}

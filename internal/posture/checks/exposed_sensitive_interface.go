@@ -5,7 +5,8 @@ package checks
 // a console that runs code or reads data for whoever reaches them, and are
 // safe only behind authentication the default install does not turn on.
 // Reached from outside the cluster (an Ingress, or a LoadBalancer, NodePort
-// or externalIPs Service: exposure.Analyze), they are a way in. The
+// or externalIPs Service: exposure.Analyze; from version 5 also a Gateway
+// API or Istio gateway: exposure.AnalyzeGateways), they are a way in. The
 // application is recognised by its image repository, not by workload
 // names, which say nothing about what runs.
 
@@ -13,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/palisade-sec/palisade/internal/finding"
+	"github.com/palisade-sec/palisade/internal/kube"
 	"github.com/palisade-sec/palisade/internal/posture"
 	"github.com/palisade-sec/palisade/internal/posture/exposure"
 )
@@ -29,13 +31,22 @@ func ExposedSensitiveInterface() posture.Check {
 		Rationale:   "Consoles such as Jenkins, Argo, Jupyter, Ray or vLLM run code or hand out data and credentials to whoever reaches them; exposed, a missing or weak login is all that stands between the internet and the cluster.",
 		Remediation: "Keep the interface on a ClusterIP Service reached through port-forward or a VPN, or put it behind an Ingress with TLS and single sign-on.",
 		Scope:       posture.ScopeInventory,
-		Versions:    []posture.Versioned{{MinVersion: 4, Eval: exposedSensitiveInterfaces}},
+		Versions: []posture.Versioned{
+			{MinVersion: 4, Eval: exposedSensitiveInterfaces(exposure.Analyze)},
+			{MinVersion: 5, Eval: exposedSensitiveInterfaces(exposure.AnalyzeGateways)},
+		},
 	}
 }
 
-func exposedSensitiveInterfaces(in *posture.Input) []posture.Result {
+func exposedSensitiveInterfaces(analyze func(*kube.Inventory) *exposure.Graph) func(*posture.Input) []posture.Result {
+	return func(in *posture.Input) []posture.Result {
+		return sensitiveInterfaces(analyze(in.Inventory))
+	}
+}
+
+func sensitiveInterfaces(g *exposure.Graph) []posture.Result {
 	var out []posture.Result
-	for _, e := range exposure.Analyze(in.Inventory).Exposed() {
+	for _, e := range g.Exposed() {
 		for _, c := range e.Workload.AllContainers() {
 			iface := sensitiveInterface(c.Container.Image)
 			if iface == "" {

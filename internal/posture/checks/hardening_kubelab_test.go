@@ -94,13 +94,18 @@ func TestNamespaceBoundsLive(t *testing.T) {
 
 // TestLinuxHardeningLive creates the linux-hardening and
 // exposed-sensitive-interface fixtures in a real kube-apiserver, which must
-// accept them (the appArmorProfile field, an empty seLinuxOptions), and
+// accept them (the appArmorProfile field, an empty seLinuxOptions, Gateway
+// API objects once their CRDs are installed), and
 // checks that a live scan of what the server stored finds the same
 // containers as the manifests.
 func TestLinuxHardeningLive(t *testing.T) {
 	ids := []string{"linux-hardening", "exposed-sensitive-interface"}
 	c := kubelabtest.Start(t, kubelab.Options{})
 	ctx := t.Context()
+	// The exposure fixtures include Gateway API objects.
+	if err := kube.InstallLabCRDs(ctx, c.Config, kube.CRDKinds()); err != nil {
+		t.Fatal(err)
+	}
 	lf := newLiveFixtures(t, c.Config)
 	reg, err := posture.NewRegistry(checks.All(), posture.Latest)
 	if err != nil {

@@ -3,10 +3,12 @@ package checks
 // NSA/CISA Kubernetes Hardening Guide, "Network separation and hardening",
 // and MITRE ATT&CK T1190 (Exploit Public-Facing Application): a workload
 // reachable from outside the cluster — through an Ingress, or a
-// LoadBalancer, NodePort or externalIPs Service — is the first target of an
-// attack, and its weaknesses count the most. The finding names the path
-// (Ingress → Service → workload) so the exposure is known where the
-// workload is; it is raised when the workload is privileged or runs as root.
+// LoadBalancer, NodePort or externalIPs Service, and from behaviour version
+// 5 a Gateway API Gateway or an Istio Gateway and the routes bound to it —
+// is the first target of an attack, and its weaknesses count the most. The
+// finding names the path (Ingress or Gateway → route → Service → workload)
+// so the exposure is known where the workload is; its severity is raised
+// when the workload is privileged or runs as root.
 
 import (
 	"strings"
@@ -31,10 +33,12 @@ func InternetExposedWorkload() posture.Check {
 		Remediation: "Expose only what must be public, behind an Ingress with TLS and authentication; run exposed workloads unprivileged and as non-root.",
 		Scope:       posture.ScopeInventory,
 		// Version 4: a Service or workload without a namespace is in
-		// "default" (exposure.Analyze).
+		// "default" (exposure.Analyze). Version 5: paths in through Gateway
+		// API and Istio gateways count (exposure.AnalyzeGateways).
 		Versions: []posture.Versioned{
 			{MinVersion: 1, Eval: exposedWorkloads(exposure.AnalyzeAsWritten)},
 			{MinVersion: 4, Eval: exposedWorkloads(exposure.Analyze)},
+			{MinVersion: 5, Eval: exposedWorkloads(exposure.AnalyzeGateways)},
 		},
 	}
 }
@@ -90,13 +94,14 @@ func exposedSeverity(spec *corev1.PodSpec) (finding.Severity, string) {
 }
 
 // firstExposure is the key kind of exposure: Ingress when any path starts
-// at one, else the first Service exposure.
+// at one, else Gateway (Gateway API) or IstioGateway, else the first
+// Service exposure.
 func firstExposure(e *exposure.Exposure) string {
 	kinds := map[string]bool{}
 	for _, p := range e.Paths {
 		kinds[p.Exposure] = true
 	}
-	for _, k := range []string{"Ingress", "LoadBalancer", "NodePort", "externalIPs"} {
+	for _, k := range []string{"Ingress", exposure.ExposureGateway, exposure.ExposureIstioGateway, "LoadBalancer", "NodePort", "externalIPs"} {
 		if kinds[k] {
 			return k
 		}

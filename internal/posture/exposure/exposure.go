@@ -2,7 +2,9 @@
 // cluster, and by which path: Ingress (rule or default backend, with or
 // without TLS) → Service (selector, type, ports, externalIPs) → the
 // workloads whose pod template labels the Service's selector matches, or a
-// LoadBalancer, NodePort or externalIPs Service → workloads; and, for
+// LoadBalancer, NodePort or externalIPs Service → workloads; with
+// AnalyzeGateways also Gateway API Gateway → route → Service and Istio
+// Gateway → VirtualService → Service (gateway.go, istio.go); and, for
 // reports (Graph.Reachable), pods bound to their node's addresses with
 // hostNetwork or hostPort. It is data for checks, reports and the security
 // graph; it makes no judgement itself.
@@ -42,7 +44,25 @@ type Path struct {
 	Port string `json:"port,omitempty"`
 	// Container is the container a hostPort path reaches.
 	Container string `json:"container,omitempty"`
+	// Gateway is the Gateway API or Istio Gateway a gateway path enters
+	// at; nil, with GatewayRef still set, when a route names a Gateway the
+	// scanned files do not hold (see gateway.go). Listener names the
+	// listener (Istio: server) and its port and protocol, "https
+	// 443/HTTPS"; TLS then says whether it terminates or passes TLS.
+	Gateway    *kube.Object `json:"-"`
+	GatewayRef *kube.Ref    `json:"gateway,omitempty"`
+	Listener   string       `json:"listener,omitempty"`
+	// Route is the HTTPRoute, GRPCRoute, TLSRoute, TCPRoute, UDPRoute or
+	// VirtualService that sends the gateway's traffic to the Service.
+	Route    *kube.Object `json:"-"`
+	RouteRef *kube.Ref    `json:"route,omitempty"`
 }
+
+// The Path.Exposure of gateway paths.
+const (
+	ExposureGateway      = "Gateway"      // Gateway API
+	ExposureIstioGateway = "IstioGateway" // networking.istio.io
+)
 
 // String renders the path as "Ingress ns/name (host/path, TLS) → Service
 // ns/name:port (type)".
@@ -54,6 +74,9 @@ func (p Path) String() string {
 		return "hostPort " + p.Port + " (container " + p.Container + ")"
 	}
 	var b strings.Builder
+	if p.GatewayRef != nil {
+		b.WriteString(p.gatewayString())
+	}
 	if p.IngressRef != nil {
 		b.WriteString("Ingress " + p.IngressRef.Namespace + "/" + p.IngressRef.Name + " (")
 		host := p.Host
@@ -71,8 +94,36 @@ func (p Path) String() string {
 	if p.Port != "" {
 		b.WriteString(":" + p.Port)
 	}
-	if p.IngressRef == nil {
+	if p.IngressRef == nil && p.GatewayRef == nil {
 		b.WriteString(" (" + p.Exposure + ")")
+	}
+	return b.String()
+}
+
+// gatewayString renders the gateway and route hops of a gateway path:
+// "Gateway ns/name (https 443/HTTPS, TLS) → HTTPRoute ns/name
+// (host/path) → ".
+func (p Path) gatewayString() string {
+	var b strings.Builder
+	if p.Exposure == ExposureIstioGateway {
+		b.WriteString("Istio ")
+	}
+	b.WriteString("Gateway " + p.GatewayRef.Namespace + "/" + p.GatewayRef.Name)
+	switch {
+	case p.Gateway == nil:
+		b.WriteString(" (not in the scanned objects)")
+	case p.TLS:
+		b.WriteString(" (" + p.Listener + ", TLS)")
+	default:
+		b.WriteString(" (" + p.Listener + ", no TLS)")
+	}
+	b.WriteString(" → ")
+	if p.RouteRef != nil {
+		host := p.Host
+		if host == "" {
+			host = "*"
+		}
+		b.WriteString(p.RouteRef.Kind + " " + p.RouteRef.Namespace + "/" + p.RouteRef.Name + " (" + host + p.HTTPPath + ") → ")
 	}
 	return b.String()
 }
@@ -89,6 +140,8 @@ type Graph struct {
 	exposed   []*Exposure
 	byObj     map[*kube.Object]*Exposure
 	defaultNS bool
+	// added are the gateway paths added so far (Graph.addOnce).
+	added map[pathKey]bool
 }
 
 // ref is o's reference with the namespace it is matched in.
@@ -111,13 +164,19 @@ func (g *Graph) ns(o *kube.Object) string {
 // is where `kubectl apply` puts it from the default context, and a set that
 // mixes `namespace: default` with none can only be applied together there
 // (kubectl refuses objects whose namespace differs from -n).
-func Analyze(inv *kube.Inventory) *Graph { return analyzeGraph(inv, true) }
+func Analyze(inv *kube.Inventory) *Graph { return analyzeGraph(inv, true, false) }
 
 // AnalyzeAsWritten is Analyze comparing namespaces as written, as behaviour
 // versions 1–3 of the internet-exposed-workload check did.
-func AnalyzeAsWritten(inv *kube.Inventory) *Graph { return analyzeGraph(inv, false) }
+func AnalyzeAsWritten(inv *kube.Inventory) *Graph { return analyzeGraph(inv, false, false) }
 
-func analyzeGraph(inv *kube.Inventory, defaultNS bool) *Graph {
+// AnalyzeGateways is Analyze with the paths in through Gateway API and
+// Istio gateways as well (gateway.go, istio.go), as behaviour version 5 of
+// internet-exposed-workload sees them. Analyze stays without them so that
+// checks pinned to an earlier version keep their verdicts.
+func AnalyzeGateways(inv *kube.Inventory) *Graph { return analyzeGraph(inv, true, true) }
+
+func analyzeGraph(inv *kube.Inventory, defaultNS, gateways bool) *Graph {
 	g := &Graph{byObj: map[*kube.Object]*Exposure{}, defaultNS: defaultNS}
 	services := map[[2]string]*kube.Object{}
 	for _, o := range inv.OfKind("Service") {
@@ -171,6 +230,12 @@ func analyzeGraph(inv *kube.Inventory, defaultNS bool) *Graph {
 				add(r.Host, p.Path, &p.Backend)
 			}
 		}
+	}
+	if gateways {
+		// Istio first: whether an Istio Gateway is exposed depends on the
+		// Service paths of its own pods, which only the steps above add.
+		g.addIstio(inv, services)
+		g.addGatewayAPI(inv, services)
 	}
 	sort.SliceStable(g.exposed, func(i, j int) bool { return g.exposed[i].Ref.String() < g.exposed[j].Ref.String() })
 	return g

@@ -24,7 +24,7 @@ const (
 // (internet-exposed-workload; host networking and host ports have checks
 // of their own); a report lists both, because a node address reachable
 // from outside exposes a hostPort as much as a NodePort. g must be
-// Analyze(inv); it is not changed. Sorted by reference.
+// Analyze(inv) or AnalyzeGateways(inv); it is not changed. Sorted by reference.
 func (g *Graph) Reachable(inv *kube.Inventory) []*Exposure {
 	out := make([]*Exposure, 0, len(g.exposed))
 	idx := make(map[*kube.Object]*Exposure, len(g.exposed))

@@ -6,13 +6,13 @@ import (
 )
 
 // Workloads returns the exposed workloads of every inventory, with every
-// way in (Graph.Reachable), as a report lists them. It is never nil: an
-// empty list says that nothing is exposed. The report counts findings and
+// way in (Graph.Reachable over AnalyzeGateways), as a report lists them.
+// It is never nil: an empty list says that nothing is exposed. The report counts findings and
 // orders by risk (finding.Report.SetExposed).
 func Workloads(invs ...*kube.Inventory) []finding.ExposedWorkload {
 	out := []finding.ExposedWorkload{}
 	for _, inv := range invs {
-		for _, e := range Analyze(inv).Reachable(inv) {
+		for _, e := range AnalyzeGateways(inv).Reachable(inv) {
 			o := e.Workload.Object
 			w := finding.ExposedWorkload{Resource: finding.Resource{
 				Cluster: o.Source.Cluster, Namespace: o.Ref.Namespace, APIVersion: o.Ref.APIVersion,
@@ -36,6 +36,17 @@ func reportPath(p Path) finding.ExposurePath {
 		tls := p.TLS
 		rp.Ingress = p.IngressRef.Namespace + "/" + p.IngressRef.Name
 		rp.Host, rp.Path, rp.TLS = p.Host, p.HTTPPath, &tls
+	}
+	// A gateway path names its Gateway where an Ingress path names the
+	// Ingress: both are the object traffic enters at. TLS is unknown when
+	// the Gateway is not in the inventory.
+	if p.GatewayRef != nil {
+		rp.Ingress = p.GatewayRef.Namespace + "/" + p.GatewayRef.Name
+		rp.Host, rp.Path = p.Host, p.HTTPPath
+		if p.Gateway != nil {
+			tls := p.TLS
+			rp.TLS = &tls
+		}
 	}
 	return rp
 }
