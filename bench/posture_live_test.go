@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	goruntime "runtime"
+	"runtime/pprof"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -83,6 +84,13 @@ func BenchmarkPostureLive(b *testing.B) {
 		b.Fatal(err)
 	}
 
+	var prof *os.File
+	if path := os.Getenv("PALISADE_BENCH_SCAN_PROFILE"); path != "" {
+		if prof, err = os.Create(path); err != nil {
+			b.Fatal(err)
+		}
+		defer prof.Close()
+	}
 	floorDur, scanDur := time.Duration(1<<62), time.Duration(1<<62)
 	floorCPU, scanCPU := time.Duration(1<<62), time.Duration(1<<62)
 	listOnly, checksOnly := time.Duration(1<<62), time.Duration(1<<62) // the two parts of the scan
@@ -106,6 +114,11 @@ func BenchmarkPostureLive(b *testing.B) {
 				},
 				func() {
 					base := rssBase()
+					if prof != nil && r == rounds-1 {
+						// PALISADE_BENCH_SCAN_PROFILE: the last round's scan.
+						_ = pprof.StartCPUProfile(prof)
+						defer pprof.StopCPUProfile()
+					}
 					t0, cpu0 := time.Now(), cpuTime()
 					inv, missing, err := kube.ListCluster(ctx, cfg, "lab", 0)
 					if err != nil {
