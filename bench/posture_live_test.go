@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -91,7 +92,7 @@ func BenchmarkPostureLive(b *testing.B) {
 		}
 		defer prof.Close()
 	}
-	floorDur, scanDur := time.Duration(1<<62), time.Duration(1<<62)
+	floorDur, scanDur, concurrentDur := time.Duration(1<<62), time.Duration(1<<62), time.Duration(1<<62)
 	floorCPU, scanCPU := time.Duration(1<<62), time.Duration(1<<62)
 	listOnly, checksOnly := time.Duration(1<<62), time.Duration(1<<62) // the two parts of the scan
 	var peak int64
@@ -105,12 +106,20 @@ func BenchmarkPostureLive(b *testing.B) {
 				func() {
 					goruntime.GC()
 					t0, cpu0 := time.Now(), cpuTime()
-					n, err := pagedListAll(ctx, cs, lists)
+					n, err := pagedListAll(ctx, cs, lists, 1)
 					if err != nil {
 						b.Fatal(err)
 					}
 					floorDur, floorCPU = min(floorDur, time.Since(t0)), min(floorCPU, cpuTime()-cpu0)
 					listed = n
+					// The same LISTs as many at a time as ListCluster runs:
+					// how much of the scan's lead is its concurrency.
+					goruntime.GC()
+					t0 = time.Now()
+					if _, err := pagedListAll(ctx, cs, lists, kube.ListWorkers); err != nil {
+						b.Fatal(err)
+					}
+					concurrentDur = min(concurrentDur, time.Since(t0))
 				},
 				func() {
 					base := rssBase()
@@ -153,9 +162,11 @@ func BenchmarkPostureLive(b *testing.B) {
 	ratio := float64(scanDur) / float64(floorDur)
 	b.ReportMetric(ratio, "scan/list")
 	b.ReportMetric(float64(scanCPU)/float64(floorCPU), "scan/list-client-cpu")
+	b.ReportMetric(float64(scanDur)/float64(concurrentDur), "scan/concurrent-list")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MB")
 	b.ReportMetric(float64(listed), "objects")
 	b.ReportMetric(float64(findings), "findings")
+	b.Logf("the same LISTs %d at a time (as ListCluster): %v; scan %.2f× that", kube.ListWorkers, concurrentDur, float64(scanDur)/float64(concurrentDur))
 	b.Logf("%d objects listed (%d loaded): paged LIST %v (client cpu %v), ListCluster+scan %v (client cpu %v; ListCluster %v, checks %v), ratio %.2f wall (target ≤ 1.5), %.2f client cpu; %d findings; peak RSS growth %.0f MiB",
 		listed, loaded, floorDur, floorCPU, scanDur, scanCPU, listOnly, checksOnly, ratio, float64(scanCPU)/float64(floorCPU), findings, float64(peak)/(1<<20))
 }
@@ -287,20 +298,27 @@ func loadLiveCRDObjects(b *testing.B, ctx context.Context, cfg *rest.Config, nsC
 }
 
 // pagedListAll is the floor: every kind listed in pages of
-// kube.DefaultPageSize, each object visited and discarded.
-func pagedListAll(ctx context.Context, cs kubernetes.Interface, lists []listPage) (int, error) {
-	n := 0
+// kube.DefaultPageSize, each object visited and discarded, workers kinds
+// at a time (1: one after the other, the "plain paged LIST").
+func pagedListAll(ctx context.Context, cs kubernetes.Interface, lists []listPage, workers int) (int, error) {
+	var n atomic.Int64
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
 	for _, list := range lists {
-		p := pager.New(func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-			return list(ctx, cs, opts)
+		g.Go(func() error {
+			p := pager.New(func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+				return list(ctx, cs, opts)
+			})
+			p.PageSize = kube.DefaultPageSize
+			p.FullListIfExpired = false
+			if err := p.EachListItem(ctx, metav1.ListOptions{}, func(runtime.Object) error { n.Add(1); return nil }); err != nil {
+				return fmt.Errorf("paged list: %w", err)
+			}
+			return nil
 		})
-		p.PageSize = kube.DefaultPageSize
-		p.FullListIfExpired = false
-		if err := p.EachListItem(ctx, metav1.ListOptions{}, func(runtime.Object) error { n++; return nil }); err != nil {
-			return n, fmt.Errorf("paged list: %w", err)
-		}
 	}
-	return n, nil
+	err := g.Wait()
+	return int(n.Load()), err
 }
 
 // loadLiveCluster creates deployments Deployments, one Service each,

@@ -3,6 +3,7 @@ package kube
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -112,57 +113,112 @@ func liveKinds() []liveKind {
 	}
 }
 
+// ListWorkers is how many kinds ListCluster lists at once: the API server
+// encodes one page while the client decodes another, and against a remote
+// cluster each sequential request would wait a round trip.
+const ListWorkers = 4
+
 // ListCluster lists every kind a posture scan needs from the cluster cfg
-// points at, and the CRDKinds it serves (one discovery request decides), in pages of pageSize (DefaultPageSize when ≤ 0). cluster names
-// the cluster in sources. Kinds it cannot list are reported as *ListError
-// values in the returned slice, and the scan goes on without them; the error
-// is only for a cancelled ctx or a bad cfg. Pods, ReplicaSets and Jobs that a
-// controller owns are left out: their owner's template is checked instead,
-// so each problem is reported once.
+// points at, and the CRDKinds it serves (one discovery request decides),
+// in pages of pageSize (DefaultPageSize when ≤ 0), ListWorkers kinds at
+// once. cluster names the cluster in sources. Kinds it cannot list are
+// reported as *ListError values in the returned slice, and the scan goes
+// on without them; the error is only for a cancelled ctx or a bad cfg.
+// Pods, ReplicaSets and Jobs that a controller owns are left out: their
+// owner's template is checked instead, so each problem is reported once.
 func ListCluster(ctx context.Context, cfg *rest.Config, cluster string, pageSize int64) (*Inventory, []error, error) {
 	if pageSize <= 0 {
 		pageSize = DefaultPageSize
 	}
+	cfg = withScanRateLimit(cfg)
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, nil, fmt.Errorf("build client for %s: %w", cluster, err)
 	}
+	// One task per built-in kind and one for the custom resources; each
+	// fills its own slot, so the inventory keeps the kinds' order.
+	kinds := liveKinds()
+	type result struct {
+		objs    []*Object
+		missing []error
+		err     error
+	}
+	results := make([]result, len(kinds)+1)
+	tasks := make(chan int)
+	var wg sync.WaitGroup
+	for range ListWorkers {
+		wg.Go(func() {
+			for i := range tasks {
+				r := &results[i]
+				if i == len(kinds) {
+					r.objs, r.missing, r.err = listCRDKinds(ctx, cfg, cs.Discovery().RESTClient(), cluster, pageSize)
+					continue
+				}
+				r.objs, r.err = listKind(ctx, cs, kinds[i], cluster, pageSize)
+				if r.err != nil && ctx.Err() == nil {
+					r.missing, r.err = []error{&ListError{Kind: kinds[i].gvk.Kind, Forbidden: apierrors.IsForbidden(r.err), Err: r.err}}, nil
+				}
+			}
+		})
+	}
+	// The custom resources go first: discovery is one more round trip.
+	for i := range results {
+		if ctx.Err() != nil {
+			break
+		}
+		tasks <- (i + len(kinds)) % len(results)
+	}
+	close(tasks)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, nil, fmt.Errorf("list cluster %s: %w", cluster, err)
+	}
 	var objs []*Object
 	var missing []error
-	for _, lk := range liveKinds() {
-		if err := ctx.Err(); err != nil {
-			return nil, nil, fmt.Errorf("list cluster %s: %w", cluster, err)
+	for _, r := range results {
+		if r.err != nil {
+			return nil, nil, r.err
 		}
-		p := pager.New(func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-			return lk.list(ctx, cs, opts)
-		})
-		p.PageSize = pageSize
-		p.FullListIfExpired = false
-		gvk := lk.gvk
-		err := p.EachListItem(ctx, metav1.ListOptions{}, func(obj runtime.Object) error {
-			if controlled(obj) {
-				return nil
-			}
-			obj.GetObjectKind().SetGroupVersionKind(gvk)
-			o := newObject(obj, gvk.GroupVersion().String(), gvk.Kind)
-			o.Source = Source{Cluster: cluster}
-			objs = append(objs, o)
-			return nil
-		})
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, nil, fmt.Errorf("list %s in %s: %w", gvk.Kind, cluster, ctx.Err())
-			}
-			missing = append(missing, &ListError{Kind: gvk.Kind, Forbidden: apierrors.IsForbidden(err), Err: err})
-		}
+		objs = append(objs, r.objs...)
+		missing = append(missing, r.missing...)
 	}
-	crds, crdMissing, err := listCRDKinds(ctx, cfg, cs.Discovery().RESTClient(), cluster, pageSize)
-	if err != nil {
-		return nil, nil, err
-	}
-	objs = append(objs, crds...)
-	missing = append(missing, crdMissing...)
 	return NewInventory(objs), missing, nil
+}
+
+// listKind lists one built-in kind across all namespaces.
+func listKind(ctx context.Context, cs kubernetes.Interface, lk liveKind, cluster string, pageSize int64) ([]*Object, error) {
+	p := pager.New(func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+		return lk.list(ctx, cs, opts)
+	})
+	p.PageSize = pageSize
+	p.FullListIfExpired = false
+	gvk := lk.gvk
+	var objs []*Object
+	err := p.EachListItem(ctx, metav1.ListOptions{}, func(obj runtime.Object) error {
+		if controlled(obj) {
+			return nil
+		}
+		obj.GetObjectKind().SetGroupVersionKind(gvk)
+		o := newObject(obj, gvk.GroupVersion().String(), gvk.Kind)
+		o.Source = Source{Cluster: cluster}
+		objs = append(objs, o)
+		return nil
+	})
+	return objs, err
+}
+
+// withScanRateLimit raises client-go's default client-side limit (5
+// requests/s, bursts of 10), which would hold a scan of a large cluster to
+// a few pages a second, to kubectl's (50/s, bursts of 300). The API
+// server's priority and fairness protects it; a limit the caller set is
+// kept.
+func withScanRateLimit(cfg *rest.Config) *rest.Config {
+	if cfg.QPS != 0 || cfg.RateLimiter != nil {
+		return cfg
+	}
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = 50, 300
+	return cfg
 }
 
 // controlled reports whether obj is a Pod, ReplicaSet or Job whose controller
