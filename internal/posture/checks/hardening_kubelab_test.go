@@ -1,13 +1,8 @@
 package checks_test
 
 import (
-	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -112,46 +107,6 @@ func TestLinuxHardeningLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	sc := posture.NewScanner(reg.Only(ids...), nil)
-	verdicts := func(inv *kube.Inventory, nss map[string]bool) []string {
-		t.Helper()
-		out, err := sc.Scan(ctx, inv, posture.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var vs []string
-		for _, f := range out.Findings {
-			if nss == nil || nss[f.Resource.Namespace] {
-				vs = append(vs, f.RuleID+" "+f.Resource.Kind+"/"+f.Resource.Namespace+"/"+f.Resource.Name+" "+f.Resource.Container)
-			}
-		}
-		slices.Sort(vs)
-		return vs
-	}
-
-	for _, id := range ids {
-		files, _ := filepath.Glob(filepath.Join("testdata", dirName(id), "*", "*.yaml"))
-		for i, f := range files {
-			inv, err := kube.Load(ctx, []string{f}, nil, kube.Limits{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, o := range inv.Objects {
-				lf.add(o, id+"-"+strconv.Itoa(i)+"-"+o.Ref.Namespace, f)
-			}
-		}
-	}
-	manifests, nss := lf.manifests, lf.namespaces
-	want := verdicts(kube.NewInventory(manifests), nil)
-	for _, id := range ids {
-		if !slices.ContainsFunc(want, func(v string) bool { return strings.HasPrefix(v, posture.RulePrefix+id+" ") }) {
-			t.Errorf("no finding of %s on its fixtures", id)
-		}
-	}
-	live, missing, err := kube.ListCluster(ctx, c.Config, "lab", 0)
-	if err != nil || len(missing) > 0 {
-		t.Fatalf("list cluster: %v %v", err, missing)
-	}
-	if diff := cmp.Diff(want, verdicts(live, nss)); diff != "" {
-		t.Errorf("live findings differ from the manifests' (-manifests +live):\n%s", diff)
-	}
+	lf.addFixtures(ids)
+	lf.matchLive(sc, c.Config, ids)
 }

@@ -1,9 +1,7 @@
 package checks_test
 
 import (
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -84,58 +82,14 @@ func TestWorkloadGapsLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	sc := posture.NewScanner(reg.Only(workloadGapIDs...), nil)
-	verdicts := func(inv *kube.Inventory, nss map[string]bool) []string {
-		t.Helper()
-		out, err := sc.Scan(ctx, inv, posture.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var vs []string
-		for _, f := range out.Findings {
-			if nss == nil || nss[f.Resource.Namespace] {
-				vs = append(vs, f.RuleID+" "+f.Resource.Kind+"/"+f.Resource.Namespace+"/"+f.Resource.Name+" "+f.Resource.Container)
-			}
-		}
-		slices.Sort(vs)
-		return vs
-	}
-
 	// The API server creates kube-system itself, shortly after start.
 	waitFor(t, func() bool {
 		_, err := lf.cs.CoreV1().Namespaces().Get(ctx, "kube-system", metav1.GetOptions{})
 		return err == nil
 	})
 	lf.namespaces["kube-system"] = true
-	for _, id := range workloadGapIDs {
-		files, _ := filepath.Glob(filepath.Join("testdata", dirName(id), "*", "*.yaml"))
-		for i, f := range files {
-			inv, err := kube.Load(ctx, []string{f}, nil, kube.Limits{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, o := range inv.Objects {
-				ns := id + "-" + strconv.Itoa(i) + "-" + o.Ref.Namespace
-				if o.Ref.Namespace == "kube-system" {
-					ns = "kube-system"
-				}
-				lf.add(o, ns, f)
-			}
-		}
-	}
-	manifests, nss := lf.manifests, lf.namespaces
-	want := verdicts(kube.NewInventory(manifests), nil)
-	for _, id := range workloadGapIDs {
-		if !slices.ContainsFunc(want, func(v string) bool { return strings.HasPrefix(v, posture.RulePrefix+id+" ") }) {
-			t.Errorf("no finding of %s on its fixtures", id)
-		}
-	}
-	live, missing, err := kube.ListCluster(ctx, c.Config, "lab", 0)
-	if err != nil || len(missing) > 0 {
-		t.Fatalf("list cluster: %v %v", err, missing)
-	}
-	if diff := cmp.Diff(want, verdicts(live, nss)); diff != "" {
-		t.Errorf("live findings differ from the manifests' (-manifests +live):\n%s", diff)
-	}
+	lf.addFixtures(workloadGapIDs, "kube-system")
+	lf.matchLive(sc, c.Config, workloadGapIDs)
 
 	// An ephemeral debug container that runs sudo.
 	const ns = "debugging"
@@ -172,15 +126,15 @@ func TestWorkloadGapsLive(t *testing.T) {
 		t.Errorf("system-node-critical pod stored with priority %v, want 2000001000", agent.Spec.Priority)
 	}
 
-	live, missing, err = kube.ListCluster(ctx, c.Config, "lab", 0)
+	live, missing, err := kube.ListCluster(ctx, c.Config, "lab", 0)
 	if err != nil || len(missing) > 0 {
 		t.Fatalf("list cluster: %v %v", err, missing)
 	}
-	got := verdicts(live, map[string]bool{ns: true})
+	got := scanVerdicts(t, sc, live, map[string]bool{ns: true})
 	if w := []string{posture.RulePrefix + "sudo-in-entrypoint Pod/" + ns + "/api debugger"}; !slices.Equal(got, w) {
 		t.Errorf("ephemeral container findings %q, want %q", got, w)
 	}
-	for _, v := range verdicts(live, map[string]bool{"kube-system": true}) {
+	for _, v := range scanVerdicts(t, sc, live, map[string]bool{"kube-system": true}) {
 		if strings.Contains(v, "/node-agent ") {
 			t.Errorf("system-critical pod reported: %s", v)
 		}
