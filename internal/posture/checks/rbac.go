@@ -15,9 +15,10 @@ var rbacKinds = []string{"Role", "ClusterRole"}
 // bindingKinds are the kinds binding checks evaluate.
 var bindingKinds = []string{"RoleBinding", "ClusterRoleBinding"}
 
-// exemption is how builtIn recognises Kubernetes' own RBAC objects. Each
-// level is the behaviour of a range of check versions, so a scan pinned to
-// an older version keeps that version's exemptions.
+// exemption is how builtIn recognises Kubernetes' own RBAC objects (and,
+// from exactRules, how rules match). Each level is the behaviour of a
+// range of check versions, so a scan pinned to an older version keeps that
+// version's exemptions.
 type exemption int
 
 const (
@@ -30,6 +31,12 @@ const (
 	// exemptLabelled (version 4): a system: name counts for nothing; only
 	// the bootstrap label does.
 	exemptLabelled
+	// exactRules (version 5): exemptLabelled, and rules read as the API
+	// server's authorizer reads them (rbac.RuleAllows): names are
+	// case-sensitive, and "pods/*" is a resource of that literal name, not
+	// every subresource of pods; only "*" and "*/exec" are wildcards
+	// (TestRuleWildcardsOnAPIServer).
+	exactRules
 )
 
 // builtIn reports whether o is one of Kubernetes' own bootstrap roles or
@@ -94,17 +101,47 @@ type grant struct {
 	anyName bool
 }
 
-// matches reports whether rule grants g, counting wildcards.
-func (g grant) matches(rule rbacv1.PolicyRule) bool {
+// matches reports whether rule grants g, counting wildcards as level
+// reads them.
+func (g grant) matches(rule rbacv1.PolicyRule, level exemption) bool {
 	if g.anyName && len(rule.ResourceNames) > 0 {
 		return false
 	}
-	return anyOf(rule.APIGroups, []string{g.group}) && anyOf(rule.Resources, g.resources) && anyOf(rule.Verbs, g.verbs)
+	in := matcher(level)
+	return in(rule.APIGroups, []string{g.group}) && in(rule.Resources, g.resources) && in(rule.Verbs, g.verbs)
 }
 
-// anyOf reports whether have (from a rule) contains "*" or one of want.
-// A resource "pods/*" covers every subresource of pods, and "*/exec" the
-// exec subresource of every resource.
+// matcher returns how level matches a rule's names against those wanted.
+func matcher(level exemption) func(have, want []string) bool {
+	if level >= exactRules {
+		return exactlyAnyOf
+	}
+	return anyOf
+}
+
+// exactlyAnyOf reports whether have (from a rule) contains "*", one of
+// want, or "*/sub" for a wanted "resource/sub", as the API server matches.
+func exactlyAnyOf(have, want []string) bool {
+	for _, h := range have {
+		if h == "*" {
+			return true
+		}
+		for _, w := range want {
+			if h == w {
+				return true
+			}
+			if sub, ok := strings.CutPrefix(h, "*/"); ok {
+				if _, wsub, ok := strings.Cut(w, "/"); ok && wsub == sub {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// anyOf is exactlyAnyOf before version 5: names compared without case,
+// and "pods/*" taken to cover every subresource of pods.
 func anyOf(have, want []string) bool {
 	for _, h := range have {
 		h = strings.ToLower(h)
@@ -129,13 +166,19 @@ func anyOf(have, want []string) bool {
 
 // rbacVersions returns the behaviours of an RBAC check whose evaluation
 // eval builds, one for each exemption level (see builtIn): version 1,
-// 3 and 4.
+// 3, 4 and 5.
 func rbacVersions(eval func(exemption) func(*posture.Input) []posture.Result) []posture.Versioned {
 	return []posture.Versioned{
 		{MinVersion: 1, Eval: eval(exemptSystemNames)},
 		{MinVersion: 3, Eval: eval(exemptSystemNamespaces)},
 		{MinVersion: 4, Eval: eval(exemptLabelled)},
+		{MinVersion: 5, Eval: eval(exactRules)},
 	}
+}
+
+// rbacVersionsSince4 is rbacVersions for a check added in version 4.
+func rbacVersionsSince4(eval func(exemption) func(*posture.Input) []posture.Result) []posture.Versioned {
+	return rbacVersions(eval)[2:]
 }
 
 // rbacVersionsSince3 is rbacVersions for a check added in version 3.
@@ -154,7 +197,7 @@ func roleGrants(what string, level exemption, gs ...grant) func(*posture.Input) 
 		var out []posture.Result
 		for i, rule := range rulesOf(o) {
 			for _, g := range gs {
-				if g.matches(rule) {
+				if g.matches(rule, level) {
 					out = append(out, posture.Result{
 						Path:     []string{"rules", itoa(i)},
 						Message:  o.Ref.Kind + " " + o.Ref.Name + " rule " + itoa(i) + " grants " + what + " (verbs " + strings.Join(rule.Verbs, ",") + " on " + strings.Join(rule.Resources, ",") + ").",

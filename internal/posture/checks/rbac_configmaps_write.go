@@ -42,13 +42,17 @@ func RBACConfigMapsWrite() posture.Check {
 		Scope:       posture.ScopeObject,
 		Kinds:       rbacKinds,
 		// New in behaviour version 4: scans pinned to 1, 2 or 3 leave it out.
-		Versions: []posture.Versioned{{MinVersion: 4, Eval: evalConfigMapsWrite}},
+		Versions: rbacVersionsSince4(evalConfigMapsWrite),
 	}
 }
 
-func evalConfigMapsWrite(in *posture.Input) []posture.Result {
+func evalConfigMapsWrite(level exemption) func(*posture.Input) []posture.Result {
+	return func(in *posture.Input) []posture.Result { return configMapsWrite(in, level) }
+}
+
+func configMapsWrite(in *posture.Input, level exemption) []posture.Result {
 	o := in.Object
-	if builtIn(o, exemptLabelled) {
+	if builtIn(o, level) {
 		return nil
 	}
 	anyWrite := grant{group: "", resources: []string{"configmaps"}, verbs: writeVerbs}
@@ -56,19 +60,19 @@ func evalConfigMapsWrite(in *posture.Input) []posture.Result {
 	unnamed.anyName = true
 	var out []posture.Result
 	for i, rule := range rulesOf(o) {
-		if !anyWrite.matches(rule) {
+		if !anyWrite.matches(rule, level) {
 			continue
 		}
 		var targets, names []string
 		if mayReachNamespace(o, "kube-system") {
 			for _, name := range criticalConfigMaps {
-				if namesObject(rule, name, writeVerbs) {
+				if namesObject(rule, name, writeVerbs, level) {
 					targets = append(targets, name)
 					names = append(names, "kube-system/"+name)
 				}
 			}
 		}
-		if len(targets) == 0 && !unnamed.matches(rule) {
+		if len(targets) == 0 && !unnamed.matches(rule, level) {
 			continue
 		}
 		r := grantResult(o, i, rule, "write access to configmaps")

@@ -56,19 +56,21 @@ func RBACDestructiveDelete() posture.Check {
 		Scope:       posture.ScopeObject,
 		Kinds:       rbacKinds,
 		// New in behaviour version 4: scans pinned to 1, 2 or 3 leave it out.
-		Versions: []posture.Versioned{{MinVersion: 4, Eval: func(in *posture.Input) []posture.Result {
-			data := []grant{nsData}
-			if in.Object.Ref.Kind == "ClusterRole" {
-				data = append(data, pvs)
-			}
-			return grantingRules(in, exemptLabelled, append(data, workloads...), func(i int, rule rbacv1.PolicyRule) posture.Result {
-				if slices.ContainsFunc(data, func(g grant) bool { return g.matches(rule) }) {
-					r := grantResult(in.Object, i, rule, "deletion of namespaces or volumes")
-					r.Severity = finding.SeverityMedium
-					return r
+		Versions: rbacVersionsSince4(func(level exemption) func(*posture.Input) []posture.Result {
+			return func(in *posture.Input) []posture.Result {
+				data := []grant{nsData}
+				if in.Object.Ref.Kind == "ClusterRole" {
+					data = append(data, pvs)
 				}
-				return grantResult(in.Object, i, rule, "deletion of workloads, Services or Secrets")
-			})
-		}}},
+				return grantingRules(in, level, append(data, workloads...), func(i int, rule rbacv1.PolicyRule) posture.Result {
+					if slices.ContainsFunc(data, func(g grant) bool { return g.matches(rule, level) }) {
+						r := grantResult(in.Object, i, rule, "deletion of namespaces or volumes")
+						r.Severity = finding.SeverityMedium
+						return r
+					}
+					return grantResult(in.Object, i, rule, "deletion of workloads, Services or Secrets")
+				})
+			}
+		}),
 	}
 }

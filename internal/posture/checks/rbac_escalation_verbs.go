@@ -36,15 +36,15 @@ func RBACEscalationVerbs() posture.Check {
 		Versions: rbacVersions(func(level exemption) func(*posture.Input) []posture.Result {
 			return func(in *posture.Input) []posture.Result {
 				o := in.Object
-				creates := bindingCreates(o.Ref.Kind, rulesOf(o))
+				creates := bindingCreates(o.Ref.Kind, rulesOf(o), level)
 				return grantingRules(in, level, escalationGrants, func(i int, rule rbacv1.PolicyRule) posture.Result {
 					r := grantResult(o, i, rule, "privilege escalation")
-					if bindsPrivileged(rule) {
+					if bindsPrivileged(rule, level) {
 						for _, c := range creates {
 							r.Evidence = append(r.Evidence, ev("escalates", "bind-"+c))
 						}
 					}
-					if impersonatesAnyGroup(rule) {
+					if impersonatesAnyGroup(rule, level) {
 						r.Evidence = append(r.Evidence, ev("escalates", "impersonate-groups"))
 					}
 					return r
@@ -70,9 +70,9 @@ var privilegedRoles = []string{"cluster-admin", "admin", "edit"}
 // role: bind on roles or clusterroles for any name, or for one of
 // privilegedRoles. resourceNames are literal in RBAC: ["*"] allows binding
 // a role named "*" and nothing else (TestResourceNameStarIsLiteral).
-func bindsPrivileged(rule rbacv1.PolicyRule) bool {
+func bindsPrivileged(rule rbacv1.PolicyRule, level exemption) bool {
 	g := grant{group: rbacGroup, resources: []string{"roles", "clusterroles"}, verbs: []string{"bind"}}
-	if !g.matches(rule) {
+	if !g.matches(rule, level) {
 		return false
 	}
 	return len(rule.ResourceNames) == 0 || slices.ContainsFunc(rule.ResourceNames, func(n string) bool { return slices.Contains(privilegedRoles, n) })
@@ -82,7 +82,7 @@ func bindsPrivileged(rule rbacv1.PolicyRule) bool {
 // "clusterrolebindings") the rules of a role of kind let its holder
 // create: with bind on a privileged role, that is the role in one step.
 // A Role cannot grant the cluster-scoped clusterrolebindings.
-func bindingCreates(kind string, rules []rbacv1.PolicyRule) []string {
+func bindingCreates(kind string, rules []rbacv1.PolicyRule, level exemption) []string {
 	var out []string
 	for _, res := range []string{"rolebindings", "clusterrolebindings"} {
 		if res == "clusterrolebindings" && kind == "Role" {
@@ -90,7 +90,7 @@ func bindingCreates(kind string, rules []rbacv1.PolicyRule) []string {
 		}
 		// A create request carries no name: resourceNames cannot allow it.
 		g := grant{group: rbacGroup, resources: []string{res}, verbs: []string{"create"}, anyName: true}
-		if slices.ContainsFunc(rules, g.matches) {
+		if slices.ContainsFunc(rules, func(r rbacv1.PolicyRule) bool { return g.matches(r, level) }) {
 			out = append(out, res)
 		}
 	}
@@ -99,7 +99,7 @@ func bindingCreates(kind string, rules []rbacv1.PolicyRule) []string {
 
 // impersonatesAnyGroup reports whether rule lets its holder impersonate
 // system:masters: impersonate on groups, unrestricted or naming it.
-func impersonatesAnyGroup(rule rbacv1.PolicyRule) bool {
+func impersonatesAnyGroup(rule rbacv1.PolicyRule, level exemption) bool {
 	g := grant{group: "", resources: []string{"groups"}, verbs: []string{"impersonate"}}
-	return g.matches(rule) && (len(rule.ResourceNames) == 0 || slices.Contains(rule.ResourceNames, "system:masters"))
+	return g.matches(rule, level) && (len(rule.ResourceNames) == 0 || slices.Contains(rule.ResourceNames, "system:masters"))
 }

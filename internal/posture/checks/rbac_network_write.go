@@ -35,14 +35,16 @@ func RBACNetworkWrite() posture.Check {
 		Scope:       posture.ScopeObject,
 		Kinds:       rbacKinds,
 		// New in behaviour version 4: scans pinned to 1, 2 or 3 leave it out.
-		Versions: []posture.Versioned{{MinVersion: 4, Eval: roleGrants("control of traffic routing or network isolation", exemptLabelled,
-			unnamed("", "services", "endpoints"),
-			unnamed("discovery.k8s.io", "endpointslices"),
-			unnamed("networking.k8s.io", "networkpolicies", "ingresses"),
-			// Served until 1.16 (NetworkPolicy) and 1.22 (Ingress);
-			// roles written for old clusters still name it.
-			unnamed("extensions", "networkpolicies", "ingresses"),
-			unnamed("gateway.networking.k8s.io", "gateways", "httproutes", "grpcroutes", "tlsroutes", "tcproutes", "udproutes"),
-		)}},
+		Versions: rbacVersionsSince4(func(level exemption) func(*posture.Input) []posture.Result {
+			return roleGrants("control of traffic routing or network isolation", level,
+				unnamed("", "services", "endpoints"),
+				unnamed("discovery.k8s.io", "endpointslices"),
+				unnamed("networking.k8s.io", "networkpolicies", "ingresses"),
+				// Served until 1.16 (NetworkPolicy) and 1.22 (Ingress);
+				// roles written for old clusters still name it.
+				unnamed("extensions", "networkpolicies", "ingresses"),
+				unnamed("gateway.networking.k8s.io", "gateways", "httproutes", "grpcroutes", "tlsroutes", "tcproutes", "udproutes"),
+			)
+		}),
 	}
 }

@@ -33,6 +33,8 @@ func RBACPodCreate() posture.Check {
 			// ordinary namespaces. Version 4: only the bootstrap label counts.
 			{MinVersion: 3, Eval: roleGrants("creation or change of pods", exemptSystemNamespaces, append(podCreate(), podChange()...)...)},
 			{MinVersion: 4, Eval: roleGrants("creation or change of pods", exemptLabelled, append(podCreate(), podChange()...)...)},
+			// Version 5: rules match as the API server matches them (exactRules).
+			{MinVersion: 5, Eval: roleGrants("creation or change of pods", exactRules, append(podCreate(), podChange()...)...)},
 		},
 	}
 }

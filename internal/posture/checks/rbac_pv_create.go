@@ -30,10 +30,12 @@ func RBACPVCreate() posture.Check {
 		Scope:       posture.ScopeObject,
 		Kinds:       []string{"ClusterRole"},
 		// New in behaviour version 4: scans pinned to 1, 2 or 3 leave it out.
-		Versions: []posture.Versioned{{MinVersion: 4, Eval: roleGrants("creation of persistent volumes", exemptLabelled,
-			// A create request carries no name, so a rule limited by
-			// resourceNames cannot create any.
-			grant{group: "", resources: []string{"persistentvolumes"}, verbs: []string{"create"}, anyName: true},
-		)}},
+		Versions: rbacVersionsSince4(func(level exemption) func(*posture.Input) []posture.Result {
+			return roleGrants("creation of persistent volumes", level,
+				// A create request carries no name, so a rule limited by
+				// resourceNames cannot create any.
+				grant{group: "", resources: []string{"persistentvolumes"}, verbs: []string{"create"}, anyName: true},
+			)
+		}),
 	}
 }

@@ -27,7 +27,7 @@ func grantingRules(in *posture.Input, level exemption, gs []grant, f func(i int,
 	var out []posture.Result
 	for i, rule := range rulesOf(o) {
 		for _, g := range gs {
-			if g.matches(rule) {
+			if g.matches(rule, level) {
 				out = append(out, f(i, rule))
 				break
 			}
@@ -77,14 +77,16 @@ func boundIn(in *posture.Input, o *kube.Object, ns string) bool {
 // namesObject reports whether rule reaches the object called name with
 // one of verbs: an unrestricted rule reaches every object; a rule limited
 // by resourceNames reaches the names it lists, and never with create or
-// deletecollection, whose requests carry no name to match.
-func namesObject(rule rbacv1.PolicyRule, name string, verbs []string) bool {
+// deletecollection, whose requests carry no name to match. level is
+// builtIn's, for how verbs match.
+func namesObject(rule rbacv1.PolicyRule, name string, verbs []string, level exemption) bool {
+	in := matcher(level)
 	if len(rule.ResourceNames) == 0 {
-		return anyOf(rule.Verbs, verbs)
+		return in(rule.Verbs, verbs)
 	}
 	if !slices.Contains(rule.ResourceNames, name) {
 		return false
 	}
 	named := slices.DeleteFunc(slices.Clone(verbs), func(v string) bool { return v == "create" || v == "deletecollection" })
-	return anyOf(rule.Verbs, named)
+	return in(rule.Verbs, named)
 }

@@ -40,6 +40,9 @@ func RBACSecretsRead() posture.Check {
 			{MinVersion: 4, Eval: roleGrants("read access to secrets", exemptLabelled,
 				grant{group: "", resources: []string{"secrets"}, verbs: []string{"get", "list", "watch"}, anyName: true},
 			)},
+			{MinVersion: 5, Eval: roleGrants("read access to secrets", exactRules,
+				grant{group: "", resources: []string{"secrets"}, verbs: []string{"get", "list", "watch"}, anyName: true},
+			)},
 		},
 	}
 }

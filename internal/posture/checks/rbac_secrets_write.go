@@ -33,17 +33,19 @@ func RBACSecretsWrite() posture.Check {
 		Scope:       posture.ScopeObject,
 		Kinds:       rbacKinds,
 		// New in behaviour version 4: scans pinned to 1, 2 or 3 leave it out.
-		Versions: []posture.Versioned{{MinVersion: 4, Eval: func(in *posture.Input) []posture.Result {
-			g := grant{group: "", resources: []string{"secrets"}, verbs: writeVerbs, anyName: true}
-			return grantingRules(in, exemptLabelled, []grant{g}, func(i int, rule rbacv1.PolicyRule) posture.Result {
-				r := grantResult(in.Object, i, rule, "write access to secrets")
-				// A Role writes the secrets of one namespace; a ClusterRole
-				// may be bound cluster-wide, kube-system's secrets included.
-				if in.Object.Ref.Kind == "Role" {
-					r.Severity = finding.SeverityMedium
-				}
-				return r
-			})
-		}}},
+		Versions: rbacVersionsSince4(func(level exemption) func(*posture.Input) []posture.Result {
+			return func(in *posture.Input) []posture.Result {
+				g := grant{group: "", resources: []string{"secrets"}, verbs: writeVerbs, anyName: true}
+				return grantingRules(in, level, []grant{g}, func(i int, rule rbacv1.PolicyRule) posture.Result {
+					r := grantResult(in.Object, i, rule, "write access to secrets")
+					// A Role writes the secrets of one namespace; a ClusterRole
+					// may be bound cluster-wide, kube-system's secrets included.
+					if in.Object.Ref.Kind == "Role" {
+						r.Severity = finding.SeverityMedium
+					}
+					return r
+				})
+			}
+		}),
 	}
 }
