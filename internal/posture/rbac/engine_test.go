@@ -128,6 +128,43 @@ subjects: [{kind: User, apiGroup: rbac.authorization.k8s.io, name: ops}]
 	}
 }
 
+// TestNamespacelessBindingIsDefault: a Role and RoleBinding written
+// without a namespace land in "default" when applied as they are; their
+// grants are default's, not the cluster's, and a ServiceAccount subject
+// without a namespace is default's account.
+func TestNamespacelessBindingIsDefault(t *testing.T) {
+	objs, err := kube.Decode(t.Context(), "t.yaml", []byte(`apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: reader}
+rules: [{apiGroups: [""], resources: [secrets], verbs: [get]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: reader}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader}
+subjects: [{kind: ServiceAccount, name: app}]
+`), kube.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(kube.NewInventory(objs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := IdentityOf(Subject{Kind: KindServiceAccount, Namespace: "default", Name: "app"})
+	for _, tc := range []struct {
+		ns   string
+		want bool
+	}{{"default", true}, {"shop", false}, {"", false}} {
+		if ok, _ := e.Allows(app, Request{Verb: "get", Resource: "secrets", Namespace: tc.ns}); ok != tc.want {
+			t.Errorf("get secrets in %q: %v, want %v", tc.ns, ok, tc.want)
+		}
+	}
+	if len(e.Warnings()) != 0 {
+		t.Errorf("warnings %q", e.Warnings())
+	}
+}
+
 func TestAggregationPath(t *testing.T) {
 	e := load(t)
 	_, gs := e.Allows(IdentityOf(Subject{Kind: KindGroup, Name: "sre"}), Request{Verb: "get", Path: "/metrics"})
