@@ -79,8 +79,11 @@ const discoveryAccept = discovery.AcceptV2 + "," + discovery.AcceptV1
 // ServedCRDKinds asks the API server, with one GET of /apis, which
 // CRDKinds it serves, and returns each at its newest served version.
 // Aggregated discovery (Kubernetes 1.30 and later) names every served
-// resource; from the plain group list of older servers a kind is taken at
-// the first of its versions its group serves. client-go's ServerGroups
+// resource in that one response. Older servers answer with the plain group
+// list; then each version of a group in the table is asked for its
+// resources (GET /apis/GROUP/VERSION), so a kind a group serves at an
+// older version only (Gateway API 1.0's GRPCRoute) is still found. Servers
+// without these groups cost the one request. client-go's ServerGroups
 // costs two round trips (/api and /apis), and the core group serves none
 // of these kinds.
 func ServedCRDKinds(ctx context.Context, rc rest.Interface) ([]LiveKind, error) {
@@ -89,13 +92,31 @@ func ServedCRDKinds(ctx context.Context, rc rest.Interface) ([]LiveKind, error) 
 	if err != nil {
 		return nil, fmt.Errorf("discover API groups: %w", err)
 	}
-	return servedFromDiscovery(ct, body)
+	return servedFromDiscovery(ct, body, func(gv schema.GroupVersion) ([]string, error) {
+		raw, err := rc.Get().AbsPath("/apis", gv.Group, gv.Version).Do(ctx).Raw()
+		if apierrors.IsNotFound(err) {
+			return nil, nil // removed since the group list was read
+		}
+		if err != nil {
+			return nil, fmt.Errorf("discover %s: %w", gv, err)
+		}
+		var list metav1.APIResourceList
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return nil, fmt.Errorf("decode resources of %s: %w", gv, err)
+		}
+		var names []string
+		for _, r := range list.APIResources {
+			names = append(names, r.Name)
+		}
+		return names, nil
+	})
 }
 
-// servedFromDiscovery reads a /apis response of content type ct.
-func servedFromDiscovery(ct string, body []byte) ([]LiveKind, error) {
-	served := map[schema.GroupVersionResource]bool{} // aggregated: exact resources
-	groupVersions := map[schema.GroupVersion]bool{}  // plain: versions only
+// servedFromDiscovery reads a /apis response of content type ct; for a
+// plain group list it asks resourcesOf for the resources of each group
+// version the table could read.
+func servedFromDiscovery(ct string, body []byte, resourcesOf func(schema.GroupVersion) ([]string, error)) ([]LiveKind, error) {
+	served := map[schema.GroupVersionResource]bool{}
 	aggregated, err := discovery.ContentTypeIsGVK(ct, apidiscoveryv2.SchemeGroupVersion.WithKind("APIGroupDiscoveryList"))
 	if err != nil {
 		return nil, fmt.Errorf("discover API groups: content type %q: %w", ct, err)
@@ -117,19 +138,33 @@ func servedFromDiscovery(ct string, body []byte) ([]LiveKind, error) {
 		if err := json.Unmarshal(body, &list); err != nil {
 			return nil, fmt.Errorf("decode API group list: %w", err)
 		}
+		wanted := map[schema.GroupVersion]bool{}
+		for _, k := range CRDKinds() {
+			for _, v := range k.Versions {
+				wanted[schema.GroupVersion{Group: k.Group, Version: v}] = true
+			}
+		}
 		for _, g := range list.Groups {
 			for _, v := range g.Versions {
-				groupVersions[schema.GroupVersion{Group: g.Name, Version: v.Version}] = true
+				gv := schema.GroupVersion{Group: g.Name, Version: v.Version}
+				if !wanted[gv] {
+					continue
+				}
+				wanted[gv] = false // listed twice: ask once
+				names, err := resourcesOf(gv)
+				if err != nil {
+					return nil, err
+				}
+				for _, n := range names {
+					served[gv.WithResource(n)] = true
+				}
 			}
 		}
 	}
 	var out []LiveKind
 	for _, k := range CRDKinds() {
 		i := slices.IndexFunc(k.Versions, func(v string) bool {
-			if aggregated {
-				return served[schema.GroupVersionResource{Group: k.Group, Version: v, Resource: k.Resource}]
-			}
-			return groupVersions[schema.GroupVersion{Group: k.Group, Version: v}]
+			return served[schema.GroupVersionResource{Group: k.Group, Version: v, Resource: k.Resource}]
 		})
 		if i < 0 {
 			continue

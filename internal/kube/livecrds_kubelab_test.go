@@ -173,6 +173,34 @@ func TestListClusterCRDKinds(t *testing.T) {
 	if err := kube.InstallLabCRDs(t.Context(), c.Config, kube.CRDKinds()); err != nil {
 		t.Fatal(err)
 	}
+	// A server without aggregated discovery (before 1.30) answers /apis
+	// with the plain group list: asked only for that, this one does, and
+	// the per-version questions must find the same kinds at the same
+	// versions.
+	plainCfg := rest.CopyConfig(c.Config)
+	plainCfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			if r.URL.Path == "/apis" {
+				r = r.Clone(r.Context())
+				r.Header.Set("Accept", "application/json")
+			}
+			return rt.RoundTrip(r)
+		})
+	})
+	aggregated, err := kube.ServedCRDKinds(ctx, kubernetes.NewForConfigOrDie(c.Config).Discovery().RESTClient())
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := kube.ServedCRDKinds(ctx, kubernetes.NewForConfigOrDie(plainCfg).Discovery().RESTClient())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(aggregated) != len(kube.CRDKinds()) {
+		t.Errorf("aggregated discovery found %d kinds, want %d", len(aggregated), len(kube.CRDKinds()))
+	}
+	if diff := cmp.Diff(aggregated, plain); diff != "" {
+		t.Errorf("served kinds, aggregated vs plain discovery (-aggregated +plain):\n%s", diff)
+	}
 	dyn := dynamic.NewForConfigOrDie(c.Config)
 	manifests := map[string]*kube.Object{}
 	for i, y := range []string{cnpYAML, gatewayYAML, routeYAML} {

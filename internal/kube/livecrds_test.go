@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 )
 
@@ -20,11 +21,28 @@ const (
   {"version":"v1","resources":[{"resource":"gateways","scope":"Namespaced"},{"resource":"httproutes","scope":"Namespaced"}]},
   {"version":"v1alpha2","resources":[{"resource":"tlsroutes","scope":"Namespaced"},{"resource":"httproutes","scope":"Namespaced"}]}]},
  {"metadata":{"name":"networking.istio.io"},"versions":[{"version":"v1beta1","resources":[{"resource":"gateways","scope":"Namespaced"},{"resource":"virtualservices","scope":"Namespaced"}]}]}]}`
-	// plainAPIs is the APIGroupList of a server without aggregated discovery.
+	// plainAPIs is the APIGroupList of a server without aggregated
+	// discovery; plainResources what its group versions serve (Gateway API
+	// 1.0: GRPCRoute only at v1alpha2, no UDPRoute).
 	plainAPIs = `{"kind":"APIGroupList","apiVersion":"v1","groups":[
  {"name":"gateway.networking.k8s.io","versions":[{"groupVersion":"gateway.networking.k8s.io/v1","version":"v1"},{"groupVersion":"gateway.networking.k8s.io/v1alpha2","version":"v1alpha2"}]},
  {"name":"networking.istio.io","versions":[{"groupVersion":"networking.istio.io/v1alpha3","version":"v1alpha3"}]}]}`
 )
+
+var plainResources = map[string][]string{
+	"gateway.networking.k8s.io/v1":       {"gateways", "gateways/status", "httproutes", "referencegrants"},
+	"gateway.networking.k8s.io/v1alpha2": {"grpcroutes", "tlsroutes", "tcproutes", "referencegrants"},
+	"networking.istio.io/v1alpha3":       {"gateways", "virtualservices"},
+}
+
+// fakeResources answers servedFromDiscovery's per-version questions from
+// plainResources, counting them.
+func fakeResources(asked *[]string) func(schema.GroupVersion) ([]string, error) {
+	return func(gv schema.GroupVersion) ([]string, error) {
+		*asked = append(*asked, gv.String())
+		return plainResources[gv.String()], nil
+	}
+}
 
 func TestServedFromDiscovery(t *testing.T) {
 	tests := []struct {
@@ -37,8 +55,8 @@ func TestServedFromDiscovery(t *testing.T) {
 			"TLSRoute.gateway.networking.k8s.io@v1alpha2", "Gateway.networking.istio.io@v1beta1", "VirtualService.networking.istio.io@v1beta1",
 		}, ""},
 		{"plain group list", "application/json", plainAPIs, []string{
-			"Gateway.gateway.networking.k8s.io@v1", "HTTPRoute.gateway.networking.k8s.io@v1", "GRPCRoute.gateway.networking.k8s.io@v1",
-			"TLSRoute.gateway.networking.k8s.io@v1alpha2", "TCPRoute.gateway.networking.k8s.io@v1alpha2", "UDPRoute.gateway.networking.k8s.io@v1alpha2",
+			"Gateway.gateway.networking.k8s.io@v1", "HTTPRoute.gateway.networking.k8s.io@v1", "GRPCRoute.gateway.networking.k8s.io@v1alpha2",
+			"TLSRoute.gateway.networking.k8s.io@v1alpha2", "TCPRoute.gateway.networking.k8s.io@v1alpha2",
 			"ReferenceGrant.gateway.networking.k8s.io@v1", "Gateway.networking.istio.io@v1alpha3", "VirtualService.networking.istio.io@v1alpha3",
 		}, ""},
 		{"nothing installed", discovery.AcceptV2, `{"kind":"APIGroupDiscoveryList","items":[{"metadata":{"name":"apps"}}]}`, nil, ""},
@@ -48,7 +66,8 @@ func TestServedFromDiscovery(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := servedFromDiscovery(tt.ct, []byte(tt.body))
+			var asked []string
+			got, err := servedFromDiscovery(tt.ct, []byte(tt.body), fakeResources(&asked))
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("error %v, want one containing %q", err, tt.err)
@@ -64,6 +83,11 @@ func TestServedFromDiscovery(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.want, names); diff != "" {
 				t.Errorf("served kinds (-want +got):\n%s", diff)
+			}
+			// Only a plain group list needs a question per group version,
+			// and only for the table's groups.
+			if wantAsked := map[bool]int{true: 3, false: 0}[tt.name == "plain group list"]; len(asked) != wantAsked {
+				t.Errorf("asked %d group versions %v, want %d", len(asked), asked, wantAsked)
 			}
 		})
 	}
@@ -98,7 +122,8 @@ func FuzzServedFromDiscovery(f *testing.F) {
 	f.Add("application/json", []byte(plainAPIs))
 	f.Add(discovery.AcceptV2, []byte(`{"items":[{"versions":[{"resources":[null]}]}]}`))
 	f.Fuzz(func(t *testing.T, ct string, body []byte) {
-		got, err := servedFromDiscovery(ct, body)
+		var asked []string
+		got, err := servedFromDiscovery(ct, body, fakeResources(&asked))
 		if err != nil {
 			return
 		}
