@@ -8,7 +8,10 @@ package checks
 // is the first target of an attack, and its weaknesses count the most. The
 // finding names the path (Ingress or Gateway → route → Service → workload)
 // so the exposure is known where the workload is; its severity is raised
-// when the workload is privileged or runs as root.
+// when the workload is privileged or runs as root, and from version 5 when
+// its mounted service-account token can take over the cluster
+// (workload-token-takeover's grants): outside → workload → token →
+// cluster is the shortest attack path there is.
 
 import (
 	"strings"
@@ -34,20 +37,31 @@ func InternetExposedWorkload() posture.Check {
 		Scope:       posture.ScopeInventory,
 		// Version 4: a Service or workload without a namespace is in
 		// "default" (exposure.Analyze). Version 5: paths in through Gateway
-		// API and Istio gateways count (exposure.AnalyzeGateways).
+		// API and Istio gateways count (exposure.AnalyzeGateways), and a
+		// token that can take over the cluster raises the severity.
 		Versions: []posture.Versioned{
-			{MinVersion: 1, Eval: exposedWorkloads(exposure.AnalyzeAsWritten)},
-			{MinVersion: 4, Eval: exposedWorkloads(exposure.Analyze)},
-			{MinVersion: 5, Eval: exposedWorkloads(exposure.AnalyzeGateways)},
+			{MinVersion: 1, Eval: exposedWorkloads(exposure.AnalyzeAsWritten, false)},
+			{MinVersion: 4, Eval: exposedWorkloads(exposure.Analyze, false)},
+			{MinVersion: 5, Eval: exposedWorkloads(exposure.AnalyzeGateways, true)},
 		},
 	}
 }
 
-// exposedWorkloads reports each workload analyze finds exposed.
-func exposedWorkloads(analyze func(*kube.Inventory) *exposure.Graph) func(*posture.Input) []posture.Result {
+// exposedWorkloads reports each workload analyze finds exposed; with
+// tokens, one whose token holds takeover grants is raised to their
+// severity (critical for cluster-wide or kube-system grants).
+func exposedWorkloads(analyze func(*kube.Inventory) *exposure.Graph, tokens bool) func(*posture.Input) []posture.Result {
 	return func(in *posture.Input) []posture.Result {
+		exposed := analyze(in.Inventory).Exposed()
+		takeover := map[*kube.Object]workloadToken{}
+		if tokens && len(exposed) > 0 {
+			ts, _ := takeoverTokens(in.Inventory) // workload-token-takeover reports unresolved RBAC
+			for _, t := range ts {
+				takeover[t.w.Object] = t
+			}
+		}
 		var out []posture.Result
-		for _, e := range analyze(in.Inventory).Exposed() {
+		for _, e := range exposed {
 			var paths []string
 			for _, p := range e.Paths {
 				paths = append(paths, p.String())
@@ -58,12 +72,19 @@ func exposedWorkloads(analyze func(*kube.Inventory) *exposure.Graph) func(*postu
 			if why != "" {
 				msg += " It " + why + "."
 			}
+			evidence := []finding.Evidence{key("exposure", firstExposure(e)), ev("paths", strings.Join(paths, "; "))}
+			if t, ok := takeover[e.Workload.Object]; ok {
+				g := t.grants[0]
+				sev = max(sev, g.sev)
+				msg += " Its token (ServiceAccount " + t.ns + "/" + t.sa + ") can take over the cluster: " + tokenGrantPath(g) + "."
+				evidence = append(evidence, ev("token", g.name))
+			}
 			out = append(out, posture.Result{
 				Object:   e.Workload.Object,
 				Path:     e.Workload.SpecPath,
 				Severity: sev,
 				Message:  msg,
-				Evidence: []finding.Evidence{key("exposure", firstExposure(e)), ev("paths", strings.Join(paths, "; "))},
+				Evidence: evidence,
 			})
 		}
 		return out

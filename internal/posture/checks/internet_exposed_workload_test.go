@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/kube"
 	"github.com/palisade-sec/palisade/internal/posture"
 	"github.com/palisade-sec/palisade/internal/posture/checks"
@@ -47,5 +48,31 @@ func TestInternetExposedGatewaysPinned(t *testing.T) {
 	}
 	if seen != len(gateway) {
 		t.Errorf("%d gateway fixtures found, want %d", seen, len(gateway))
+	}
+}
+
+// TestInternetExposedTokenPinned: an exposed workload whose token can take
+// over the cluster is critical from version 5, and as its pod spec alone
+// says (medium) when pinned to 4.
+func TestInternetExposedTokenPinned(t *testing.T) {
+	inv, err := kube.Load(t.Context(), []string{"testdata/internet_exposed_workload/fail/token_takeover.yaml"}, nil, kube.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		pin  posture.Version
+		want finding.Severity
+	}{{posture.Latest, finding.SeverityCritical}, {4, finding.SeverityMedium}} {
+		reg, err := posture.NewRegistry(checks.All(), tc.pin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := posture.NewScanner(reg.Only("internet-exposed-workload"), nil).Scan(t.Context(), inv, posture.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Findings) != 1 || out.Findings[0].Severity != tc.want {
+			t.Errorf("pinned to %d: %d findings %+v, want one %v", tc.pin, len(out.Findings), out.Findings, tc.want)
+		}
 	}
 }

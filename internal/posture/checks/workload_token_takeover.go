@@ -136,9 +136,27 @@ type tokenGrant struct {
 // workloadTokenTakeover evaluates every workload of the inventory against
 // one RBAC engine per cluster, resolving each service account once.
 func workloadTokenTakeover(in *posture.Input) []posture.Result {
-	inv := in.Inventory
+	tokens, out := takeoverTokens(in.Inventory)
+	for _, t := range tokens {
+		out = append(out, tokenResult(t.w, t.sa, t.ns, t.grants))
+	}
+	return out
+}
+
+// workloadToken is a workload whose mounted token holds takeover grants.
+type workloadToken struct {
+	w      *kube.Workload
+	sa, ns string
+	grants []tokenGrant // most severe first
+}
+
+// takeoverTokens returns, in workload order, the workloads of inv whose
+// mounted service-account token holds takeover grants, with one RBAC
+// engine per cluster and each service account resolved once; and an info
+// result for a cluster whose RBAC could not be resolved.
+func takeoverTokens(inv *kube.Inventory) ([]workloadToken, []posture.Result) {
 	if len(inv.Workloads) == 0 || (len(inv.OfKind("RoleBinding")) == 0 && len(inv.OfKind("ClusterRoleBinding")) == 0) {
-		return nil
+		return nil, nil
 	}
 	// An inventory may hold several clusters: each has its own RBAC,
 	// namespaces and service accounts.
@@ -172,7 +190,8 @@ func workloadTokenTakeover(in *posture.Input) []posture.Result {
 			of(o).automount[[2]string{appliedNamespace(o.Meta.Namespace), o.Meta.Name}] = sa.AutomountServiceAccountToken
 		}
 	}
-	var out []posture.Result
+	var tokens []workloadToken
+	var errs []posture.Result
 	for _, w := range inv.Workloads {
 		c := clusters[w.Object.Source.Cluster]
 		if c == nil || len(c.bindings) == 0 {
@@ -188,7 +207,7 @@ func workloadTokenTakeover(in *posture.Input) []posture.Result {
 			} else {
 				// Only an aggregationRule selector the API server would
 				// refuse gets here; say so rather than pass silently.
-				out = append(out, posture.Result{Ref: kube.Ref{Kind: "ClusterRole"}, At: c.rbac[0], Severity: finding.SeverityInfo,
+				errs = append(errs, posture.Result{Ref: kube.Ref{Kind: "ClusterRole"}, At: c.rbac[0], Severity: finding.SeverityInfo,
 					Message:  "Service-account grants could not be resolved: " + c.err.Error() + ".",
 					Evidence: []finding.Evidence{key("error", "rbac")}})
 			}
@@ -213,12 +232,11 @@ func workloadTokenTakeover(in *posture.Input) []posture.Result {
 			gs = takeoverGrants(c.idx, rbac.Subject{Kind: rbac.KindServiceAccount, Namespace: ns, Name: sa}, c.bindings, c.enforced)
 			c.resolved[id] = gs
 		}
-		if len(gs) == 0 {
-			continue
+		if len(gs) > 0 {
+			tokens = append(tokens, workloadToken{w: w, sa: sa, ns: ns, grants: gs})
 		}
-		out = append(out, tokenResult(w, sa, ns, gs))
 	}
-	return out
+	return tokens, errs
 }
 
 // clusterTokens is what the check knows of one cluster of the inventory.
