@@ -187,21 +187,32 @@ func ListCluster(ctx context.Context, cfg *rest.Config, cluster string, pageSize
 
 // listKind lists one built-in kind across all namespaces.
 func listKind(ctx context.Context, cs kubernetes.Interface, lk liveKind, cluster string, pageSize int64) ([]*Object, error) {
-	p := pager.New(func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+	list := func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
 		return lk.list(ctx, cs, opts)
+	}
+	return pagedObjects(ctx, list, lk.gvk, cluster, pageSize, func(obj runtime.Object) bool {
+		if controlled(obj) {
+			return false
+		}
+		obj.GetObjectKind().SetGroupVersionKind(lk.gvk)
+		return true
 	})
+}
+
+// pagedObjects lists one kind (gvk) with list in pages of pageSize and
+// wraps each item keep accepts (keep may also prepare it) as an object of
+// cluster.
+func pagedObjects(ctx context.Context, list pager.ListPageFunc, gvk schema.GroupVersionKind, cluster string, pageSize int64, keep func(runtime.Object) bool) ([]*Object, error) {
+	p := pager.New(list)
 	p.PageSize = pageSize
 	p.FullListIfExpired = false
-	gvk := lk.gvk
 	var objs []*Object
 	err := p.EachListItem(ctx, metav1.ListOptions{}, func(obj runtime.Object) error {
-		if controlled(obj) {
-			return nil
+		if keep(obj) {
+			o := newObject(obj, gvk.GroupVersion().String(), gvk.Kind)
+			o.Source = Source{Cluster: cluster}
+			objs = append(objs, o)
 		}
-		obj.GetObjectKind().SetGroupVersionKind(gvk)
-		o := newObject(obj, gvk.GroupVersion().String(), gvk.Kind)
-		o.Source = Source{Cluster: cluster}
-		objs = append(objs, o)
 		return nil
 	})
 	return objs, err

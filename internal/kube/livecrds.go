@@ -15,7 +15,6 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/pager"
 )
 
 // CRDKind is a kind served by a CustomResourceDefinition that posture
@@ -200,19 +199,12 @@ func listCRDKinds(ctx context.Context, cfg *rest.Config, rc rest.Interface, clus
 			return nil, nil, fmt.Errorf("list cluster %s: %w", cluster, err)
 		}
 		ri := dyn.Resource(k.GVR())
-		p := pager.New(func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-			return ri.List(ctx, opts)
-		})
-		p.PageSize = pageSize
-		p.FullListIfExpired = false
-		gvk := k.GVK
-		err := p.EachListItem(ctx, metav1.ListOptions{}, func(obj runtime.Object) error {
+		list := func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) { return ri.List(ctx, opts) }
+		kindObjs, err := pagedObjects(ctx, list, k.GVK, cluster, pageSize, func(obj runtime.Object) bool {
 			trimLive(obj)
-			o := newObject(obj, gvk.GroupVersion().String(), gvk.Kind)
-			o.Source = Source{Cluster: cluster}
-			objs = append(objs, o)
-			return nil
+			return true
 		})
+		objs = append(objs, kindObjs...)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, nil, fmt.Errorf("list %s in %s: %w", k.Name(), cluster, ctx.Err())
