@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Inventory is a set of objects scanned together: the files of one scan or
@@ -24,6 +25,9 @@ type Inventory struct {
 	Skipped []*InputError
 
 	byKind map[string][]*Object
+
+	derivedMu sync.Mutex
+	derived   map[any]any
 }
 
 // NewInventory indexes objs and extracts their workloads.
@@ -36,6 +40,26 @@ func NewInventory(objs []*Object) *Inventory {
 		}
 	}
 	return inv
+}
+
+// Derived returns what build computes from the inventory, computed once
+// per key, so an analysis several checks and the report share (the
+// exposure graph, the takeover grants of service-account tokens) runs once
+// per scan. key is a comparable value of a type private to the caller.
+// build must only read the inventory, which does not change after
+// NewInventory, and must not call Derived itself.
+func (inv *Inventory) Derived(key any, build func() any) any {
+	inv.derivedMu.Lock()
+	defer inv.derivedMu.Unlock()
+	if v, ok := inv.derived[key]; ok {
+		return v
+	}
+	v := build()
+	if inv.derived == nil {
+		inv.derived = map[any]any{}
+	}
+	inv.derived[key] = v
+	return v
 }
 
 // OfKind returns the objects of kind, in input order.

@@ -48,6 +48,17 @@ type Object struct {
 	lines *lineNode
 }
 
+// AppliedNamespace is the namespace an object written with namespace ns
+// lands in when applied as it is: ns, or kubectl's "default" when ns is
+// empty. Relating objects of the same manifests (a Deployment and its
+// NetworkPolicy, a RoleBinding and its Role) needs them in one namespace.
+func AppliedNamespace(ns string) string {
+	if ns == "" {
+		return "default"
+	}
+	return ns
+}
+
 // Known reports whether the object was decoded into a typed k8s.io/api object.
 func (o *Object) Known() bool {
 	_, unknown := o.Typed.(*unstructured.Unstructured)

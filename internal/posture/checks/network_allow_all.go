@@ -67,7 +67,7 @@ func evalAllowAll(in *posture.Input) []posture.Result {
 	ingress, egress := policyDirections(np)
 	selects := "the pods it selects"
 	if len(np.Spec.PodSelector.MatchLabels) == 0 && len(np.Spec.PodSelector.MatchExpressions) == 0 {
-		selects = "every pod of namespace " + policyNamespace(o.Ref.Namespace)
+		selects = "every pod of namespace " + kube.AppliedNamespace(o.Ref.Namespace)
 	}
 	var out []posture.Result
 	report := func(dir, field, peersField string, i int, peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort) {

@@ -63,7 +63,7 @@ func evalPodIsolation(in *posture.Input) []posture.Result {
 		if !isIsolationKind(o.Ref.Kind) {
 			continue
 		}
-		ns := policyNamespace(o.Ref.Namespace)
+		ns := kube.AppliedNamespace(o.Ref.Namespace)
 		if systemNamespace(ns) {
 			continue
 		}
@@ -107,16 +107,6 @@ func isIsolationKind(kind string) bool {
 		}
 	}
 	return false
-}
-
-// policyNamespace is the namespace an object without one is applied to:
-// kubectl's default, so that a namespace-less Deployment and a
-// namespace-less NetworkPolicy of the same manifests meet.
-func policyNamespace(ns string) string {
-	if ns == "" {
-		return "default"
-	}
-	return ns
 }
 
 // isolationName names the directions a workload is isolated for.
@@ -177,11 +167,11 @@ func indexPolicies(inv *kube.Inventory) *policyIndex {
 			continue
 		}
 		ingress, egress := policyDirections(np)
-		k := o.Source.Cluster + "\x00" + policyNamespace(o.Ref.Namespace)
+		k := o.Source.Cluster + "\x00" + kube.AppliedNamespace(o.Ref.Namespace)
 		idx.namespaced[k] = append(idx.namespaced[k], policySelector{sel: sel, ingress: ingress, egress: egress})
 	}
 	for _, o := range inv.OfKind("CiliumNetworkPolicy") {
-		k := o.Source.Cluster + "\x00" + policyNamespace(o.Ref.Namespace)
+		k := o.Source.Cluster + "\x00" + kube.AppliedNamespace(o.Ref.Namespace)
 		idx.namespaced[k] = append(idx.namespaced[k], ciliumSelectors(o)...)
 	}
 	for _, o := range inv.OfKind("CiliumClusterwideNetworkPolicy") {

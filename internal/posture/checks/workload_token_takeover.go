@@ -136,7 +136,8 @@ type tokenGrant struct {
 // workloadTokenTakeover evaluates every workload of the inventory against
 // one RBAC engine per cluster, resolving each service account once.
 func workloadTokenTakeover(in *posture.Input) []posture.Result {
-	tokens, out := takeoverTokens(in.Inventory)
+	tokens, errs := takeoverTokens(in.Inventory)
+	out := slices.Clone(errs) // errs is shared with the inventory's other readers
 	for _, t := range tokens {
 		out = append(out, tokenResult(t.w, t.sa, t.ns, t.grants))
 	}
@@ -153,8 +154,26 @@ type workloadToken struct {
 // takeoverTokens returns, in workload order, the workloads of inv whose
 // mounted service-account token holds takeover grants, with one RBAC
 // engine per cluster and each service account resolved once; and an info
-// result for a cluster whose RBAC could not be resolved.
+// result for a cluster whose RBAC could not be resolved. It is resolved
+// once per inventory: workload-token-takeover and internet-exposed-workload
+// both read it.
 func takeoverTokens(inv *kube.Inventory) ([]workloadToken, []posture.Result) {
+	r := inv.Derived(takeoverKey{}, func() any {
+		tokens, errs := resolveTakeoverTokens(inv)
+		return takeoverSet{tokens, errs}
+	}).(takeoverSet)
+	return r.tokens, r.errs
+}
+
+// takeoverKey names takeoverTokens' result among an inventory's derived values.
+type takeoverKey struct{}
+
+type takeoverSet struct {
+	tokens []workloadToken
+	errs   []posture.Result
+}
+
+func resolveTakeoverTokens(inv *kube.Inventory) ([]workloadToken, []posture.Result) {
 	if len(inv.Workloads) == 0 || (len(inv.OfKind("RoleBinding")) == 0 && len(inv.OfKind("ClusterRoleBinding")) == 0) {
 		return nil, nil
 	}
@@ -187,7 +206,7 @@ func takeoverTokens(inv *kube.Inventory) ([]workloadToken, []posture.Result) {
 	}
 	for _, o := range inv.OfKind("ServiceAccount") {
 		if sa, ok := o.Typed.(*corev1.ServiceAccount); ok {
-			of(o).automount[[2]string{appliedNamespace(o.Meta.Namespace), o.Meta.Name}] = sa.AutomountServiceAccountToken
+			of(o).automount[[2]string{kube.AppliedNamespace(o.Meta.Namespace), o.Meta.Name}] = sa.AutomountServiceAccountToken
 		}
 	}
 	var tokens []workloadToken
@@ -215,7 +234,7 @@ func takeoverTokens(inv *kube.Inventory) ([]workloadToken, []posture.Result) {
 		if c.err != nil {
 			continue
 		}
-		ns := appliedNamespace(w.Object.Meta.Namespace)
+		ns := kube.AppliedNamespace(w.Object.Meta.Namespace)
 		sa := w.PodSpec.ServiceAccountName
 		if sa == "" {
 			sa = w.PodSpec.DeprecatedServiceAccount
@@ -248,14 +267,6 @@ type clusterTokens struct {
 	idx       *rbac.Index               // built on the first workload of the cluster
 	err       error
 	resolved  map[[2]string][]tokenGrant // (namespace, service account) → its takeover grants
-}
-
-// appliedNamespace is where an object without a namespace lands when applied.
-func appliedNamespace(ns string) string {
-	if ns == "" {
-		return "default"
-	}
-	return ns
 }
 
 // tokenMounted reports whether the pod's containers get a service-account
@@ -293,11 +304,8 @@ func takeoverGrants(idx *rbac.Index, s rbac.Subject, bindings map[kube.Ref]*kube
 			continue
 		}
 		scope := tokenScopeCluster
-		grantNS := g.Namespace
+		grantNS := g.Namespace // the engine reads a namespace-less RoleBinding as default's
 		if g.Binding.Kind == "RoleBinding" {
-			// The engine takes a RoleBinding without a namespace for a
-			// cluster-wide one; applied, it lands in default.
-			grantNS = appliedNamespace(grantNS)
 			switch {
 			case grantNS == "kube-system":
 				scope = tokenScopeKubeSystem
@@ -391,7 +399,7 @@ func tokenResult(w *kube.Workload, sa, ns string, gs []tokenGrant) posture.Resul
 		paths = append(paths, tokenGrantPath(g))
 	}
 	ref := w.Object.Ref
-	msg := ref.Kind + " " + appliedNamespace(ref.Namespace) + "/" + ref.Name + " mounts the token of ServiceAccount " + ns + "/" + sa + ": " + paths[0] + "."
+	msg := ref.Kind + " " + kube.AppliedNamespace(ref.Namespace) + "/" + ref.Name + " mounts the token of ServiceAccount " + ns + "/" + sa + ": " + paths[0] + "."
 	if more := len(paths) - 1; more > 0 {
 		msg += " " + itoa(more) + " more grant"
 		if more > 1 {
@@ -425,7 +433,7 @@ func tokenResult(w *kube.Workload, sa, ns string, gs []tokenGrant) posture.Resul
 func tokenGrantPath(g tokenGrant) string {
 	where := "cluster-wide"
 	if g.scope != tokenScopeCluster {
-		where = "in namespace " + appliedNamespace(g.g.Namespace)
+		where = "in namespace " + g.g.Namespace
 	}
 	role := g.g.Role.String()
 	if g.g.AggregatedFrom != "" {

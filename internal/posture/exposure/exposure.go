@@ -153,8 +153,8 @@ func (g *Graph) ref(o *kube.Object) kube.Ref {
 
 // ns is o's namespace for matching Services, Ingresses and workloads.
 func (g *Graph) ns(o *kube.Object) string {
-	if g.defaultNS && o.Meta.Namespace == "" {
-		return "default"
+	if g.defaultNS {
+		return kube.AppliedNamespace(o.Meta.Namespace)
 	}
 	return o.Meta.Namespace
 }
@@ -176,7 +176,17 @@ func AnalyzeAsWritten(inv *kube.Inventory) *Graph { return analyzeGraph(inv, fal
 // checks pinned to an earlier version keep their verdicts.
 func AnalyzeGateways(inv *kube.Inventory) *Graph { return analyzeGraph(inv, true, true) }
 
+// analyzeGraph returns the graph of inv for these options, built once per
+// inventory: the exposure checks and the report read the same one (a
+// Graph does not change once built).
 func analyzeGraph(inv *kube.Inventory, defaultNS, gateways bool) *Graph {
+	return inv.Derived(graphKey{defaultNS, gateways}, func() any { return buildGraph(inv, defaultNS, gateways) }).(*Graph)
+}
+
+// graphKey names a graph among an inventory's derived values.
+type graphKey struct{ defaultNS, gateways bool }
+
+func buildGraph(inv *kube.Inventory, defaultNS, gateways bool) *Graph {
 	g := &Graph{byObj: map[*kube.Object]*Exposure{}, defaultNS: defaultNS}
 	services := map[[2]string]*kube.Object{}
 	for _, o := range inv.OfKind("Service") {

@@ -83,7 +83,10 @@ func New(inv *kube.Inventory) (*Engine, error) {
 	roles := map[[2]string]*rbacv1.Role{}
 	for _, o := range inv.OfKind("Role") {
 		if r, ok := o.Typed.(*rbacv1.Role); ok {
-			roles[[2]string{appliedNamespace(o), o.Meta.Name}] = r
+			// A namespace-less Role or RoleBinding is default's, as
+			// applied; read as cluster-wide, its grants would be reported
+			// everywhere.
+			roles[[2]string{kube.AppliedNamespace(o.Meta.Namespace), o.Meta.Name}] = r
 		}
 	}
 	crs := map[string]*rbacv1.ClusterRole{}
@@ -117,7 +120,7 @@ func New(inv *kube.Inventory) (*Engine, error) {
 			case *rbacv1.ClusterRoleBinding:
 				subjects, ref = b.Subjects, b.RoleRef
 			case *rbacv1.RoleBinding:
-				subjects, ref, ns = b.Subjects, b.RoleRef, appliedNamespace(o)
+				subjects, ref, ns = b.Subjects, b.RoleRef, kube.AppliedNamespace(o.Meta.Namespace)
 			default:
 				continue
 			}
@@ -278,17 +281,6 @@ func (e *Engine) WhoCan(r Request) []Grant {
 		}
 	}
 	return out
-}
-
-// appliedNamespace is the namespace of a Role or RoleBinding: a manifest
-// without one lands in "default" when applied as it is (the exposure graph
-// reads namespace-less objects the same way). Read as cluster-wide, its
-// grants would be reported everywhere.
-func appliedNamespace(o *kube.Object) string {
-	if o.Meta.Namespace == "" {
-		return "default"
-	}
-	return o.Meta.Namespace
 }
 
 // applies reports whether a grant in namespace ns ("" cluster-wide) can
