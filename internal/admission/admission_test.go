@@ -137,8 +137,8 @@ func TestEngineDecisions(t *testing.T) {
 				}
 			}
 			for _, w := range resp.Warnings {
-				if len(w) > maxWarning {
-					t.Errorf("warning over %d bytes: %q", maxWarning, w)
+				if len(w) >= maxWarning {
+					t.Errorf("warning of %d bytes, want under %d: %q", len(w), maxWarning, w)
 				}
 			}
 		})

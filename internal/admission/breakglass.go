@@ -14,7 +14,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes/scheme"
 
 	"github.com/palisade-sec/palisade/internal/kube"
 )
@@ -136,7 +135,7 @@ func (e *Engine) inherit(ctx context.Context, req *Request, kinds []string, reas
 	images := imagesOf(req.Workload.PodSpec)
 	create := req.Review.Operation == admissionv1.Create
 	if !create {
-		old, err := oldWorkload(req)
+		old, err := req.oldWorkload()
 		if err != nil {
 			return "", err
 		}
@@ -172,23 +171,6 @@ func (e *Engine) inherit(ctx context.Context, req *Request, kinds []string, reas
 	return strings.Join(links, " <- "), nil
 }
 
-// oldWorkload returns the workload an UPDATE replaces.
-func oldWorkload(req *Request) (*kube.Workload, error) {
-	raw := req.Review.OldObject.Raw
-	if len(raw) == 0 {
-		return nil, errors.New("the update carries no old object")
-	}
-	obj, _, err := scheme.Codecs.UniversalDeserializer().Decode(raw, nil, nil)
-	if err != nil {
-		return nil, errors.New("the old object does not decode")
-	}
-	w := kube.WorkloadOf(&kube.Object{Ref: req.Object.Ref, Meta: req.Object.Meta, Typed: obj})
-	if w == nil {
-		return nil, errors.New("the old object holds no pod spec")
-	}
-	return w, nil
-}
-
 // templateUnchanged reports whether req updates a workload without
 // touching its pod template's break-glass reason or pod spec: the template
 // controllers create from stays the one a break-glass group wrote, so
@@ -197,7 +179,7 @@ func templateUnchanged(req *Request, reason string) bool {
 	if req.Review.Operation != admissionv1.Update {
 		return false
 	}
-	old, err := oldWorkload(req)
+	old, err := req.oldWorkload()
 	return err == nil && unchanged(old, req.Workload, reason)
 }
 
@@ -297,6 +279,10 @@ func (e *Engine) logDecision(ctx context.Context, ar *admissionv1.AdmissionReque
 		slog.String("namespace", ar.Namespace),
 		slog.String("name", name),
 		slog.String("user", ar.UserInfo.Username),
+		// dry_run: the API server persists nothing and Palisade writes no
+		// PolicyReport (sideEffects NoneOnDryRun), so such decisions can be
+		// told apart from real ones.
+		slog.Bool("dry_run", ar.DryRun != nil && *ar.DryRun),
 		slog.Bool("allowed", resp.Allowed),
 		slog.Any("violated", violated),
 		slog.Bool("break_glass", resp.AuditAnnotations["break-glass"] != ""),

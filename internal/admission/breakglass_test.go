@@ -214,9 +214,17 @@ func TestBreakGlassTemplates(t *testing.T) {
 			req: func(t *testing.T) *admissionv1.AdmissionRequest {
 				return update(t, deployment(true, good), deployment(true, pod(l.Good, l.Good).Spec))
 			}},
-		{name: "user keeps the annotation of a privileged template", groups: []string{"dev"}, enabled: true, deny: "privileged",
+		// The pod spec is unchanged, so Pod Security does not judge it
+		// again (update.go) and the template stays the admin's.
+		{name: "user updates a privileged annotated template without changing it", groups: []string{"dev"}, enabled: true, allowed: true,
 			req: func(t *testing.T) *admissionv1.AdmissionRequest {
-				return update(t, deployment(true, priv), deployment(true, priv))
+				d := deployment(true, priv)
+				d.Labels = map[string]string{"touched": "yes"}
+				return update(t, deployment(true, priv), d)
+			}},
+		{name: "user changes a privileged annotated template", groups: []string{"dev"}, enabled: true, deny: "privileged",
+			req: func(t *testing.T) *admissionv1.AdmissionRequest {
+				return update(t, deployment(true, priv), deployment(true, privileged(pod(l.Good, l.Good)).Spec))
 			}},
 	}
 	for _, tt := range tests {

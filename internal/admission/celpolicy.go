@@ -15,6 +15,7 @@ import (
 	corev1listers "k8s.io/client-go/listers/core/v1"
 
 	"github.com/palisade-sec/palisade/internal/config"
+	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/policy"
 )
 
@@ -41,13 +42,21 @@ type CELPolicy struct {
 func CELRules(ps []*policy.Policy, namespaces NamespaceLookup) []Rule {
 	rules := make([]Rule, 0, len(ps))
 	for _, p := range ps {
-		rules = append(rules, Rule{Policy: &CELPolicy{Policy: p, Namespaces: namespaces}, Mode: Mode(p.Mode)})
+		rules = append(rules, Rule{Policy: &CELPolicy{Policy: p, Namespaces: namespaces}, Mode: Mode(p.Mode), FailOpen: p.FailurePolicy == policy.Ignore})
 	}
 	return rules
 }
 
 // ID returns the policy's ID ("lp/no-privileged").
 func (c *CELPolicy) ID() string { return c.Policy.ID }
+
+// Severity is the policy's own (spec.severity), medium when unset.
+func (c *CELPolicy) Severity() finding.Severity {
+	if s, err := finding.ParseSeverity(c.Policy.Severity); err == nil && s != finding.SeverityUnknown {
+		return s
+	}
+	return finding.SeverityMedium
+}
 
 // judgesAnyKind lets the engine run it on objects without a pod spec.
 func (c *CELPolicy) judgesAnyKind() bool { return true }
@@ -256,6 +265,10 @@ func (c *CELSource) Evaluate(ctx context.Context, req *Request) ([]Violation, er
 			continue
 		}
 		vs, err := c.evaluate(ctx, req, p)
+		if err != nil && p.FailurePolicy == policy.Ignore {
+			out = append(out, Violation{Notice: true, Message: fmt.Sprintf("%s could not be checked; admitted (failurePolicy Ignore)", p.ID)})
+			continue
+		}
 		if err != nil {
 			var u *undecided
 			if errors.As(err, &u) {

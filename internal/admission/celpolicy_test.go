@@ -184,3 +184,53 @@ func TestCELSkipsKindsNoPolicyJudges(t *testing.T) {
 		t.Fatalf("deployment: allowed %v, %d namespace lookups; want admitted (audit) with one", resp.Allowed, lookups)
 	}
 }
+
+// TestCELFailurePolicy checks spec.failurePolicy: a policy that cannot be
+// evaluated (here an unguarded field the object lacks) denies in enforce
+// mode by default (Fail) and admits with a warning under Ignore.
+func TestCELFailurePolicy(t *testing.T) {
+	for _, tt := range []struct {
+		failurePolicy string
+		allowed       bool
+	}{
+		{"", false},
+		{"Fail", false},
+		{"Ignore", true},
+	} {
+		t.Run("failurePolicy="+tt.failurePolicy, func(t *testing.T) {
+			doc := `apiVersion: palisade.dev/v1alpha1
+kind: Policy
+metadata: {name: acme/needs-owner}
+spec:
+  mode: enforce
+  matchResources: {kinds: [Deployment]}
+  validations:
+    - expression: object.metadata.labels.owner != ""
+      message: names no owner
+`
+			if tt.failurePolicy != "" {
+				doc = strings.Replace(doc, "  mode: enforce\n", "  mode: enforce\n  failurePolicy: "+tt.failurePolicy+"\n", 1)
+			}
+			ps, err := policy.Parse("acme.yaml", []byte(doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := &Engine{Rules: CELRules(ps, nil)}
+			d := privilegedDeployment()
+			d.Spec.Template.Spec.Containers[0].SecurityContext = nil
+			resp := e.Review(t.Context(), review(t, "shop", "Deployment", d))
+			if resp.Allowed != tt.allowed {
+				t.Fatalf("allowed = %v, want %v (%+v)", resp.Allowed, tt.allowed, resp.Result)
+			}
+			if tt.allowed && (len(resp.Warnings) == 0 || !strings.Contains(resp.Warnings[0], "acme/needs-owner could not be checked")) {
+				t.Errorf("warnings %q", resp.Warnings)
+			}
+			if !tt.allowed && !strings.Contains(resp.Result.Message, "fails closed") {
+				t.Errorf("denial %q does not say the policy fails closed", resp.Result.Message)
+			}
+		})
+	}
+	if _, err := policy.Parse("bad.yaml", []byte("apiVersion: palisade.dev/v1alpha1\nkind: Policy\nmetadata: {name: acme/x}\nspec:\n  failurePolicy: Sometimes\n  validations: [{expression: 'true'}]\n")); err == nil || !strings.Contains(err.Error(), "bad.yaml:5") {
+		t.Errorf("a bad failurePolicy: err = %v, want one naming bad.yaml:5", err)
+	}
+}

@@ -38,8 +38,8 @@ const (
 	Audit Mode = "audit"
 )
 
-// maxWarning is the API server's practical limit per warning; kubectl shows
-// warnings one per line.
+// maxWarning bounds a warning: each must be shorter, so kubectl shows it
+// on one line.
 const maxWarning = 120
 
 // Violation is one reason a workload breaks a policy.
@@ -47,6 +47,9 @@ type Violation struct {
 	Container string // empty for pod-level problems
 	Image     string
 	Message   string // user text: names the field and the fix, never a raw error
+	// Notice marks a policy that could not decide and whose failure policy
+	// admits: it becomes a warning in every mode, never a violation.
+	Notice bool
 }
 
 // Policy judges one admission request.
@@ -106,6 +109,20 @@ type Request struct {
 
 	object map[string]any // Review.Object as decoded JSON, for CEL policies
 	cel    *policy.Input  // built once for all CEL policies; see CELPolicy
+
+	// The workload an UPDATE replaces, decoded on first use (oldWorkload).
+	old     *kube.Workload
+	oldErr  error
+	oldDone bool
+}
+
+// severityOf is how severe a violation of p is in PolicyReports: the
+// policy's own severity where it has one, else medium.
+func severityOf(p Policy) finding.Severity {
+	if s, ok := p.(interface{ Severity() finding.Severity }); ok {
+		return s.Severity()
+	}
+	return finding.SeverityMedium
 }
 
 // judgesAnyKind reports whether p judges objects that hold no pod spec
@@ -158,6 +175,7 @@ func (e *Engine) review(ctx context.Context, ar *admissionv1.AdmissionRequest) (
 			enforced = append(enforced, id)
 			continue
 		}
+		vs = e.notices(ctx, resp, id, rule.Mode, vs)
 		all := len(vs)
 		vs = e.unexcepted(req, id, vs)
 		switch {
@@ -183,7 +201,7 @@ func (e *Engine) review(ctx context.Context, ar *admissionv1.AdmissionRequest) (
 		}
 		for i, v := range vs {
 			text := describe(id, v)
-			e.report(ar, req, id, rule.Mode, v, text)
+			e.report(ar, req, rule, v, text)
 			switch rule.Mode {
 			case Enforce:
 				denials = append(denials, text)
@@ -203,7 +221,8 @@ func (e *Engine) review(ctx context.Context, ar *admissionv1.AdmissionRequest) (
 
 // report records a warn or audit violation for the namespace's
 // PolicyReport; dry runs change nothing in the cluster, reports included.
-func (e *Engine) report(ar *admissionv1.AdmissionRequest, req *Request, policyID string, mode Mode, v Violation, text string) {
+func (e *Engine) report(ar *admissionv1.AdmissionRequest, req *Request, rule Rule, v Violation, text string) {
+	mode := rule.Mode
 	if e.Reports == nil || mode == Enforce || (ar.DryRun != nil && *ar.DryRun) {
 		return
 	}
@@ -223,11 +242,33 @@ func (e *Engine) report(ar *admissionv1.AdmissionRequest, req *Request, policyID
 		props["image"] = v.Image
 	}
 	e.Reports.Record(policyreport.Result{
-		Policy: policyID, Rule: v.Container, Message: text, Severity: finding.SeverityMedium, Status: status, Time: now(),
+		// Rule names the container, so that each container's violation
+		// is a result of its own (results are keyed by policy, rule and
+		// resource).
+		Policy: rule.Policy.ID(), Rule: v.Container, Message: text, Severity: severityOf(rule.Policy), Status: status, Time: now(),
 		Resource: policyreport.Resource{APIVersion: req.Object.Ref.APIVersion, Kind: req.Object.Ref.Kind, Namespace: req.Namespace,
 			Name: req.Object.Ref.Name},
 		Properties: props,
 	})
+}
+
+// notices turns the Notice entries of vs into warnings (logged and
+// counted as errors of policyID) and returns the rest.
+func (e *Engine) notices(ctx context.Context, resp *admissionv1.AdmissionResponse, policyID string, mode Mode, vs []Violation) []Violation {
+	if !slices.ContainsFunc(vs, func(v Violation) bool { return v.Notice }) {
+		return vs
+	}
+	var out []Violation
+	for _, v := range vs {
+		if !v.Notice {
+			out = append(out, v)
+			continue
+		}
+		e.Metrics.decision(policyID, resultError, mode)
+		e.logger().LogAttrs(ctx, slog.LevelWarn, "policy could not decide", slog.String("policy", policyID), slog.String("detail", v.Message), slog.Bool("fail_open", true))
+		resp.Warnings = append(resp.Warnings, clip(v.Message))
+	}
+	return out
 }
 
 // unexcepted drops violations an unexpired exception covers.
@@ -307,7 +348,7 @@ func denialMessage(req *Request, denials []string) string {
 // named by its last path element ("api@sha256:0123456789ab…" rather than
 // the registry path and the whole digest), so that what is wrong still fits.
 func warning(policyID string, v Violation, text string) string {
-	if len(text) > maxWarning && v.Image != "" {
+	if len(text) >= maxWarning && v.Image != "" {
 		v.Image = shortImage(v.Image)
 		text = describe(policyID, v)
 	}
@@ -330,12 +371,12 @@ func shortImage(image string) string {
 	return name + "@" + digest
 }
 
-// clip shortens s to maxWarning bytes, cutting at a rune boundary.
+// clip shortens s to under maxWarning bytes, cutting at a rune boundary.
 func clip(s string) string {
-	if len(s) <= maxWarning {
+	if len(s) < maxWarning {
 		return s
 	}
-	cut := maxWarning - len("…")
+	cut := maxWarning - 1 - len("…")
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}

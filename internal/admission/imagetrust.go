@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/palisade-sec/palisade/internal/config"
+	"github.com/palisade-sec/palisade/internal/finding"
 )
 
 // TrustVerdict is what the verifier knows about one image digest.
@@ -36,10 +37,14 @@ type ImageTrust struct {
 func (*ImageTrust) ID() string { return "admission/image-trust" }
 
 // Evaluate implements Policy. It checks every container kind: init,
-// regular and ephemeral.
+// regular and ephemeral; on UPDATE only the containers whose image changes
+// (see update.go).
 func (p *ImageTrust) Evaluate(ctx context.Context, req *Request) ([]Violation, error) {
 	var out []Violation
 	for _, c := range req.Workload.AllContainers() {
+		if req.imageUnchanged(c) {
+			continue
+		}
 		image := c.Container.Image
 		v := func(msg string) {
 			out = append(out, Violation{Container: c.Container.Name, Image: image, Message: msg})
@@ -80,6 +85,10 @@ func afterSlash(image string) string {
 	}
 	return image
 }
+
+// Severity rates violations in PolicyReports: an unverified image is
+// unknown code running in the cluster.
+func (*ImageTrust) Severity() finding.Severity { return finding.SeverityHigh }
 
 var _ Policy = (*ImageTrust)(nil)
 

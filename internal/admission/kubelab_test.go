@@ -9,6 +9,7 @@ import (
 	"time"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -99,6 +100,42 @@ func TestThroughRealAPIServer(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("privileged deployment", func(t *testing.T) {
+		d := &appsv1.Deployment{
+			ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop"},
+			Spec: appsv1.DeploymentSpec{
+				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
+				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web"}}, Spec: privileged(pod(l.Good)).Spec},
+			},
+		}
+		_, err := cs.AppsV1().Deployments("shop").Create(tctx, d, metav1.CreateOptions{})
+		if err == nil || !strings.Contains(err.Error(), "palisade denied Deployment shop/web") || !strings.Contains(err.Error(), "privileged") {
+			t.Fatalf("err = %v, want a pod security denial of the Deployment", err)
+		}
+	})
+
+	// kubectl debug adds ephemeral containers through the
+	// pods/ephemeralcontainers subresource: an UPDATE the webhook judges.
+	t.Run("ephemeral debug container", func(t *testing.T) {
+		debug := func(name, image string) error {
+			p, err := cs.CoreV1().Pods("shop").Get(tctx, "pa", metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			p.Spec.EphemeralContainers = append(p.Spec.EphemeralContainers, corev1.EphemeralContainer{
+				EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: name, Image: image, TerminationMessagePolicy: corev1.TerminationMessageReadFile},
+			})
+			_, err = cs.CoreV1().Pods("shop").UpdateEphemeralContainers(tctx, "pa", p, metav1.UpdateOptions{})
+			return err
+		}
+		if err := debug("debug", l.Bare); err == nil || !strings.Contains(err.Error(), "container debug") || !strings.Contains(err.Error(), "no scan attestation") {
+			t.Errorf("unattested debug image: err = %v, want an image trust denial naming container debug", err)
+		}
+		if err := debug("debug2", l.Good); err != nil {
+			t.Errorf("attested debug image: %v", err)
+		}
+	})
 
 	// Webhook down: failurePolicy Fail denies everything it covers …
 	stopWebhook()

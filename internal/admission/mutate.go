@@ -60,7 +60,9 @@ func (p *Pinner) Review(ctx context.Context, ar *admissionv1.AdmissionRequest) *
 	var ops []patchOp
 	for _, c := range req.Workload.AllContainers() {
 		image := c.Container.Image
-		if !p.pinnable(image) {
+		// An UPDATE that keeps an image must not rewrite it: on a Pod that
+		// restarts the container, on a template it starts a rollout.
+		if !p.pinnable(image) || req.imageUnchanged(c) {
 			continue
 		}
 		d, err := p.Resolver.Resolve(ctx, image)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 
+	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/kube"
 
 	psaapi "k8s.io/pod-security-admission/api"
@@ -45,8 +46,12 @@ func NewPodSecurity(level, version string) (*PodSecurity, error) {
 // namespace overrides it, so that exceptions and dashboards keep one name.
 func (p *PodSecurity) ID() string { return "admission/pod-security-" + string(p.level.Level) }
 
-// Evaluate implements Policy.
+// Evaluate implements Policy. An UPDATE that keeps the pod spec passes,
+// as in the built-in PodSecurity admission (see update.go).
 func (p *PodSecurity) Evaluate(_ context.Context, req *Request) ([]Violation, error) {
+	if req.podSpecUnchanged() {
+		return nil, nil
+	}
 	w := req.Workload
 	level := p.Namespaces.level(req.Namespace, p.level)
 	var out []Violation
@@ -85,6 +90,15 @@ func pssViolations(w *kube.Workload, level psaapi.LevelVersion, r psapolicy.Chec
 			Message: fmt.Sprintf("PodSecurity %s: %s (%s)", level.Level, r.ForbiddenReason, m[2])})
 	}
 	return out
+}
+
+// Severity rates violations in PolicyReports: baseline keeps known
+// privilege escalations out, restricted is hardening.
+func (p *PodSecurity) Severity() finding.Severity {
+	if p.level.Level == psaapi.LevelRestricted {
+		return finding.SeverityMedium
+	}
+	return finding.SeverityHigh
 }
 
 var _ Policy = (*PodSecurity)(nil)

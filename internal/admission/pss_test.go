@@ -2,11 +2,15 @@ package admission
 
 import (
 	"context"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/palisade-sec/palisade/internal/config"
 	"github.com/palisade-sec/palisade/internal/kube"
 )
 
@@ -65,6 +69,47 @@ func TestShortImage(t *testing.T) {
 	} {
 		if got := shortImage(in); got != want {
 			t.Errorf("shortImage(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestDefaultPodSecurityVersionIsVendored keeps the default Pod Security
+// Standards version equal to the Kubernetes minor of the vendored
+// k8s.io/pod-security-admission (v0.N.x judges v1.N): upgrading the library
+// then fails here, so the default moves by a visible change, not silently.
+func TestDefaultPodSecurityVersionIsVendored(t *testing.T) {
+	// Test binaries carry no dependency versions: read them from go.mod.
+	mod, err := os.ReadFile("../../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^\s*k8s\.io/pod-security-admission (v\S+)`).FindSubmatch(mod)
+	if m == nil {
+		t.Fatal("go.mod does not require k8s.io/pod-security-admission")
+	}
+	vendored := string(m[1])
+	parts := strings.Split(strings.TrimPrefix(vendored, "v"), ".")
+	if len(parts) < 2 {
+		t.Fatalf("k8s.io/pod-security-admission version %q", vendored)
+	}
+	if want := "v1." + parts[1]; config.DefaultPodSecurityVersion != want {
+		t.Errorf("config.DefaultPodSecurityVersion = %s, the vendored library (%s) judges %s: raise the default (and palisade.example.yaml, docs/configuration.md) deliberately", config.DefaultPodSecurityVersion, vendored, want)
+	}
+	if _, err := NewPodSecurity("baseline", config.DefaultPodSecurityVersion); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestClip checks that a clipped warning is under maxWarning bytes and
+// still valid UTF-8, whatever its length and runes.
+func TestClip(t *testing.T) {
+	for _, s := range []string{strings.Repeat("a", maxWarning-1), strings.Repeat("a", maxWarning), strings.Repeat("é", maxWarning), strings.Repeat("a", 1000)} {
+		got := clip(s)
+		if len(got) >= maxWarning || !utf8.ValidString(got) {
+			t.Errorf("clip(%d bytes) = %d bytes %q", len(s), len(got), got)
+		}
+		if len(s) < maxWarning && got != s {
+			t.Errorf("clip changed a short warning: %q", got)
 		}
 	}
 }

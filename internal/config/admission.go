@@ -60,6 +60,13 @@ type ImageTrustPolicy struct {
 	PinDigests bool
 }
 
+// DefaultPodSecurityVersion is the Pod Security Standards version judged
+// when the configuration names none: the newest the vendored
+// k8s.io/pod-security-admission knows (a test keeps them equal), written
+// out rather than "latest" so that a dependency upgrade cannot change
+// which pods are admitted without a visible change here.
+const DefaultPodSecurityVersion = "v1.37"
+
 // PodSecurityPolicy configures the Pod Security Standards policy.
 type PodSecurityPolicy struct {
 	Level   string // privileged, baseline or restricted
@@ -73,7 +80,7 @@ type PodSecurityPolicy struct {
 func defaultAdmission() Admission {
 	return Admission{
 		ImageTrust:        ImageTrustPolicy{Mode: "enforce", MaxScanAge: 30 * Day, Sources: []string{SourceAttestation, SourceScanRecord}, Platform: "linux/amd64"},
-		PodSecurity:       PodSecurityPolicy{Level: "baseline", Version: "latest", Mode: "enforce"},
+		PodSecurity:       PodSecurityPolicy{Level: "baseline", Version: DefaultPodSecurityVersion, Mode: "enforce"},
 		ExcludeNamespaces: []string{"kube-system", "palisade"},
 	}
 }

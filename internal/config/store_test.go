@@ -67,7 +67,7 @@ func TestStoreRedacted(t *testing.T) {
 }
 
 func TestRegistriesIsTrusted(t *testing.T) {
-	r := Registries{Trusted: []string{"ghcr.io/acme/*", "registry.acme.internal:5000/*/*"}}
+	r := Registries{Trusted: []string{"ghcr.io/acme/*", "registry.acme.internal:5000/*/*", "docker.io/library/*", "index.docker.io/bitnami/*"}}
 	tests := []struct {
 		repo string
 		want bool
@@ -76,7 +76,14 @@ func TestRegistriesIsTrusted(t *testing.T) {
 		{"ghcr.io/acme/team/app", false},
 		{"ghcr.io/evil/app", false},
 		{"registry.acme.internal:5000/team/app", true},
-		{"docker.io/library/nginx", false},
+		{"docker.io/evil/nginx", false},
+		// Docker Hub's two names are one registry, in patterns and repos.
+		{"docker.io/library/nginx", true},
+		{"index.docker.io/library/nginx", true},
+		{"docker.io/bitnami/redis", true},
+		{"index.docker.io/bitnami/redis", true},
+		{"index.docker.io/evil/nginx", false},
+		{"notindex.docker.io/library/nginx", false},
 	}
 	for _, tt := range tests {
 		if got := r.IsTrusted(tt.repo); got != tt.want {

@@ -41,6 +41,9 @@ type Policy struct {
 	// Mode is the policy's own mode; the configuration may override it.
 	Mode     Mode
 	OnUpdate OnUpdate
+	// FailurePolicy is what admission does when the policy cannot be
+	// evaluated.
+	FailurePolicy FailurePolicy
 	// File and Line locate the policy's document.
 	File string
 	Line int
@@ -105,7 +108,7 @@ func compileDocument(base *cel.Env, file string, root *yaml.Node, doc *Document)
 	s := &doc.Spec
 	p := &Policy{
 		ID: doc.Metadata.Name, Title: s.Title, Severity: s.Severity, Remediation: s.Remediation,
-		Controls: s.Controls, Mode: s.Mode, OnUpdate: s.OnUpdate, File: file, Line: lineAt(root), Doc: *doc,
+		Controls: s.Controls, Mode: s.Mode, OnUpdate: s.OnUpdate, FailurePolicy: s.FailurePolicy, File: file, Line: lineAt(root), Doc: *doc,
 	}
 	if p.Line == 0 {
 		p.Line = 1

@@ -211,6 +211,13 @@ func validateDocument(file string, root *yaml.Node, doc *Document) []error {
 	default:
 		add(lineAt(root, "spec", "onUpdate"), "spec.onUpdate %q: want always or changedOnly", s.OnUpdate)
 	}
+	switch s.FailurePolicy {
+	case "":
+		s.FailurePolicy = Fail
+	case Fail, Ignore:
+	default:
+		add(lineAt(root, "spec", "failurePolicy"), "spec.failurePolicy %q: want Fail or Ignore", s.FailurePolicy)
+	}
 	if s.Severity == "" {
 		s.Severity = "medium"
 	} else if _, err := finding.ParseSeverity(s.Severity); err != nil {

@@ -43,6 +43,21 @@ const (
 	ChangedOnly OnUpdate = "changedOnly"
 )
 
+// FailurePolicy says what happens when a policy cannot be evaluated (an
+// unguarded missing field, the cost limit, unreadable params), named as in
+// ValidatingAdmissionPolicy.
+type FailurePolicy string
+
+// The failure policies.
+const (
+	// Fail denies in enforce mode: the default, since a policy that
+	// cannot run must not become a way around it.
+	Fail FailurePolicy = "Fail"
+	// Ignore admits with a warning: for policies whose outage should not
+	// stop deployments.
+	Ignore FailurePolicy = "Ignore"
+)
+
 // Scope is what one validation judges.
 type Scope string
 
@@ -83,6 +98,7 @@ type Spec struct {
 	Controls        []string       `yaml:"controls"` // "CIS 5.2.1", "NSA pod security"
 	Mode            Mode           `yaml:"mode"`
 	OnUpdate        OnUpdate       `yaml:"onUpdate"`
+	FailurePolicy   FailurePolicy  `yaml:"failurePolicy"`
 	MatchResources  MatchResources `yaml:"matchResources"`
 	MatchConditions []NamedExpr    `yaml:"matchConditions"`
 	Variables       []NamedExpr    `yaml:"variables"`
