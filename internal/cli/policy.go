@@ -52,7 +52,7 @@ expected one, 2 when the suite, a policy or a manifest is bad.`,
 			if err != nil {
 				return usageError(err)
 			}
-			outs, err := policytest.Run(cmd.Context(), suite, policytest.Options{Exceptions: g.cfg.Exceptions, Modes: g.cfg.Admission.Policies.Modes})
+			outs, err := policytest.Run(cmd.Context(), suite, policytest.Options{Exceptions: g.cfg.Exceptions, Modes: g.cfg.Admission.Policies.Modes, Registries: g.cfg.Registries, PodSecurity: g.cfg.Admission.PodSecurity})
 			var ie *policytest.InputError
 			if errors.As(err, &ie) {
 				return usageError(err)

@@ -27,6 +27,12 @@ type Options struct {
 	Exceptions []config.Exception
 	// Modes override policy modes; the suite's own modes override these.
 	Modes map[string]string
+	// Registries and PodSecurity configure the webhook's own policies,
+	// admission/image-trust and admission/pod-security-<level>, which
+	// results may name too. Image trust offline judges registries and tags
+	// only: whether a scan passed is the webhook's to verify.
+	Registries  config.Registries
+	PodSecurity config.PodSecurityPolicy
 }
 
 // Outcome is one policy's verdict on one resource.
@@ -55,7 +61,9 @@ func Run(ctx context.Context, s *Suite, opts Options) ([]Outcome, error) {
 	if builtin == nil {
 		builtin = []string{"none"}
 	}
-	ps, err := policy.Load(ctx, policy.Selection{Builtin: builtin, Files: s.Policies, Modes: modes})
+	celModes := maps.Clone(modes)
+	maps.DeleteFunc(celModes, func(id string, _ policy.Mode) bool { return strings.HasPrefix(id, nativePrefix) })
+	ps, err := policy.Load(ctx, policy.Selection{Builtin: builtin, Files: s.Policies, Modes: celModes})
 	if err != nil {
 		return nil, &InputError{err}
 	}
@@ -78,15 +86,23 @@ func Run(ctx context.Context, s *Suite, opts Options) ([]Outcome, error) {
 	var out []Outcome
 	for i, e := range s.Results {
 		p := byID[e.Policy]
+		var native admission.Rule
 		if p == nil {
-			return nil, &InputError{fmt.Errorf("results[%d]: no policy %q among the suite's policies", i, e.Policy)}
+			if native, err = nativeRule(e.Policy, modes, opts); err != nil {
+				return nil, &InputError{fmt.Errorf("results[%d]: %w", i, err)}
+			}
 		}
 		for _, name := range e.Resources {
 			o, err := r.find(name)
 			if err != nil {
 				return nil, &InputError{fmt.Errorf("results[%d]: %w", i, err)}
 			}
-			oc, err := r.judge(ctx, p, o, &e)
+			var oc Outcome
+			if p != nil {
+				oc, err = r.judge(ctx, p, o, &e)
+			} else {
+				oc, err = r.judgeNative(ctx, native, o, &e)
+			}
 			if err != nil {
 				return nil, &InputError{fmt.Errorf("results[%d] %s on %s: %w", i, e.Policy, name, err)}
 			}
