@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -125,6 +126,7 @@ without it, about cluster-wide access. Input: manifests or --kubeconfig.`,
 func newPostureCanCommand(g *globals) *cobra.Command {
 	var f rbacFlags
 	var dangerousOnly bool
+	var memberOf []string
 	cmd := &cobra.Command{
 		Use:   "can SUBJECT [PATH... | -]",
 		Short: "List the effective RBAC rules of a user, group or service account",
@@ -137,8 +139,12 @@ pods-exec, pod-create, escalate (bind/escalate), impersonate, nodes-proxy,
 csr-approval, token-create.
 
 SUBJECT is user:NAME, group:NAME (a member of that group only) or
-sa:NAMESPACE:NAME. Input: manifests or --kubeconfig.`,
+sa:NAMESPACE:NAME. A user's groups come from the authenticator (an OIDC
+groups claim, a client certificate's O=, an EKS access entry), which
+manifests and the API do not show: name them with --member-of. Input:
+manifests or --kubeconfig.`,
 		Example: `  palisade posture can sa:shop:ci ./manifests
+  palisade posture can user:alice --member-of platform --member-of oncall ./manifests
   palisade posture can user:alice --kubeconfig ~/.kube/config --dangerous`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -151,6 +157,14 @@ sa:NAMESPACE:NAME. Input: manifests or --kubeconfig.`,
 				return err
 			}
 			id := rbac.IdentityOf(s)
+			for _, grp := range memberOf {
+				if grp = strings.TrimSpace(grp); grp == "" {
+					return usageError(fmt.Errorf("--member-of: empty group name"))
+				}
+				if !slices.Contains(id.Groups, grp) {
+					id.Groups = append(id.Groups, grp)
+				}
+			}
 			var rows []canRow
 			for _, gr := range e.RulesFor(id) {
 				d := rbac.Dangerous(gr.Rule)
@@ -164,6 +178,7 @@ sa:NAMESPACE:NAME. Input: manifests or --kubeconfig.`,
 	}
 	f.add(cmd)
 	cmd.Flags().BoolVar(&dangerousOnly, "dangerous", false, "list only the dangerous rules")
+	cmd.Flags().StringArrayVar(&memberOf, "member-of", nil, "a group SUBJECT belongs to by its authenticator (repeatable)")
 	return cmd
 }
 

@@ -53,6 +53,7 @@ func TestPostureWhoCanAndCan(t *testing.T) {
 		{"who-can-metrics-json", []string{"posture", "who-can", "get", "/metrics", "-o", "json", rbacFixture}, ExitOK},
 		{"who-can-nobody", []string{"posture", "who-can", "delete", "nodes", rbacFixture}, ExitOK},
 		{"can-alice", []string{"posture", "can", "user:alice", rbacFixture}, ExitOK},
+		{"can-alice-member-of-sre", []string{"posture", "can", "user:alice", "--member-of", "sre", rbacFixture}, ExitOK},
 		{"can-sa-dangerous", []string{"posture", "can", "sa:shop:ci", "--dangerous", rbacFixture}, ExitOK},
 		{"can-group-json", []string{"posture", "can", "group:sre", "-o", "json", rbacFixture}, ExitOK},
 	} {
