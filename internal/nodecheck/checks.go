@@ -26,6 +26,7 @@ var (
 	kubeletRotate  = setting{flag: "rotate-certificates", field: "rotateCertificates", def: "false"}
 	kubeletCiphers = setting{flag: "tls-cipher-suites", field: "tlsCipherSuites"}
 	kubeletKubecfg = setting{flag: "kubeconfig"}
+	proxyKubecfg   = setting{flag: "kubeconfig"}
 )
 
 func flg(name, def string) setting { return setting{flag: name, def: def} }
@@ -47,6 +48,8 @@ func All() []Check {
 		{ID: "node/scheduler-manifest-owner", CIS: "1.1.6", Component: ControlPlane, Title: "Scheduler pod specification file is owned by root:root", Severity: medium, Eval: owner(m(Scheduler), "root:root"), Remediation: "chown root:root " + manifestDir + "/kube-scheduler.yaml"},
 		{ID: "node/etcd-manifest-permissions", CIS: "1.1.7", Component: ControlPlane, Title: "etcd pod specification file permissions are 600 or stricter", Severity: medium, Eval: perm(m(Etcd), 0o600), Remediation: "chmod 600 " + manifestDir + "/etcd.yaml"},
 		{ID: "node/etcd-manifest-owner", CIS: "1.1.8", Component: ControlPlane, Title: "etcd pod specification file is owned by root:root", Severity: medium, Eval: owner(m(Etcd), "root:root"), Remediation: "chown root:root " + manifestDir + "/etcd.yaml"},
+		{ID: "node/cni-config-permissions", CIS: "1.1.9", Component: ControlPlane, Title: "CNI configuration files permissions are 600 or stricter", Severity: medium, Eval: perm(cniFiles, 0o600), Remediation: "chmod 600 " + cniConfDir + "/*", Manual: "a CNI plugin that rewrites its configuration may reset the mode."},
+		{ID: "node/cni-config-owner", CIS: "1.1.10", Component: ControlPlane, Title: "CNI configuration files are owned by root:root", Severity: medium, Eval: owner(cniFiles, "root:root"), Remediation: "chown root:root " + cniConfDir + "/*", Manual: "a CNI plugin that rewrites its configuration may reset the owner."},
 		{ID: "node/etcd-data-dir-permissions", CIS: "1.1.11", Component: ControlPlane, Title: "etcd data directory permissions are 700 or stricter", Severity: high, Eval: perm(etcdDataDir, 0o700), Remediation: "chmod 700 on etcd's --data-dir (default /var/lib/etcd)"},
 		{ID: "node/etcd-data-dir-owner", CIS: "1.1.12", Component: ControlPlane, Title: "etcd data directory is owned by etcd:etcd", Severity: medium, Eval: owner(etcdDataDir, "etcd:etcd"), Remediation: "chown etcd:etcd on etcd's --data-dir (default /var/lib/etcd)"},
 		{ID: "node/admin-kubeconfig-permissions", CIS: "1.1.13", Component: ControlPlane, Title: "Administrative kubeconfig files permissions are 600", Severity: high, Eval: perm(fixed("/etc/kubernetes/admin.conf", "/etc/kubernetes/super-admin.conf"), 0o600), Remediation: "chmod 600 /etc/kubernetes/admin.conf /etc/kubernetes/super-admin.conf"},
@@ -114,6 +117,10 @@ func All() []Check {
 		// 4.1 Worker node configuration files.
 		{ID: "node/kubelet-service-permissions", CIS: "4.1.1", Component: Kubelet, Title: "kubelet service file permissions are 600 or stricter", Severity: medium, Eval: perm(kubeletUnits, 0o600), Remediation: "chmod 600 the kubelet.service unit and its drop-ins."},
 		{ID: "node/kubelet-service-owner", CIS: "4.1.2", Component: Kubelet, Title: "kubelet service file is owned by root:root", Severity: medium, Eval: owner(kubeletUnits, "root:root"), Remediation: "chown root:root the kubelet.service unit and its drop-ins."},
+		// kube-proxy's --kubeconfig, if it exists on the host: a kube-proxy
+		// DaemonSet's lives in its container and is out of scope here.
+		{ID: "node/proxy-kubeconfig-permissions", CIS: "4.1.3", Component: KubeProxy, Title: "kube-proxy --kubeconfig file permissions are 600 or stricter", Severity: medium, Eval: perm(fromSetting(proxyKubecfg, ""), 0o600), Remediation: "chmod 600 the file kube-proxy's --kubeconfig names."},
+		{ID: "node/proxy-kubeconfig-owner", CIS: "4.1.4", Component: KubeProxy, Title: "kube-proxy --kubeconfig file is owned by root:root", Severity: medium, Eval: owner(fromSetting(proxyKubecfg, ""), "root:root"), Remediation: "chown root:root the file kube-proxy's --kubeconfig names."},
 		{ID: "node/kubelet-kubeconfig-permissions", CIS: "4.1.5", Component: Kubelet, Title: "kubelet --kubeconfig file permissions are 600 or stricter", Severity: high, Eval: perm(fromSetting(kubeletKubecfg, kubeletKubeconfig), 0o600), Remediation: "chmod 600 " + kubeletKubeconfig},
 		{ID: "node/kubelet-kubeconfig-owner", CIS: "4.1.6", Component: Kubelet, Title: "kubelet --kubeconfig file is owned by root:root", Severity: medium, Eval: owner(fromSetting(kubeletKubecfg, kubeletKubeconfig), "root:root"), Remediation: "chown root:root " + kubeletKubeconfig},
 		{ID: "node/kubelet-client-ca-permissions", CIS: "4.1.7", Component: Kubelet, Title: "kubelet client CA file permissions are 600 or stricter", Severity: low, Eval: perm(fromSetting(kubeletCA, ""), 0o600), Remediation: "chmod 600 the kubelet's client CA file."},

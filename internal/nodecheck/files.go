@@ -41,6 +41,22 @@ func kubeletConfigPath(_ context.Context, _ *Node, c *Component) ([]string, erro
 	return []string{kubeletConfigFile}, nil
 }
 
+// cniFiles are the CNI configuration files (not the directory itself), as
+// kube-bench finds them for CIS 1.1.9 and 1.1.10.
+func cniFiles(ctx context.Context, n *Node, _ *Component) ([]string, error) {
+	all, err := n.walk(ctx, cniConfDir)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, p := range all {
+		if p != cniConfDir {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
 // etcdDataDir is etcd's --data-dir, else kubeadm's default.
 func etcdDataDir(_ context.Context, n *Node, _ *Component) ([]string, error) {
 	if c := n.Components[Etcd]; c != nil {

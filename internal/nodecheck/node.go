@@ -22,6 +22,7 @@ const (
 	Scheduler         = "kube-scheduler"
 	Etcd              = "etcd"
 	Kubelet           = "kubelet"
+	KubeProxy         = "kube-proxy"
 	// ControlPlane is not a binary: checks of it apply when any of the
 	// API server, controller manager, scheduler or etcd is on the node.
 	ControlPlane = "control-plane"
@@ -34,6 +35,7 @@ const (
 	kubeletKubeconfig  = "/etc/kubernetes/kubelet.conf"
 	defaultEtcdDataDir = "/var/lib/etcd"
 	pkiDir             = "/etc/kubernetes/pki"
+	cniConfDir         = "/etc/cni/net.d"
 )
 
 // kubeletUnitDirs hold kubelet.service and kubelet.service.d drop-ins, in
@@ -165,7 +167,7 @@ func (n *Node) readOptional(p string) ([]byte, bool) {
 	return b, true
 }
 
-var components = []string{APIServer, ControllerManager, Scheduler, Etcd, Kubelet}
+var components = []string{APIServer, ControllerManager, Scheduler, Etcd, Kubelet, KubeProxy}
 
 func (n *Node) readProcesses(ctx context.Context, pids []int) error {
 	explicit := len(pids) > 0

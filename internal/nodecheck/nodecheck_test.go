@@ -169,7 +169,7 @@ func TestRegistry(t *testing.T) {
 	ids := map[string]bool{}
 	idRE := regexp.MustCompile(`^node/[a-z0-9]+(-[a-z0-9]+)*$`)
 	cisRE := regexp.MustCompile(`^[124](\.\d+){1,2}$`)
-	known := map[string]bool{ControlPlane: true, APIServer: true, ControllerManager: true, Scheduler: true, Etcd: true, Kubelet: true}
+	known := map[string]bool{ControlPlane: true, APIServer: true, ControllerManager: true, Scheduler: true, Etcd: true, Kubelet: true, KubeProxy: true}
 	for _, ch := range All() {
 		if !idRE.MatchString(ch.ID) || ids[ch.ID] {
 			t.Errorf("check ID %q is malformed or repeated", ch.ID)

@@ -71,7 +71,8 @@ func needsHost(ch Check) bool {
 		"node/kubelet-service-permissions", "node/kubelet-service-owner",
 		"node/kubelet-kubeconfig-permissions", "node/kubelet-kubeconfig-owner",
 		"node/kubelet-client-ca-permissions", "node/kubelet-client-ca-owner",
-		"node/kubelet-config-permissions", "node/kubelet-config-owner":
+		"node/kubelet-config-permissions", "node/kubelet-config-owner",
+		"node/proxy-kubeconfig-permissions", "node/proxy-kubeconfig-owner":
 		return true
 	}
 	return false
