@@ -9,10 +9,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	appsv1 "k8s.io/api/apps/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
@@ -60,16 +62,26 @@ func TestChartRenders(t *testing.T) {
 	}
 	posture := []string{"ClusterRole/palisade-posture-reader", "ClusterRoleBinding/palisade-posture-reader"}
 	webhook := []string{"ValidatingWebhookConfiguration/palisade"}
+	mutating := []string{"MutatingWebhookConfiguration/palisade"}
+	certificate := []string{"Certificate/palisade"}
 	tests := []struct {
 		name      string
 		overrides map[string]any
 		want      [][]string
 		args      []string // expected among the container's args
+		replicas  int32
 	}{
-		{"defaults", nil, [][]string{base, posture, webhook}, []string{"serve", "--listen=0.0.0.0:8443"}},
+		// The default store is SQLite in each pod: replicas would not share
+		// scan records, so one replica whatever values.replicas says.
+		{"defaults", nil, [][]string{base, posture, webhook}, []string{"serve", "--listen=0.0.0.0:8443"}, 1},
+		{"replicas on SQLite", map[string]any{"replicas": 3}, [][]string{base, posture, webhook}, nil, 1},
 		{"postgres and external NATS", map[string]any{"store.dsnSecret": "pg", "natsURL": "nats://nats:4222", "image.digest": pinned},
-			[][]string{base, posture, webhook}, []string{"--store=$(PALISADE_STORE_DSN)", "--nats-url=nats://nats:4222"}},
-		{"no posture reader, no webhook", map[string]any{"posture.enabled": false, "webhook.enabled": false}, [][]string{base}, nil},
+			[][]string{base, posture, webhook}, []string{"--store=$(PALISADE_STORE_DSN)", "--nats-url=nats://nats:4222"}, 2},
+		{"replicas on postgres", map[string]any{"store.dsnSecret": "pg", "replicas": 3}, [][]string{base, posture, webhook}, nil, 3},
+		{"no posture reader, no webhook", map[string]any{"posture.enabled": false, "webhook.enabled": false}, [][]string{base}, nil, 1},
+		{"pin digests", map[string]any{"webhook.pinDigests": true}, [][]string{base, posture, webhook, mutating}, nil, 1},
+		{"pin digests, no webhook", map[string]any{"webhook.pinDigests": true, "webhook.enabled": false}, [][]string{base, posture}, nil, 1},
+		{"cert-manager", map[string]any{"certManager.issuer": "ca"}, [][]string{base, posture, webhook, certificate}, nil, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -80,9 +92,17 @@ func TestChartRenders(t *testing.T) {
 				t.Errorf("rendered objects (-want +got):\n%s", diff)
 			}
 			for _, o := range objs {
+				if d, ok := o.Typed.(*appsv1.Deployment); ok && (d.Spec.Replicas == nil || *d.Spec.Replicas != tt.replicas) {
+					t.Errorf("replicas %v, want %d", d.Spec.Replicas, tt.replicas)
+				}
 				w := kube.WorkloadOf(o)
 				if w == nil {
 					continue
+				}
+				if !slices.ContainsFunc(w.PodSpec.Containers[0].Env, func(e corev1.EnvVar) bool {
+					return e.Name == "POD_NAMESPACE" && e.ValueFrom != nil && e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "metadata.namespace"
+				}) {
+					t.Error("POD_NAMESPACE is not set from the pod's namespace: serve would not exclude its own namespace")
 				}
 				if got := w.PodSpec.Containers[0].Args; !containsAll(got, tt.args) {
 					t.Errorf("args %q, want to contain %q", got, tt.args)
@@ -164,6 +184,78 @@ func TestChartWebhookMatchesInstall(t *testing.T) {
 	}
 	if len(extra) == 0 {
 		t.Error("the built-in policies need no rule beyond workloads: lp/no-nodeport-loadbalancer judges Services")
+	}
+
+	// webhook.pinDigests: the mutating webhook install prints with
+	// admission.imageTrust.pinDigests.
+	files = renderChart(t, rel, map[string]any{"webhook.caBundle": "Y2E=", "webhook.pinDigests": true})
+	var gotM admissionregistrationv1.MutatingWebhookConfiguration
+	if err := yaml.UnmarshalStrict([]byte(files["mutatingwebhook.yaml"]), &gotM); err != nil {
+		t.Fatalf("mutatingwebhook.yaml: %v", err)
+	}
+	wantM, err := admission.MutatingWebhookConfiguration(admission.InstallOptions{
+		Service: "palisade/palisade", CABundle: []byte("ca"), ExcludeNamespaces: cfg.Admission.ExcludeNamespaces, ExtraRules: extra,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(wantM.Webhooks, gotM.Webhooks); diff != "" {
+		t.Errorf("chart mutating webhook differs from admission install (-install +chart):\n%s", diff)
+	}
+
+	// cert-manager: the same Certificate and inject-ca-from annotation as
+	// install --cert-manager-issuer.
+	objs := decodeChart(t, renderChart(t, rel, map[string]any{"certManager.issuer": "ca", "certManager.issuerKind": "ClusterIssuer", "webhook.pinDigests": true}))
+	ref := admission.ServiceRef{Namespace: rel.Namespace, Name: rel.Name, Port: 443}
+	wantCert, err := admission.CertManagerCertificate(ref, "palisade-tls", "ca", "ClusterIssuer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	injected := 0
+	for _, o := range objs {
+		switch o.Ref.Kind {
+		case "Certificate":
+			u, ok := o.Typed.(*unstructured.Unstructured)
+			if !ok {
+				t.Fatalf("Certificate decoded as %T", o.Typed)
+			}
+			if diff := cmp.Diff(wantCert.Object["spec"], u.Object["spec"]); diff != "" {
+				t.Errorf("chart Certificate differs from admission install (-install +chart):\n%s", diff)
+			}
+		case "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration":
+			if o.Meta.Annotations[admission.InjectCAFromAnnotation] == ref.Namespace+"/"+wantCert.GetName() {
+				injected++
+			}
+		}
+	}
+	if injected != 2 {
+		t.Errorf("%d of 2 webhook configurations have cert-manager inject the CA of the Certificate", injected)
+	}
+}
+
+// TestChartServiceMatchesInstall keeps the Service install prints with
+// --service in step with the chart's: same selector (the chart's pod
+// labels) and ports.
+func TestChartServiceMatchesInstall(t *testing.T) {
+	var got corev1.Service
+	if err := yaml.UnmarshalStrict([]byte(renderChart(t, rel, nil)["service.yaml"]), &got); err != nil {
+		t.Fatalf("service.yaml: %v", err)
+	}
+	want := admission.Service(admission.ServiceRef{Namespace: rel.Namespace, Name: rel.Name, Port: 443})
+	if diff := cmp.Diff(want.Spec, got.Spec); diff != "" {
+		t.Errorf("chart Service differs from admission install (-install +chart):\n%s", diff)
+	}
+	var d appsv1.Deployment
+	if err := yaml.Unmarshal([]byte(renderChart(t, rel, nil)["deployment.yaml"]), &d); err != nil {
+		t.Fatalf("deployment.yaml: %v", err)
+	}
+	for k, v := range want.Spec.Selector {
+		if d.Spec.Template.Labels[k] != v {
+			t.Errorf("pod label %s=%q, the Service selects %q", k, d.Spec.Template.Labels[k], v)
+		}
+	}
+	if !slices.ContainsFunc(d.Spec.Template.Spec.Containers[0].Ports, func(p corev1.ContainerPort) bool { return p.Name == admission.ServiceTargetPort }) {
+		t.Errorf("no container port named %s", admission.ServiceTargetPort)
 	}
 }
 
@@ -255,7 +347,7 @@ func TestChartOnAPIServer(t *testing.T) {
 	if out, err := kubectl(manifests, "apply", "-f", "-"); err != nil {
 		t.Fatalf("apply chart: %v\n%s", err, out)
 	}
-	webhook := joined(renderChart(t, rel, map[string]any{"webhook.caBundle": "Y2E="}))
+	webhook := joined(renderChart(t, rel, map[string]any{"webhook.caBundle": "Y2E=", "webhook.pinDigests": true}))
 	if out, err := kubectl(webhook, "apply", "--dry-run=server", "-f", "-"); err != nil {
 		t.Fatalf("server dry-run of the chart with its webhook: %v\n%s", err, out)
 	}

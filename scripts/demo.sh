@@ -73,15 +73,22 @@ done
 "$bin" --config "$demo/palisade.yaml" admission install --url "https://127.0.0.1:$port" --ca-file "$PALISADE_DATA_DIR/tls/tls.crt" | "$kubectl" apply -f -
 "$kubectl" create namespace demo >/dev/null
 admitted=""
+denied=""
 for _ in $(seq 1 50); do # the API server picks the webhook up asynchronously
   if out=$("$kubectl" -n demo run denied-probe --image="$reg/shop/legacy:1.0" 2>&1); then
     "$kubectl" -n demo delete pod denied-probe --wait=false >/dev/null
     sleep 0.2
-  else
+  elif grep -q 'denied the request' <<<"$out"; then
     echo "-- unattested image: $out"
+    denied=yes
     break
+  else
+    sleep 0.2 # refused for another reason (webhook not reachable yet …): retry
   fi
 done
+# Admitting the attested pod proves nothing if the webhook never denied the
+# unattested one: that is the half of the demo that shows enforcement.
+[ -n "$denied" ] || { echo "the unattested image $reg/shop/legacy:1.0 was never denied by the webhook (50 tries); last answer: ${out:-none}" >&2; exit 1; }
 "$kubectl" -n demo run web --image="$reg/shop/web:1.0" && admitted=yes
 [ -n "$admitted" ] || { echo "the attested image was not admitted" >&2; exit 1; }
 echo "-- privileged pod from the attested image:"

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/palisade-sec/palisade/internal/attest"
 	"github.com/palisade-sec/palisade/internal/store"
@@ -25,8 +28,15 @@ type scanEvidence struct {
 // verify finds the newest scan of r from every source and judges it. The
 // newest scan decides, whatever its source: a fresh failing scan must not
 // be masked by an older passing one.
-func (v *Verifier) verify(ctx context.Context, r resolved) (TrustVerdict, error) {
+//
+// When the store cannot be read but a passing attestation was found, the
+// attestation decides if it admits the image, and partial is true: the
+// caller caches such a verdict briefly, so that the record is looked at
+// again once the store is back. Otherwise a store error fails
+// verification (a record we could not read might have decided).
+func (v *Verifier) verify(ctx context.Context, r resolved) (_ TrustVerdict, partial bool, _ error) {
 	var newest *scanEvidence
+	var storeErr error
 	consider := func(e *scanEvidence) {
 		if e != nil && (newest == nil || e.scannedAt.After(newest.scannedAt)) {
 			newest = e
@@ -35,18 +45,24 @@ func (v *Verifier) verify(ctx context.Context, r resolved) (TrustVerdict, error)
 	for _, d := range r.digests() {
 		e, err := v.attestation(ctx, d)
 		if err != nil {
-			return TrustVerdict{}, err
+			return TrustVerdict{}, false, err
 		}
 		consider(e)
-		e, err = v.record(ctx, d)
+	}
+	for _, d := range r.digests() {
+		e, err := v.record(ctx, d)
 		if err != nil {
-			return TrustVerdict{}, err
+			if newest == nil || !newest.passed {
+				return TrustVerdict{}, false, err
+			}
+			storeErr, partial = err, true
+			continue
 		}
 		consider(e)
 	}
 	_, digest, _ := strings.Cut(r.Digest, "@")
 	if newest == nil {
-		return TrustVerdict{Digest: digest, Reason: v.noScanReason()}, nil
+		return TrustVerdict{Digest: digest, Reason: v.noScanReason()}, partial, nil
 	}
 	out := TrustVerdict{Digest: digest}
 	switch {
@@ -61,7 +77,17 @@ func (v *Verifier) verify(ctx context.Context, r resolved) (TrustVerdict, error)
 		out.Reason = freshEnough(v.now(), newest.scannedAt, newest.dbTime, v.MaxScanAge, v.MaxDBAge)
 		out.Trusted = out.Reason == ""
 	}
-	return out, nil
+	if partial {
+		if !out.Trusted {
+			// A record we could not read might have admitted it.
+			return TrustVerdict{}, false, storeErr
+		}
+		if v.Logger != nil {
+			v.Logger.LogAttrs(ctx, slog.LevelWarn, "scan records unreadable; a passing attestation decided",
+				slog.String("image", r.Digest), slog.Any("error", storeErr))
+		}
+	}
+	return out, partial, nil
 }
 
 func (v *Verifier) noScanReason() string {
@@ -75,23 +101,40 @@ func (v *Verifier) noScanReason() string {
 }
 
 // attestation returns the newest attestation of digestRef a trusted key
-// verifies, or nil.
+// verifies, or nil. The envelopes are fetched once for all keys: asking
+// per key (attest.Registry.VerifyImage) would list the referrers and read
+// the .att tag once per key.
 func (v *Verifier) attestation(ctx context.Context, digestRef string) (*scanEvidence, error) {
+	if len(v.Keys) == 0 {
+		return nil, nil
+	}
+	var nopts []name.Option
+	if v.Registry.Insecure {
+		nopts = append(nopts, name.Insecure)
+	}
+	d, err := name.NewDigest(digestRef, nopts...)
+	if err != nil {
+		return nil, fmt.Errorf("parse image digest %q: %w", digestRef, err)
+	}
+	envs, err := v.Registry.Find(ctx, d)
+	if err != nil {
+		return nil, err
+	}
 	var newest *scanEvidence
-	for _, key := range v.Keys {
-		iv, err := v.Registry.VerifyImage(ctx, digestRef, key)
-		if errors.Is(err, attest.ErrNotAttested) {
-			continue // perhaps another trusted key signed it
-		}
-		if err != nil {
-			return nil, err
-		}
-		p := iv.Attestation.Predicate
-		if newest == nil || p.ScannedAt.After(newest.scannedAt) {
-			newest = &scanEvidence{
-				source: "attestation", digest: iv.Digest, scannedAt: p.ScannedAt, dbTime: p.AdvisoryDBTime,
-				policyDigest: p.PolicyDigest, passed: p.Passed(),
+	for _, env := range envs {
+		for _, key := range v.Keys {
+			a, err := attest.Verify(ctx, key, env, d.DigestStr())
+			if err != nil {
+				continue // another key's, or not about this image: perhaps another key verifies it
 			}
+			p := a.Predicate
+			if newest == nil || p.ScannedAt.After(newest.scannedAt) {
+				newest = &scanEvidence{
+					source: "attestation", digest: d.DigestStr(), scannedAt: p.ScannedAt, dbTime: p.AdvisoryDBTime,
+					policyDigest: p.PolicyDigest, passed: p.Passed(),
+				}
+			}
+			break
 		}
 	}
 	return newest, nil

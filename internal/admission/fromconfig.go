@@ -109,6 +109,7 @@ func Build(cfg *config.Config, deps Deps) (*Webhooks, error) {
 	v.PolicyDigests = a.ImageTrust.PolicyDigests
 	v.Platform = a.ImageTrust.Platform
 	v.Metrics = metrics
+	v.Logger = logger
 	// With neither keys nor records there is nothing to verify against:
 	// registries and tags are still checked.
 	if len(keys) > 0 || records != nil {

@@ -12,6 +12,7 @@ type Metrics struct {
 	decisions  *prometheus.CounterVec
 	duration   prometheus.Histogram
 	cache      *prometheus.CounterVec
+	stale      *prometheus.CounterVec
 	exceptions *prometheus.CounterVec
 }
 
@@ -40,12 +41,18 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "palisade_admission_cache_requests_total",
 			Help: "Lookups in the admission caches (digest: tag to digest, verdict: digest to scan verdict), by result (hit, miss).",
 		}, []string{"cache", "result"}),
+		// A counter of its own, not a third result of cache_requests_total,
+		// so that the documented hit ratio (hit / all) keeps its meaning.
+		stale: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "palisade_admission_cache_stale_total",
+			Help: "Expired admission cache entries served because the registry or store could not be reached, by cache (digest: tag to digest, verdict: digest to scan verdict).",
+		}, []string{"cache"}),
 		exceptions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "palisade_admission_exceptions_total",
 			Help: "Exception uses, by kind: exception (a configured exception admitted a violation), break_glass and break_glass_inherited (an admin's break-glass admitted it, directly or through a controller), expired (an expired exception matched and did not apply).",
 		}, []string{"kind"}),
 	}
-	for _, c := range []prometheus.Collector{m.decisions, m.duration, m.cache, m.exceptions} {
+	for _, c := range []prometheus.Collector{m.decisions, m.duration, m.cache, m.stale, m.exceptions} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register admission metrics: %w", err)
 		}
@@ -74,6 +81,12 @@ func (m *Metrics) cacheLookup(cache string, hit bool) {
 		r = "hit"
 	}
 	m.cache.WithLabelValues(cache, r).Inc()
+}
+
+func (m *Metrics) staleServed(cache string) {
+	if m != nil {
+		m.stale.WithLabelValues(cache).Inc()
+	}
 }
 
 func (m *Metrics) exception(kind string) {

@@ -2,9 +2,15 @@ package admission
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/sync/singleflight"
 
@@ -18,11 +24,26 @@ type ScanRecords interface {
 	LatestScan(ctx context.Context, imageDigest string) (store.ScanRecord, error)
 }
 
+// Defaults of the Verifier's durations.
+const (
+	defaultTagTTL        = time.Minute
+	defaultPositiveTTL   = 10 * time.Minute
+	defaultNegativeTTL   = 30 * time.Second
+	defaultStaleTTL      = time.Hour
+	defaultLookupTimeout = 10 * time.Second
+)
+
 // Verifier checks that an image has a passing, fresh scan — a DSSE
 // attestation signed by a trusted key, or a scan record uploaded to the
 // server — caching verdicts by digest (positive and negative verdicts with
 // their own TTLs, size-bounded) and coalescing concurrent lookups: a
-// 500-pod rollout of one image makes one registry round trip.
+// 500-pod rollout of one image makes one registry round trip per request
+// a single verification needs.
+//
+// During a registry or store outage it serves what it last saw, within
+// bounds: a reference by digest keeps its resolution (digests are
+// immutable), a tag's expired resolution is served up to PositiveTTL after
+// it was fetched, and an expired verdict up to StaleTTL after it was made.
 type Verifier struct {
 	Registry attest.Registry
 	// Keys verify attestations; empty leaves attestations out.
@@ -39,18 +60,36 @@ type Verifier struct {
 	TagTTL      time.Duration // tag → digest; default 1m
 	PositiveTTL time.Duration // default 10m
 	NegativeTTL time.Duration // default 30s: a fresh attestation is seen soon
-	Now         func() time.Time
-	Metrics     *Metrics
+	// StaleTTL is how long after it was made an expired verdict is still
+	// served when re-verifying it fails because the registry or the store
+	// cannot be reached; default 1h. Nobody can attach a new attestation
+	// or upload a record through the outage, so the old verdict is what a
+	// fresh lookup would most likely say.
+	StaleTTL time.Duration
+	// LookupTimeout bounds one shared registry lookup or verification,
+	// which runs apart from the request that started it (see shared);
+	// default 10s.
+	LookupTimeout time.Duration
+	Now           func() time.Time
+	Metrics       *Metrics
+	// Logger receives warnings (a store error ignored because a passing
+	// attestation decided); nil logs nothing.
+	Logger *slog.Logger
 
 	digests  *lru.Cache[string, cached[resolved]]
 	verdicts *lru.Cache[string, cached[TrustVerdict]]
 	flight   singleflight.Group
 }
 
+// cached is a cache entry. A zero expires never expires: the resolution
+// of a reference by digest cannot change.
 type cached[T any] struct {
 	v       T
+	fetched time.Time
 	expires time.Time
 }
+
+func (c cached[T]) fresh(now time.Time) bool { return c.expires.IsZero() || now.Before(c.expires) }
 
 // NewVerifier builds a Verifier with caches of size entries each. Set
 // Records (and clear Keys) to use uploaded scans.
@@ -87,27 +126,38 @@ func (v *Verifier) Verify(ctx context.Context, image string) (TrustVerdict, erro
 		return TrustVerdict{}, err
 	}
 	c, ok := v.verdicts.Get(r.Digest)
-	hit := ok && v.now().Before(c.expires)
+	hit := ok && c.fresh(v.now())
 	v.Metrics.cacheLookup("verdict", hit)
 	if hit {
 		return c.v, nil
 	}
-	res, err, _ := v.flight.Do("verify "+r.Digest, func() (any, error) {
-		verdict, err := v.verify(ctx, r)
+	res, err := v.shared(ctx, "verify "+r.Digest, func(ctx context.Context) (any, error) {
+		// A flight that ended between our cache miss and this call may
+		// have filled the cache: don't ask the registry twice.
+		if c, ok := v.verdicts.Peek(r.Digest); ok && c.fresh(v.now()) {
+			return c.v, nil
+		}
+		verdict, partial, err := v.verify(ctx, r)
 		if err != nil {
 			return nil, err
 		}
-		ttl := orDefault(v.NegativeTTL, 30*time.Second)
-		if verdict.Trusted {
-			ttl = orDefault(v.PositiveTTL, 10*time.Minute)
+		ttl := orDefault(v.NegativeTTL, defaultNegativeTTL)
+		if verdict.Trusted && !partial {
+			ttl = orDefault(v.PositiveTTL, defaultPositiveTTL)
 		}
-		v.verdicts.Add(r.Digest, cached[TrustVerdict]{verdict, v.now().Add(ttl)})
+		now := v.now()
+		v.verdicts.Add(r.Digest, cached[TrustVerdict]{v: verdict, fetched: now, expires: now.Add(ttl)})
 		return verdict, nil
 	})
-	if err != nil {
-		return TrustVerdict{}, err
+	if err == nil {
+		return res.(TrustVerdict), nil
 	}
-	return res.(TrustVerdict), nil
+	if ok && unreachable(err) && v.now().Sub(c.fetched) <= orDefault(v.StaleTTL, defaultStaleTTL) {
+		// Counted, not logged: during an outage every review lands here.
+		v.Metrics.staleServed("verdict")
+		return c.v, nil
+	}
+	return TrustVerdict{}, err
 }
 
 // Resolve maps an image reference to "repo@sha256:…", the digest its tag
@@ -119,24 +169,94 @@ func (v *Verifier) Resolve(ctx context.Context, image string) (string, error) {
 }
 
 func (v *Verifier) resolve(ctx context.Context, image string) (resolved, error) {
-	c, ok := v.digests.Get(image)
-	hit := ok && v.now().Before(c.expires)
+	key, pinned := cacheKey(image)
+	c, ok := v.digests.Get(key)
+	hit := ok && c.fresh(v.now())
 	v.Metrics.cacheLookup("digest", hit)
 	if hit {
 		return c.v, nil
 	}
-	res, err, _ := v.flight.Do("resolve "+image, func() (any, error) {
+	res, err := v.shared(ctx, "resolve "+key, func(ctx context.Context) (any, error) {
+		if c, ok := v.digests.Peek(key); ok && c.fresh(v.now()) {
+			return c.v, nil
+		}
+		// A reference by digest costs one lookup, to learn whether it
+		// names an index and which platform manifest it holds, unless a
+		// tag resolved to it before; the answer is as immutable as the
+		// digest, so it never expires (the LRU bounds it).
 		r, err := resolveImage(ctx, v.Registry, image, v.Platform)
 		if err != nil {
 			return nil, err
 		}
-		v.digests.Add(image, cached[resolved]{r, v.now().Add(orDefault(v.TagTTL, time.Minute))})
+		now := v.now()
+		v.digests.Add(r.Digest, cached[resolved]{v: r, fetched: now})
+		if !pinned {
+			v.digests.Add(key, cached[resolved]{v: r, fetched: now, expires: now.Add(orDefault(v.TagTTL, defaultTagTTL))})
+		}
 		return r, nil
 	})
-	if err != nil {
-		return resolved{}, err
+	if err == nil {
+		return res.(resolved), nil
 	}
-	return res.(resolved), nil
+	// Stale-if-error for tags, bounded by PositiveTTL since the tag was
+	// resolved: a tag can move, and PositiveTTL is already how long a
+	// passing verdict is trusted without looking again. Past it, an
+	// attacker who cuts us off from the registry must not keep a retagged
+	// image on the old digest's verdict.
+	if ok && unreachable(err) && v.now().Sub(c.fetched) <= orDefault(v.PositiveTTL, defaultPositiveTTL) {
+		v.Metrics.staleServed("digest")
+		return c.v, nil
+	}
+	return resolved{}, err
+}
+
+// shared runs fn once for all concurrent callers with the same key, and
+// returns when it ends or when ctx does, whichever is first: each waiter
+// keeps its own deadline, so the handler can still answer (fail open or
+// closed) before the API server gives up. fn runs with a context detached
+// from the caller that started it, bounded by LookupTimeout: that caller's
+// deadline passing must not fail the others still waiting.
+func (v *Verifier) shared(ctx context.Context, key string, fn func(context.Context) (any, error)) (any, error) {
+	ch := v.flight.DoChan(key, func() (any, error) {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), orDefault(v.LookupTimeout, defaultLookupTimeout))
+		defer cancel()
+		return fn(sctx)
+	})
+	select {
+	case r := <-ch:
+		return r.Val, r.Err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%s: %w", key, ctx.Err())
+	}
+}
+
+// cacheKey returns the digest cache's key for image, and whether image is
+// a reference by digest, whose target cannot change. References by digest
+// are keyed "repo@sha256:…", as resolved.Digest is: "repo:tag@sha256:…"
+// (what the pinning webhook writes) and a digest a tag resolved to share
+// one entry.
+func cacheKey(image string) (string, bool) {
+	if !strings.Contains(image, "@") {
+		return image, false
+	}
+	d, err := name.NewDigest(image)
+	if err != nil {
+		return image, true // resolveImage reports it
+	}
+	return d.Context().Digest(d.DigestStr()).String(), true
+}
+
+// unreachable reports whether err means the registry or the store could
+// not answer (network error, timeout, 5xx, 429), as opposed to an answer
+// about the image: a 4xx such as "manifest unknown" or "unauthorized" is
+// the registry's word, and a cached entry must not outlive it.
+func unreachable(err error) bool {
+	var terr *transport.Error
+	if errors.As(err, &terr) {
+		s := terr.StatusCode
+		return s >= 500 || s == http.StatusTooManyRequests || s == http.StatusRequestTimeout
+	}
+	return err != nil
 }
 
 var _ ImageVerifier = (*Verifier)(nil)

@@ -15,7 +15,8 @@ type ImageVerdict struct {
 	Rejected []error
 }
 
-// VerifyImage resolves ref to a digest and returns the newest attestation
+// VerifyImage resolves ref to a digest (a tag with one HEAD request; a
+// digest reference as it is, with none) and returns the newest attestation
 // that pub verifies for it. It returns an error wrapping ErrNotAttested when
 // none does; the verdict (pass/fail) inside is the caller's to judge.
 func (r Registry) VerifyImage(ctx context.Context, ref string, pub *PublicKey) (*ImageVerdict, error) {

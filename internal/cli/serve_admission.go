@@ -4,9 +4,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	corev1listers "k8s.io/client-go/listers/core/v1"
@@ -40,6 +44,7 @@ func (f *admissionServeFlags) register(cmd *cobra.Command) {
 // uploaded scans, the cluster's namespace labels and the server's metrics
 // registry, and mounts them.
 func mountAdmission(ctx context.Context, cfg *config.Config, f admissionServeFlags, getenv func(string) string, srv *server.Server, st store.Store, logger *slog.Logger) error {
+	cfg = excludeOwnNamespace(cfg, ownNamespace(getenv, os.ReadFile), logger)
 	deps := admission.Deps{Logger: logger, Records: st, Registerer: srv.Registry()}
 	rc, err := admissionCluster(f, getenv, logger)
 	if err != nil {
@@ -95,12 +100,19 @@ func mountAdmission(ctx context.Context, cfg *config.Config, f admissionServeFla
 		owners.Metrics = w.Engine.Metrics
 		w.Engine.Owners = owners
 	}
+	// Warn- and audit-mode results are stored as findings, one scope per
+	// replica (its host name: the pod's name in a cluster), and with a
+	// cluster client also become PolicyReports in each namespace; both are
+	// written in batches.
+	replica, _ := os.Hostname()
+	findings := &admission.FindingRecorder{Store: st, Scope: "admission:" + replica, Logger: logger.With("component", "admission_findings")}
+	go findings.Run(ctx)
+	recorders := admission.Recorders{findings}
 	if reports != nil {
-		// Warn- and audit-mode results become PolicyReports in each
-		// namespace, flushed in batches.
-		w.Engine.Reports = reports
+		recorders = append(recorders, reports)
 		go func() { _ = reports.Run(ctx) }()
 	}
+	w.Engine.Reports = recorders
 	srv.Handle("POST "+admission.Path, &admission.Handler{Engine: w.Engine, Logger: logger})
 	if w.Pinner != nil {
 		srv.Handle("POST "+admission.MutatePath, &admission.Handler{Reviewer: w.Pinner, Logger: logger})
@@ -156,4 +168,40 @@ func watchParams(ctx context.Context, rules []admission.Rule, params *policy.Par
 		return nil
 	}
 	return params.Watch(ctx, refs, namespaceSyncTimeout)
+}
+
+// serviceAccountNamespaceFile holds the namespace of the pod it is mounted
+// in (automount, and the chart's projected kube-api-access volume).
+const serviceAccountNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+
+// ownNamespace is the namespace palisade serve runs in: POD_NAMESPACE (the
+// chart sets it through the downward API), else, in a pod, the service
+// account's namespace file; "" outside a cluster or when neither holds a
+// namespace name.
+func ownNamespace(getenv func(string) string, readFile func(string) ([]byte, error)) string {
+	ns := strings.TrimSpace(getenv("POD_NAMESPACE"))
+	if ns == "" && getenv("KUBERNETES_SERVICE_HOST") != "" {
+		if b, err := readFile(serviceAccountNamespaceFile); err == nil {
+			ns = strings.TrimSpace(string(b))
+		}
+	}
+	if ns == "" || len(validation.IsDNS1123Label(ns)) > 0 {
+		return ""
+	}
+	return ns
+}
+
+// excludeOwnNamespace returns cfg with ns added to the excluded namespaces
+// when it is not among them. The default list names "palisade", the
+// chart's usual namespace; installed elsewhere, the webhook would otherwise
+// judge its own pods, and with failurePolicy Fail a Palisade that is down
+// could never be brought back. cfg itself is not changed.
+func excludeOwnNamespace(cfg *config.Config, ns string, logger *slog.Logger) *config.Config {
+	if ns == "" || slices.Contains(cfg.Admission.ExcludeNamespaces, ns) {
+		return cfg
+	}
+	c := *cfg
+	c.Admission.ExcludeNamespaces = append(slices.Clone(cfg.Admission.ExcludeNamespaces), ns)
+	logger.Info("admission: excluding the namespace palisade serve runs in", "namespace", ns, "excluded", c.Admission.ExcludeNamespaces)
+	return &c
 }
