@@ -143,3 +143,49 @@ func TestIndexDigest(t *testing.T) {
 		})
 	}
 }
+
+// TestPlatformDigestPinnedWithTag checks "repo:tag@sha256:P" where P is one
+// platform's manifest of the multi-arch index the tag names: a scan of the
+// index counts for P (CI attests the index; `crane digest --platform` pins
+// P), while P without its tag, or with a tag whose index lacks P, needs a
+// scan of its own.
+func TestPlatformDigestPinnedWithTag(t *testing.T) {
+	l := newLab(t)
+	m := l.PushIndex(t, "shop/pinned:1.0")
+	l.Attest(t, m.Index, "pass", time.Now())
+	other := l.PushIndex(t, "shop/pinned:2.0") // an index without m's manifests
+	_, arm, _ := strings.Cut(m.ARM64.String(), "@")
+	_, amd, _ := strings.Cut(m.AMD64.String(), "@")
+	tests := []struct {
+		name    string
+		image   string
+		allowed bool
+	}{
+		{"tag and its index's amd64 manifest", m.Tag + "@" + amd, true},
+		{"tag and its index's arm64 manifest", m.Tag + "@" + arm, true},
+		{"the manifest without its tag", m.ARM64.String(), false},
+		{"a tag whose index lacks the manifest", strings.TrimSuffix(other.Tag, ":2.0") + ":2.0@" + arm, false},
+		{"the index itself", m.Index.String(), true},
+	}
+	v, err := NewVerifier(l.Registry, []*attest.PublicKey{l.Key.Public()}, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := trustEngine(v).Review(t.Context(), podReview(t, "shop", pod(tt.image)))
+			if resp.Allowed != tt.allowed {
+				t.Fatalf("allowed = %v, want %v (%+v)", resp.Allowed, tt.allowed, resp.Result)
+			}
+		})
+	}
+	// The index's own entry keeps its configured platform: a tag lookup
+	// after the pinned ones still resolves to amd64.
+	r, err := v.resolve(t.Context(), m.Tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Platform != m.AMD64.String() {
+		t.Errorf("index entry's platform = %s, want %s", r.Platform, m.AMD64)
+	}
+}

@@ -125,16 +125,16 @@ func (v *Verifier) Verify(ctx context.Context, image string) (TrustVerdict, erro
 	if err != nil {
 		return TrustVerdict{}, err
 	}
-	c, ok := v.verdicts.Get(r.Digest)
+	c, ok := v.verdicts.Get(r.key())
 	hit := ok && c.fresh(v.now())
 	v.Metrics.cacheLookup("verdict", hit)
 	if hit {
 		return c.v, nil
 	}
-	res, err := v.shared(ctx, "verify "+r.Digest, func(ctx context.Context) (any, error) {
+	res, err := v.shared(ctx, "verify "+r.key(), func(ctx context.Context) (any, error) {
 		// A flight that ended between our cache miss and this call may
 		// have filled the cache: don't ask the registry twice.
-		if c, ok := v.verdicts.Peek(r.Digest); ok && c.fresh(v.now()) {
+		if c, ok := v.verdicts.Peek(r.key()); ok && c.fresh(v.now()) {
 			return c.v, nil
 		}
 		verdict, partial, err := v.verify(ctx, r)
@@ -146,7 +146,7 @@ func (v *Verifier) Verify(ctx context.Context, image string) (TrustVerdict, erro
 			ttl = orDefault(v.PositiveTTL, defaultPositiveTTL)
 		}
 		now := v.now()
-		v.verdicts.Add(r.Digest, cached[TrustVerdict]{v: verdict, fetched: now, expires: now.Add(ttl)})
+		v.verdicts.Add(r.key(), cached[TrustVerdict]{v: verdict, fetched: now, expires: now.Add(ttl)})
 		return verdict, nil
 	})
 	if err == nil {
@@ -189,9 +189,23 @@ func (v *Verifier) resolve(ctx context.Context, image string) (resolved, error) 
 			return nil, err
 		}
 		now := v.now()
-		v.digests.Add(r.Digest, cached[resolved]{v: r, fetched: now})
+		if r.Digest == key || !pinned {
+			v.digests.Add(r.Digest, cached[resolved]{v: r, fetched: now})
+		} else {
+			// A platform manifest pinned with its tag, found in the tag's
+			// index: remembered under the reference's digest, without
+			// replacing the index's own entry (its configured platform).
+			v.digests.Add(key, cached[resolved]{v: r, fetched: now})
+		}
 		if !pinned {
 			v.digests.Add(key, cached[resolved]{v: r, fetched: now, expires: now.Add(orDefault(v.TagTTL, defaultTagTTL))})
+			// The tag pinned to what it names now (what the pinning
+			// webhook writes) resolves the same, for good.
+			if _, d, ok := strings.Cut(r.Digest, "@"); ok {
+				if pk, _ := cacheKey(image + "@" + d); pk != key {
+					v.digests.Add(pk, cached[resolved]{v: r, fetched: now})
+				}
+			}
 		}
 		return r, nil
 	})
@@ -243,7 +257,14 @@ func cacheKey(image string) (string, bool) {
 	if err != nil {
 		return image, true // resolveImage reports it
 	}
-	return d.Context().Digest(d.DigestStr()).String(), true
+	key := d.Context().Digest(d.DigestStr()).String()
+	if named, _, _ := strings.Cut(image, "@"); strings.Contains(afterSlash(named), ":") {
+		// tag@digest may also count the tag's index's scans
+		// (indexOfPinned): its own entry, so that the bare digest's
+		// verdict does not depend on which form was seen first.
+		key = d.Context().Tag(named[strings.LastIndexByte(named, ':')+1:]).String() + "@" + d.DigestStr()
+	}
+	return key, true
 }
 
 // unreachable reports whether err means the registry or the store could
