@@ -202,7 +202,11 @@ func scanCached(t *testing.T, cache map[string]*scanned, reg *posture.Registry, 
 	if err != nil && len(inv.Objects) == 0 {
 		return nil, err
 	}
-	out, err := posture.NewScanner(reg.Only(check), nil).Scan(t.Context(), inv, posture.Options{})
+	images, err := kubescapeImageVulns(files)
+	if err != nil {
+		return nil, err
+	}
+	out, err := posture.NewScanner(reg.Only(check), nil).Scan(t.Context(), inv, posture.Options{Images: images})
 	if err != nil {
 		return nil, err
 	}

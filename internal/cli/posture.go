@@ -18,6 +18,7 @@ import (
 	"github.com/palisade-sec/palisade/internal/posture/checks"
 	"github.com/palisade-sec/palisade/internal/posture/compliance"
 	"github.com/palisade-sec/palisade/internal/posture/exposure"
+	"github.com/palisade-sec/palisade/internal/posture/imagevulns"
 )
 
 func newPostureCommand(g *globals) *cobra.Command {
@@ -37,6 +38,9 @@ type postureScanFlags struct {
 	noAnnotations bool
 	cluster       clusterVersionFlags
 	helm          render.HelmOptions
+	imageReports  []string
+	images        posture.ImageVulns // loaded from imageReports; nil without them
+	memoryLimit   string
 }
 
 func newPostureScanCommand(g *globals) *cobra.Command {
@@ -67,7 +71,8 @@ installed (one discovery request decides which).
 
 Exceptions come from the configuration file and from the
 palisade.dev/exceptions annotation ("check-id[,check-id]: reason"), which
---no-annotation-exceptions switches off. Where RBAC hides a kind in a live
+--no-annotation-exceptions or posture.annotationExceptions: false in the
+configuration switches off (the flag, when given, wins). Where RBAC hides a kind in a live
 cluster, the report is marked partial and says, per cluster, which kinds it
 could not see. A cluster that cannot be reached at all fails the scan when it
 is the only one; among several, the report is partial and names it.
@@ -93,6 +98,15 @@ each way in with whether its Ingress host has TLS, and the worst of the
 workload's open findings, riskiest first (table, JSON exposedWorkloads,
 HTML).
 
+--image-report PATH (repeatable; a file, or a directory of *.json) joins image
+scan results to the workloads that run the images: write them with
+'palisade image scan -o json REF > FILE'. A container is matched to a scan by
+digest (its image reference's, or in a live cluster the pod status's imageID),
+else by its normalized tag (which may have moved since the scan; findings say
+matchedBy=tag). vulnerable-image then reports images with open vulnerabilities
+at medium or above, and exposed-vulnerable-workload (critical) exposed
+workloads whose image has a network-exploitable critical or high one.
+
 --fail-on SEVERITY (default high; "none" never fails) exits 1 when an open
 finding is at or above it; unreadable input exits 2.`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runPostureScan(cmd, g, f, args) },
@@ -108,6 +122,8 @@ finding is at or above it; unreadable input exits 2.`,
 	fl.StringArrayVar(&f.helm.Set, "set", nil, "Helm value for chart paths, key=value[,key=value] (repeatable)")
 	fl.StringVar(&f.helm.ReleaseName, "release-name", "release", "Helm release name for chart paths")
 	fl.StringVar(&f.helm.Namespace, "namespace", "default", "namespace charts are rendered into (Helm's --namespace)")
+	fl.StringVar(&f.memoryLimit, "memory-limit", defaultScanMemoryLimit, "soft memory target of the scan (Go's GOMEMLIMIT, which wins when set): the collector works harder near it, never fails; 0 or none: the Go default")
+	fl.StringArrayVar(&f.imageReports, "image-report", nil, "image scan report (palisade image scan -o json REF > FILE) or directory of them, joined to the workloads running the images (repeatable)")
 	f.cluster.add(cmd)
 	return cmd
 }
@@ -126,10 +142,18 @@ func parseFailOn(s string) (finding.Severity, bool, error) {
 
 func runPostureScan(cmd *cobra.Command, g *globals, f postureScanFlags, paths []string) error {
 	ctx := cmd.Context()
+	if !cmd.Flags().Changed("no-annotation-exceptions") {
+		f.noAnnotations = g.cfg.Posture.IgnoreAnnotationExceptions // posture.annotationExceptions: false
+	}
 	failOn, gate, err := parseFailOn(f.failOn)
 	if err != nil {
 		return usageError(err)
 	}
+	restore, err := setMemoryLimit(f.memoryLimit, cmd.Flags().Changed("memory-limit"), g.env.Getenv)
+	if err != nil {
+		return usageError(err)
+	}
+	defer restore()
 	live := f.targets.given()
 	switch {
 	case !live && len(paths) == 0:
@@ -146,6 +170,13 @@ func runPostureScan(cmd *cobra.Command, g *globals, f postureScanFlags, paths []
 		return err
 	}
 	scanner := posture.NewScanner(reg, mapping.ControlsOf)
+	if len(f.imageReports) > 0 {
+		idx, err := imagevulns.LoadFiles(ctx, f.imageReports...)
+		if err != nil {
+			return usageError(fmt.Errorf("posture scan: %w", err))
+		}
+		f.images = idx
+	}
 
 	var (
 		res      *scanResult
@@ -170,7 +201,7 @@ func runPostureScan(cmd *cobra.Command, g *globals, f postureScanFlags, paths []
 		if err != nil {
 			return usageError(err)
 		}
-		out, err := scanner.Scan(ctx, inv, posture.Options{Registries: g.cfg.Registries, IgnoreAnnotationExceptions: f.noAnnotations, Cluster: ci})
+		out, err := scanner.Scan(ctx, inv, posture.Options{Registries: g.cfg.Registries, IgnoreAnnotationExceptions: f.noAnnotations, Cluster: ci, Images: f.images})
 		if err != nil {
 			return err
 		}
@@ -182,9 +213,15 @@ func runPostureScan(cmd *cobra.Command, g *globals, f postureScanFlags, paths []
 
 	fs := res.findings
 	config.ApplyExceptions(g.env.Now(), g.cfg.Exceptions, fs, labelsIndex(res.invs...))
-	rep := finding.NewReport(finding.Tool{Name: "palisade", Version: buildinfo.Get().Version}, res.target, g.env.Now(), fs)
+	// Nothing past the exposed workloads needs the inventories: let them go
+	// before the report is built, and let the report keep the findings
+	// instead of a copy, so that a scan of 10,000 Deployments holds neither
+	// twice (peak memory).
+	exposed := exposure.Workloads(res.invs...)
+	res.invs, res.findings = nil, nil
+	rep := finding.NewReportInPlace(finding.Tool{Name: "palisade", Version: buildinfo.Get().Version}, res.target, g.env.Now(), fs)
 	rep.Coverage = res.coverage
-	if err := rep.SetExposed(exposure.Workloads(res.invs...)); err != nil {
+	if err := rep.SetExposed(exposed); err != nil {
 		return fmt.Errorf("list exposed workloads: %w", err)
 	}
 	for _, e := range res.notes {

@@ -14,6 +14,7 @@ import (
 	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/kube"
 	"github.com/palisade-sec/palisade/internal/posture"
+	"github.com/palisade-sec/palisade/internal/posture/continuous"
 )
 
 // maxConcurrentClusters bounds how many clusters a scan lists at once: the
@@ -123,7 +124,13 @@ func scanCluster(ctx context.Context, g *globals, f postureScanFlags, scanner *p
 	if err != nil {
 		return usageError(err)
 	}
-	out, err := scanner.Scan(ctx, inv, posture.Options{Registries: g.cfg.Registries, IgnoreAnnotationExceptions: f.noAnnotations, Cluster: ci})
+	// The same probe serve runs: the endpoint checks judge what it found.
+	ep, err := continuous.ProbeEndpoint(ctx, cs.cfg, nil)
+	if err != nil {
+		cs.notes = append(cs.notes, fmt.Errorf("cluster %s: probe the API endpoint: %w", cs.name, err))
+	}
+	ci.Endpoint = ep
+	out, err := scanner.Scan(ctx, inv, posture.Options{Registries: g.cfg.Registries, IgnoreAnnotationExceptions: f.noAnnotations, Cluster: ci, Images: f.images})
 	if err != nil {
 		return err
 	}

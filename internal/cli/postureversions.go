@@ -20,10 +20,6 @@ import (
 	"github.com/palisade-sec/palisade/internal/posture/versions"
 )
 
-// aksNodeLabel marks the nodes of AKS clusters, whose gitVersion carries no
-// distribution suffix.
-const aksNodeLabel = "kubernetes.azure.com/cluster"
-
 // clusterVersionFlags are posture scan's version flags and what a live
 // cluster says of its version.
 type clusterVersionFlags struct {
@@ -56,9 +52,7 @@ func (f *clusterVersionFlags) readLive(ctx context.Context, cfg *rest.Config) er
 	// gitVersion suffix or --distribution decides.
 	nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{Limit: 1})
 	if err == nil && len(nodes.Items) > 0 {
-		if _, ok := nodes.Items[0].Labels[aksNodeLabel]; ok {
-			f.liveDist = versions.AKS
-		}
+		f.liveDist = versions.NodeDistribution(nodes.Items[0].Labels)
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/palisade-sec/palisade/internal/posture/checks"
 	"github.com/palisade-sec/palisade/internal/posture/compliance"
 	"github.com/palisade-sec/palisade/internal/posture/continuous"
+	"github.com/palisade-sec/palisade/internal/posture/imagevulns"
 	"github.com/palisade-sec/palisade/internal/server"
 	"github.com/palisade-sec/palisade/internal/store"
 )
@@ -32,9 +33,19 @@ func startContinuousPosture(ctx context.Context, cfg *config.Config, srv *server
 		return nil, err
 	}
 	log := logger.With("component", "continuous_posture")
+	base := continuousPostureBase(cfg, log)
+	// Workloads are judged with the scans CI uploaded to this server
+	// (vulnerable-image, exposed-vulnerable-workload), matched by the
+	// digest each pod runs; new uploads count from the next rescan.
+	images := &imagevulns.Live{Store: st}
+	if err := images.Refresh(ctx); err != nil {
+		log.Warn("image scans not all indexed for posture", "error", err)
+	}
+	go images.Run(ctx, func(err error) { log.Warn("image scans not all indexed for posture", "error", err) })
+	base.Images = images
 	m := continuous.New(ctx, continuous.Options{
 		Scanner:    posture.NewScanner(reg, mapping.ControlsOf),
-		Base:       posture.Options{Registries: cfg.Registries},
+		Base:       base,
 		Exceptions: cfg.Exceptions,
 		Findings:   st,
 		Alerts:     st,
@@ -54,6 +65,23 @@ func startContinuousPosture(ctx context.Context, cfg *config.Config, srv *server
 	}
 	r.Mount(srv)
 	return m.Close, nil
+}
+
+// continuousPostureBase returns the scan options every watched cluster
+// shares: the registries, the annotation switch and the versions table
+// `posture scan` reads (the one `palisade db update` refreshed, else the
+// embedded one). The table is read once: a refresh while serve runs takes
+// effect at its next start.
+func continuousPostureBase(cfg *config.Config, log *slog.Logger) posture.Options {
+	table, err := loadVersionsTable(versionsTablePath())
+	if err != nil {
+		log.Warn("using the embedded Kubernetes versions table", "error", err)
+	}
+	return posture.Options{
+		Registries:                 cfg.Registries,
+		IgnoreAnnotationExceptions: cfg.Posture.IgnoreAnnotationExceptions,
+		Cluster:                    posture.ClusterInfo{Versions: table},
+	}
 }
 
 // postureAlertForwarder logs each new posture alert and, when sinks are

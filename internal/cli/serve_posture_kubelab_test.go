@@ -3,8 +3,10 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +22,7 @@ import (
 	"github.com/palisade-sec/palisade/internal/kubelab"
 	"github.com/palisade-sec/palisade/internal/kubelab/kubelabtest"
 	"github.com/palisade-sec/palisade/internal/posture/continuous"
+	"github.com/palisade-sec/palisade/internal/posture/versions"
 )
 
 // TestServePostureAlertsReachSinks runs `palisade serve` with a cluster
@@ -69,6 +72,21 @@ func TestServePostureAlertsReachSinks(t *testing.T) {
 
 	data := t.TempDir()
 	t.Setenv("PALISADE_DATA_DIR", data)
+	// A versions table as `palisade db update` saves it, saying the lab's
+	// release is past its end of life: serve must judge by it, not by the
+	// embedded table (which supports the lab's release).
+	gv, err := c.Version()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lv, err := versions.ParseVersion(gv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PALISADE_CACHE_DIR", t.TempDir())
+	if err := writeFileAtomic(versionsTablePath(), fmt.Appendf(nil, "asOf: 2026-11-01\ndistributions:\n  upstream: [{minor: %q, endOfLife: 2026-01-15}]\n", lv.MinorString())); err != nil {
+		t.Fatal(err)
+	}
 	const secret = "hook-secret-posture-0123"
 	hook := newSignedHook(t, secret)
 
@@ -95,7 +113,8 @@ audit:
 	_, stderr, started := startPlainServe(t, cfg, tokens, map[string]string{"TEST_HOOK_SECRET": string(secret)})
 
 	const exposed = "posture/internet-exposed-workload"
-	want := []string{continuous.RuleAnonymousAccess, exposed}
+	const eos = "posture/end-of-support"
+	want := []string{continuous.RuleAnonymousAccess, exposed, eos}
 	byRule := func() map[string]sink.Alert {
 		m := map[string]sink.Alert{}
 		for _, a := range hook.alerts() {
@@ -108,7 +127,9 @@ audit:
 		seen = byRule()
 		if _, ok := seen[want[0]]; ok {
 			if _, ok := seen[want[1]]; ok {
-				break
+				if _, ok := seen[want[2]]; ok {
+					break
+				}
 			}
 		}
 		if time.Now().After(deadline) {
@@ -132,6 +153,11 @@ audit:
 	}
 	if anon := seen[continuous.RuleAnonymousAccess]; anon.Source != sink.SourcePosture || anon.Posture == nil || anon.Posture.Object.Kind != "Cluster" {
 		t.Errorf("anonymous access alert: %+v", anon)
+	} else if anon.Posture.Remediation == "" || !slices.Contains(anon.Posture.Controls, finding.Control{Framework: "CIS-K8s-1.9", ID: "1.2.1"}) {
+		t.Errorf("anonymous access alert lacks remediation or CIS 1.2.1: %+v", anon.Posture)
+	}
+	if e := seen[eos]; e.Posture == nil || !strings.Contains(e.Message, "end of life on 2026-01-15") {
+		t.Errorf("end-of-support alert is not judged by the refreshed table: %+v", e)
 	}
 
 	// The file sink (minSeverity critical) gets the same alerts, one JSON

@@ -14,6 +14,12 @@ type Posture struct {
 	// POST /api/v1/clusters: the file is where a cluster list that lives in
 	// git belongs.
 	Clusters []PostureCluster
+	// IgnoreAnnotationExceptions is `annotationExceptions: false`: the
+	// palisade.dev/exceptions annotation on a resource no longer excepts
+	// it, in `posture scan` (unless --no-annotation-exceptions is given)
+	// and in serve, for admins who accept exceptions only from this file.
+	// Stored negated so that the zero value is the default, on.
+	IgnoreAnnotationExceptions bool
 }
 
 // PostureCluster is one cluster to watch. The kubeconfig stays a file
@@ -60,6 +66,11 @@ func (d *decoder) posture(path string, n *yaml.Node, p *Posture) {
 				})
 			}
 			p.Clusters = out
+		},
+		"annotationExceptions": func(path string, n *yaml.Node) {
+			on := !p.IgnoreAnnotationExceptions
+			d.boolean(path, n, &on)
+			p.IgnoreAnnotationExceptions = !on
 		},
 	})
 }

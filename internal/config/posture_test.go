@@ -26,6 +26,9 @@ func TestPostureClusters(t *testing.T) {
 		{"not a list", "posture:\n  clusters: prod\n", Posture{}, "posture.clusters: want a list of {name, kubeconfig, context}"},
 		{"unknown key", "posture:\n  clusters:\n  - {name: prod, kubeconfig: /a, kubeContext: x}\n", Posture{}, `unknown field "kubeContext"`},
 		{"unknown section key", "posture:\n  cluster: []\n", Posture{}, `unknown field "cluster"`},
+		{"annotation exceptions off", "posture:\n  annotationExceptions: false\n", Posture{IgnoreAnnotationExceptions: true}, ""},
+		{"annotation exceptions on", "posture:\n  annotationExceptions: true\n", Posture{}, ""},
+		{"annotation exceptions not a bool", "posture:\n  annotationExceptions: no-thanks\n", Posture{}, "c.yaml:2:3: posture.annotationExceptions: want true or false"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

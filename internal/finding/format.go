@@ -1,6 +1,7 @@
 package finding
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -55,34 +56,52 @@ type WriteOptions struct {
 	Color bool
 }
 
-// Write renders r to w in format f. The output is complete or absent: it is
-// rendered in memory first, so an invalid report writes nothing. Rendering is
-// deterministic: the same report gives the same bytes.
+// Write renders r to w in format f. An invalid report writes nothing: it is
+// checked before the first byte. JSON and SARIF are then streamed through a
+// buffer, finding by finding, and the table once its columns are aligned,
+// so that a report with 100,000 findings is never held in memory as a whole
+// document; a writer that fails part-way leaves a truncated document, as a
+// full disk would have anyway. JUnit and HTML are rendered in memory first.
+// Rendering is deterministic: the same report gives the same bytes.
 func Write(w io.Writer, f Format, r *Report, opts WriteOptions) error {
 	p, err := r.prepared()
 	if err != nil {
 		return fmt.Errorf("write %s report: %w", f, err)
 	}
-	var buf bytes.Buffer
 	switch f {
-	case FormatTable:
-		err = writeTable(&buf, p, opts)
 	case FormatJSON:
-		err = writeJSON(&buf, p)
+		err = writeJSON(w, p)
 	case FormatSARIF:
-		err = writeSARIF(&buf, p)
-	case FormatJUnit:
-		err = writeJUnit(&buf, p)
-	case FormatHTML:
-		err = writeHTML(&buf, p)
+		err = writeSARIF(w, p)
+	case FormatTable:
+		bw := bufio.NewWriterSize(w, 64<<10)
+		if err = writeTable(bw, p, opts); err == nil {
+			err = bw.Flush()
+		}
+	case FormatJUnit, FormatHTML:
+		err = writeInMemory(w, f, p)
 	default:
 		return fmt.Errorf("write report: %w %q (valid: %s)", ErrUnknownFormat, string(f), formatList())
 	}
 	if err != nil {
 		return fmt.Errorf("write %s report: %w", f, err)
 	}
-	if _, err := w.Write(buf.Bytes()); err != nil {
-		return fmt.Errorf("write %s report: %w", f, err)
-	}
 	return nil
+}
+
+// writeInMemory renders p in format f into memory, then writes it to w.
+func writeInMemory(w io.Writer, f Format, p *Report) error {
+	var buf bytes.Buffer
+	var err error
+	switch f {
+	case FormatJUnit:
+		err = writeJUnit(&buf, p)
+	case FormatHTML:
+		err = writeHTML(&buf, p)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(buf.Bytes())
+	return err
 }

@@ -20,6 +20,9 @@ import (
 // are dropped, invalid UTF-8 becomes U+FFFD, and runs of white space become
 // one space.
 func cleanText(s string) string {
+	if plainText(s) {
+		return s // most strings: no copy
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	space := false // a space is pending: written before the next visible rune
@@ -52,6 +55,18 @@ func cleanText(s string) string {
 		i += size
 	}
 	return b.String()
+}
+
+// plainText reports whether cleanText(s) is s: printable ASCII, no white
+// space at either end and no two spaces in a row.
+func plainText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c > 0x7e || c == ' ' && (i == 0 || i == len(s)-1 || s[i-1] == ' ') {
+			return false
+		}
+	}
+	return true
 }
 
 // skipEscape returns the index just past the escape sequence whose ESC ends

@@ -1,7 +1,7 @@
 package finding
 
 import (
-	"encoding/json"
+	"bytes"
 	"fmt"
 	"io"
 	"net/url"
@@ -58,25 +58,33 @@ func securitySeverity(s Severity) string {
 }
 
 // writeSARIF writes p, already prepared, as a SARIF 2.1.0 log with one run.
+// The results are streamed one by one into the log's frame, as writeJSON
+// streams findings: each result is built, encoded and dropped.
 func writeSARIF(w io.Writer, p *Report) error {
 	rules, index := sarifRules(p.Findings)
-	results := make([]sarifResult, 0, len(p.Findings))
 	bases := map[string]sarifBase{}
+	var lastFile, lastBase string // findings of one file mostly follow each other
 	for i := range p.Findings {
-		f := &p.Findings[i]
-		res := sarifResultOf(f, index[f.RuleID])
-		for _, loc := range res.Locations {
-			if loc.PhysicalLocation == nil {
+		if r := &p.Findings[i].Resource; r.File != "" {
+			// As sarifLocationOf places the file.
+			base := sarifSrcRoot
+			if r.Image != "" || r.ImageDigest != "" {
+				base = sarifImageRoot
+			}
+			if r.File == lastFile && base == lastBase {
 				continue
 			}
-			switch loc.PhysicalLocation.ArtifactLocation.URIBaseID {
+			lastFile, lastBase = r.File, base
+			if sarifArtifactOf(r.File, base).URIBaseID == "" {
+				continue // an absolute path: a file: URI without a base
+			}
+			switch base {
 			case sarifSrcRoot:
 				bases[sarifSrcRoot] = sarifBase{Description: sarifText{Text: "The directory the scan ran in, normally the repository root."}}
 			case sarifImageRoot:
 				bases[sarifImageRoot] = sarifBase{Description: sarifText{Text: "The root of the scanned container image's filesystem."}}
 			}
 		}
-		results = append(results, res)
 	}
 	inv := sarifInvocation{ExecutionSuccessful: !p.Partial}
 	if !p.GeneratedAt.IsZero() {
@@ -99,7 +107,7 @@ func writeSARIF(w io.Writer, p *Report) error {
 		}},
 		Invocations: []sarifInvocation{inv},
 		ColumnKind:  "unicodeCodePoints",
-		Results:     results,
+		Results:     []sarifResult{},
 		Properties:  map[string]any{"partial": p.Partial},
 	}
 	if len(bases) > 0 {
@@ -114,10 +122,17 @@ func writeSARIF(w io.Writer, p *Report) error {
 		run.Properties["exposedWorkloads"] = p.Exposed
 	}
 	log := sarifLog{Schema: sarifSchemaURI, Version: sarifVersion, Runs: []sarifRun{run}}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(log); err != nil {
+	var frame bytes.Buffer
+	if err := newJSONEncoder(&frame, "").Encode(log); err != nil {
+		return fmt.Errorf("encode SARIF: %w", err)
+	}
+	// results is a member of the run, the first element of runs: depth 3.
+	err := streamJSONArray(w, frame.Bytes(), `"results": `, 3, len(p.Findings), func(dst []byte, prefix string, i int) ([]byte, error) {
+		f := &p.Findings[i]
+		res := sarifResultOf(f, index[f.RuleID])
+		return sarifResultJSON(dst, prefix, &res)
+	})
+	if err != nil {
 		return fmt.Errorf("encode SARIF: %w", err)
 	}
 	return nil
@@ -133,6 +148,14 @@ func sarifRules(fs []Finding) ([]sarifRule, map[string]int) {
 	first := make(map[string]*Finding)
 	helpFrom := make(map[string]*Finding)
 	tags := make(map[string][]string)
+	// Findings of one rule mostly share its category and controls (one
+	// slice from the compliance mapping): their tags are added once.
+	type tagSource struct {
+		category string
+		controls *Control
+		n        int
+	}
+	tagged := make(map[string]tagSource)
 	for i := range fs {
 		f := &fs[i]
 		if _, ok := first[f.RuleID]; !ok {
@@ -142,6 +165,14 @@ func sarifRules(fs []Finding) ([]sarifRule, map[string]int) {
 		if _, ok := helpFrom[f.RuleID]; !ok && (f.Remediation != "" || len(f.References) > 0) {
 			helpFrom[f.RuleID] = f
 		}
+		src := tagSource{category: f.Category, n: len(f.Controls)}
+		if len(f.Controls) > 0 {
+			src.controls = &f.Controls[0]
+		}
+		if last, ok := tagged[f.RuleID]; ok && last == src {
+			continue
+		}
+		tagged[f.RuleID] = src
 		tags[f.RuleID] = append(tags[f.RuleID], ruleTags(f)...)
 	}
 	slices.Sort(ids)
@@ -220,10 +251,11 @@ func sarifResultOf(f *Finding, ruleIndex int) sarifResult {
 		PartialFingerprints: map[string]string{sarifFingerprintKey: f.ID},
 		Properties:          map[string]any{"severity": f.Severity.String()},
 	}
-	if loc, ok := sarifLocationOf(f.Resource); ok {
+	key := f.Resource.objectKey()
+	if loc, ok := sarifLocationOf(f.Resource, key); ok {
 		res.Locations = []sarifLocation{loc}
 	}
-	if key := f.Resource.objectKey(); key != "" {
+	if key != "" {
 		res.Properties["resource"] = key
 	}
 	if f.Category != "" {
@@ -243,10 +275,10 @@ func sarifResultOf(f *Finding, ruleIndex int) sarifResult {
 }
 
 // sarifLocationOf locates a resource: in a file when the file is known (with
-// the object as a logical location too), else by its key alone.
-func sarifLocationOf(r Resource) (sarifLocation, bool) {
+// the object, key, as a logical location too), else by its key alone.
+func sarifLocationOf(r Resource, key string) (sarifLocation, bool) {
 	var loc sarifLocation
-	if key := r.objectKey(); key != "" {
+	if key != "" {
 		loc.LogicalLocations = []sarifLogical{{FullyQualifiedName: key, Kind: "resource"}}
 	}
 	if r.File != "" {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 )
 
 // Column limits, in runes. A message from a hostile manifest can be megabytes
@@ -228,10 +229,72 @@ func pctText(f float64) string {
 }
 
 // align replaces the cells of the rows in lines by their aligned text, each
-// row prefixed with indent.
+// row prefixed with indent. Rows with as many cells as each other (every
+// section's are) are padded here, as text/tabwriter would pad them (a
+// column is as wide as its widest cell, in runes, plus two spaces; the last
+// cell is not padded), without tabwriter's copy of every cell: a table of
+// 100,000 findings made that copy the largest thing a table report held.
 func align(lines []tableLine, indent string) error {
+	var widths []int
+	rows := 0
+	for i := range lines {
+		l := &lines[i]
+		if l.cells == nil {
+			continue
+		}
+		if len(l.cells) == 0 {
+			return alignTabwriter(lines, indent)
+		}
+		if rows == 0 {
+			widths = make([]int, len(l.cells)-1)
+		} else if len(l.cells)-1 != len(widths) {
+			return alignTabwriter(lines, indent)
+		}
+		rows++
+		for j := range widths {
+			w := utf8.RuneCountInString(l.cells[j])
+			if j == 0 {
+				w += utf8.RuneCountInString(indent)
+			}
+			widths[j] = max(widths[j], w+tablePadding)
+		}
+	}
+	var b strings.Builder
+	for i := range lines {
+		l := &lines[i]
+		if l.cells == nil {
+			continue
+		}
+		b.Reset()
+		b.WriteString(indent)
+		for j, c := range l.cells {
+			b.WriteString(c)
+			if j < len(widths) {
+				w := utf8.RuneCountInString(c)
+				if j == 0 {
+					w += utf8.RuneCountInString(indent)
+				}
+				for range widths[j] - w {
+					b.WriteByte(' ')
+				}
+			}
+		}
+		if l.firstCell {
+			l.from = len(indent)
+			l.to = len(indent) + len(l.cells[0])
+		}
+		l.text, l.cells = b.String(), nil
+	}
+	return nil
+}
+
+// tablePadding is the space between two columns.
+const tablePadding = 2
+
+// alignTabwriter is align for rows of differing lengths, by text/tabwriter.
+func alignTabwriter(lines []tableLine, indent string) error {
 	var buf bytes.Buffer
-	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(&buf, 0, 0, tablePadding, ' ', 0)
 	for _, l := range lines {
 		if l.cells != nil {
 			// Cells are cleaned: they hold no tab, newline or tabwriter escape.
@@ -270,7 +333,10 @@ func writeTableLine(w io.Writer, l tableLine, color bool) error {
 		}
 		text = text[:start] + "\x1b[" + l.sgr + "m" + text[start:end] + "\x1b[0m" + text[end:]
 	}
-	if _, err := io.WriteString(w, text+"\n"); err != nil {
+	if _, err := io.WriteString(w, text); err != nil {
+		return fmt.Errorf("write table: %w", err)
+	}
+	if _, err := io.WriteString(w, "\n"); err != nil {
 		return fmt.Errorf("write table: %w", err)
 	}
 	return nil

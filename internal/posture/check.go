@@ -96,6 +96,9 @@ type Options struct {
 	// Cluster is what the version and API checks know of the target
 	// cluster; its zero value means manifests of an unknown cluster.
 	Cluster ClusterInfo
+	// Images are the image scans workloads are joined to; nil means no
+	// image data, and the checks that need it report nothing.
+	Images ImageVulns
 }
 
 // ClusterInfo is the Kubernetes version a scan judges against.
@@ -114,6 +117,22 @@ type ClusterInfo struct {
 	Now time.Time
 	// Versions is the release table; nil means the embedded one.
 	Versions *versions.Table
+	// Endpoint is what probing the cluster's API endpoint found; nil when
+	// it was not probed (manifests), and the endpoint checks then pass.
+	Endpoint *EndpointProbe
+}
+
+// EndpointProbe is what requests to a cluster's API endpoint found. It is
+// gathered before the scan, so the checks that judge it stay pure.
+type EndpointProbe struct {
+	// URL is the API server URL probed.
+	URL string
+	// AnonymousStatus is the HTTP status of an unauthenticated request to
+	// list namespaces; 0 when that request failed.
+	AnonymousStatus int
+	// Addresses are the IP addresses of the URL's host (resolved when it
+	// is a name); none when resolving failed.
+	Addresses []string
 }
 
 // Result is one problem a check found.

@@ -77,5 +77,10 @@ func All() []posture.Check {
 		DeprecatedAPI(),
 		RemovedAPI(),
 		ControlPlaneFlags(),
+		AnonymousAPIAccess(),
+		AnonymousAuthEnabled(),
+		PublicAPIEndpoint(),
+		VulnerableImage(),
+		ExposedVulnerableWorkload(),
 	}
 }

@@ -24,6 +24,7 @@ var update = flag.Bool("update", false, "rewrite the .golden files of failing fi
 // fixtureOptions are the scan options fixtures are judged with.
 var fixtureOptions = posture.Options{
 	Registries: config.Registries{Trusted: []string{"registry.example.com/*"}},
+	Images:     fixtureImages, // vulnerable_image_test.go
 }
 
 func dirName(id string) string { return strings.ReplaceAll(id, "-", "_") }
@@ -73,7 +74,9 @@ func TestFixtures(t *testing.T) {
 					if err != nil {
 						t.Fatalf("load %s: %v", f, err)
 					}
-					out, err := sc.Scan(t.Context(), inv, fixtureOptions)
+					opts := fixtureOptions
+					opts.Cluster.Endpoint = fixtureEndpoints[filepath.ToSlash(f)] // endpoint_checks_test.go
+					out, err := sc.Scan(t.Context(), inv, opts)
 					if err != nil {
 						t.Fatal(err)
 					}

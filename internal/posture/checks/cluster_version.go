@@ -11,10 +11,6 @@ import (
 	"github.com/palisade-sec/palisade/internal/posture/versions"
 )
 
-// aksNodeLabel is set on every node of an AKS cluster; AKS runs upstream
-// builds, so its gitVersion alone does not tell it apart.
-const aksNodeLabel = "kubernetes.azure.com/cluster"
-
 // versionSubject is a version the cluster checks judge: the cluster's own
 // (from /version) or a Node's kubelet, when manifests include nodes.
 type versionSubject struct {
@@ -47,7 +43,7 @@ func versionSubjects(in *posture.Input) []versionSubject {
 	inv := in.Inventory
 	aks := false
 	for _, o := range inv.OfKind("Node") {
-		if _, ok := o.Meta.Labels[aksNodeLabel]; ok {
+		if versions.NodeDistribution(o.Meta.Labels) == versions.AKS {
 			aks = true
 		}
 	}

@@ -9,6 +9,7 @@ package checks
 
 import (
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -31,7 +32,8 @@ var sensitiveDirs = []string{
 	"/etc/kubernetes", "/var/log", "/usr", "/lib", "/bin", "/sbin", "/var/lib/rancher",
 }
 
-// classifyHostPath returns the severity and a word for a host path.
+// classifyHostPath returns the severity and a word for a host path, as
+// version 1 rated it: "/" only high, although it holds every socket.
 func classifyHostPath(p string) (finding.Severity, string) {
 	clean := path.Clean("/" + strings.TrimSpace(p))
 	for _, s := range runtimeSockets {
@@ -39,6 +41,33 @@ func classifyHostPath(p string) (finding.Severity, string) {
 			return finding.SeverityCritical, "container runtime socket"
 		}
 	}
+	return classifySensitiveDir(clean)
+}
+
+// classifyHostPathV6 rates a path at least as severe as the worst path
+// under it: a directory that contains a runtime socket, "/" included, is
+// critical, since mounting it mounts the socket. Its class stays
+// "container runtime socket" (what peer mappings narrow on); the message
+// calls it a directory.
+func classifyHostPathV6(p string) (finding.Severity, string) {
+	clean := path.Clean("/" + strings.TrimSpace(p))
+	for _, s := range runtimeSockets {
+		if clean == s || clean == "/" || strings.HasPrefix(s, clean+"/") {
+			return finding.SeverityCritical, "container runtime socket"
+		}
+	}
+	return classifySensitiveDir(clean)
+}
+
+// socketDir says, from version 6, that a critical path is a directory
+// holding runtime sockets rather than a socket.
+func socketDir(p string) bool {
+	clean := path.Clean("/" + strings.TrimSpace(p))
+	return !slices.Contains(runtimeSockets, clean)
+}
+
+// classifySensitiveDir rates a cleaned path that reaches no runtime socket.
+func classifySensitiveDir(clean string) (finding.Severity, string) {
 	for _, d := range sensitiveDirs {
 		if clean == d || (d != "/" && strings.HasPrefix(clean, d+"/")) {
 			return finding.SeverityHigh, "sensitive host path"
@@ -59,35 +88,50 @@ func HostPath() posture.Check {
 		Rationale:   "A hostPath volume reaches the node's filesystem; runtime sockets and system directories give control of the node.",
 		Remediation: "Use persistentVolumeClaim, configMap, secret or emptyDir volumes instead; if a node agent needs the host, isolate it in its own namespace.",
 		Scope:       posture.ScopeWorkload,
-		Versions: v1(func(in *posture.Input) []posture.Result {
-			var out []posture.Result
-			for i, v := range in.Workload.PodSpec.Volumes {
-				if v.HostPath == nil {
-					continue
-				}
-				sev, what := classifyHostPath(v.HostPath.Path)
-				mounted, writable := hostPathMounts(in, v.Name)
-				var access string
-				switch {
-				case writable:
-					access = " (writable)."
-				case !mounted:
-					access = " (no container mounts it)."
-				case sev == finding.SeverityCritical:
-					// Connecting to a socket ignores a read-only mount.
-					access = " (read-only, which does not stop connecting to a socket)."
-				default:
-					access = " (read-only)."
-				}
-				out = append(out, posture.Result{
-					Path:     spath(in, "volumes", itoa(i), "hostPath", "path"),
-					Severity: sev,
-					Message:  "Volume " + v.Name + " mounts " + what + " " + v.HostPath.Path + " from the node" + access,
-					Evidence: []finding.Evidence{key("hostPath", v.HostPath.Path), ev("class", what), ev("readOnly", strconv.FormatBool(!writable))},
-				})
+		Versions: []posture.Versioned{
+			{MinVersion: 1, Eval: hostPaths(classifyHostPath, nil)},
+			// Version 6 rates "/" critical like the socket directories it
+			// contains (version 1: high).
+			{MinVersion: 6, Eval: hostPaths(classifyHostPathV6, socketDir)},
+		},
+	}
+}
+
+// hostPaths returns host-path's evaluation with classify rating each path;
+// dir, when set, tells a directory of sockets from a socket for the message.
+func hostPaths(classify func(string) (finding.Severity, string), dir func(string) bool) func(in *posture.Input) []posture.Result {
+	return func(in *posture.Input) []posture.Result {
+		var out []posture.Result
+		for i, v := range in.Workload.PodSpec.Volumes {
+			if v.HostPath == nil {
+				continue
 			}
-			return out
-		}),
+			sev, what := classify(v.HostPath.Path)
+			word := what
+			if sev == finding.SeverityCritical && dir != nil && dir(v.HostPath.Path) {
+				word = "directory of container runtime sockets"
+			}
+			mounted, writable := hostPathMounts(in, v.Name)
+			var access string
+			switch {
+			case writable:
+				access = " (writable)."
+			case !mounted:
+				access = " (no container mounts it)."
+			case sev == finding.SeverityCritical:
+				// Connecting to a socket ignores a read-only mount.
+				access = " (read-only, which does not stop connecting to a socket)."
+			default:
+				access = " (read-only)."
+			}
+			out = append(out, posture.Result{
+				Path:     spath(in, "volumes", itoa(i), "hostPath", "path"),
+				Severity: sev,
+				Message:  "Volume " + v.Name + " mounts " + word + " " + v.HostPath.Path + " from the node" + access,
+				Evidence: []finding.Evidence{key("hostPath", v.HostPath.Path), ev("class", what), ev("readOnly", strconv.FormatBool(!writable))},
+			})
+		}
+		return out
 	}
 }
 

@@ -11,7 +11,10 @@ package checks
 // when the workload is privileged or runs as root, and from version 5 when
 // its mounted service-account token can take over the cluster
 // (workload-token-takeover's grants): outside → workload → token →
-// cluster is the shortest attack path there is.
+// cluster is the shortest attack path there is. From version 6 it is
+// critical as well when a container's image has a network-exploitable
+// critical or high vulnerability (Options.Images; exposed-vulnerable-
+// workload reports those on their own).
 
 import (
 	"strings"
@@ -40,17 +43,22 @@ func InternetExposedWorkload() posture.Check {
 		// API and Istio gateways count (exposure.AnalyzeGateways), and a
 		// token that can take over the cluster raises the severity.
 		Versions: []posture.Versioned{
-			{MinVersion: 1, Eval: exposedWorkloads(exposure.AnalyzeAsWritten, false)},
-			{MinVersion: 4, Eval: exposedWorkloads(exposure.Analyze, false)},
-			{MinVersion: 5, Eval: exposedWorkloads(exposure.AnalyzeGateways, true)},
+			{MinVersion: 1, Eval: exposedWorkloads(exposure.AnalyzeAsWritten, false, false)},
+			{MinVersion: 4, Eval: exposedWorkloads(exposure.Analyze, false, false)},
+			{MinVersion: 5, Eval: exposedWorkloads(exposure.AnalyzeGateways, true, false)},
+			// Version 6: a remotely exploitable critical or high
+			// vulnerability in a container's image raises it to critical.
+			{MinVersion: 6, Eval: exposedWorkloads(exposure.AnalyzeGateways, true, true)},
 		},
 	}
 }
 
 // exposedWorkloads reports each workload analyze finds exposed; with
 // tokens, one whose token holds takeover grants is raised to their
-// severity (critical for cluster-wide or kube-system grants).
-func exposedWorkloads(analyze func(*kube.Inventory) *exposure.Graph, tokens bool) func(*posture.Input) []posture.Result {
+// severity (critical for cluster-wide or kube-system grants); with images,
+// one whose image has a network-exploitable critical or high vulnerability
+// is critical.
+func exposedWorkloads(analyze func(*kube.Inventory) *exposure.Graph, tokens, images bool) func(*posture.Input) []posture.Result {
 	return func(in *posture.Input) []posture.Result {
 		exposed := analyze(in.Inventory).Exposed()
 		takeover := map[*kube.Object]workloadToken{}
@@ -78,6 +86,13 @@ func exposedWorkloads(analyze func(*kube.Inventory) *exposure.Graph, tokens bool
 				sev = max(sev, g.sev)
 				msg += " Its token (ServiceAccount " + t.ns + "/" + t.sa + ") can take over the cluster: " + tokenGrantPath(g) + "."
 				evidence = append(evidence, ev("token", g.name))
+			}
+			if images {
+				if c, m, v, ok := worstNetworkVuln(in.Options, e); ok {
+					sev = finding.SeverityCritical
+					msg += " Its container " + c + " runs " + m.Scan.Ref + " with the network-exploitable " + v.Severity.String() + " vulnerability " + v.ID + " in " + v.Package + "."
+					evidence = append(evidence, ev("vulnerability", v.ID))
+				}
 			}
 			out = append(out, posture.Result{
 				Object:   e.Workload.Object,

@@ -24,8 +24,16 @@ func PSSBaseline() posture.Check {
 		Rationale:   "The baseline level forbids known privilege escalations; a namespace enforcing it would refuse this pod.",
 		Remediation: "Remove the forbidden settings named in the finding, or run the workload in a namespace whose exception is reviewed.",
 		Scope:       posture.ScopeWorkload,
-		Versions: v1(func(in *posture.Input) []posture.Result {
-			return pss.results(in, psaapi.LevelBaseline, false)
-		}),
+		Versions: []posture.Versioned{
+			{MinVersion: 1, Eval: func(in *posture.Input) []posture.Result {
+				return pss.results(in, psaapi.LevelBaseline, false)
+			}},
+			// Version 6 judges a hostNetwork pod with the hostPorts the API
+			// server defaults before PodSecurity admission sees it
+			// (host_port.go), as the live scan of the stored pod does.
+			{MinVersion: 6, Eval: func(in *posture.Input) []posture.Result {
+				return pss.results(withHostNetworkPorts(in), psaapi.LevelBaseline, false)
+			}},
+		},
 	}
 }

@@ -54,9 +54,15 @@ type Options struct {
 	// Rediscover is how often a watcher asks the cluster's API discovery
 	// (one request) whether a CRD kind posture reads (kube.CRDKinds) was
 	// installed since, to watch it too; 0 is 5 min.
+	// Rediscover is also how often the cluster's version is re-read and
+	// its endpoint re-probed (ProbeEndpoint), so an upgrade or a change of
+	// anonymous authentication is seen without a restart.
 	Rediscover time.Duration
-	Now        func() time.Time
-	Logger     *slog.Logger
+	// Resolver looks up the API server's host name for the public endpoint
+	// check; nil is net.DefaultResolver.
+	Resolver Resolver
+	Now      func() time.Time
+	Logger   *slog.Logger
 }
 
 // ErrDuplicate is returned by Register for a name already watched.

@@ -19,6 +19,7 @@ import (
 	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/kube"
 	"github.com/palisade-sec/palisade/internal/posture"
+	"github.com/palisade-sec/palisade/internal/posture/versions"
 	"github.com/palisade-sec/palisade/internal/store"
 )
 
@@ -49,14 +50,7 @@ func (w *watcher) run(ctx context.Context) {
 		w.fail(fmt.Errorf("build client: %w", err))
 		return
 	}
-	var info posture.ClusterInfo
-	if v, err := cs.Discovery().ServerVersion(); err != nil {
-		log.Warn("read cluster version", "error", err)
-	} else {
-		info.GitVersion = v.GitVersion
-		w.update(func(s *Status) { s.GitVersion = v.GitVersion })
-	}
-	exposures := w.probe(ctx)
+	facts := w.readFacts(ctx, cs, clusterFacts{})
 
 	kinds, missing := accessibleKinds(ctx, cs, kube.LiveKinds())
 	crds := newCRDWatch(cs, w.cluster.Config)
@@ -170,7 +164,7 @@ func (w *watcher) run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		if err := w.scan(ctx, mirrors, info, exposures); err != nil && ctx.Err() == nil {
+		if err := w.scan(ctx, mirrors, facts); err != nil && ctx.Err() == nil {
 			log.Error("continuous posture scan failed", "error", err)
 			w.update(func(s *Status) { s.LastError = err.Error() })
 		}
@@ -182,7 +176,12 @@ func (w *watcher) run(ctx context.Context) {
 			case <-w.dirty:
 				break changed
 			case <-rediscover.C:
-				if watchNewCRDs() {
+				// An upgrade or a change of anonymous authentication
+				// emits no object event: re-read them on the same tick.
+				fresh := watchNewCRDs()
+				prev := facts
+				facts = w.readFacts(ctx, cs, prev)
+				if fresh || !facts.equal(prev) {
 					break changed
 				}
 			}
@@ -203,26 +202,53 @@ func (w *watcher) markDirty() {
 	}
 }
 
-// probe runs the checks that need the endpoint rather than the objects.
-func (w *watcher) probe(ctx context.Context) []Exposure {
-	var out []Exposure
-	for _, p := range []func() (*Exposure, error){
-		func() (*Exposure, error) { return probeAnonymous(ctx, w.cluster.Config) },
-		func() (*Exposure, error) { return probeEndpoint(ctx, w.cluster.Config.Host) },
-	} {
-		e, err := p()
-		if err != nil {
-			w.m.opts.Logger.Warn("cluster probe failed", "cluster", w.cluster.Name, "error", err)
-			continue
-		}
-		if e != nil {
-			out = append(out, *e)
-		}
-	}
-	return out
+// clusterFacts are what a watcher reads of the cluster besides its
+// objects: its version, the distribution its nodes reveal, and what
+// probing its endpoint found.
+type clusterFacts struct {
+	gitVersion string
+	dist       string
+	endpoint   posture.EndpointProbe
 }
 
-func (w *watcher) scan(ctx context.Context, mirrors []mirrored, info posture.ClusterInfo, exposures []Exposure) error {
+func (f clusterFacts) equal(g clusterFacts) bool {
+	return f.gitVersion == g.gitVersion && f.dist == g.dist && f.endpoint.URL == g.endpoint.URL &&
+		f.endpoint.AnonymousStatus == g.endpoint.AnonymousStatus && slices.Equal(f.endpoint.Addresses, g.endpoint.Addresses)
+}
+
+// readFacts reads the cluster's facts as `posture scan --kubeconfig` does
+// (version, one Node for AKS, ProbeEndpoint). What cannot be read this
+// time keeps its value from prev: a passing network error must not make
+// an alert disappear and come back.
+func (w *watcher) readFacts(ctx context.Context, cs kubernetes.Interface, prev clusterFacts) clusterFacts {
+	log := w.m.opts.Logger.With("cluster", w.cluster.Name)
+	f := prev
+	if v, err := cs.Discovery().ServerVersion(); err != nil {
+		log.Warn("read cluster version", "error", err)
+	} else {
+		f.gitVersion = v.GitVersion
+	}
+	// One node is enough to tell AKS; RBAC may hide nodes, then the
+	// gitVersion suffix decides.
+	if nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{Limit: 1}); err == nil && len(nodes.Items) > 0 {
+		f.dist = versions.NodeDistribution(nodes.Items[0].Labels)
+	}
+	p, err := ProbeEndpoint(ctx, w.cluster.Config, w.m.opts.Resolver)
+	if err != nil {
+		log.Warn("cluster probe failed", "error", err)
+	}
+	f.endpoint.URL = p.URL
+	if p.AnonymousStatus != 0 {
+		f.endpoint.AnonymousStatus = p.AnonymousStatus
+	}
+	if p.Addresses != nil {
+		f.endpoint.Addresses = p.Addresses
+	}
+	w.update(func(s *Status) { s.GitVersion = f.gitVersion })
+	return f
+}
+
+func (w *watcher) scan(ctx context.Context, mirrors []mirrored, facts clusterFacts) error {
 	now := w.m.opts.Now()
 	var objs []*kube.Object
 	for _, mr := range mirrors {
@@ -237,19 +263,28 @@ func (w *watcher) scan(ctx context.Context, mirrors []mirrored, info posture.Clu
 		}
 	}
 	inv := kube.NewInventory(objs)
+	// Base.Cluster carries what serve set for every cluster (the versions
+	// table `palisade db update` refreshed); the rest is this cluster's.
 	opts := w.m.opts.Base
-	info.Now = now
+	info := opts.Cluster
+	info.GitVersion, info.Now = facts.gitVersion, now
+	if info.Distribution == "" {
+		info.Distribution = facts.dist
+	}
+	endpoint := facts.endpoint
+	info.Endpoint = &endpoint
 	opts.Cluster = info
 	out, err := w.m.opts.Scanner.Scan(ctx, inv, opts)
 	if err != nil {
 		return err
 	}
 	fs := out.Findings
-	for _, e := range exposures {
-		fs = append(fs, finding.Finding{
-			RuleID: e.RuleID, Title: e.Title, Severity: e.Severity, Category: "exposure", Message: e.Message,
-			Resource: finding.Resource{Cluster: w.cluster.Name, Kind: "Cluster", Name: w.cluster.Name},
-		})
+	// Findings about the cluster itself (its version, its endpoint) come
+	// from no object; with no object visible they name no cluster yet.
+	for i := range fs {
+		if fs[i].Resource.Cluster == "" {
+			fs[i].Resource.Cluster = w.cluster.Name
+		}
 	}
 	finding.Normalize(fs)
 	config.ApplyExceptions(now, w.m.opts.Exceptions, fs, nil)

@@ -20,6 +20,23 @@ func TestEmbedded(t *testing.T) {
 	if tb.AsOf.String() != "2026-09-15" {
 		t.Errorf("asOf = %s", tb.AsOf)
 	}
+	// Spot checks of the reviewed managed-service rows against their
+	// calendars (sources in versions.yaml).
+	for _, tc := range []struct{ dist, minor, eol, eos string }{
+		{AKS, "1.37", "2027-10-31", ""},
+		{AKS, "1.31", "2025-11-01", ""},
+		{GKE, "1.33", "2026-08-03", "2026-06-30"},
+		{GKE, "1.29", "2025-04-12", "2025-02-28"},
+	} {
+		r, ok := tb.Release(tc.dist, tc.minor)
+		eos := ""
+		if r.EndOfSupport != nil {
+			eos = r.EndOfSupport.String()
+		}
+		if !ok || r.EndOfLife.String() != tc.eol || eos != tc.eos {
+			t.Errorf("%s %s: %+v, %v; want end of life %s, end of support %q", tc.dist, tc.minor, r, ok, tc.eol, tc.eos)
+		}
+	}
 	// Every removal release the deprecation guide lists must be covered.
 	apis := DeprecatedAPIs()
 	for _, tc := range []struct{ apiVersion, kind, removed string }{
@@ -79,6 +96,18 @@ func TestParseVersion(t *testing.T) {
 	for gv, want := range map[string]string{"v1.30.2-eks-1a2b3c": EKS, "v1.29.1-gke.1589018": GKE, "v1.31.4": Upstream, "v1.31.4+k3s1": Upstream} {
 		if got := Distribution(gv); got != want {
 			t.Errorf("Distribution(%s) = %s, want %s", gv, got, want)
+		}
+	}
+	for _, tc := range []struct {
+		labels map[string]string
+		want   string
+	}{
+		{map[string]string{AKSNodeLabel: "MC_rg_aks_westeurope", "kubernetes.azure.com/agentpool": "nodepool1"}, AKS},
+		{map[string]string{"topology.kubernetes.io/region": "westeurope"}, ""}, // a self-managed cluster on Azure VMs
+		{nil, ""},
+	} {
+		if got := NodeDistribution(tc.labels); got != tc.want {
+			t.Errorf("NodeDistribution(%v) = %q, want %q", tc.labels, got, tc.want)
 		}
 	}
 }

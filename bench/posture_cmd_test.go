@@ -1,0 +1,122 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/palisade-sec/palisade/internal/cli"
+)
+
+// BenchmarkPostureScan also runs the command a user runs, `palisade posture
+// scan -o FORMAT --fail-on none FILE` with the report going to /dev/null, in
+// a child process: the peak RSS (VmHWM) a user sees is the whole process's,
+// report building and rendering included, which the in-process decode+Scan
+// figure leaves out. The child is this test binary running
+// TestPostureCommandChild with postureCmdEnv set to the JSON of its
+// arguments; it runs cli.Execute, as cmd/palisade does.
+const postureCmdEnv = "PALISADE_BENCH_POSTURE_CMD"
+
+// postureCmdFormats are the output formats the benchmark runs the command with.
+var postureCmdFormats = []string{"json", "sarif", "table"}
+
+// postureCmdResult is what the child measured of one command run.
+type postureCmdResult struct {
+	Wall, CPU time.Duration
+	PeakRSS   int64 // bytes, the child's VmHWM
+	Code      int   // the command's exit code
+}
+
+// TestPostureCommandChild is the child of runPostureCommand; as a test on
+// its own it does nothing.
+func TestPostureCommandChild(t *testing.T) {
+	spec := os.Getenv(postureCmdEnv)
+	if spec == "" {
+		t.Skip("only runs as BenchmarkPostureScan's child")
+	}
+	var args []string
+	if err := json.Unmarshal([]byte(spec), &args); err != nil {
+		t.Fatalf("child arguments %q: %v", spec, err)
+	}
+	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devNull.Close()
+	var stderr bytes.Buffer
+	env := cli.Env{Stdin: strings.NewReader(""), Stdout: devNull, Stderr: &stderr, Getenv: func(string) string { return "" }, Now: time.Now}
+	start, cpu0 := time.Now(), cpuTime()
+	code := cli.Execute(context.Background(), args, env)
+	res := postureCmdResult{Wall: time.Since(start), CPU: cpuTime() - cpu0, PeakRSS: peakRSS(), Code: code}
+	if code != cli.ExitOK {
+		t.Fatalf("palisade %s: exit %d: %s", strings.Join(args, " "), code, stderr.String())
+	}
+	out, err := json.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The parent reads the last line that parses as a result.
+	fmt.Printf("\n%s\n", out)
+}
+
+// runPostureCommand runs `palisade ARGS...` in a child process in dir and
+// returns what it measured.
+func runPostureCommand(b *testing.B, dir string, args ...string) postureCmdResult {
+	b.Helper()
+	spec, err := json.Marshal(args)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestPostureCommandChild$", "-test.bench=^$", "-test.count=1")
+	cmd.Dir = dir // no palisade.yaml there: the default configuration
+	cmd.Env = append(os.Environ(), postureCmdEnv+"="+string(spec))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		b.Fatalf("posture command child %v: %v\n%s%s", args, err, stdout.String(), stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		var res postureCmdResult
+		if json.Unmarshal([]byte(lines[i]), &res) == nil && res.CPU > 0 {
+			return res
+		}
+	}
+	b.Fatalf("posture command child %v printed no result:\n%s", args, stdout.String())
+	return postureCmdResult{}
+}
+
+// postureCmdStats keeps, per format, the fastest wall and CPU time (the runs
+// least disturbed by other processes) and the highest peak RSS.
+type postureCmdStats struct {
+	wall, cpu time.Duration
+	peak      int64
+}
+
+func (s *postureCmdStats) add(r postureCmdResult) {
+	if s.wall == 0 || r.Wall < s.wall {
+		s.wall = r.Wall
+	}
+	if s.cpu == 0 || r.CPU < s.cpu {
+		s.cpu = r.CPU
+	}
+	s.peak = max(s.peak, r.PeakRSS)
+}
+
+// writePostureFile writes the benchmark's manifests where the child reads them.
+func writePostureFile(b *testing.B, data []byte) (dir, file string) {
+	b.Helper()
+	dir = b.TempDir()
+	file = filepath.Join(dir, "manifests.yaml")
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	return dir, file
+}

@@ -1,0 +1,62 @@
+package cli
+
+import (
+	"fmt"
+	"math"
+	"runtime/debug"
+	"strconv"
+	"strings"
+)
+
+// defaultScanMemoryLimit is the soft memory target of `posture scan`: with
+// it a scan of 10,000 Deployments with their Services and RBAC (20,401
+// objects, 127,500 findings) peaks at ~465 MB RSS instead of ~600 MB for
+// ~2% more CPU, because the garbage collector runs before the heap doubles
+// rather than after. It is soft: a larger input still completes, the
+// collector then working harder (at most half the CPU, Go's cap).
+const defaultScanMemoryLimit = "350MiB"
+
+// setMemoryLimit applies --memory-limit until restore is called (commands
+// run in-process in tests must not leave it behind): "0" or "none" leaves
+// the Go runtime's limit; GOMEMLIMIT, when set, wins over the default (not
+// over the flag given explicitly).
+func setMemoryLimit(value string, explicit bool, getenv func(string) string) (restore func(), err error) {
+	restore = func() {}
+	if !explicit && getenv("GOMEMLIMIT") != "" {
+		return restore, nil
+	}
+	n, err := parseByteSize(value)
+	if err != nil {
+		return restore, fmt.Errorf("--memory-limit: %w", err)
+	}
+	if n > 0 {
+		old := debug.SetMemoryLimit(n)
+		restore = func() { debug.SetMemoryLimit(old) }
+	}
+	return restore, nil
+}
+
+// parseByteSize reads "350MiB", "1GiB", "500MB", "524288000"; 0 or "none"
+// is 0.
+func parseByteSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.EqualFold(s, "none") {
+		return 0, nil
+	}
+	units := []struct {
+		suffix string
+		mult   float64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}}
+	mult, num := 1.0, s
+	for _, u := range units {
+		if rest, ok := strings.CutSuffix(s, u.suffix); ok {
+			mult, num = u.mult, strings.TrimSpace(rest)
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) || v*mult > math.MaxInt64 {
+		return 0, fmt.Errorf("size %q: want bytes or a number with KiB, MiB, GiB, KB, MB or GB", s)
+	}
+	return int64(v * mult), nil
+}
