@@ -305,6 +305,13 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
+	if child, err := maybePostureCmdChild(); child {
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "posture command child:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if dir, dbPath := os.Getenv(childLayoutEnv), os.Getenv(childDBEnv); dir != "" && dbPath != "" {
 		if err := imageScanChild(dir, dbPath); err != nil {
 			fmt.Fprintln(os.Stderr, "child scan:", err)

@@ -19,9 +19,9 @@ import (
 // scan -o FORMAT --fail-on none FILE` with the report going to /dev/null, in
 // a child process: the peak RSS (VmHWM) a user sees is the whole process's,
 // report building and rendering included, which the in-process decode+Scan
-// figure leaves out. The child is this test binary running
-// TestPostureCommandChild with postureCmdEnv set to the JSON of its
-// arguments; it runs cli.Execute, as cmd/palisade does.
+// figure leaves out. The child is this test binary started with
+// postureCmdEnv set to the JSON of its arguments (maybePostureCmdChild,
+// from TestMain); it runs cli.Execute, as cmd/palisade does.
 const postureCmdEnv = "PALISADE_BENCH_POSTURE_CMD"
 
 // postureCmdFormats are the output formats the benchmark runs the command with.
@@ -34,20 +34,22 @@ type postureCmdResult struct {
 	Code      int   // the command's exit code
 }
 
-// TestPostureCommandChild is the child of runPostureCommand; as a test on
-// its own it does nothing.
-func TestPostureCommandChild(t *testing.T) {
+// maybePostureCmdChild runs the command postureCmdEnv names when this
+// binary was started as runPostureCommand's child (TestMain dispatches, as
+// for the webhook and image scan children), prints what it measured and
+// reports whether it was.
+func maybePostureCmdChild() (bool, error) {
 	spec := os.Getenv(postureCmdEnv)
 	if spec == "" {
-		t.Skip("only runs as BenchmarkPostureScan's child")
+		return false, nil
 	}
 	var args []string
 	if err := json.Unmarshal([]byte(spec), &args); err != nil {
-		t.Fatalf("child arguments %q: %v", spec, err)
+		return true, fmt.Errorf("child arguments %q: %w", spec, err)
 	}
 	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
-		t.Fatal(err)
+		return true, err
 	}
 	defer devNull.Close()
 	var stderr bytes.Buffer
@@ -56,14 +58,15 @@ func TestPostureCommandChild(t *testing.T) {
 	code := cli.Execute(context.Background(), args, env)
 	res := postureCmdResult{Wall: time.Since(start), CPU: cpuTime() - cpu0, PeakRSS: peakRSS(), Code: code}
 	if code != cli.ExitOK {
-		t.Fatalf("palisade %s: exit %d: %s", strings.Join(args, " "), code, stderr.String())
+		return true, fmt.Errorf("palisade %s: exit %d: %s", strings.Join(args, " "), code, stderr.String())
 	}
 	out, err := json.Marshal(res)
 	if err != nil {
-		t.Fatal(err)
+		return true, err
 	}
 	// The parent reads the last line that parses as a result.
 	fmt.Printf("\n%s\n", out)
+	return true, nil
 }
 
 // runPostureCommand runs `palisade ARGS...` in a child process in dir and
@@ -74,7 +77,7 @@ func runPostureCommand(b *testing.B, dir string, args ...string) postureCmdResul
 	if err != nil {
 		b.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestPostureCommandChild$", "-test.bench=^$", "-test.count=1")
+	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$")
 	cmd.Dir = dir // no palisade.yaml there: the default configuration
 	cmd.Env = append(os.Environ(), postureCmdEnv+"="+string(spec))
 	var stdout, stderr bytes.Buffer
