@@ -1,7 +1,6 @@
 package imagevulns
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"sync"
@@ -52,19 +51,13 @@ func (l *Live) Refresh(ctx context.Context) error {
 			bad = append(bad, fmt.Errorf("read scan of %s: %w", r.ImageDigest, err))
 			continue
 		}
-		s, _, err := parse(bytes.NewReader(full.Report))
+		d, err := fromRecord(&full)
 		if err != nil {
-			bad = append(bad, fmt.Errorf("read report of the scan of %s (%s): %w", full.ImageRef, full.ImageDigest, err))
+			bad = append(bad, err)
 			l.known[r.ImageDigest] = dated{nil, full.ScannedAt, ""} // not read again until rescanned
 			continue
 		}
-		if s.Ref == "" {
-			s.Ref = full.ImageRef
-		}
-		if s.Digest == "" {
-			s.Digest = full.ImageDigest
-		}
-		l.known[r.ImageDigest] = dated{s, full.ScannedAt, "scan of " + full.ImageRef + " (" + full.ImageDigest + ")"}
+		l.known[r.ImageDigest] = d
 		changed = true
 	}
 	if changed {

@@ -92,19 +92,29 @@ func FromScanRecords(recs []store.ScanRecord) (*Index, error) {
 		if len(r.Report) == 0 {
 			return nil, fmt.Errorf("scan of %s (%s) at %s: no report (list scans with IncludeReport)", r.ImageRef, r.ImageDigest, r.ScannedAt.Format(time.RFC3339))
 		}
-		s, _, err := parse(bytes.NewReader(r.Report))
+		d, err := fromRecord(r)
 		if err != nil {
-			return nil, fmt.Errorf("read report of the scan of %s (%s): %w", r.ImageRef, r.ImageDigest, err)
+			return nil, err
 		}
-		if s.Ref == "" {
-			s.Ref = r.ImageRef
-		}
-		if s.Digest == "" {
-			s.Digest = r.ImageDigest
-		}
-		scans = append(scans, dated{s, r.ScannedAt, "scan of " + r.ImageRef + " (" + r.ImageDigest + ")"})
+		scans = append(scans, d)
 	}
 	return index(scans)
+}
+
+// fromRecord reads a stored scan's report, naming the image the record
+// names where the report does not.
+func fromRecord(r *store.ScanRecord) (dated, error) {
+	s, _, err := parse(bytes.NewReader(r.Report))
+	if err != nil {
+		return dated{}, fmt.Errorf("read report of the scan of %s (%s): %w", r.ImageRef, r.ImageDigest, err)
+	}
+	if s.Ref == "" {
+		s.Ref = r.ImageRef
+	}
+	if s.Digest == "" {
+		s.Digest = r.ImageDigest
+	}
+	return dated{s, r.ScannedAt, "scan of " + r.ImageRef + " (" + r.ImageDigest + ")"}, nil
 }
 
 // ParseReport reads one image scan report (the JSON document of
