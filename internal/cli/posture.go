@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/rest"
@@ -191,7 +192,10 @@ func runPostureScan(cmd *cobra.Command, g *globals, f postureScanFlags, paths []
 			return err
 		}
 	} else {
+		phase := time.Now()
 		inv, err := render.Load(ctx, paths, g.env.Stdin, render.Options{Helm: f.helm})
+		g.logger.Debug("posture scan: manifests read", "objects", len(inv.Objects), "took", time.Since(phase))
+		phase = time.Now()
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -205,12 +209,14 @@ func runPostureScan(cmd *cobra.Command, g *globals, f postureScanFlags, paths []
 		if err != nil {
 			return err
 		}
+		g.logger.Debug("posture scan: checks run", "findings", len(out.Findings), "took", time.Since(phase))
 		for _, w := range out.Warnings {
 			g.logger.Warn(w)
 		}
 		res = &scanResult{target: strings.Join(paths, ","), findings: out.Findings, coverage: out.Coverage, invs: []*kube.Inventory{inv}}
 	}
 
+	phase := time.Now()
 	fs := res.findings
 	config.ApplyExceptions(g.env.Now(), g.cfg.Exceptions, fs, labelsIndex(res.invs...))
 	// Nothing past the exposed workloads needs the inventories: let them go
@@ -232,9 +238,12 @@ func runPostureScan(cmd *cobra.Command, g *globals, f postureScanFlags, paths []
 			rep.AddError(e)
 		}
 	}
+	g.logger.Debug("posture scan: report built", "took", time.Since(phase))
+	phase = time.Now()
 	if err := finding.Write(cmd.OutOrStdout(), g.format, rep, finding.WriteOptions{Color: g.color()}); err != nil {
 		return err
 	}
+	g.logger.Debug("posture scan: report written", "format", g.format, "took", time.Since(phase))
 	if inputErr != nil {
 		return usageError(inputErr)
 	}

@@ -57,9 +57,12 @@ func (b *CoverageBuilder) Rule(id, title string, sev Severity, controls []Contro
 }
 
 // Evaluated counts one evaluation of rule id on a resource in s.
-func (b *CoverageBuilder) Evaluated(id string, s Scope) {
+func (b *CoverageBuilder) Evaluated(id string, s Scope) { b.EvaluatedN(id, s, 1) }
+
+// EvaluatedN counts n evaluations of rule id on resources in s.
+func (b *CoverageBuilder) EvaluatedN(id string, s Scope, n int) {
 	if m := b.count[id]; m != nil {
-		m[s]++
+		m[s] += n
 	}
 }
 

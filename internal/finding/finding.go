@@ -5,12 +5,15 @@
 package finding
 
 import (
+	"bytes"
 	"cmp"
 	"crypto/sha256"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -134,14 +137,18 @@ func ComputeID(f *Finding) string {
 // finding and sorts them: by severity, most severe first, then by rule,
 // resource and ID, so that output is deterministic.
 func Normalize(fs []Finding) {
-	for i := range fs {
-		if fs[i].ID == "" {
-			fs[i].ID = ComputeID(&fs[i])
+	// A posture scan of a large cluster has 100,000s of findings: their
+	// IDs (a SHA-256 each) and sort keys are computed on every core.
+	parallelFor(len(fs), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if fs[i].ID == "" {
+				fs[i].ID = ComputeID(&fs[i])
+			}
+			if fs[i].Status == "" {
+				fs[i].Status = StatusOpen
+			}
 		}
-		if fs[i].Status == "" {
-			fs[i].Status = StatusOpen
-		}
-	}
+	})
 	if len(fs) < 2 {
 		return
 	}
@@ -180,21 +187,47 @@ func Normalize(fs []Finding) {
 // 100,000 findings building keys was most of the time the sort took.
 func findingOrder(fs []Finding) func(i, j int) int {
 	keys := make([]string, len(fs))
-	for i := range fs {
-		keys[i] = fs[i].Resource.Key()
-	}
-	return func(i, j int) int {
-		a, b := &fs[i], &fs[j]
-		if a.Severity != b.Severity {
-			return cmp.Compare(b.Severity, a.Severity)
+	parallelFor(len(fs), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			keys[i] = fs[i].Resource.Key()
 		}
-		return cmp.Or(
-			strings.Compare(a.RuleID, b.RuleID),
-			strings.Compare(keys[i], keys[j]),
-			cmp.Compare(a.Resource.Line, b.Resource.Line),
-			strings.Compare(a.ID, b.ID),
-		)
+	})
+	return func(i, j int) int {
+		return compareFindings(&fs[i], &fs[j], func() int { return strings.Compare(keys[i], keys[j]) })
 	}
+}
+
+// compareFindings orders a and b; compareKeys compares their resource keys
+// (called only when severity and rule are the same).
+func compareFindings(a, b *Finding, compareKeys func() int) int {
+	if a.Severity != b.Severity {
+		return cmp.Compare(b.Severity, a.Severity)
+	}
+	if c := strings.Compare(a.RuleID, b.RuleID); c != 0 {
+		return c
+	}
+	return cmp.Or(
+		compareKeys(),
+		cmp.Compare(a.Resource.Line, b.Resource.Line),
+		strings.Compare(a.ID, b.ID),
+	)
+}
+
+// parallelFor calls f on consecutive ranges covering [0, n), on every
+// core when n is large enough to be worth it.
+func parallelFor(n int, f func(lo, hi int)) {
+	const minPerWorker = 4096
+	workers := min(runtime.GOMAXPROCS(0), n/minPerWorker)
+	if workers <= 1 {
+		f(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	per := (n + workers - 1) / workers
+	for lo := 0; lo < n; lo += per {
+		wg.Go(func() { f(lo, min(lo+per, n)) })
+	}
+	wg.Wait()
 }
 
 // inOrder reports whether the n elements compare sorts are in order.
@@ -216,43 +249,73 @@ func normalized(fs []Finding) bool {
 			return false
 		}
 	}
-	return inOrder(len(fs), findingOrder(fs))
+	// Keys are built on the stack, two at a time: checking the order of a
+	// report that is in order (every report NewReport built) allocates
+	// nothing.
+	var bufA, bufB [256]byte
+	for i := 1; i < len(fs); i++ {
+		a, b := &fs[i-1], &fs[i]
+		compareKeys := func() int { return bytes.Compare(a.Resource.appendKey(bufA[:0]), b.Resource.appendKey(bufB[:0])) }
+		if compareFindings(a, b, compareKeys) > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // Key returns a readable identity for the resource: "cluster/ns/Kind/name",
 // the image, or the file, whichever applies.
 func (r Resource) Key() string {
-	key := r.objectKey()
-	if r.File != "" {
-		if key != "" {
-			return r.File + " " + key
-		}
-		return r.File
+	var buf [256]byte
+	return string(r.appendKey(buf[:0]))
+}
+
+// appendKey appends Key to dst.
+func (r *Resource) appendKey(dst []byte) []byte {
+	if r.File == "" {
+		return r.appendObjectKey(dst)
 	}
-	return key
+	dst = append(dst, r.File...)
+	start := len(dst)
+	dst = r.appendObjectKey(append(dst, ' '))
+	if len(dst) == start+1 {
+		dst = dst[:start] // no object key: the file alone
+	}
+	return dst
 }
 
 // objectKey is Key without the file: "cluster/ns/Kind/name", the image, or
 // "" when the resource names neither an object nor an image.
 func (r Resource) objectKey() string {
-	var parts []string
-	for _, s := range []string{r.Cluster, r.Namespace, r.Kind, r.Name} {
+	var buf [256]byte
+	return string(r.appendObjectKey(buf[:0]))
+}
+
+// appendObjectKey appends objectKey to dst.
+func (r *Resource) appendObjectKey(dst []byte) []byte {
+	start := len(dst)
+	for _, s := range [...]string{r.Cluster, r.Namespace, r.Kind, r.Name} {
 		if s != "" {
-			parts = append(parts, s)
+			if len(dst) > start {
+				dst = append(dst, '/')
+			}
+			dst = append(dst, s...)
 		}
 	}
 	if r.Container != "" {
-		parts = append(parts, "container:"+r.Container)
+		if len(dst) > start {
+			dst = append(dst, '/')
+		}
+		dst = append(append(dst, "container:"...), r.Container...)
 	}
-	key := strings.Join(parts, "/")
 	switch {
-	case key != "":
+	case len(dst) > start:
 	case r.Image != "":
-		key = r.Image
+		dst = append(dst, r.Image...)
 	case r.ImageDigest != "":
-		key = r.ImageDigest
+		dst = append(dst, r.ImageDigest...)
 	}
-	return key
+	return dst
 }
 
 // Open reports whether f still needs attention (it is not excepted).

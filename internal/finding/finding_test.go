@@ -1,8 +1,10 @@
 package finding
 
 import (
+	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -145,10 +147,39 @@ func TestResourceKey(t *testing.T) {
 		{Resource{ImageDigest: testDigest}, testDigest},
 		{Resource{File: "a.yaml"}, "a.yaml"},
 		{Resource{File: "a.yaml", Kind: "Pod", Name: "p"}, "a.yaml Pod/p"},
+		{Resource{Container: "app"}, "container:app"},
+		{Resource{File: "a.yaml", Image: "alpine:3"}, "a.yaml alpine:3"},
+		{Resource{Namespace: "ns", Name: "p", Image: "alpine:3"}, "ns/p"},
 	}
 	for _, tt := range tests {
 		if got := tt.r.Key(); got != tt.want {
 			t.Errorf("%+v.Key() = %q, want %q", tt.r, got, tt.want)
+		}
+	}
+}
+
+// TestNormalizeLarge sorts enough findings for Normalize to work on every
+// core, and checks the result against the order it promises.
+func TestNormalizeLarge(t *testing.T) {
+	const n = 20_000
+	fs := make([]Finding, n)
+	for i := range fs {
+		fs[i] = Finding{
+			RuleID:   fmt.Sprintf("rule-%d", i%7),
+			Severity: Severity(1 + i%4),
+			Resource: Resource{Namespace: fmt.Sprintf("ns-%d", (i*7919)%101), Kind: "Pod", Name: fmt.Sprintf("p-%d", (i*104729)%n), Line: i % 13},
+		}
+	}
+	Normalize(fs)
+	if !normalized(fs) {
+		t.Fatal("Normalize left the findings out of order")
+	}
+	for i := range fs {
+		if fs[i].ID != ComputeID(&fs[i]) || fs[i].Status != StatusOpen {
+			t.Fatalf("finding %d: ID %q status %q", i, fs[i].ID, fs[i].Status)
+		}
+		if i > 0 && compareFindings(&fs[i-1], &fs[i], func() int { return strings.Compare(fs[i-1].Resource.Key(), fs[i].Resource.Key()) }) > 0 {
+			t.Fatalf("findings %d and %d out of order", i-1, i)
 		}
 	}
 }

@@ -5,9 +5,13 @@ import (
 	"bytes"
 	_ "embed" // for the JSON Schema of the report document
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // reportSchema is the JSON Schema (draft 2020-12) of the document writeJSON
@@ -66,8 +70,9 @@ func newJSONEncoder(w io.Writer, prefix string) *json.Encoder {
 // writes it) in which the member named key (with its colon and space) at
 // nesting depth is the empty array, with n elements in that array instead:
 // encode appends element i, indented after prefix, to dst. Elements are
-// encoded one at a time, so only one is held in memory; the bytes are those
-// of encoding the whole document at once.
+// encoded a batch at a time on every core (encode must be safe for
+// concurrent use) and written in order, so only a few batches are held in
+// memory; the bytes are those of encoding the whole document at once.
 func streamJSONArray(w io.Writer, frame []byte, key string, depth, n int, encode func(dst []byte, prefix string, i int) ([]byte, error)) error {
 	indent := strings.Repeat("  ", depth)
 	// JSON strings hold no raw newline, so a newline, the indentation and
@@ -78,25 +83,32 @@ func streamJSONArray(w io.Writer, frame []byte, key string, depth, n int, encode
 	}
 	at := bytes.Index(frame, marker) + len(marker) - 1 // at the "]"
 	// bufio.Writer keeps its first error and refuses later writes, so the
-	// error is checked after each element, to stop early, and at Flush.
+	// error is checked after each batch, to stop early, and at Flush.
 	bw := bufio.NewWriterSize(w, 64<<10)
 	_, _ = bw.Write(frame[:at])
 	if n > 0 {
 		elemIndent := indent + "  "
-		var buf []byte
-		for i := range n {
-			var err error
-			if buf, err = encode(buf[:0], elemIndent, i); err != nil {
-				return err
+		// Element i is written as ",\n" (no comma before the first), the
+		// indentation, and its encoding.
+		encodeBatch := func(dst []byte, lo, hi int) ([]byte, error) {
+			for i := lo; i < hi; i++ {
+				if i > 0 {
+					dst = append(dst, ',')
+				}
+				dst = append(dst, '\n')
+				dst = append(dst, elemIndent...)
+				var err error
+				if dst, err = encode(dst, elemIndent, i); err != nil {
+					return dst, err
+				}
 			}
-			if i > 0 {
-				_ = bw.WriteByte(',')
-			}
-			_ = bw.WriteByte('\n')
-			_, _ = bw.WriteString(elemIndent)
-			if _, err := bw.Write(buf); err != nil {
-				return err
-			}
+			return dst, nil
+		}
+		if err := encodeInOrder(n, runtime.GOMAXPROCS(0), encodeBatch, func(b []byte) error {
+			_, err := bw.Write(b)
+			return err
+		}); err != nil {
+			return err
 		}
 		_ = bw.WriteByte('\n')
 		_, _ = bw.WriteString(indent)
@@ -104,6 +116,89 @@ func streamJSONArray(w io.Writer, frame []byte, key string, depth, n int, encode
 	_, _ = bw.Write(frame[at:])
 	return bw.Flush()
 }
+
+// encodeBatchSize is how many elements a worker of encodeInOrder encodes
+// at a time: large enough that handing batches over costs nothing, small
+// enough that the batches in flight are a few megabytes.
+const encodeBatchSize = 256
+
+// encodeInOrder encodes elements [0, n) in batches on up to workers
+// goroutines with encode, and passes each batch's bytes to write in
+// element order. At most 2×workers batches are encoded ahead of the one
+// being written. It returns the first error of encode or write, after
+// every goroutine it started has ended.
+func encodeInOrder(n, workers int, encode func(dst []byte, lo, hi int) ([]byte, error), write func([]byte) error) error {
+	batches := (n + encodeBatchSize - 1) / encodeBatchSize
+	if workers <= 1 || batches <= 1 {
+		buf, err := encode(nil, 0, n)
+		if err != nil {
+			return err
+		}
+		return write(buf)
+	}
+	type result struct {
+		buf []byte
+		err error
+	}
+	ahead := 2 * workers
+	slots := make([]chan result, ahead) // batch k's result arrives on slots[k%ahead]
+	for i := range slots {
+		slots[i] = make(chan result, 1)
+	}
+	free := make(chan []byte, ahead) // written buffers, reused
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	// A worker takes batch k only when the writer has taken batch
+	// k-ahead from the same slot: the turn channel hands out that right.
+	turn := make(chan int, ahead)
+	for k := range min(ahead, batches) {
+		turn <- k
+	}
+	for range min(workers, batches) {
+		wg.Go(func() {
+			for k := range turn {
+				if stop.Load() {
+					slots[k%ahead] <- result{err: errEncodeStopped}
+					continue
+				}
+				var buf []byte
+				select {
+				case buf = <-free:
+				default:
+				}
+				lo := k * encodeBatchSize
+				buf, err := encode(buf[:0], lo, min(lo+encodeBatchSize, n))
+				slots[k%ahead] <- result{buf: buf, err: err}
+			}
+		})
+	}
+	var firstErr error
+	for k := range batches {
+		r := <-slots[k%ahead]
+		if firstErr == nil {
+			firstErr = r.err
+			if firstErr == nil {
+				firstErr = write(r.buf)
+			}
+			if firstErr != nil {
+				stop.Store(true)
+			}
+		}
+		select {
+		case free <- r.buf:
+		default:
+		}
+		if k+ahead < batches {
+			turn <- k + ahead
+		}
+	}
+	close(turn)
+	wg.Wait()
+	return firstErr
+}
+
+// errEncodeStopped is what a batch skipped after an earlier error holds.
+var errEncodeStopped = errors.New("encoding stopped")
 
 // encodedJSON returns an encode function for streamJSONArray that encodes
 // value(i) with encoding/json.

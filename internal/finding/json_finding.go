@@ -1,9 +1,9 @@
 package finding
 
 import (
-	"bytes"
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // findingJSON appends f to dst as encoding/json's indented encoding of a
@@ -111,7 +111,7 @@ type jsonObject struct {
 	prefix string
 	depth  int   // containers open: members and elements are indented this many levels
 	first  bool  // nothing written yet in the innermost open container
-	err    error // the first error, returned by findingJSON
+	err    error // the first error, returned by the caller
 }
 
 func (o *jsonObject) open()       { o.begin('{') }
@@ -180,34 +180,68 @@ func (o *jsonObject) intOmit(name string, v int) {
 	}
 }
 
-// value writes s as a JSON string. Strings with nothing to escape (nearly
-// all) are copied; others are left to encoding/json, so the escaping is its
-// own: \u2028, invalid UTF-8, control characters, and HTML characters kept
-// as they are (SetEscapeHTML(false)).
+// value writes s as a JSON string, escaped as encoding/json escapes it
+// with HTML escaping off (FuzzAppendJSONString compares the two): strings
+// with nothing to escape, nearly all, are copied.
 func (o *jsonObject) value(s string) {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
-			b, err := escapedJSONString(s)
-			if err != nil && o.err == nil {
-				o.err = err
-			}
-			o.dst = append(o.dst, b...)
-			return
-		}
-	}
-	o.dst = append(o.dst, '"')
-	o.dst = append(o.dst, s...)
-	o.dst = append(o.dst, '"')
+	o.dst = appendJSONString(o.dst, s)
 }
 
-// escapedJSONString encodes s as encoding/json does with HTML escaping off.
-func escapedJSONString(s string) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := newJSONEncoder(&buf, "").Encode(s); err != nil {
-		return nil, err
+// appendJSONString appends s to dst as a JSON string the way encoding/json
+// writes it with SetEscapeHTML(false): \b \f \n \r \t, \" and \\ by name,
+// other control characters as \u00XX, invalid UTF-8 as \ufffd, and U+2028
+// and U+2029 escaped (JavaScript reads them as line ends).
+func appendJSONString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), nil
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
 }
+
+const hexDigits = "0123456789abcdef"
 
 // appendJSONTime appends t as encoding/json writes a time.Time.
 func appendJSONTime(dst []byte, t time.Time) ([]byte, error) {

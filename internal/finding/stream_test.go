@@ -3,10 +3,12 @@ package finding
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -460,5 +462,85 @@ func TestSARIFResultJSONMatchesEncodingJSON(t *testing.T) {
 		if string(got) != want {
 			t.Fatalf("result %d: sarifResultJSON differs from encoding/json (-want +got):\n%s", i, cmp.Diff(want, string(got)))
 		}
+	}
+}
+
+// encodingJSONString is s as encoding/json writes it with HTML escaping off.
+func encodingJSONString(t testing.TB, s string) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := newJSONEncoder(&buf, "").Encode(s); err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSuffix(buf.String(), "\n")
+}
+
+func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
+	var all strings.Builder
+	for c := range 0x80 {
+		all.WriteByte(byte(c))
+	}
+	for _, s := range []string{
+		"", "plain", all.String(), "<a href=\"x\">&amp;</a>", "tab\there\nnew\rline\b\f",
+		"ünïcödé — ≥ →", "\u2028\u2029", "bad \xff\xfe utf8 \xc3", "\xe2\x80", "emoji 🙂", "\x00\x1f\x7f",
+	} {
+		if got, want := string(appendJSONString(nil, s)), encodingJSONString(t, s); got != want {
+			t.Errorf("appendJSONString(%q) = %s, encoding/json writes %s", s, got, want)
+		}
+	}
+}
+
+func FuzzAppendJSONString(f *testing.F) {
+	f.Add("plain")
+	f.Add("q\"\\\n\u2028\xff")
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := string(appendJSONString(nil, s)), encodingJSONString(t, s); got != want {
+			t.Fatalf("appendJSONString(%q) = %s, encoding/json writes %s", s, got, want)
+		}
+	})
+}
+
+func TestEncodeInOrder(t *testing.T) {
+	encode := func(dst []byte, lo, hi int) ([]byte, error) {
+		for i := lo; i < hi; i++ {
+			dst = strconv.AppendInt(append(dst, ' '), int64(i), 10)
+		}
+		return dst, nil
+	}
+	for _, tc := range []struct{ n, workers int }{{0, 2}, {1, 2}, {encodeBatchSize, 2}, {encodeBatchSize + 1, 2}, {10_000, 2}, {10_000, 5}, {777, 1}} {
+		want, _ := encode(nil, 0, tc.n)
+		var got []byte
+		err := encodeInOrder(tc.n, tc.workers, encode, func(b []byte) error {
+			got = append(got, b...)
+			return nil
+		})
+		if err != nil || string(got) != string(want) {
+			t.Errorf("n=%d workers=%d: got %d bytes (err %v), want %d bytes in order", tc.n, tc.workers, len(got), err, len(want))
+		}
+	}
+}
+
+func TestEncodeInOrderStopsAtTheFirstError(t *testing.T) {
+	bad := errors.New("bad element")
+	failAt := 7*encodeBatchSize + 3
+	var written int
+	err := encodeInOrder(100*encodeBatchSize, 3, func(dst []byte, lo, hi int) ([]byte, error) {
+		if lo <= failAt && failAt < hi {
+			return dst, bad
+		}
+		return append(dst, 'x'), nil
+	}, func(b []byte) error {
+		written++
+		return nil
+	})
+	if !errors.Is(err, bad) || written != 7 {
+		t.Fatalf("err = %v after %d batches written, want %v after 7", err, written, bad)
+	}
+	wrote := errors.New("disk full")
+	err = encodeInOrder(100*encodeBatchSize, 3, func(dst []byte, lo, hi int) ([]byte, error) {
+		return append(dst, 'x'), nil
+	}, func([]byte) error { return wrote })
+	if !errors.Is(err, wrote) {
+		t.Fatalf("err = %v, want the write error", err)
 	}
 }

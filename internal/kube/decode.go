@@ -55,7 +55,24 @@ func Decode(ctx context.Context, file string, data []byte, lim Limits) ([]*Objec
 	if int64(len(data)) > lim.MaxFileSize {
 		return nil, inputErr(file, 0, "file is larger than %d bytes", lim.MaxFileSize)
 	}
-	d := &docDecoder{file: file, lim: lim, budget: 8*len(data) + 1<<20, intern: map[string]string{}}
+	budget := 8*len(data) + 1<<20
+	if workers := decodeWorkers(); workers > 1 && len(data) >= minChunkedSize && !jsonLike(data) {
+		if chunks := splitDocuments(data, 4*workers); chunks != nil {
+			objs, errs, err := decodeChunks(ctx, file, chunks, lim, budget, workers)
+			if !errors.Is(err, errChunkFallback) {
+				if err != nil {
+					return nil, fmt.Errorf("decode %s: %w", quoteFile(file), err)
+				}
+				return objs, errors.Join(errs...)
+			}
+		}
+	}
+	return decodeSequential(ctx, file, data, lim, budget)
+}
+
+// decodeSequential is Decode on one parsing goroutine.
+func decodeSequential(ctx context.Context, file string, data []byte, lim Limits, budget int) ([]*Object, error) {
+	d := &docDecoder{file: file, lim: lim, budget: budget, intern: map[string]string{}}
 	// Parsing YAML is sequential, but turning a parsed document into a
 	// typed object is as much work again and needs nothing from the next
 	// document: one goroutine converts documents, in order, while this one

@@ -81,6 +81,7 @@ func (s *Scanner) Scan(ctx context.Context, inv *kube.Inventory, opts Options) (
 	ex := newAnnotationExceptions(opts.IgnoreAnnotationExceptions)
 	var cov finding.CoverageBuilder
 	var namespaces []finding.Scope // computed once, for inventory checks
+	var wlScopes []scopeCount      // computed once, for workload checks
 	// One Input per workload serves every workload check: checks do not
 	// change their input.
 	wls := make([]Input, len(inv.Workloads))
@@ -97,27 +98,22 @@ func (s *Scanner) Scan(ctx context.Context, inv *kube.Inventory, opts Options) (
 		ruleID := RulePrefix + c.ID
 		cov.Rule(ruleID, c.Title, c.Severity, controls)
 		var fs []finding.Finding
-		emit := func(in *Input, rs []Result) {
-			for i := range rs {
-				f := s.toFinding(c, controls, in, &rs[i])
-				ex.apply(c.ID, objectOf(in, &rs[i]), in.Workload, &f)
-				fs = append(fs, f)
-			}
-		}
-		// Workload and object checks are evaluated in parallel (Eval is
-		// pure), and their results emitted in input order, so the outcome
-		// is the same as one goroutine's.
+		// Workload and object checks are evaluated, and their results
+		// made findings, in parallel (Eval and toFinding are pure), in
+		// input order, so the outcome is the same as one goroutine's.
 		switch c.Scope {
 		case ScopeWorkload:
 			rs, err := evalAll(ctx, rc.eval, wls, workers)
 			if err != nil {
 				return joined(), fmt.Errorf("posture scan: %w", err)
 			}
-			fs = make([]finding.Finding, 0, resultCount(rs))
-			for i := range wls {
-				cov.Evaluated(ruleID, scopeOf(wls[i].Object))
-				emit(&wls[i], rs[i])
+			if wlScopes == nil {
+				wlScopes = countScopes(wls)
 			}
+			for _, sc := range wlScopes {
+				cov.EvaluatedN(ruleID, sc.Scope, sc.n)
+			}
+			fs = s.toFindings(c, controls, wls, rs, ex, workers)
 		case ScopeObject:
 			var ins []Input
 			for _, kind := range c.Kinds {
@@ -129,11 +125,10 @@ func (s *Scanner) Scan(ctx context.Context, inv *kube.Inventory, opts Options) (
 			if err != nil {
 				return joined(), fmt.Errorf("posture scan: %w", err)
 			}
-			fs = make([]finding.Finding, 0, resultCount(rs))
-			for i := range ins {
-				cov.Evaluated(ruleID, scopeOf(ins[i].Object))
-				emit(&ins[i], rs[i])
+			for _, sc := range countScopes(ins) {
+				cov.EvaluatedN(ruleID, sc.Scope, sc.n)
 			}
+			fs = s.toFindings(c, controls, ins, rs, ex, workers)
 		case ScopeInventory:
 			// An inventory check judges the objects of its kinds, or else
 			// (quotas, default-deny policies) each namespace.
@@ -152,7 +147,12 @@ func (s *Scanner) Scan(ctx context.Context, inv *kube.Inventory, opts Options) (
 				}
 			}
 			in := &Input{Inventory: inv, Options: &opts}
-			emit(in, rc.eval(in))
+			rs := rc.eval(in)
+			fs = make([]finding.Finding, len(rs))
+			for i := range rs {
+				fs[i] = s.toFinding(c, controls, in, &rs[i])
+				ex.apply(c.ID, objectOf(in, &rs[i]), in.Workload, &fs[i])
+			}
 		}
 		chunks = append(chunks, fs)
 	}
@@ -162,12 +162,61 @@ func (s *Scanner) Scan(ctx context.Context, inv *kube.Inventory, opts Options) (
 	return out, nil
 }
 
-func resultCount(rs [][]Result) int {
-	n := 0
-	for _, r := range rs {
-		n += len(r)
+// toFindings makes findings of rs, the results of check c on ins, in
+// order: on up to workers goroutines, then annotation exceptions applied
+// on this one (ex caches and warns).
+func (s *Scanner) toFindings(c *Check, controls []finding.Control, ins []Input, rs [][]Result, ex *annotationExceptions, workers int) []finding.Finding {
+	offsets := make([]int, len(ins)+1)
+	for i := range rs {
+		offsets[i+1] = offsets[i] + len(rs[i])
 	}
-	return n
+	fs := make([]finding.Finding, offsets[len(ins)])
+	convert := func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			for j := range rs[i] {
+				fs[offsets[i]+j] = s.toFinding(c, controls, &ins[i], &rs[i][j])
+			}
+		}
+	}
+	if workers = min(workers, len(fs)/1024); workers <= 1 {
+		convert(0, len(ins))
+	} else {
+		var wg sync.WaitGroup
+		per := (len(ins) + workers - 1) / workers
+		for lo := 0; lo < len(ins); lo += per {
+			wg.Go(func() { convert(lo, min(lo+per, len(ins))) })
+		}
+		wg.Wait()
+	}
+	for i := range ins {
+		for j := range rs[i] {
+			ex.apply(c.ID, objectOf(&ins[i], &rs[i][j]), ins[i].Workload, &fs[offsets[i]+j])
+		}
+	}
+	return fs
+}
+
+// scopeCount is how many inputs of a check are in a scope.
+type scopeCount struct {
+	finding.Scope
+	n int
+}
+
+// countScopes counts ins per scope, in the order scopes first appear.
+func countScopes(ins []Input) []scopeCount {
+	at := map[finding.Scope]int{}
+	var out []scopeCount
+	for i := range ins {
+		sc := scopeOf(ins[i].Object)
+		k, ok := at[sc]
+		if !ok {
+			k = len(out)
+			at[sc] = k
+			out = append(out, scopeCount{Scope: sc})
+		}
+		out[k].n++
+	}
+	return out
 }
 
 // evalBatch is how many inputs a worker of evalAll takes at a time: enough
