@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -72,9 +71,16 @@ func (s *Scanner) Scan(ctx context.Context, inv *kube.Inventory, opts Options) (
 	// joined sets out.Findings to every check's findings so far: at the
 	// end, or what was found before ctx ended the scan.
 	joined := func() *Outcome {
-		out.Findings = slices.Concat(chunks...)
-		if out.Findings == nil {
-			out.Findings = []finding.Finding{} // "no findings", not "not scanned"
+		n := 0
+		for _, c := range chunks {
+			n += len(c)
+		}
+		// Each chunk is let go once copied, so that the collector can
+		// free it while the rest are copied (100,000s of findings).
+		out.Findings = make([]finding.Finding, 0, n) // "no findings" is [], not nil
+		for i := range chunks {
+			out.Findings = append(out.Findings, chunks[i]...)
+			chunks[i] = nil
 		}
 		return out
 	}
