@@ -203,8 +203,7 @@ func (d *docDecoder) document(n *yaml.Node, depth int) {
 	}
 	o := newObject(obj, apiVersion, kind)
 	o.Source = Source{File: d.file, Line: n.Line}
-	ln := indexLines(n, d.intern)
-	o.lines = &ln
+	o.lines = indexLines(n, d.intern)
 	d.objs = append(d.objs, o)
 }
 

@@ -45,7 +45,7 @@ type Object struct {
 	Typed runtime.Object
 	// lines indexes the YAML document's field lines; nil for live objects
 	// and JSON that only the JSON decoder could read.
-	lines *lineNode
+	lines lineIndex
 }
 
 // AppliedNamespace is the namespace an object written with namespace ns
@@ -73,17 +73,17 @@ func (o *Object) Line(path ...string) int {
 	if o == nil {
 		return 0
 	}
-	n := o.lines
-	if n == nil {
+	idx := o.lines
+	if idx == nil {
 		return o.Source.Line
 	}
-	line := int(n.line)
+	at := int32(0)
+	line := int(idx[0].line)
 	for _, p := range path {
-		n = n.child(p)
-		if n == nil {
+		if at = idx.child(at, p); at < 0 {
 			break
 		}
-		line = int(n.line)
+		line = int(idx[at].line)
 	}
 	if line == 0 {
 		return o.Source.Line
