@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/palisade-sec/palisade/internal/posture"
 )
 
@@ -51,5 +53,45 @@ func TestEscalationEvidence(t *testing.T) {
 	}
 	if len(fs) != 7 {
 		t.Errorf("%d findings, want 7: %v", len(fs), got)
+	}
+}
+
+// TestEscalationGrantEvidence checks the grant= evidence of
+// rbac-escalation-verbs: which of CIS 5.1.8's three permissions a rule
+// grants (Checkov CKV_K8S_157 is bind, CKV_K8S_158 escalate, CKV2_K8S_3
+// impersonate).
+func TestEscalationGrantEvidence(t *testing.T) {
+	for _, tc := range []struct {
+		file  string
+		grant map[string]string // "role rule" → grant values
+	}{
+		{"bind_escalate.yaml", map[string]string{"app-role 0": "bind,escalate"}},
+		{"impersonate.yaml", map[string]string{"app-role 0": "impersonate"}},
+		{"verb_wildcards.yaml", map[string]string{
+			"role-admin 0": "bind,escalate",
+			"role-admin 1": "impersonate",
+			"role-admin 2": "bind,escalate,impersonate",
+		}},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			fs := scanFixture(t, "rbac-escalation-verbs", "testdata/rbac_escalation_verbs/fail/"+tc.file, posture.Latest)
+			got := map[string]string{}
+			for _, f := range fs {
+				var rule string
+				var grants []string
+				for _, e := range f.Evidence {
+					switch e.Name {
+					case "rule":
+						rule = e.Value
+					case "grant":
+						grants = append(grants, e.Value)
+					}
+				}
+				got[f.Resource.Name+" "+rule] = strings.Join(grants, ",")
+			}
+			if diff := cmp.Diff(tc.grant, got); diff != "" {
+				t.Errorf("grant evidence (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -10,7 +10,10 @@ package checks
 // bind-rolebindings / bind-clusterrolebindings when the role may bind any
 // role (or cluster-admin, admin, edit) and also create those bindings, and
 // impersonate-groups when it may impersonate any group, system:masters
-// included. Adding evidence changes no verdict.
+// included. Evidence grant= names which of the three the rule grants
+// (bind, escalate, impersonate; one entry each), because CIS 5.1.8 is three
+// permissions and peer tools check them apart (Checkov CKV_K8S_157 bind,
+// CKV_K8S_158 escalate). Adding evidence changes no verdict.
 
 import (
 	"slices"
@@ -39,6 +42,11 @@ func RBACEscalationVerbs() posture.Check {
 				creates := bindingCreates(o.Ref.Kind, rulesOf(o), level)
 				return grantingRules(in, level, escalationGrants, func(i int, rule rbacv1.PolicyRule) posture.Result {
 					r := grantResult(o, i, rule, "privilege escalation")
+					for _, v := range []string{"bind", "escalate", "impersonate"} {
+						if grantsVerb(rule, v, level) {
+							r.Evidence = append(r.Evidence, ev("grant", v))
+						}
+					}
 					if bindsPrivileged(rule, level) {
 						for _, c := range creates {
 							r.Evidence = append(r.Evidence, ev("escalates", "bind-"+c))
@@ -60,6 +68,20 @@ var escalationGrants = []grant{
 	{group: rbacGroup, resources: []string{"roles", "clusterroles"}, verbs: []string{"bind", "escalate"}},
 	{group: "", resources: []string{"users", "groups", "serviceaccounts", "uids"}, verbs: []string{"impersonate"}},
 	{group: "authentication.k8s.io", resources: []string{"userextras/scopes", "userextras", "uids"}, verbs: []string{"impersonate"}},
+}
+
+// grantsVerb reports whether rule grants verb on one of the resources of
+// escalationGrants that verb applies to.
+func grantsVerb(rule rbacv1.PolicyRule, verb string, level exemption) bool {
+	for _, g := range escalationGrants {
+		if slices.Contains(g.verbs, verb) {
+			g.verbs = []string{verb}
+			if g.matches(rule, level) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // privilegedRoles are the roles whose binding makes its subject an

@@ -5,6 +5,12 @@ package checks
 // resources based on sets of objects and actions that can be taken on those
 // objects. It is possible to set either of these to be the wildcard '*',
 // which matches all items."
+//
+// Evidence access=full marks a rule that grants every read and write verb
+// (a verb '*', or all of get, list, watch, create, update, patch and
+// delete) on every resource of every API group: control of everything the
+// role reaches, what Polaris' rolebindingClusterAdminRole calls a
+// cluster-admin-like Role. Adding evidence changes no verdict.
 
 import (
 	"strings"
@@ -54,17 +60,39 @@ func RBACWildcard() posture.Check {
 					} else if contains(where, "verbs") || contains(where, "resources") {
 						sev = finding.SeverityHigh
 					}
+					evidence := append(ruleEvidence(i, rule), ev("wildcard", strings.Join(where, ",")))
+					if contains(where, "resources") && contains(where, "apiGroups") && grantsEveryVerb(rule.Verbs) {
+						evidence = append(evidence, ev("access", "full"))
+					}
 					out = append(out, posture.Result{
 						Path:     []string{"rules", itoa(i)},
 						Severity: sev,
 						Message:  o.Ref.Kind + " " + o.Ref.Name + " rule " + itoa(i) + " uses '*' in " + strings.Join(where, " and ") + ".",
-						Evidence: append(ruleEvidence(i, rule), ev("wildcard", strings.Join(where, ","))),
+						Evidence: evidence,
 					})
 				}
 				return out
 			}
 		}),
 	}
+}
+
+// readWriteVerbs are the verbs every resource serves: together they read,
+// create, change and delete any object.
+var readWriteVerbs = []string{"get", "list", "watch", "create", "update", "patch", "delete"}
+
+// grantsEveryVerb reports whether verbs is '*' or lists every one of
+// readWriteVerbs. Verbs are case-sensitive in RBAC.
+func grantsEveryVerb(verbs []string) bool {
+	if contains(verbs, "*") {
+		return true
+	}
+	for _, v := range readWriteVerbs {
+		if !contains(verbs, v) {
+			return false
+		}
+	}
+	return true
 }
 
 func contains(list []string, s string) bool {

@@ -47,6 +47,9 @@ func TestRBACWriteChecksAgreeWithAPIServer(t *testing.T) {
 	req := func(verb, resource, name, ns string) authorizationv1.ResourceAttributes {
 		return authorizationv1.ResourceAttributes{Verb: verb, Resource: resource, Name: name, Namespace: ns}
 	}
+	subreq := func(verb, resource, sub, name string) authorizationv1.ResourceAttributes {
+		return authorizationv1.ResourceAttributes{Verb: verb, Resource: resource, Subresource: sub, Name: name}
+	}
 	cases := []struct {
 		check, role, ns string // ns "" for a ClusterRole
 		bindNS          string // where a ClusterRole is bound; "" cluster-wide
@@ -66,6 +69,9 @@ func TestRBACWriteChecksAgreeWithAPIServer(t *testing.T) {
 		{check: "rbac-network-write", role: "svc-editor", ns: "shop", rule: rule("patch", "services"), req: req("patch", "services", "web", "shop")},
 		{check: "rbac-destructive-delete", role: "ns-deleter", ns: "shop", rule: rule("delete", "namespaces"), req: req("delete", "namespaces", "shop", "shop")},
 		{check: "rbac-destructive-delete", role: "pv-deleter-in-namespace", ns: "shop", rule: rule("delete", "persistentvolumes"), req: req("delete", "persistentvolumes", "pv-1", "")},
+		// Nodes are cluster-scoped: a Role grants nothing on nodes/proxy.
+		{check: "rbac-nodes-proxy", role: "node-proxy", rule: rule("get", "nodes/proxy"), req: subreq("get", "nodes", "proxy", "node-1")},
+		{check: "rbac-nodes-proxy", role: "node-proxy-in-namespace", ns: "shop", rule: rule("update", "nodes/proxy"), req: subreq("update", "nodes", "proxy", "node-1")},
 	}
 	for _, tc := range cases {
 		user := "user-" + tc.role
@@ -125,7 +131,7 @@ func TestRBACWriteChecksAgreeWithAPIServer(t *testing.T) {
 			if sar.Status.Allowed {
 				allowed++
 			}
-			who := rbac.Request{Verb: ra.Verb, Resource: ra.Resource, Name: ra.Name, Namespace: ra.Namespace}
+			who := rbac.Request{Verb: ra.Verb, Resource: ra.Resource, Subresource: ra.Subresource, Name: ra.Name, Namespace: ra.Namespace}
 			user := rbac.Subject{Kind: rbac.KindUser, Name: "user-" + tc.role}
 			if can, _ := engine.Allows(rbac.IdentityOf(user), who); can != sar.Status.Allowed {
 				t.Errorf("can %s %s: %v, API server says %v", user, who, can, sar.Status.Allowed)

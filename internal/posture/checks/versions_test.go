@@ -24,6 +24,7 @@ func TestPinnedBehaviour(t *testing.T) {
 		{"rbac-pod-create", "testdata/rbac_pod_create/fail/patch_deployment.yaml", 0, 1},
 		{"pss-restricted", "testdata/pss_restricted/pass/volume_without_source.yaml", 1, 0},
 		{"internet-exposed-workload", "testdata/internet_exposed_workload/fail/service_without_namespace.yaml", 0, 1},
+		{"rbac-nodes-proxy", "testdata/rbac_nodes_proxy/pass/role_in_namespace.yaml", 1, 0},
 	} {
 		t.Run(tc.check, func(t *testing.T) {
 			inv, err := kube.Load(t.Context(), []string{tc.fixture}, nil, kube.Limits{})
