@@ -52,10 +52,7 @@ func ApplyExceptions(now time.Time, excs []Exception, fs []finding.Finding, labe
 		}
 		var labels map[string]string
 		labelsDone := false
-		id := f.ID
-		if id == "" {
-			id = finding.ComputeID(f)
-		}
+		id := f.ID // computed when an exception matches: most findings match none
 		applied := -1
 		for j := range compiled {
 			e := &compiled[j]
@@ -67,6 +64,9 @@ func ApplyExceptions(now time.Time, excs []Exception, fs []finding.Finding, labe
 			}
 			if !e.Matches(f, labels) {
 				continue
+			}
+			if id == "" {
+				id = finding.ComputeID(f)
 			}
 			hits[j] = append(hits[j], id)
 			if applied < 0 && active[j] {

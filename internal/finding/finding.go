@@ -162,7 +162,7 @@ func Normalize(fs []Finding) {
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortStableFunc(order, compare)
+	sortStable(order, compare)
 	for start := range order {
 		if order[start] < 0 || order[start] == start {
 			continue
@@ -211,6 +211,31 @@ func compareFindings(a, b *Finding, compareKeys func() int) int {
 		cmp.Compare(a.Resource.Line, b.Resource.Line),
 		strings.Compare(a.ID, b.ID),
 	)
+}
+
+// sortStable sorts s stably by compare, halves on two cores when s is
+// large, then merged (ties from the first half first, so still stable).
+func sortStable(s []int, compare func(a, b int) int) {
+	n := len(s)
+	if n < 1<<14 || runtime.GOMAXPROCS(0) < 2 {
+		slices.SortStableFunc(s, compare)
+		return
+	}
+	left, right := s[:n/2], s[n/2:]
+	var wg sync.WaitGroup
+	wg.Go(func() { slices.SortStableFunc(left, compare) })
+	slices.SortStableFunc(right, compare)
+	wg.Wait()
+	merged := make([]int, 0, n)
+	for len(left) > 0 && len(right) > 0 {
+		if compare(right[0], left[0]) < 0 {
+			merged, right = append(merged, right[0]), right[1:]
+		} else {
+			merged, left = append(merged, left[0]), left[1:]
+		}
+	}
+	merged = append(append(merged, left...), right...)
+	copy(s, merged)
 }
 
 // parallelFor calls f on consecutive ranges covering [0, n), on every

@@ -156,7 +156,7 @@ func (s *Scanner) Scan(ctx context.Context, inv *kube.Inventory, opts Options) (
 			rs := rc.eval(in)
 			fs = make([]finding.Finding, len(rs))
 			for i := range rs {
-				fs[i] = s.toFinding(c, controls, in, &rs[i])
+				fs[i] = s.toFinding(c, controls, in, &rs[i], findingMessage(c, &rs[i]))
 				ex.apply(c.ID, objectOf(in, &rs[i]), in.Workload, &fs[i])
 			}
 		}
@@ -178,9 +178,20 @@ func (s *Scanner) toFindings(c *Check, controls []finding.Control, ins []Input, 
 	}
 	fs := make([]finding.Finding, offsets[len(ins)])
 	convert := func(lo, hi int) {
+		// A check says the same thing of many objects ("Container app
+		// runs privileged" of every Deployment whose container is app):
+		// each distinct message is built once per goroutine, not once per
+		// finding (a third of a large scan's findings memory).
+		messages := map[string]string{}
 		for i := lo; i < hi; i++ {
 			for j := range rs[i] {
-				fs[offsets[i]+j] = s.toFinding(c, controls, &ins[i], &rs[i][j])
+				r := &rs[i][j]
+				msg, ok := messages[r.Message]
+				if !ok {
+					msg = findingMessage(c, r)
+					messages[r.Message] = msg
+				}
+				fs[offsets[i]+j] = s.toFinding(c, controls, &ins[i], r, msg)
 			}
 		}
 	}
@@ -302,7 +313,12 @@ func objectOf(in *Input, r *Result) *kube.Object {
 	return in.Object
 }
 
-func (s *Scanner) toFinding(c *Check, controls []finding.Control, in *Input, r *Result) finding.Finding {
+// findingMessage is the message of a finding of c with result r: what
+// was found, then why it matters.
+func findingMessage(c *Check, r *Result) string { return r.Message + " " + c.Rationale }
+
+// toFinding makes the finding of c with result r on in, whose message is msg.
+func (s *Scanner) toFinding(c *Check, controls []finding.Control, in *Input, r *Result, msg string) finding.Finding {
 	sev := c.Severity
 	if r.Severity != finding.SeverityUnknown {
 		sev = r.Severity
@@ -312,7 +328,7 @@ func (s *Scanner) toFinding(c *Check, controls []finding.Control, in *Input, r *
 		Title:       c.Title,
 		Severity:    sev,
 		Category:    c.Category,
-		Message:     r.Message + " " + c.Rationale,
+		Message:     msg,
 		Evidence:    r.Evidence,
 		Remediation: c.Remediation,
 		Controls:    controls,
