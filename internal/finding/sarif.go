@@ -262,16 +262,29 @@ func sarifResultOf(f *Finding, ruleIndex int) sarifResult {
 		res.Properties["category"] = f.Category
 	}
 	if len(f.Controls) > 0 {
-		controls := make([]string, 0, len(f.Controls))
-		for _, c := range f.Controls {
-			controls = append(controls, c.Framework+"/"+c.ID)
-		}
-		res.Properties["controls"] = controls
+		res.Properties["controls"] = sarifControls(f.Controls)
 	}
 	if !f.Open() {
 		res.Suppressions = []sarifSuppression{sarifSuppressionOf(f.Exception)}
 	}
 	return res
+}
+
+// sarifControls are a result's compliance controls, written as a list of
+// "framework/id" strings. They are the finding's own slice (shared by every
+// finding of a rule), rendered without a string per control per result.
+type sarifControls []Control
+
+// MarshalJSON writes the controls as ["framework/id", ...].
+func (cs sarifControls) MarshalJSON() ([]byte, error) {
+	b := []byte{'['}
+	for i, c := range cs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, c.Framework+"/"+c.ID) // HTML characters as they are, like the rest
+	}
+	return append(b, ']'), nil
 }
 
 // sarifLocationOf locates a resource: in a file when the file is known (with

@@ -1,7 +1,6 @@
 package finding
 
 import (
-	"maps"
 	"slices"
 	"strconv"
 )
@@ -67,7 +66,8 @@ func sarifResultJSON(dst []byte, prefix string, res *sarifResult) ([]byte, error
 		o.dst = append(o.dst, "null"...)
 	} else {
 		o.open()
-		for _, k := range slices.Sorted(maps.Keys(res.PartialFingerprints)) {
+		var buf [8]string
+		for _, k := range sortedKeys(res.PartialFingerprints, buf[:0]) {
 			o.str(k, res.PartialFingerprints[k])
 		}
 		o.close()
@@ -111,11 +111,23 @@ func (o *jsonObject) text(t sarifText) {
 // anyMap writes m with its keys sorted, as encoding/json writes a map.
 func (o *jsonObject) anyMap(m map[string]any) {
 	o.open()
-	for _, k := range slices.Sorted(maps.Keys(m)) {
+	var buf [8]string
+	for _, k := range sortedKeys(m, buf[:0]) {
 		o.key(k)
 		o.anyValue(m[k])
 	}
 	o.close()
+}
+
+// sortedKeys appends the keys of m to keys, sorted: with a small array
+// behind keys, the few keys of a result's maps are sorted without
+// allocating.
+func sortedKeys[V any](m map[string]V, keys []string) []string {
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // anyValue writes v: strings and string lists here, anything else (the
@@ -125,6 +137,13 @@ func (o *jsonObject) anyValue(v any) {
 	switch v := v.(type) {
 	case string:
 		o.value(v)
+	case sarifControls:
+		o.openArray()
+		for _, c := range v {
+			o.elem()
+			o.dst = appendJSONString(o.dst, c.Framework+"/"+c.ID)
+		}
+		o.closeArray()
 	case []string:
 		if v == nil {
 			o.dst = append(o.dst, "null"...)
