@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -97,13 +98,16 @@ func runPostureCommand(b *testing.B, dir string, args ...string) postureCmdResul
 }
 
 // postureCmdStats keeps, per format, the fastest wall and CPU time (the runs
-// least disturbed by other processes) and the highest peak RSS.
+// least disturbed by other processes), the highest peak RSS, and each run's
+// ratios to the YAML decode measured just before it.
 type postureCmdStats struct {
-	wall, cpu time.Duration
-	peak      int64
+	wall, cpu             time.Duration
+	peak                  int64
+	wallRatios, cpuRatios []float64
 }
 
-func (s *postureCmdStats) add(r postureCmdResult) {
+// add records run r, whose paired decode took decodeWall (decodeCPU of CPU).
+func (s *postureCmdStats) add(r postureCmdResult, decodeWall, decodeCPU time.Duration) {
 	if s.wall == 0 || r.Wall < s.wall {
 		s.wall = r.Wall
 	}
@@ -111,6 +115,32 @@ func (s *postureCmdStats) add(r postureCmdResult) {
 		s.cpu = r.CPU
 	}
 	s.peak = max(s.peak, r.PeakRSS)
+	s.wallRatios = append(s.wallRatios, float64(r.Wall)/float64(decodeWall))
+	s.cpuRatios = append(s.cpuRatios, float64(r.CPU)/float64(decodeCPU))
+}
+
+// median returns the median wall and CPU ratios of the runs to their decodes.
+func (s *postureCmdStats) median() (wall, cpu float64) {
+	return medianOf(s.wallRatios), medianOf(s.cpuRatios)
+}
+
+// wallRange prints the lowest and highest wall ratio.
+func (s *postureCmdStats) wallRange() string {
+	if len(s.wallRatios) == 0 {
+		return "no runs"
+	}
+	return fmt.Sprintf("%.2f–%.2f over %d runs", slices.Min(s.wallRatios), slices.Max(s.wallRatios), len(s.wallRatios))
+}
+
+func medianOf(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Sorted(slices.Values(xs))
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // writePostureFile writes the benchmark's manifests where the child reads them.
