@@ -121,7 +121,27 @@ func writeTable(w io.Writer, p *Report, opts WriteOptions) error {
 // openSection renders the open findings: one column header, then one group
 // per severity, most severe first, each under a header line with its count.
 func openSection(open []*Finding, sum Summary) ([]tableLine, error) {
-	lines := []tableLine{{cells: []string{"SEVERITY", "RULE", "RESOURCE", "LOCATION", "MESSAGE"}, sgr: sgrBold}}
+	// The rows are rendered on every core (100,000s of them in a large
+	// scan), then put in order with a header per severity.
+	rows := make([]tableLine, len(open))
+	parallelFor(len(open), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			f := open[i]
+			rows[i] = tableLine{
+				cells: []string{
+					f.Severity.String(),
+					truncate(cleanText(f.RuleID), maxRule),
+					resourceCell(f.Resource),
+					locationCell(f.Resource),
+					truncate(cleanText(messageOf(f)), maxMessage),
+				},
+				sgr:       severitySGR(f.Severity),
+				firstCell: true,
+			}
+		}
+	})
+	lines := make([]tableLine, 0, len(rows)+16) // the rows, and a header and a blank line per severity
+	lines = append(lines, tableLine{cells: []string{"SEVERITY", "RULE", "RESOURCE", "LOCATION", "MESSAGE"}, sgr: sgrBold})
 	for i, f := range open {
 		if i == 0 || f.Severity != open[i-1].Severity {
 			if i > 0 {
@@ -130,18 +150,9 @@ func openSection(open []*Finding, sum Summary) ([]tableLine, error) {
 			header := fmt.Sprintf("%s (%d)", strings.ToUpper(f.Severity.String()), sum.OpenBySeverity.Get(f.Severity))
 			lines = append(lines, tableLine{text: header, sgr: "1;" + severitySGR(f.Severity)})
 		}
-		lines = append(lines, tableLine{
-			cells: []string{
-				f.Severity.String(),
-				truncate(cleanText(f.RuleID), maxRule),
-				resourceCell(f.Resource),
-				locationCell(f.Resource),
-				truncate(cleanText(messageOf(f)), maxMessage),
-			},
-			sgr:       severitySGR(f.Severity),
-			firstCell: true,
-		})
+		lines = append(lines, rows[i])
 	}
+	rows = nil // lines holds the rows now: the array can go before align
 	if err := align(lines, "  "); err != nil {
 		return nil, err
 	}
