@@ -16,10 +16,19 @@ import (
 // collector then working harder (at most half the CPU, Go's cap).
 const defaultScanMemoryLimit = "350MiB"
 
-// setMemoryLimit applies --memory-limit until restore is called (commands
-// run in-process in tests must not leave it behind): "0" or "none" leaves
-// the Go runtime's limit; GOMEMLIMIT, when set, wins over the default (not
-// over the flag given explicitly).
+// scanGCPercent is the collector's proportional target (GOGC) while a
+// memory limit bounds the scan: the limit caps the peak, so the heap may
+// grow 200% instead of 100% between collections while it is small. On
+// the scan above that is ~10% less CPU and wall time at the same peak
+// (alternating runs, 4–5 each: 3.88 s CPU against 4.39 s). GOGC, when
+// set, wins.
+const scanGCPercent = 200
+
+// setMemoryLimit applies --memory-limit, and with it scanGCPercent, until
+// restore is called (commands run in-process in tests must not leave them
+// behind): "0" or "none" leaves the Go runtime's limit and GOGC;
+// GOMEMLIMIT, when set, wins over the default (not over the flag given
+// explicitly).
 func setMemoryLimit(value string, explicit bool, getenv func(string) string) (restore func(), err error) {
 	restore = func() {}
 	if !explicit && getenv("GOMEMLIMIT") != "" {
@@ -32,6 +41,13 @@ func setMemoryLimit(value string, explicit bool, getenv func(string) string) (re
 	if n > 0 {
 		old := debug.SetMemoryLimit(n)
 		restore = func() { debug.SetMemoryLimit(old) }
+		if getenv("GOGC") == "" {
+			oldPercent := debug.SetGCPercent(scanGCPercent)
+			restore = func() {
+				debug.SetGCPercent(oldPercent)
+				debug.SetMemoryLimit(old)
+			}
+		}
 	}
 	return restore, nil
 }

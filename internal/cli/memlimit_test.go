@@ -26,7 +26,7 @@ func TestParseByteSize(t *testing.T) {
 // (commands run in-process in tests), and that GOMEMLIMIT wins over the
 // default but not over the flag.
 func TestMemoryLimitRestored(t *testing.T) {
-	before := debug.SetMemoryLimit(-1)
+	before, beforePercent := debug.SetMemoryLimit(-1), gcPercent()
 	env := func(v string) func(string) string { return func(string) string { return v } }
 	restore, err := setMemoryLimit("123MiB", false, env(""))
 	if err != nil {
@@ -35,9 +35,15 @@ func TestMemoryLimitRestored(t *testing.T) {
 	if got := debug.SetMemoryLimit(-1); got != 123<<20 {
 		t.Errorf("limit %d, want 123 MiB", got)
 	}
+	if got := gcPercent(); got != scanGCPercent {
+		t.Errorf("GOGC %d under the limit, want %d", got, scanGCPercent)
+	}
 	restore()
 	if got := debug.SetMemoryLimit(-1); got != before {
 		t.Errorf("limit %d after restore, want %d", got, before)
+	}
+	if got := gcPercent(); got != beforePercent {
+		t.Errorf("GOGC %d after restore, want %d", got, beforePercent)
 	}
 	restore, _ = setMemoryLimit("123MiB", false, env("1GiB"))
 	if got := debug.SetMemoryLimit(-1); got != before {
@@ -48,8 +54,18 @@ func TestMemoryLimitRestored(t *testing.T) {
 	if got := debug.SetMemoryLimit(-1); got != 77<<20 {
 		t.Errorf("explicit flag: limit %d, want 77 MiB", got)
 	}
+	if got := gcPercent(); got != beforePercent {
+		t.Errorf("GOGC set in the environment: the scan changed it to %d", got)
+	}
 	restore()
 	if _, err := setMemoryLimit("huge", true, env("")); err == nil {
 		t.Error("a bad size was accepted")
 	}
+}
+
+// gcPercent reads the collector's GOGC (setting it back at once).
+func gcPercent() int {
+	p := debug.SetGCPercent(100)
+	debug.SetGCPercent(p)
+	return p
 }
