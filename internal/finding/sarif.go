@@ -129,8 +129,7 @@ func writeSARIF(w io.Writer, p *Report) error {
 	// results is a member of the run, the first element of runs: depth 3.
 	err := streamJSONArray(w, frame.Bytes(), `"results": `, 3, len(p.Findings), func(dst []byte, prefix string, i int) ([]byte, error) {
 		f := &p.Findings[i]
-		res := sarifResultOf(f, index[f.RuleID])
-		return sarifResultJSON(dst, prefix, &res)
+		return sarifFindingJSON(dst, prefix, f, index[f.RuleID])
 	})
 	if err != nil {
 		return fmt.Errorf("encode SARIF: %w", err)

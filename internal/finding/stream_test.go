@@ -465,6 +465,43 @@ func TestSARIFResultJSONMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
+// TestSARIFFindingJSONMatchesResult checks the direct path of open
+// findings against building the result first, on findings of every shape.
+func TestSARIFFindingJSONMatchesResult(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(7, 11))
+	for i := range 3000 {
+		var f Finding
+		fillAll(t, reflect.ValueOf(&f).Elem(), rnd)
+		if i%2 == 1 {
+			zeroSome(reflect.ValueOf(&f).Elem(), rnd)
+		}
+		switch i % 5 {
+		case 0:
+			f.Status = StatusExcepted
+		case 1:
+			f.Status, f.Exception = StatusOpen, nil
+		case 2:
+			f.Resource.File = ""
+		case 3:
+			f.Resource = Resource{File: "/abs/dir/a b.yaml", Line: 3}
+		}
+		f.Severity = Severity(rnd.IntN(int(SeverityCritical) + 1))
+		prefix := []string{"", "        ", "\t"}[i%3]
+		res := sarifResultOf(&f, i)
+		want, err := sarifResultJSON(nil, prefix, &res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := sarifFindingJSON(nil, prefix, &f, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Fatalf("finding %d: sarifFindingJSON differs from the result's encoding (-want +got):\n%s", i, cmp.Diff(string(want), string(got)))
+		}
+	}
+}
+
 // encodingJSONString is s as encoding/json writes it with HTML escaping off.
 func encodingJSONString(t testing.TB, s string) string {
 	t.Helper()
