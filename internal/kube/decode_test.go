@@ -2,6 +2,7 @@ package kube
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -219,4 +220,63 @@ func TestLoad(t *testing.T) {
 	if _, err := Load(t.Context(), []string{filepath.Join(dir, "missing")}, nil, Limits{}); err == nil {
 		t.Error("no error for a missing path")
 	}
+}
+
+// TestLoadDirectoryKeepsFileOrder loads a directory of many files (loaded
+// on every core) and expects the objects and errors in file order, as one
+// goroutine would give them.
+func TestLoadDirectoryKeepsFileOrder(t *testing.T) {
+	dir := t.TempDir()
+	var want []string
+	for i := range 300 {
+		name := fmt.Sprintf("cm-%03d", i)
+		body := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: " + name + "}\n"
+		switch i % 50 {
+		case 7:
+			body = "kind: [\n" // a syntax error
+		case 13:
+			body = "stages: [build]\n" // no object: skipped
+		default:
+			want = append(want, name)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".yaml"), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inv, err := Load(t.Context(), []string{dir}, nil, Limits{})
+	var got []string
+	for _, o := range inv.Objects {
+		got = append(got, o.Meta.Name)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("objects out of file order (-want +got):\n%s", diff)
+	}
+	var bad []string
+	for _, e := range flattenErrs(err) {
+		var ie *InputError
+		if errors.As(e, &ie) {
+			bad = append(bad, filepath.Base(ie.File))
+		}
+	}
+	if diff := cmp.Diff([]string{"cm-007.yaml", "cm-057.yaml", "cm-107.yaml", "cm-157.yaml", "cm-207.yaml", "cm-257.yaml"}, bad); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+	if len(inv.Skipped) != 6 || filepath.Base(inv.Skipped[0].File) != "cm-013.yaml" {
+		t.Errorf("skipped %d files, first %v; want 6, cm-013.yaml first", len(inv.Skipped), inv.Skipped)
+	}
+}
+
+// flattenErrs unwraps joined errors.
+func flattenErrs(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, flattenErrs(e)...)
+		}
+		return out
+	}
+	if err == nil {
+		return nil
+	}
+	return []error{err}
 }

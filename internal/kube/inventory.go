@@ -8,9 +8,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Inventory is a set of objects scanned together: the files of one scan or
@@ -128,11 +130,12 @@ func Load(ctx context.Context, paths []string, stdin io.Reader, lim Limits) (*In
 			errs = append(errs, err)
 			continue
 		}
-		for _, f := range files {
+		loaded := loadFiles(ctx, files, lim)
+		for i, f := range files {
 			if err := ctx.Err(); err != nil {
 				return NewInventory(objs), fmt.Errorf("load manifests: %w", err)
 			}
-			os, err := loadFile(ctx, f, lim)
+			os, err := loaded[i].objs, loaded[i].err
 			if f != p && len(os) == 0 && onlyNotObjects(err) {
 				var ie *InputError
 				errors.As(err, &ie)
@@ -165,6 +168,44 @@ func onlyNotObjects(err error) bool {
 		}
 	}
 	return true
+}
+
+// loadedFile is what loadFile returned for one file.
+type loadedFile struct {
+	objs []*Object
+	err  error
+}
+
+// loadFiles loads files on every core (a repository of one object per
+// file has thousands), the results in the order of files. Files not loaded
+// because ctx ended are left zero; the caller checks ctx.
+func loadFiles(ctx context.Context, files []string, lim Limits) []loadedFile {
+	out := make([]loadedFile, len(files))
+	workers := min(runtime.GOMAXPROCS(0), len(files))
+	if workers <= 1 {
+		for i, f := range files {
+			if ctx.Err() != nil {
+				break
+			}
+			out[i].objs, out[i].err = loadFile(ctx, f, lim)
+		}
+		return out
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= len(files) {
+					return
+				}
+				out[i].objs, out[i].err = loadFile(ctx, files[i], lim)
+			}
+		})
+	}
+	wg.Wait()
+	return out
 }
 
 // loadFile reads and decodes one file.
