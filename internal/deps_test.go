@@ -14,12 +14,13 @@ const module = "github.com/palisade-sec/palisade/"
 // says: capabilities never import cli or server, and the shared layers
 // (finding, config, store) never import a capability.
 var forbidden = map[string][]string{
-	"internal/finding": {"internal/cli", "internal/server", "internal/store", "internal/config", "internal/kubelab"},
-	"internal/config":  {"internal/cli", "internal/server", "internal/store", "internal/kubelab"},
-	"internal/store":   {"internal/cli", "internal/server", "internal/kubelab"},
-	"internal/server":  {"internal/cli", "internal/kubelab"},
-	"internal/kubelab": {"internal/cli", "internal/server", "internal/store"},
-	"internal/paths":   {"internal/"},
+	"internal/finding":  {"internal/cli", "internal/server", "internal/store", "internal/config", "internal/kubelab"},
+	"internal/config":   {"internal/cli", "internal/server", "internal/store", "internal/kubelab"},
+	"internal/store":    {"internal/cli", "internal/server", "internal/kubelab"},
+	"internal/server":   {"internal/cli", "internal/kubelab"},
+	"internal/kubelab":  {"internal/cli", "internal/server", "internal/store"},
+	"internal/paths":    {"internal/"},
+	"internal/parallel": {"internal/"},
 	// Test helpers must never end up in the binary.
 	"cmd/palisade": {"internal/pgtest", "internal/kubelab/kubelabtest", "internal/store/storetest"},
 }

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/palisade-sec/palisade/internal/parallel"
 )
 
 // SchemaVersion is the version of the JSON document the JSON writer emits.
@@ -139,7 +141,7 @@ func ComputeID(f *Finding) string {
 func Normalize(fs []Finding) {
 	// A posture scan of a large cluster has 100,000s of findings: their
 	// IDs (a SHA-256 each) and sort keys are computed on every core.
-	parallelFor(len(fs), func(lo, hi int) {
+	parallel.For(len(fs), minPerWorker, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			if fs[i].ID == "" {
 				fs[i].ID = ComputeID(&fs[i])
@@ -187,7 +189,7 @@ func Normalize(fs []Finding) {
 // 100,000 findings building keys was most of the time the sort took.
 func findingOrder(fs []Finding) func(i, j int) int {
 	keys := make([]string, len(fs))
-	parallelFor(len(fs), func(lo, hi int) {
+	parallel.For(len(fs), minPerWorker, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			keys[i] = fs[i].Resource.Key()
 		}
@@ -213,6 +215,10 @@ func compareFindings(a, b *Finding, compareKeys func() int) int {
 	)
 }
 
+// minPerWorker is the least work for which the loops over a report's
+// findings use another goroutine.
+const minPerWorker = 4096
+
 // sortStable sorts s stably by compare, halves on two cores when s is
 // large, then merged (ties from the first half first, so still stable).
 func sortStable(s []int, compare func(a, b int) int) {
@@ -236,23 +242,6 @@ func sortStable(s []int, compare func(a, b int) int) {
 	}
 	merged = append(append(merged, left...), right...)
 	copy(s, merged)
-}
-
-// parallelFor calls f on consecutive ranges covering [0, n), on every
-// core when n is large enough to be worth it.
-func parallelFor(n int, f func(lo, hi int)) {
-	const minPerWorker = 4096
-	workers := min(runtime.GOMAXPROCS(0), n/minPerWorker)
-	if workers <= 1 {
-		f(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	per := (n + workers - 1) / workers
-	for lo := 0; lo < n; lo += per {
-		wg.Go(func() { f(lo, min(lo+per, n)) })
-	}
-	wg.Wait()
 }
 
 // inOrder reports whether the n elements compare sorts are in order.

@@ -9,6 +9,8 @@ import (
 	"text/tabwriter"
 	"time"
 	"unicode/utf8"
+
+	"github.com/palisade-sec/palisade/internal/parallel"
 )
 
 // Column limits, in runes. A message from a hostile manifest can be megabytes
@@ -124,7 +126,7 @@ func openSection(open []*Finding, sum Summary) ([]tableLine, error) {
 	// The rows are rendered on every core (100,000s of them in a large
 	// scan), then put in order with a header per severity.
 	rows := make([]tableLine, len(open))
-	parallelFor(len(open), func(lo, hi int) {
+	parallel.For(len(open), minPerWorker, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			f := open[i]
 			rows[i] = tableLine{

@@ -6,9 +6,9 @@ import (
 	"errors"
 	"io"
 	"runtime"
-	"sync"
 	"sync/atomic"
 
+	"github.com/palisade-sec/palisade/internal/parallel"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -118,38 +118,23 @@ var errChunkFallback = errors.New("decode the stream sequentially")
 // documents than lim allows.
 func decodeChunks(ctx context.Context, file string, chunks []chunk, lim Limits, budget, workers int) ([]*Object, []error, error) {
 	results := make([]chunkResult, len(chunks))
-	var (
-		next     atomic.Int64
-		docs     atomic.Int64
-		fallback atomic.Bool
-		wg       sync.WaitGroup
-		ctxErr   error
-		once     sync.Once
-	)
-	for range min(workers, len(chunks)) {
-		wg.Go(func() {
-			for !fallback.Load() {
-				i := int(next.Add(1) - 1)
-				if i >= len(chunks) {
-					return
-				}
-				res, err := decodeChunk(ctx, file, chunks[i], lim, budget, &docs, &fallback)
-				if err != nil {
-					if !errors.Is(err, errChunkFallback) {
-						once.Do(func() { ctxErr = err })
-					}
-					fallback.Store(true)
-					return
-				}
-				results[i] = res
-			}
-		})
-	}
-	wg.Wait()
-	if ctxErr != nil {
-		return nil, nil, ctxErr
-	}
-	if fallback.Load() {
+	var docs atomic.Int64
+	var fallback atomic.Bool
+	// A chunk that needs the fallback stops the others through chunkCtx.
+	chunkCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	_ = parallel.Each(chunkCtx, len(chunks), workers, 1, func(i int) {
+		res, err := decodeChunk(chunkCtx, file, chunks[i], lim, budget, &docs)
+		if errors.Is(err, errChunkFallback) {
+			fallback.Store(true)
+			stop()
+		}
+		results[i] = res
+	})
+	switch {
+	case ctx.Err() != nil:
+		return nil, nil, ctx.Err()
+	case fallback.Load():
 		return nil, nil, errChunkFallback
 	}
 	var objs []*Object
@@ -162,11 +147,12 @@ func decodeChunks(ctx context.Context, file string, chunks []chunk, lim Limits, 
 }
 
 // decodeChunk parses and converts the documents of one chunk, with lines
-// numbered as in the whole stream. docs counts documents over all chunks.
-func decodeChunk(ctx context.Context, file string, c chunk, lim Limits, budget int, docs *atomic.Int64, stop *atomic.Bool) (chunkResult, error) {
+// numbered as in the whole stream, until ctx is done. docs counts
+// documents over all chunks.
+func decodeChunk(ctx context.Context, file string, c chunk, lim Limits, budget int, docs *atomic.Int64) (chunkResult, error) {
 	d := &docDecoder{file: file, lim: lim, budget: budget, intern: map[string]string{}}
 	dec := yaml.NewDecoder(bytes.NewReader(c.data))
-	for !stop.Load() {
+	for {
 		if err := ctx.Err(); err != nil {
 			return chunkResult{}, err
 		}
@@ -190,7 +176,6 @@ func decodeChunk(ctx context.Context, file string, c chunk, lim Limits, budget i
 			return chunkResult{}, errChunkFallback
 		}
 	}
-	return chunkResult{}, errChunkFallback
 }
 
 // shiftLines adds off to the line of n and every node under it. Aliased
@@ -206,5 +191,6 @@ func shiftLines(n *yaml.Node, off int) {
 	}
 }
 
-// decodeWorkers is how many goroutines decode a large stream.
+// decodeWorkers is how many goroutines decode a large stream (here, as
+// decode.go's "runtime" is apimachinery's).
 func decodeWorkers() int { return runtime.GOMAXPROCS(0) }

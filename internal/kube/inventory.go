@@ -12,7 +12,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
+
+	"github.com/palisade-sec/palisade/internal/parallel"
 )
 
 // Inventory is a set of objects scanned together: the files of one scan or
@@ -181,30 +182,9 @@ type loadedFile struct {
 // because ctx ended are left zero; the caller checks ctx.
 func loadFiles(ctx context.Context, files []string, lim Limits) []loadedFile {
 	out := make([]loadedFile, len(files))
-	workers := min(runtime.GOMAXPROCS(0), len(files))
-	if workers <= 1 {
-		for i, f := range files {
-			if ctx.Err() != nil {
-				break
-			}
-			out[i].objs, out[i].err = loadFile(ctx, f, lim)
-		}
-		return out
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				i := int(next.Add(1) - 1)
-				if i >= len(files) {
-					return
-				}
-				out[i].objs, out[i].err = loadFile(ctx, files[i], lim)
-			}
-		})
-	}
-	wg.Wait()
+	_ = parallel.Each(ctx, len(files), runtime.GOMAXPROCS(0), 1, func(i int) {
+		out[i].objs, out[i].err = loadFile(ctx, files[i], lim)
+	})
 	return out
 }
 

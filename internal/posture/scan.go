@@ -4,11 +4,10 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"sync"
-	"sync/atomic"
 
 	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/kube"
+	"github.com/palisade-sec/palisade/internal/parallel"
 )
 
 // RulePrefix starts the rule ID of every posture finding: "posture/<check ID>".
@@ -119,7 +118,7 @@ func (s *Scanner) Scan(ctx context.Context, inv *kube.Inventory, opts Options) (
 			for _, sc := range wlScopes {
 				cov.EvaluatedN(ruleID, sc.Scope, sc.n)
 			}
-			fs = s.toFindings(c, controls, wls, rs, ex, workers)
+			fs = s.toFindings(c, controls, wls, rs, ex)
 		case ScopeObject:
 			var ins []Input
 			for _, kind := range c.Kinds {
@@ -134,7 +133,7 @@ func (s *Scanner) Scan(ctx context.Context, inv *kube.Inventory, opts Options) (
 			for _, sc := range countScopes(ins) {
 				cov.EvaluatedN(ruleID, sc.Scope, sc.n)
 			}
-			fs = s.toFindings(c, controls, ins, rs, ex, workers)
+			fs = s.toFindings(c, controls, ins, rs, ex)
 		case ScopeInventory:
 			// An inventory check judges the objects of its kinds, or else
 			// (quotas, default-deny policies) each namespace.
@@ -169,9 +168,9 @@ func (s *Scanner) Scan(ctx context.Context, inv *kube.Inventory, opts Options) (
 }
 
 // toFindings makes findings of rs, the results of check c on ins, in
-// order: on up to workers goroutines, then annotation exceptions applied
-// on this one (ex caches and warns).
-func (s *Scanner) toFindings(c *Check, controls []finding.Control, ins []Input, rs [][]Result, ex *annotationExceptions, workers int) []finding.Finding {
+// order: on every core, then annotation exceptions applied on this
+// goroutine (ex caches and warns).
+func (s *Scanner) toFindings(c *Check, controls []finding.Control, ins []Input, rs [][]Result, ex *annotationExceptions) []finding.Finding {
 	offsets := make([]int, len(ins)+1)
 	for i := range rs {
 		offsets[i+1] = offsets[i] + len(rs[i])
@@ -195,16 +194,7 @@ func (s *Scanner) toFindings(c *Check, controls []finding.Control, ins []Input, 
 			}
 		}
 	}
-	if workers = min(workers, len(fs)/1024); workers <= 1 {
-		convert(0, len(ins))
-	} else {
-		var wg sync.WaitGroup
-		per := (len(ins) + workers - 1) / workers
-		for lo := 0; lo < len(ins); lo += per {
-			wg.Go(func() { convert(lo, min(lo+per, len(ins))) })
-		}
-		wg.Wait()
-	}
+	parallel.For(len(ins), 256, convert)
 	for i := range ins {
 		for j := range rs[i] {
 			ex.apply(c.ID, objectOf(&ins[i], &rs[i][j]), ins[i].Workload, &fs[offsets[i]+j])
@@ -244,34 +234,7 @@ const evalBatch = 64
 // goroutines. It stops early, with ctx's error, when ctx is done.
 func evalAll(ctx context.Context, eval func(*Input) []Result, ins []Input, workers int) ([][]Result, error) {
 	rs := make([][]Result, len(ins))
-	workers = min(workers, (len(ins)+evalBatch-1)/evalBatch)
-	if workers <= 1 {
-		for i := range ins {
-			if i%1024 == 1023 && ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			rs[i] = eval(&ins[i])
-		}
-		return rs, ctx.Err()
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				hi := int(next.Add(evalBatch))
-				lo := hi - evalBatch
-				if lo >= len(ins) {
-					return
-				}
-				for i := lo; i < min(hi, len(ins)); i++ {
-					rs[i] = eval(&ins[i])
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	if err := parallel.Each(ctx, len(ins), workers, evalBatch, func(i int) { rs[i] = eval(&ins[i]) }); err != nil {
 		return nil, err
 	}
 	return rs, nil
