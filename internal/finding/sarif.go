@@ -78,14 +78,37 @@ func writeSARIF(w io.Writer, p *Report) error {
 			if sarifArtifactOf(r.File, base).URIBaseID == "" {
 				continue // an absolute path: a file: URI without a base
 			}
-			switch base {
-			case sarifSrcRoot:
-				bases[sarifSrcRoot] = sarifBase{Description: sarifText{Text: "The directory the scan ran in, normally the repository root."}}
-			case sarifImageRoot:
-				bases[sarifImageRoot] = sarifBase{Description: sarifText{Text: "The root of the scanned container image's filesystem."}}
-			}
+			bases[base] = sarifBaseOf(base)
 		}
 	}
+	log := sarifLog{Schema: sarifSchemaURI, Version: sarifVersion, Runs: []sarifRun{sarifRunOf(p, rules, bases, []sarifResult{})}}
+	var frame bytes.Buffer
+	if err := newJSONEncoder(&frame, "").Encode(log); err != nil {
+		return fmt.Errorf("encode SARIF: %w", err)
+	}
+	// results is a member of the run, the first element of runs: depth 3.
+	err := streamJSONArray(w, frame.Bytes(), `"results": `, 3, len(p.Findings), func(dst []byte, prefix string, i int) ([]byte, error) {
+		f := &p.Findings[i]
+		return sarifFindingJSON(dst, prefix, f, index[f.RuleID])
+	})
+	if err != nil {
+		return fmt.Errorf("encode SARIF: %w", err)
+	}
+	return nil
+}
+
+// sarifBaseOf describes a URI base of the run's artifact locations.
+func sarifBaseOf(base string) sarifBase {
+	if base == sarifImageRoot {
+		return sarifBase{Description: sarifText{Text: "The root of the scanned container image's filesystem."}}
+	}
+	return sarifBase{Description: sarifText{Text: "The directory the scan ran in, normally the repository root."}}
+}
+
+// sarifRunOf is the run of report p with its rules, the URI bases its
+// locations use, and results (written by the caller: writeSARIF streams
+// them into an empty list).
+func sarifRunOf(p *Report, rules []sarifRule, bases map[string]sarifBase, results []sarifResult) sarifRun {
 	inv := sarifInvocation{ExecutionSuccessful: !p.Partial}
 	if !p.GeneratedAt.IsZero() {
 		inv.EndTimeUTC = p.GeneratedAt.UTC().Format(time.RFC3339Nano)
@@ -107,7 +130,7 @@ func writeSARIF(w io.Writer, p *Report) error {
 		}},
 		Invocations: []sarifInvocation{inv},
 		ColumnKind:  "unicodeCodePoints",
-		Results:     []sarifResult{},
+		Results:     results,
 		Properties:  map[string]any{"partial": p.Partial},
 	}
 	if len(bases) > 0 {
@@ -121,20 +144,7 @@ func writeSARIF(w io.Writer, p *Report) error {
 		// it, SARIF consumers that rank findings by exposure read it.
 		run.Properties["exposedWorkloads"] = p.Exposed
 	}
-	log := sarifLog{Schema: sarifSchemaURI, Version: sarifVersion, Runs: []sarifRun{run}}
-	var frame bytes.Buffer
-	if err := newJSONEncoder(&frame, "").Encode(log); err != nil {
-		return fmt.Errorf("encode SARIF: %w", err)
-	}
-	// results is a member of the run, the first element of runs: depth 3.
-	err := streamJSONArray(w, frame.Bytes(), `"results": `, 3, len(p.Findings), func(dst []byte, prefix string, i int) ([]byte, error) {
-		f := &p.Findings[i]
-		return sarifFindingJSON(dst, prefix, f, index[f.RuleID])
-	})
-	if err != nil {
-		return fmt.Errorf("encode SARIF: %w", err)
-	}
-	return nil
+	return run
 }
 
 // sarifRules returns one rule per rule ID, sorted by ID, and each ID's index.

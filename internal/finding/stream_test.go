@@ -136,8 +136,10 @@ func TestStreamedJSONMatchesWholeDocument(t *testing.T) {
 	}
 }
 
-// wholeSARIF is the SARIF writer as it was: every result built, then the
-// log encoded at once.
+// wholeSARIF is the SARIF writer as it was: every result built (and the
+// URI bases read from the results' locations), then the log encoded at
+// once. The run around the results is writeSARIF's own (sarifRunOf): what
+// is compared is the streaming of the results.
 func wholeSARIF(t *testing.T, r *Report) []byte {
 	t.Helper()
 	p, err := r.prepared()
@@ -154,43 +156,13 @@ func wholeSARIF(t *testing.T, r *Report) []byte {
 			if loc.PhysicalLocation == nil {
 				continue
 			}
-			switch loc.PhysicalLocation.ArtifactLocation.URIBaseID {
-			case sarifSrcRoot:
-				bases[sarifSrcRoot] = sarifBase{Description: sarifText{Text: "The directory the scan ran in, normally the repository root."}}
-			case sarifImageRoot:
-				bases[sarifImageRoot] = sarifBase{Description: sarifText{Text: "The root of the scanned container image's filesystem."}}
+			if base := loc.PhysicalLocation.ArtifactLocation.URIBaseID; base != "" {
+				bases[base] = sarifBaseOf(base)
 			}
 		}
 		results = append(results, res)
 	}
-	inv := sarifInvocation{ExecutionSuccessful: !p.Partial}
-	if !p.GeneratedAt.IsZero() {
-		inv.EndTimeUTC = p.GeneratedAt.UTC().Format(time.RFC3339Nano)
-	}
-	for _, e := range p.Errors {
-		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications,
-			sarifNotification{Level: "error", Message: sarifText{Text: nonEmpty(e, "error")}})
-	}
-	name := p.Tool.Name
-	if name == "" {
-		name = sarifToolName
-	}
-	run := sarifRun{
-		Tool:        sarifTool{Driver: sarifDriver{Name: name, Version: p.Tool.Version, InformationURI: sarifInformationURI, Rules: rules}},
-		Invocations: []sarifInvocation{inv},
-		ColumnKind:  "unicodeCodePoints",
-		Results:     results,
-		Properties:  map[string]any{"partial": p.Partial},
-	}
-	if len(bases) > 0 {
-		run.OriginalURIBaseIDs = bases
-	}
-	if p.Target != "" {
-		run.Properties["target"] = p.Target
-	}
-	if p.Exposed != nil {
-		run.Properties["exposedWorkloads"] = p.Exposed
-	}
+	run := sarifRunOf(p, rules, bases, results)
 	var buf bytes.Buffer
 	if err := newJSONEncoder(&buf, "").Encode(sarifLog{Schema: sarifSchemaURI, Version: sarifVersion, Runs: []sarifRun{run}}); err != nil {
 		t.Fatal(err)
