@@ -234,7 +234,7 @@ func runPostureScan(cmd *cobra.Command, g *globals, f postureScanFlags, paths []
 		rep.AddError(e)
 	}
 	if inputErr != nil {
-		for _, e := range flatten(inputErr) {
+		for _, e := range kube.SplitErrors(inputErr) {
 			rep.AddError(e)
 		}
 	}
@@ -283,18 +283,6 @@ func allFailed(errs []error) bool {
 		}
 	}
 	return true
-}
-
-// flatten splits an errors.Join tree into its leaves.
-func flatten(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var out []error
-		for _, e := range j.Unwrap() {
-			out = append(out, flatten(e)...)
-		}
-		return out
-	}
-	return []error{err}
 }
 
 // labelsIndex returns a lookup of each scanned object's labels, for

@@ -252,7 +252,7 @@ func TestLoadDirectoryKeepsFileOrder(t *testing.T) {
 		t.Errorf("objects out of file order (-want +got):\n%s", diff)
 	}
 	var bad []string
-	for _, e := range flattenErrs(err) {
+	for _, e := range SplitErrors(err) {
 		var ie *InputError
 		if errors.As(e, &ie) {
 			bad = append(bad, filepath.Base(ie.File))
@@ -264,19 +264,4 @@ func TestLoadDirectoryKeepsFileOrder(t *testing.T) {
 	if len(inv.Skipped) != 6 || filepath.Base(inv.Skipped[0].File) != "cm-013.yaml" {
 		t.Errorf("skipped %d files, first %v; want 6, cm-013.yaml first", len(inv.Skipped), inv.Skipped)
 	}
-}
-
-// flattenErrs unwraps joined errors.
-func flattenErrs(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var out []error
-		for _, e := range j.Unwrap() {
-			out = append(out, flattenErrs(e)...)
-		}
-		return out
-	}
-	if err == nil {
-		return nil
-	}
-	return []error{err}
 }

@@ -26,6 +26,23 @@ func (e *InputError) Error() string {
 
 func (e *InputError) Unwrap() error { return e.Err }
 
+// SplitErrors returns the leaves of an errors.Join tree, such as the
+// error of Decode or Load (one per bad document or file), or nil.
+func SplitErrors(err error) []error {
+	if err == nil {
+		return nil
+	}
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
+	}
+	var out []error
+	for _, e := range j.Unwrap() {
+		out = append(out, SplitErrors(e)...)
+	}
+	return out
+}
+
 // quoteFile prints a file name as is unless it holds characters that could
 // forge output (control characters, newlines); those are quoted.
 func quoteFile(name string) string {

@@ -154,21 +154,13 @@ func Load(ctx context.Context, paths []string, stdin io.Reader, lim Limits) (*In
 // onlyNotObjects reports whether err holds only documents that are not
 // Kubernetes objects (and at least one).
 func onlyNotObjects(err error) bool {
-	if err == nil {
-		return false
-	}
-	var errs []error
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		errs = j.Unwrap()
-	} else {
-		errs = []error{err}
-	}
+	errs := SplitErrors(err)
 	for _, e := range errs {
 		if !errors.Is(e, ErrNotObject) {
 			return false
 		}
 	}
-	return true
+	return len(errs) > 0
 }
 
 // loadedFile is what loadFile returned for one file.
