@@ -125,21 +125,12 @@ func (v *Verifier) Verify(ctx context.Context, image string) (TrustVerdict, erro
 	if err != nil {
 		return TrustVerdict{}, err
 	}
-	c, ok := v.verdicts.Get(r.key())
-	hit := ok && c.fresh(v.now())
-	v.Metrics.cacheLookup("verdict", hit)
-	if hit {
-		return c.v, nil
-	}
-	res, err := v.shared(ctx, "verify "+r.key(), func(ctx context.Context) (any, error) {
-		// A flight that ended between our cache miss and this call may
-		// have filled the cache: don't ask the registry twice.
-		if c, ok := v.verdicts.Peek(r.key()); ok && c.fresh(v.now()) {
-			return c.v, nil
-		}
+	// A cached verdict is served stale while the registry is unreachable,
+	// for StaleTTL at most.
+	return cachedLookup(ctx, v, v.verdicts, "verdict", "verify", r.key(), orDefault(v.StaleTTL, defaultStaleTTL), func(ctx context.Context) (TrustVerdict, error) {
 		verdict, partial, err := v.verify(ctx, r)
 		if err != nil {
-			return nil, err
+			return TrustVerdict{}, err
 		}
 		ttl := orDefault(v.NegativeTTL, defaultNegativeTTL)
 		if verdict.Trusted && !partial {
@@ -149,15 +140,6 @@ func (v *Verifier) Verify(ctx context.Context, image string) (TrustVerdict, erro
 		v.verdicts.Add(r.key(), cached[TrustVerdict]{v: verdict, fetched: now, expires: now.Add(ttl)})
 		return verdict, nil
 	})
-	if err == nil {
-		return res.(TrustVerdict), nil
-	}
-	if ok && unreachable(err) && v.now().Sub(c.fetched) <= orDefault(v.StaleTTL, defaultStaleTTL) {
-		// Counted, not logged: during an outage every review lands here.
-		v.Metrics.staleServed("verdict")
-		return c.v, nil
-	}
-	return TrustVerdict{}, err
 }
 
 // Resolve maps an image reference to "repo@sha256:…", the digest its tag
@@ -170,23 +152,19 @@ func (v *Verifier) Resolve(ctx context.Context, image string) (string, error) {
 
 func (v *Verifier) resolve(ctx context.Context, image string) (resolved, error) {
 	key, pinned := cacheKey(image)
-	c, ok := v.digests.Get(key)
-	hit := ok && c.fresh(v.now())
-	v.Metrics.cacheLookup("digest", hit)
-	if hit {
-		return c.v, nil
-	}
-	res, err := v.shared(ctx, "resolve "+key, func(ctx context.Context) (any, error) {
-		if c, ok := v.digests.Peek(key); ok && c.fresh(v.now()) {
-			return c.v, nil
-		}
+	// Stale-if-error for tags, bounded by PositiveTTL since the tag was
+	// resolved: a tag can move, and PositiveTTL is already how long a
+	// passing verdict is trusted without looking again. Past it, an
+	// attacker who cuts us off from the registry must not keep a retagged
+	// image on the old digest's verdict.
+	return cachedLookup(ctx, v, v.digests, "digest", "resolve", key, orDefault(v.PositiveTTL, defaultPositiveTTL), func(ctx context.Context) (resolved, error) {
 		// A reference by digest costs one lookup, to learn whether it
 		// names an index and which platform manifest it holds, unless a
 		// tag resolved to it before; the answer is as immutable as the
 		// digest, so it never expires (the LRU bounds it).
 		r, err := resolveImage(ctx, v.Registry, image, v.Platform)
 		if err != nil {
-			return nil, err
+			return resolved{}, err
 		}
 		now := v.now()
 		if r.Digest == key || !pinned {
@@ -209,19 +187,38 @@ func (v *Verifier) resolve(ctx context.Context, image string) (resolved, error) 
 		}
 		return r, nil
 	})
-	if err == nil {
-		return res.(resolved), nil
-	}
-	// Stale-if-error for tags, bounded by PositiveTTL since the tag was
-	// resolved: a tag can move, and PositiveTTL is already how long a
-	// passing verdict is trusted without looking again. Past it, an
-	// attacker who cuts us off from the registry must not keep a retagged
-	// image on the old digest's verdict.
-	if ok && unreachable(err) && v.now().Sub(c.fetched) <= orDefault(v.PositiveTTL, defaultPositiveTTL) {
-		v.Metrics.staleServed("digest")
+}
+
+// cachedLookup returns the fresh entry of cache (named kind in metrics) at
+// key, or else fetch's answer, fetched once for all concurrent callers
+// (shared, under action and key; fetch stores what it learns). When fetch fails because the
+// registry or store is unreachable, the entry is served stale while it
+// was fetched at most staleFor ago (counted, not logged: during an outage
+// every review lands here).
+func cachedLookup[T any](ctx context.Context, v *Verifier, cache *lru.Cache[string, cached[T]], kind, action, key string, staleFor time.Duration, fetch func(context.Context) (T, error)) (T, error) {
+	c, ok := cache.Get(key)
+	hit := ok && c.fresh(v.now())
+	v.Metrics.cacheLookup(kind, hit)
+	if hit {
 		return c.v, nil
 	}
-	return resolved{}, err
+	res, err := v.shared(ctx, action+" "+key, func(ctx context.Context) (any, error) {
+		// A flight that ended between our cache miss and this call may
+		// have filled the cache: don't ask the registry twice.
+		if c, ok := cache.Peek(key); ok && c.fresh(v.now()) {
+			return c.v, nil
+		}
+		return fetch(ctx)
+	})
+	if err == nil {
+		return res.(T), nil
+	}
+	if ok && unreachable(err) && v.now().Sub(c.fetched) <= staleFor {
+		v.Metrics.staleServed(kind)
+		return c.v, nil
+	}
+	var zero T
+	return zero, err
 }
 
 // shared runs fn once for all concurrent callers with the same key, and
