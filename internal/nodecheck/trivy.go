@@ -205,16 +205,27 @@ func (b *factsBuilder) trivyKubelet(values map[string][]any) error {
 	c := &Component{Name: Kubelet, Source: trivyCollector, collected: map[string]collectedSetting{},
 		flagsUnknown: "kubelet setting: " + errNotCollected.Error() + " by " + trivyCollector}
 	seen := false
-	for key := range trivyFiles {
-		if _, ok := values[key]; ok && strings.Contains(key, "kubelet") {
+	for key, tf := range trivyFiles {
+		if _, ok := values[key]; ok && tf.kubelet() {
 			seen = true
 		}
 	}
-	// The kubelet reads /var/lib/kubelet/config.yaml when it exists
-	// (kubeadm's --config): unset settings take its defaults.
-	if vs := values["kubeletConfigYamlConfigurationFilePermission"]; len(vs) > 0 {
-		c.ConfigFile = kubeletConfigFile
-	} else if vs := values["kubeletConfigYamlConfigurationFileOwnership"]; len(vs) > 0 {
+	// Whether the kubelet reads a configuration file decides the default of
+	// a setting nothing sets (its flag defaults are the insecure ones). The
+	// collector says so only through the stat of /var/lib/kubelet/config.yaml
+	// (kubeadm's --config): a mode or owner means it exists, no values that
+	// it does not; without that key it is unknown.
+	config := "unknown"
+	for _, key := range []string{"kubeletConfigYamlConfigurationFilePermission", "kubeletConfigYamlConfigurationFileOwnership"} {
+		if vs, ok := values[key]; ok {
+			if len(vs) > 0 {
+				config = "yes"
+				break
+			}
+			config = "no"
+		}
+	}
+	if config == "yes" {
 		c.ConfigFile = kubeletConfigFile
 	}
 	for key, s := range trivySettings {
@@ -234,11 +245,14 @@ func (b *factsBuilder) trivyKubelet(values map[string][]any) error {
 				}
 			}
 			c.collected[s.flag] = collectedSetting{value: strings.Join(parts, ","), from: from, set: true}
-		case s.configz || c.ConfigFile == "":
+		case config == "no":
+			// Not on the command line and no configuration file: the
+			// binary's default.
 			c.collected[s.flag] = collectedSetting{from: from}
 		}
-		// Otherwise only the command line was read and the configuration
-		// file could set it: not evaluated.
+		// Otherwise the setting was not on the command line (or not in
+		// /configz, which holds every setting and so cannot lack one) and a
+		// configuration file may set it: not evaluated.
 	}
 	if cs, ok := c.collected["client-ca-file"]; ok && cs.set {
 		b.src.place(Kubelet+" --client-ca-file", cs.value)
@@ -255,4 +269,13 @@ func (b *factsBuilder) trivyKubelet(values map[string][]any) error {
 		b.component(c)
 	}
 	return nil
+}
+
+// kubelet reports whether the file is one of the kubelet's (4.1).
+func (tf trivyFile) kubelet() bool {
+	switch tf.path {
+	case kubeletKubeconfig, kubeletConfigFile, "(" + Kubelet + " --client-ca-file)":
+		return true
+	}
+	return tf.units
 }
