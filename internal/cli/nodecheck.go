@@ -110,7 +110,7 @@ func runNodeCheck(cmd *cobra.Command, g *globals, f nodeCheckFlags) error {
 		if cmd.Flags().Changed("root") || len(f.pids) > 0 {
 			return usageError(fmt.Errorf("--from checks collector output: it cannot be combined with --root or --pid"))
 		}
-		inputs, err := readNodeInputs(cmd.InOrStdin(), f.from)
+		inputs, err := readNodeInputs(g.env.Stdin, f.from)
 		if err != nil {
 			return usageError(fmt.Errorf("node check: %w", err))
 		}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // workerTree writes a kubelet-only node whose kubelet runs on flag
@@ -82,5 +83,56 @@ func TestNodeCheckJSONCoverage(t *testing.T) {
 	}
 	if !passed {
 		t.Errorf("coverage lacks the passing kubeconfig permission check: %+v", doc.Coverage.Rules)
+	}
+}
+
+func TestNodeCheckFrom(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, s string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	kubescape := write("kubelet-info.json", `{"apiVersion": "hostdata.kubescape.cloud/v1beta0", "kind": "KubeletInfo", "metadata": {"name": "worker-3"},
+		"data": {"cmdLine": "/usr/bin/kubelet --config=/var/lib/kubelet/config.yaml", "configFile": {}}}`)
+	trivy := write("nodeinfo.json", `{"apiVersion": "v1", "kind": "NodeInfo", "type": "worker", "metadata": {"name": "worker-4"},
+		"info": {"kubeletAuthorizationModeArgumentSet": {"values": ["AlwaysAllow"]}, "kubeletConfFileOwnership": {"values": ["root:root"]}}}`)
+	bad := write("bad.json", `{"kind": "NodeInfo", "type": "worker", "info": {"adminConfFilePermissions": {"values": [999]}}}`)
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"trivy finding", []string{"node", "check", "--from", trivy}, ExitViolation, "node/kubelet-authz-mode"},
+		{"not collected is said, not passed", []string{"node", "check", "--from", kubescape, "--fail-on", "none"}, ExitOK, "check node/kubelet-anonymous-auth not evaluated on node worker-3: kubelet configuration file /var/lib/kubelet/config.yaml contents: not collected by Kubescape host-sensor"},
+		{"two collectors, two nodes", []string{"node", "check", "--from", kubescape, "--from", trivy, "--fail-on", "none"}, ExitOK, "nodes worker-3, worker-4"},
+		{"malformed names file and field", []string{"node", "check", "--from", bad}, ExitUsage, `bad.json: NodeInfo: info.adminConfFilePermissions.values[0]: "999" is not a file mode in octal`},
+		{"missing file", []string{"node", "check", "--from", filepath.Join(dir, "nope.json")}, ExitUsage, "read collector output"},
+		{"not with --root", []string{"node", "check", "--from", trivy, "--root", dir}, ExitUsage, "cannot be combined"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := run(t, tc.args...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, tc.code, stderr)
+			}
+			if !strings.Contains(stdout+stderr, tc.want) {
+				t.Errorf("output lacks %q:\n%s%s", tc.want, stdout, stderr)
+			}
+		})
+	}
+}
+
+func TestNodeCheckFromStdin(t *testing.T) {
+	var stdout, stderr strings.Builder
+	env := Env{
+		Stdin:  strings.NewReader(`{"kind": "NodeInfo", "type": "worker", "info": {"kubeletReadOnlyPortArgumentSet": {"values": [10255]}}}`),
+		Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }, Now: time.Now,
+	}
+	code := Execute(t.Context(), []string{"node", "check", "--from", "-", "-o", "json"}, env)
+	if code != ExitViolation || !strings.Contains(stdout.String(), `"ruleId": "node/kubelet-read-only-port"`) {
+		t.Fatalf("exit %d; stdout %s; stderr %s", code, stdout.String(), stderr.String())
 	}
 }

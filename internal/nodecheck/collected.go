@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 )
 
 // Input is one file of node collector output: Kubescape host-sensor
@@ -145,12 +146,13 @@ func FromFacts(ctx context.Context, inputs []Input, opts Options) ([]*Node, erro
 			err = b.addKubescape(o.obj.Kind, o.obj.Data)
 		}
 		if err != nil {
+			object := strings.TrimSpace(o.obj.Kind + " " + o.name)
 			var ie *InputError
 			if errors.As(err, &ie) {
-				ie.File, ie.Object = o.file, o.obj.Kind+" "+o.name
+				ie.File, ie.Object = o.file, object
 				return nil, ie
 			}
-			return nil, &InputError{File: o.file, Object: o.obj.Kind + " " + o.name, Err: err}
+			return nil, &InputError{File: o.file, Object: object, Err: err}
 		}
 	}
 	sort.Strings(order)
