@@ -228,7 +228,7 @@ func (b *factsBuilder) ksControlPlane(cp *ksControlPlane) error {
 	if _, err := b.file(cp.EtcdConfigFile, "data.etcdConfigFile", manifestDir+"/etcd.yaml"); err != nil {
 		return err
 	}
-	if cp.EtcdConfigFile != nil {
+	if cp.EtcdConfigFile != nil || cp.EtcdDataDir != nil {
 		// The sensor reports etcd's manifest and data directory, not its
 		// command line: etcd runs here, its flags are not evaluated.
 		b.component(&Component{Name: Etcd, Source: kubescapeCollector + " ControlPlaneInfo etcdConfigFile", flagsUnknown: "etcd command line: " + errNotCollected.Error() + " by " + kubescapeCollector})

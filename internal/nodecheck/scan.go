@@ -28,6 +28,7 @@ type Output struct {
 type NotEvaluated struct {
 	Node    string
 	CheckID string
+	File    string // the file judged, when the check judges files
 	// Missing names the fact and who did not collect it.
 	Missing string
 }
@@ -104,7 +105,7 @@ func evaluateNode(ctx context.Context, checks []Check, n *Node, out *Output, cov
 			case r.NotApplicable:
 				continue
 			case r.Missing != "":
-				ne := NotEvaluated{Node: n.Name, CheckID: ch.ID, Missing: r.Missing}
+				ne := NotEvaluated{Node: n.Name, CheckID: ch.ID, File: r.File, Missing: r.Missing}
 				if k := len(out.NotEvaluated); k == 0 || out.NotEvaluated[k-1] != ne {
 					out.NotEvaluated = append(out.NotEvaluated, ne)
 				}
