@@ -163,6 +163,16 @@ func TestFactsKubescapeKubelet(t *testing.T) {
 	}
 }
 
+// An owner the sensor failed to read comes with ids -1 and an error: not
+// collected, never root.
+func TestFactsKubescapeOwnerError(t *testing.T) {
+	got := verdicts(t, ksObject("KubeletInfo", "n", `{"cmdLine": "kubelet --kubeconfig=/k", "kubeConfigFile": {"path": "/k", "permissions": 384, "ownership": {"uid": -1, "gid": -1, "err": "operation not supported by the file system"}}}`))
+	compareVerdicts(t, map[string]string{
+		"node/kubelet-kubeconfig-permissions": "pass",
+		"node/kubelet-kubeconfig-owner":       "not evaluated",
+	}, got)
+}
+
 func TestFactsKubescapeProxyAndCNI(t *testing.T) {
 	got := verdicts(t,
 		ksObject("ControlPlaneInfo", "n", `{}`),

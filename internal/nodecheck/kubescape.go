@@ -30,6 +30,8 @@ type ksFile struct {
 		GID       *int64 `json:"gid"`
 		Username  string `json:"username"`
 		Groupname string `json:"groupname"`
+		// Err is why the sensor could not read the owner (ids are -1).
+		Err string `json:"err"`
 	} `json:"ownership"`
 }
 
@@ -84,9 +86,10 @@ func (f *ksFile) fact(field string) (*fileFact, error) {
 		m := fs.FileMode(*f.Permissions).Perm()
 		ff.mode = &m
 	}
-	if o := f.Ownership; o != nil {
-		if o.UID != nil && o.GID != nil {
-			if *o.UID < 0 || *o.GID < 0 || *o.UID > 1<<32-1 || *o.GID > 1<<32-1 {
+	// An owner the sensor could not read (err set, ids -1) is not collected.
+	if o := f.Ownership; o != nil && o.Err == "" {
+		if o.UID != nil && o.GID != nil && *o.UID >= 0 && *o.GID >= 0 {
+			if *o.UID > 1<<32-1 || *o.GID > 1<<32-1 {
 				return nil, fmt.Errorf("%s.ownership: uid %d / gid %d out of range", field, *o.UID, *o.GID)
 			}
 			ff.owner = &Owner{UID: uint32(*o.UID), GID: uint32(*o.GID)}
