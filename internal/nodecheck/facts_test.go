@@ -303,6 +303,13 @@ func TestFactsTrivy(t *testing.T) {
 	}
 }
 
+// A NodeInfo without "type" whose keys are control-plane files is a
+// control-plane node: node-collector gathers them nowhere else.
+func TestFactsTrivyUntypedControlPlane(t *testing.T) {
+	got := verdicts(t, `{"kind": "NodeInfo", "info": {"adminConfFilePermissions": {"values": [644]}}}`)
+	compareVerdicts(t, map[string]string{"node/admin-kubeconfig-permissions": "fail"}, got)
+}
+
 func TestFactsNodes(t *testing.T) {
 	in := []Input{{Name: "all.json", Data: []byte(`{"kind": "List", "items": [` +
 		trivyNode("worker", map[string]string{"kubeletConfFilePermissions": `[644]`}) + `,` +

@@ -112,7 +112,15 @@ func (b *factsBuilder) addTrivy(nodeType string, info map[string]json.RawMessage
 		}
 		values[key] = in.Values
 	}
-	if nodeType == "master" {
+	// node-collector gathers the control-plane keys on control-plane nodes
+	// only: their presence says what the type would.
+	master := nodeType == "master"
+	for key, tf := range trivyFiles {
+		if _, ok := values[key]; ok && !tf.kubelet() && !strings.HasPrefix(tf.path, "("+KubeProxy) {
+			master = true
+		}
+	}
+	if master {
 		b.node.controlPlane = true
 		for _, name := range []string{APIServer, ControllerManager, Scheduler, Etcd} {
 			b.component(&Component{Name: name, Source: trivyCollector, flagsUnknown: name + " command line: " + errNotCollected.Error() + " by " + trivyCollector + " (posture scan judges control-plane pods' flags)"})
