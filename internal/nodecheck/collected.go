@@ -69,7 +69,8 @@ func (b *factsBuilder) component(c *Component) {
 
 // FromFacts builds the nodes that collector output describes, one per node
 // name. Objects without a name belong to the only named node when there is
-// exactly one. Objects of other kinds (workloads, a collector's kinds that
+// exactly one; otherwise those of one file are one node, named "(file)"
+// when several files have such objects. Objects of other kinds (workloads, a collector's kinds that
 // no node check reads) are skipped; a file with no collector object at all
 // is an error, as is a malformed one (*InputError).
 func FromFacts(ctx context.Context, inputs []Input, opts Options) ([]*Node, error) {
@@ -111,6 +112,15 @@ func FromFacts(ctx context.Context, inputs []Input, opts Options) ([]*Node, erro
 			only = n
 		}
 	}
+	// Without one named node to join, unnamed objects (node-collector's
+	// own output has no name) of different files are different nodes,
+	// labelled by their file.
+	unnamedFiles := map[string]bool{}
+	for _, o := range objs {
+		if o.name == "" {
+			unnamedFiles[o.file] = true
+		}
+	}
 	// A collector reports each kind once per node: a second object of a
 	// kind for the same node is another snapshot, checked on its own.
 	builders := map[string]*factsBuilder{}
@@ -120,6 +130,9 @@ func FromFacts(ctx context.Context, inputs []Input, opts Options) ([]*Node, erro
 		name := o.name
 		if name == "" {
 			name = only
+		}
+		if name == "" && len(unnamedFiles) > 1 {
+			name = "(" + o.file + ")"
 		}
 		k := name + "\x00" + o.obj.Kind
 		key := fmt.Sprintf("%s\x00%d", name, kinds[k])

@@ -336,6 +336,25 @@ func TestFactsNodes(t *testing.T) {
 	}
 }
 
+// node-collector's own output names no node: two files are two nodes.
+func TestFactsUnnamedFiles(t *testing.T) {
+	obj := `{"kind": "NodeInfo", "type": "worker", "info": {"kubeletConfFilePermissions": {"values": [%d]}}}`
+	out, err := RunFacts(t.Context(), All(), []Input{
+		{Name: "a.json", Data: []byte(fmt.Sprintf(obj, 644))},
+		{Name: "b.json", Data: []byte(fmt.Sprintf(obj, 600))},
+	}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failed []string
+	for _, f := range out.Findings {
+		failed = append(failed, f.Resource.Name)
+	}
+	if d := cmp.Diff([]string{"(a.json)"}, failed); d != "" {
+		t.Errorf("failing nodes (-want +got):\n%s", d)
+	}
+}
+
 func TestFactsMalformed(t *testing.T) {
 	tests := []struct{ name, data, want string }{
 		{"not JSON", `{"kind": `, "bad.json: parse JSON"},
