@@ -30,6 +30,9 @@ func TestWorkloadOf(t *testing.T) {
 		{"CronJob", "batch/v1beta1", "spec: {jobTemplate: {spec: {template: " + tpl + "}}}", []string{"spec", "jobTemplate", "spec", "template", "spec"}},
 		{"Deployment", "extensions/v1beta1", "spec: {template: " + tpl + "}", []string{"spec", "template", "spec"}},
 		{"DeploymentConfig", "apps.openshift.io/v1", "spec: {template: " + tpl + "}", []string{"spec", "template", "spec"}},
+		{"Sandbox", "agents.x-k8s.io/v1beta1", "spec: {podTemplate: " + tpl + "}", []string{"spec", "podTemplate", "spec"}},
+		{"Sandbox", "agents.x-k8s.io/v1alpha1", "spec: {podTemplate: " + tpl + "}", []string{"spec", "podTemplate", "spec"}},
+		{"SandboxTemplate", "extensions.agents.x-k8s.io/v1beta1", "spec: {podTemplate: " + tpl + "}", []string{"spec", "podTemplate", "spec"}},
 	} {
 		t.Run(tc.apiVersion+"/"+tc.kind, func(t *testing.T) {
 			in := "apiVersion: " + tc.apiVersion + "\nkind: " + tc.kind + "\nmetadata: {name: w, namespace: ns}\n" + tc.body + "\n"
@@ -52,8 +55,55 @@ func TestWorkloadOf(t *testing.T) {
 			}
 		})
 	}
-	objs, _ := Decode(t.Context(), "s.yaml", []byte(strings.TrimSpace("apiVersion: v1\nkind: Service\nmetadata: {name: s}")), Limits{})
-	if WorkloadOf(objs[0]) != nil {
-		t.Error("a Service is not a workload")
+	for _, doc := range []string{
+		"apiVersion: v1\nkind: Service\nmetadata: {name: s}",
+		// Custom kinds are matched by group: another project's Sandbox
+		// is not Agent Sandbox's, and claims carry no pod template.
+		"apiVersion: example.com/v1\nkind: Sandbox\nmetadata: {name: s}\nspec: {podTemplate: {spec: {" + podSpec + "}}}",
+		"apiVersion: extensions.agents.x-k8s.io/v1beta1\nkind: SandboxClaim\nmetadata: {name: s}\nspec: {warmPoolRef: {name: p}}",
+	} {
+		objs, _ := Decode(t.Context(), "s.yaml", []byte(strings.TrimSpace(doc)), Limits{})
+		if WorkloadOf(objs[0]) != nil {
+			t.Errorf("%s: not a workload", objs[0].Ref)
+		}
+	}
+}
+
+// TestCustomWorkloadOwners tells the objects a custom workload's
+// controller creates from its template (judged at the template) from
+// those written by hand.
+func TestCustomWorkloadOwners(t *testing.T) {
+	owner := func(apiVersion, kind string) string {
+		return "ownerReferences: [{apiVersion: " + apiVersion + ", kind: " + kind + ", name: o, uid: u1, controller: true}]"
+	}
+	for _, tc := range []struct {
+		name, doc string
+		custom    bool // IsCustomWorkload
+		created   bool // CreatedFromCustomTemplate
+	}{
+		{"sandbox pod", "apiVersion: v1\nkind: Pod\nmetadata: {name: p, " + owner("agents.x-k8s.io/v1beta1", "Sandbox") + "}\nspec: {" + podSpec + "}", false, true},
+		{"pod of another Sandbox kind", "apiVersion: v1\nkind: Pod\nmetadata: {name: p, " + owner("example.com/v1", "Sandbox") + "}\nspec: {" + podSpec + "}", false, false},
+		{"bare pod", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {" + podSpec + "}", false, false},
+		{"claimed sandbox", "apiVersion: agents.x-k8s.io/v1beta1\nkind: Sandbox\nmetadata: {name: s, " + owner("extensions.agents.x-k8s.io/v1beta1", "SandboxClaim") + "}\nspec: {podTemplate: {spec: {" + podSpec + "}}}", true, true},
+		{"warm pool sandbox", "apiVersion: agents.x-k8s.io/v1alpha1\nkind: Sandbox\nmetadata: {name: s, " + owner("extensions.agents.x-k8s.io/v1alpha1", "SandboxWarmPool") + "}\nspec: {podTemplate: {spec: {" + podSpec + "}}}", true, true},
+		{"own sandbox", "apiVersion: agents.x-k8s.io/v1beta1\nkind: Sandbox\nmetadata: {name: s}\nspec: {podTemplate: {spec: {" + podSpec + "}}}", true, false},
+		{"deployment", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {template: {spec: {" + podSpec + "}}}", false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			objs, err := Decode(t.Context(), "w.yaml", []byte(tc.doc), Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := WorkloadOf(objs[0])
+			if w == nil {
+				t.Fatal("not a workload")
+			}
+			if got := w.IsCustomWorkload(); got != tc.custom {
+				t.Errorf("IsCustomWorkload = %v, want %v", got, tc.custom)
+			}
+			if got := w.CreatedFromCustomTemplate(); got != tc.created {
+				t.Errorf("CreatedFromCustomTemplate = %v, want %v", got, tc.created)
+			}
+		})
 	}
 }

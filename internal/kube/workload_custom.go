@@ -1,0 +1,119 @@
+package kube
+
+import (
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// CustomWorkloadKind is a custom resource whose controller creates Pods
+// from a pod template the resource carries, so that the template is judged
+// as a Deployment's is.
+type CustomWorkloadKind struct {
+	schema.GroupKind
+	// TemplatePath is where the pod template (metadata and spec) sits
+	// below the object's root.
+	TemplatePath []string
+}
+
+// CustomWorkloadKinds lists the custom resources whose pod template is a
+// workload, matched by API group and kind (a kind name alone is not
+// enough: "Sandbox" is a common word).
+//
+// Kubernetes SIG Apps' Agent Sandbox (sigs.k8s.io/agent-sandbox), for
+// running untrusted, often AI-agent-written code: the controller creates
+// one Pod per Sandbox from spec.podTemplate (v1alpha1 and v1beta1 alike),
+// and a SandboxTemplate's spec.podTemplate becomes the Sandboxes (so the
+// Pods) its SandboxClaims and SandboxWarmPools ask for. Claims and warm
+// pools carry no pod template, only a reference to the SandboxTemplate.
+func CustomWorkloadKinds() []CustomWorkloadKind {
+	podTemplate := []string{"spec", "podTemplate"}
+	return []CustomWorkloadKind{
+		{GroupKind: schema.GroupKind{Group: AgentSandboxGroup, Kind: "Sandbox"}, TemplatePath: podTemplate},
+		{GroupKind: schema.GroupKind{Group: AgentSandboxExtensionsGroup, Kind: "SandboxTemplate"}, TemplatePath: podTemplate},
+	}
+}
+
+// The API groups of Agent Sandbox: the core Sandbox, and the extensions
+// (SandboxTemplate, SandboxClaim, SandboxWarmPool).
+const (
+	AgentSandboxGroup           = "agents.x-k8s.io"
+	AgentSandboxExtensionsGroup = "extensions.agents.x-k8s.io"
+)
+
+// IsCustomWorkload reports whether w comes from a custom resource of
+// CustomWorkloadKinds rather than a built-in workload kind.
+func (w *Workload) IsCustomWorkload() bool {
+	if _, u := w.Object.Typed.(*unstructured.Unstructured); !u {
+		return false // custom resources are never decoded into typed objects
+	}
+	_, ok := customTemplatePath(w.Object.Ref)
+	return ok
+}
+
+// customTemplatePath returns where the pod template of ref's kind sits,
+// when it is one of CustomWorkloadKinds.
+func customTemplatePath(ref Ref) ([]string, bool) {
+	group := apiGroup(ref.APIVersion)
+	if group == "" {
+		return nil, false // the core group has no custom resources
+	}
+	for _, k := range CustomWorkloadKinds() {
+		if k.Kind == ref.Kind && k.Group == group {
+			return k.TemplatePath, true
+		}
+	}
+	return nil, false
+}
+
+// apiGroup returns the group of an apiVersion ("apps/v1" → "apps", "v1" → "").
+func apiGroup(apiVersion string) string {
+	group, _, found := strings.Cut(apiVersion, "/")
+	if !found {
+		return ""
+	}
+	return group
+}
+
+// customOwners says, per kind of workload object, which custom workloads
+// create such objects from their own pod template: the Agent Sandbox
+// controller creates a Sandbox's Pod, and a SandboxClaim's or
+// SandboxWarmPool's Sandboxes from their SandboxTemplate.
+var customOwners = map[string][]schema.GroupKind{
+	"Pod":     {{Group: AgentSandboxGroup, Kind: "Sandbox"}},
+	"Sandbox": {{Group: AgentSandboxExtensionsGroup, Kind: "SandboxClaim"}, {Group: AgentSandboxExtensionsGroup, Kind: "SandboxWarmPool"}},
+}
+
+// CreatedFromCustomTemplate reports whether a custom workload's controller
+// created w's object from a pod template judged elsewhere: a Pod whose
+// controller is a Sandbox, a Sandbox whose controller is a SandboxClaim or
+// SandboxWarmPool (their SandboxTemplate holds the template). Judging the
+// template once, where it is written, is what a live scan does for a
+// Deployment's ReplicaSets and Pods.
+func (w *Workload) CreatedFromCustomTemplate() bool {
+	owners, ok := customOwners[w.Object.Ref.Kind]
+	if !ok {
+		return false
+	}
+	if w.Object.Ref.Kind == "Sandbox" && apiGroup(w.Object.Ref.APIVersion) != AgentSandboxGroup {
+		return false
+	}
+	// Object.Meta keeps names, labels and annotations only; the owners
+	// are read from the object itself.
+	obj, ok := w.Object.Typed.(metav1.Object)
+	if !ok {
+		return false
+	}
+	ref := metav1.GetControllerOfNoCopy(obj)
+	if ref == nil {
+		return false
+	}
+	for _, o := range owners {
+		if ref.Kind == o.Kind && apiGroup(ref.APIVersion) == o.Group {
+			return true
+		}
+	}
+	return false
+}
