@@ -30,9 +30,11 @@ import (
 // Translated so far:
 //   - Kubescape (regolibrary) rules/*/test/*/data.json, the
 //     postureControlInputs its test harness gives a rule:
-//     imageDigestExemptRepositories becomes exceptions to image-tag. The
-//     other inputs found there have no Palisade equivalent or belong to
-//     unmapped peer checks (see kubescapeIgnoredInputs).
+//     imageDigestExemptRepositories becomes exceptions to image-tag;
+//     imageRepositoryAllowList (registries that images may come from)
+//     becomes registries.trusted. The other inputs found there have no
+//     Palisade equivalent or belong to unmapped peer checks (see
+//     kubescapeIgnoredInputs).
 //
 // Polaris' default configuration (pkg/config/default.yaml) exempts
 // workloads by controller name; none of its mapped cases is decided by it.
@@ -46,6 +48,8 @@ type caseConfig struct {
 	// Exceptions are applied to the case's findings; an excepted finding
 	// does not count as the check firing, as in a report.
 	Exceptions []config.Exception
+	// Registries are the scan's registry settings.
+	Registries config.Registries
 	// key identifies the configuration in the scan cache.
 	key string
 }
@@ -74,7 +78,7 @@ type kubescapeInputs struct {
 // Agent Sandbox), or inputs our check already agrees with without them
 // (rule-credentials-in-env-var's sensitiveValues and key names).
 var kubescapeIgnoredInputs = map[string]bool{
-	"imageRepositoryAllowList": true, "untrustedRegistries": true, "publicRegistries": true,
+	"untrustedRegistries": true, "publicRegistries": true,
 	"floatingImageTags": true, "hardenedSandboxRuntimeClasses": true,
 	"recommendedLabels": true, "k8sRecommendedLabels": true,
 	"sensitiveValues": true, "sensitiveValuesAllowed": true, "sensitiveKeyNames": true, "sensitiveKeyNamesAllowed": true,
@@ -121,18 +125,27 @@ func parseKubescapeInputs(where string, data []byte) (*caseConfig, error) {
 				}
 				cfg.Exceptions = append(cfg.Exceptions, digestExemption(r)...)
 			}
+		case k == "imageRepositoryAllowList":
+			var registries []string
+			if err := json.Unmarshal(in.PostureControlInputs[k], &registries); err != nil {
+				return nil, fmt.Errorf("%s: postureControlInputs.%s: %w", where, k, err)
+			}
+			for _, r := range registries {
+				cfg.Registries.Trusted = append(cfg.Registries.Trusted, registryPatterns(r)...)
+			}
 		case kubescapeIgnoredInputs[k]:
 		default:
 			return nil, fmt.Errorf("%s: postureControlInputs.%s: no translation; add one or list it in kubescapeIgnoredInputs", where, k)
 		}
 	}
-	if len(cfg.Exceptions) == 0 {
+	if len(cfg.Exceptions) == 0 && len(cfg.Registries.Trusted) == 0 {
 		return nil, nil
 	}
 	var sb strings.Builder
 	for _, e := range cfg.Exceptions {
 		sb.WriteString(e.Match.StableID())
 	}
+	fmt.Fprintf(&sb, "\x00%v", cfg.Registries)
 	cfg.key = sb.String()
 	return cfg, nil
 }
@@ -153,6 +166,22 @@ func digestExemption(repo string) []config.Exception {
 			Expires: corporaNow.AddDate(100, 0, 0),
 		})
 		pattern += "/*"
+	}
+	return out
+}
+
+// registryPatterns restates one entry of Kubescape's
+// imageRepositoryAllowList, a registry host (with its port, if any): an
+// image is allowed when its registry is that host, so "gcr.io" allows
+// gcr.io/p/agent:1 but neither gcr.io:5000/p/agent nor gcrXio/p/agent
+// (a Docker Hub repository). Our registries.trusted globs do not cross '/',
+// so the host becomes one pattern per repository path depth.
+func registryPatterns(host string) []string {
+	var out []string
+	pattern := host
+	for depth := 1; depth <= 5; depth++ {
+		pattern += "/*"
+		out = append(out, pattern)
 	}
 	return out
 }

@@ -82,5 +82,7 @@ func All() []posture.Check {
 		PublicAPIEndpoint(),
 		VulnerableImage(),
 		ExposedVulnerableWorkload(),
+		// Session 8: Agent Sandbox
+		SandboxEgress(),
 	}
 }
