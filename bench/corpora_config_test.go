@@ -32,7 +32,8 @@ import (
 //     postureControlInputs its test harness gives a rule:
 //     imageDigestExemptRepositories becomes exceptions to image-tag;
 //     imageRepositoryAllowList (registries that images may come from)
-//     becomes registries.trusted. The other inputs found there have no
+//     becomes registries.trusted; floatingImageTags (tags moved like
+//     latest) registries.floatingTags. The other inputs found there have no
 //     Palisade equivalent or belong to unmapped peer checks (see
 //     kubescapeIgnoredInputs).
 //
@@ -79,7 +80,7 @@ type kubescapeInputs struct {
 // (rule-credentials-in-env-var's sensitiveValues and key names).
 var kubescapeIgnoredInputs = map[string]bool{
 	"untrustedRegistries": true, "publicRegistries": true,
-	"floatingImageTags": true, "hardenedSandboxRuntimeClasses": true,
+	"hardenedSandboxRuntimeClasses": true,
 	"recommendedLabels": true, "k8sRecommendedLabels": true,
 	"sensitiveValues": true, "sensitiveValuesAllowed": true, "sensitiveKeyNames": true, "sensitiveKeyNamesAllowed": true,
 	"cpu_request_max": true, "cpu_request_min": true, "cpu_limit_max": true, "cpu_limit_min": true,
@@ -133,12 +134,16 @@ func parseKubescapeInputs(where string, data []byte) (*caseConfig, error) {
 			for _, r := range registries {
 				cfg.Registries.Trusted = append(cfg.Registries.Trusted, registryPatterns(r)...)
 			}
+		case k == "floatingImageTags":
+			if err := json.Unmarshal(in.PostureControlInputs[k], &cfg.Registries.FloatingTags); err != nil {
+				return nil, fmt.Errorf("%s: postureControlInputs.%s: %w", where, k, err)
+			}
 		case kubescapeIgnoredInputs[k]:
 		default:
 			return nil, fmt.Errorf("%s: postureControlInputs.%s: no translation; add one or list it in kubescapeIgnoredInputs", where, k)
 		}
 	}
-	if len(cfg.Exceptions) == 0 && len(cfg.Registries.Trusted) == 0 {
+	if len(cfg.Exceptions) == 0 && len(cfg.Registries.Trusted) == 0 && len(cfg.Registries.FloatingTags) == 0 {
 		return nil, nil
 	}
 	var sb strings.Builder

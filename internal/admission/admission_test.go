@@ -39,7 +39,7 @@ func (l *lab) engine(t *testing.T, pssMode Mode, excs ...config.Exception) *Engi
 	}
 	return &Engine{
 		Rules: []Rule{
-			{Policy: &ImageTrust{Registries: config.Registries{Trusted: []string{"127.0.0.1:*/shop/*"}}, Verifier: v}, Mode: Enforce},
+			{Policy: &ImageTrust{Registries: config.Registries{Trusted: []string{"127.0.0.1:*/shop/*"}, FloatingTags: []string{"nightly"}}, Verifier: v}, Mode: Enforce},
 			{Policy: pss, Mode: pssMode},
 		},
 		ExcludedNamespaces: []string{"kube-system", "palisade"},
@@ -101,6 +101,7 @@ func TestEngineDecisions(t *testing.T) {
 		{name: "untrusted registry", req: podReview(t, "shop", pod("docker.io/library/nginx:1.27")), wantText: "registry index.docker.io is not trusted"},
 		{name: "latest tag", req: podReview(t, "shop", pod(l.Host+"/shop/web:latest")), wantText: "mutable latest tag"},
 		{name: "no tag", req: podReview(t, "shop", pod(l.Host+"/shop/web")), wantText: "mutable latest tag"},
+		{name: "floating tag", req: podReview(t, "shop", pod(l.Host+"/shop/web:nightly")), wantText: "nightly, a floating tag"},
 		{name: "ephemeral container is checked", req: podReview(t, "shop", ephemeral), wantText: "container debug"},
 		{name: "privileged pod", req: podReview(t, "shop", privileged(pod(l.Good))), wantText: `PodSecurity baseline: privileged`},
 		{name: "privileged deployment template", req: review(t, "shop", "Deployment", deployment), wantText: "Deployment shop/web"},
