@@ -81,7 +81,7 @@ type kubescapeInputs struct {
 var kubescapeIgnoredInputs = map[string]bool{
 	"untrustedRegistries": true, "publicRegistries": true,
 	"hardenedSandboxRuntimeClasses": true,
-	"recommendedLabels": true, "k8sRecommendedLabels": true,
+	"recommendedLabels":             true, "k8sRecommendedLabels": true,
 	"sensitiveValues": true, "sensitiveValuesAllowed": true, "sensitiveKeyNames": true, "sensitiveKeyNamesAllowed": true,
 	"cpu_request_max": true, "cpu_request_min": true, "cpu_limit_max": true, "cpu_limit_min": true,
 	"memory_request_max": true, "memory_request_min": true, "memory_limit_max": true, "memory_limit_min": true,
