@@ -33,7 +33,9 @@ import (
 //     imageDigestExemptRepositories becomes exceptions to image-tag;
 //     imageRepositoryAllowList (registries that images may come from)
 //     becomes registries.trusted; floatingImageTags (tags moved like
-//     latest) registries.floatingTags. The other inputs found there have no
+//     latest) registries.floatingTags; hardenedSandboxRuntimeClasses,
+//     sandbox_cpu_limit_max and sandbox_memory_limit_max
+//     posture.sandboxes.runtimeClasses and maxLimits. The other inputs found there have no
 //     Palisade equivalent or belong to unmapped peer checks (see
 //     kubescapeIgnoredInputs).
 //
@@ -51,6 +53,8 @@ type caseConfig struct {
 	Exceptions []config.Exception
 	// Registries are the scan's registry settings.
 	Registries config.Registries
+	// Sandboxes are the scan's Agent Sandbox settings.
+	Sandboxes config.Sandboxes
 	// key identifies the configuration in the scan cache.
 	key string
 }
@@ -74,18 +78,15 @@ type kubescapeInputs struct {
 
 // kubescapeIgnoredInputs are postureControlInputs keys of the corpus that
 // decide no mapped case: they feed unmapped peer checks (COVERAGE.md:
-// allow/deny lists of container-image-repository and
-// rule-identify-blocklisted-image-registries, labels, value ranges,
-// Agent Sandbox), or inputs our check already agrees with without them
+// deny lists of rule-identify-blocklisted-image-registries, labels, value
+// ranges), or inputs our check already agrees with without them
 // (rule-credentials-in-env-var's sensitiveValues and key names).
 var kubescapeIgnoredInputs = map[string]bool{
 	"untrustedRegistries": true, "publicRegistries": true,
-	"hardenedSandboxRuntimeClasses": true,
-	"recommendedLabels":             true, "k8sRecommendedLabels": true,
+	"recommendedLabels": true, "k8sRecommendedLabels": true,
 	"sensitiveValues": true, "sensitiveValuesAllowed": true, "sensitiveKeyNames": true, "sensitiveKeyNamesAllowed": true,
 	"cpu_request_max": true, "cpu_request_min": true, "cpu_limit_max": true, "cpu_limit_min": true,
 	"memory_request_max": true, "memory_request_min": true, "memory_limit_max": true, "memory_limit_min": true,
-	"sandbox_cpu_limit_max": true, "sandbox_memory_limit_max": true,
 }
 
 // kubescapeCaseConfig translates the data.json of a regolibrary test
@@ -138,19 +139,38 @@ func parseKubescapeInputs(where string, data []byte) (*caseConfig, error) {
 			if err := json.Unmarshal(in.PostureControlInputs[k], &cfg.Registries.FloatingTags); err != nil {
 				return nil, fmt.Errorf("%s: postureControlInputs.%s: %w", where, k, err)
 			}
+		case k == "hardenedSandboxRuntimeClasses":
+			if err := json.Unmarshal(in.PostureControlInputs[k], &cfg.Sandboxes.RuntimeClasses); err != nil {
+				return nil, fmt.Errorf("%s: postureControlInputs.%s: %w", where, k, err)
+			}
+		case k == "sandbox_cpu_limit_max", k == "sandbox_memory_limit_max":
+			// A list of one quantity, as Kubescape's inputs always are.
+			var max []string
+			if err := json.Unmarshal(in.PostureControlInputs[k], &max); err != nil {
+				return nil, fmt.Errorf("%s: postureControlInputs.%s: %w", where, k, err)
+			}
+			if len(max) != 1 {
+				return nil, fmt.Errorf("%s: postureControlInputs.%s: want one quantity, got %d", where, k, len(max))
+			}
+			if k == "sandbox_cpu_limit_max" {
+				cfg.Sandboxes.MaxCPU = max[0]
+			} else {
+				cfg.Sandboxes.MaxMemory = max[0]
+			}
 		case kubescapeIgnoredInputs[k]:
 		default:
 			return nil, fmt.Errorf("%s: postureControlInputs.%s: no translation; add one or list it in kubescapeIgnoredInputs", where, k)
 		}
 	}
-	if len(cfg.Exceptions) == 0 && len(cfg.Registries.Trusted) == 0 && len(cfg.Registries.FloatingTags) == 0 {
+	if len(cfg.Exceptions) == 0 && len(cfg.Registries.Trusted) == 0 && len(cfg.Registries.FloatingTags) == 0 &&
+		len(cfg.Sandboxes.RuntimeClasses) == 0 && cfg.Sandboxes.MaxCPU == "" && cfg.Sandboxes.MaxMemory == "" {
 		return nil, nil
 	}
 	var sb strings.Builder
 	for _, e := range cfg.Exceptions {
 		sb.WriteString(e.Match.StableID())
 	}
-	fmt.Fprintf(&sb, "\x00%v", cfg.Registries)
+	fmt.Fprintf(&sb, "\x00%v\x00%v", cfg.Registries, cfg.Sandboxes)
 	cfg.key = sb.String()
 	return cfg, nil
 }

@@ -84,5 +84,7 @@ func All() []posture.Check {
 		ExposedVulnerableWorkload(),
 		// Session 8: Agent Sandbox
 		SandboxEgress(),
+		SandboxRuntimeClass(),
+		SandboxResourceCeiling(),
 	}
 }
