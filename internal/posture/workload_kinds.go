@@ -10,11 +10,13 @@ import "github.com/palisade-sec/palisade/internal/kube"
 // their pod templates, as those versions did.
 const CustomWorkloadsSince Version = 8
 
-// workloadsAtPin returns inv as the registry's pinned version sees it.
-// From CustomWorkloadsSince, what a custom workload's controller created
-// from its template (a Sandbox's Pod, listed live) is judged at the
-// template, once, instead of again at each copy.
-func (r *Registry) workloadsAtPin(inv *kube.Inventory) *kube.Inventory {
+// View returns inv as the registry's pinned version sees it, for what is
+// reported beside the checks' findings (the exposed workloads). From
+// CustomWorkloadsSince, what a custom workload's controller created from
+// its template (a Sandbox's Pod, listed live) is judged at the template,
+// once, instead of again at each copy; before it, custom workloads are not
+// workloads.
+func (r *Registry) View(inv *kube.Inventory) *kube.Inventory {
 	if r.pin == Latest || r.pin >= CustomWorkloadsSince {
 		return inv.WithoutWorkloads((*kube.Workload).CreatedFromCustomTemplate)
 	}
