@@ -3,6 +3,7 @@ package kube
 import (
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -75,6 +76,20 @@ func apiGroup(apiVersion string) string {
 		return ""
 	}
 	return group
+}
+
+// applyControllerDefaults sets what the controller of a custom workload
+// sets in the pod spec before creating Pods from it, so that checks judge
+// the Pods that run: the Agent Sandbox extensions controller turns off
+// the service-account token of the sandboxes it makes from a
+// SandboxTemplate unless the template sets automountServiceAccountToken
+// (ApplySandboxSecureDefaults). A Sandbox's own template is used as
+// written.
+func applyControllerDefaults(ref Ref, spec *corev1.PodSpec) {
+	if ref.Kind == "SandboxTemplate" && apiGroup(ref.APIVersion) == AgentSandboxExtensionsGroup && spec.AutomountServiceAccountToken == nil {
+		off := false
+		spec.AutomountServiceAccountToken = &off
+	}
 }
 
 // customOwners says, per kind of workload object, which custom workloads

@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -105,5 +106,32 @@ func TestCustomWorkloadOwners(t *testing.T) {
 				t.Errorf("CreatedFromCustomTemplate = %v, want %v", got, tc.created)
 			}
 		})
+	}
+}
+
+// TestSandboxTemplateDefaults checks that a SandboxTemplate's pod spec
+// gets what the Agent Sandbox controller sets on the sandboxes it makes
+// from it (no service-account token unless asked for), and a Sandbox's
+// does not.
+func TestSandboxTemplateDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		doc  string
+		want string // automountServiceAccountToken: "nil", "true", "false"
+	}{
+		{"apiVersion: extensions.agents.x-k8s.io/v1beta1\nkind: SandboxTemplate\nmetadata: {name: t}\nspec: {podTemplate: {spec: {" + podSpec + "}}}", "false"},
+		{"apiVersion: extensions.agents.x-k8s.io/v1beta1\nkind: SandboxTemplate\nmetadata: {name: t}\nspec: {podTemplate: {spec: {automountServiceAccountToken: true, " + podSpec + "}}}", "true"},
+		{"apiVersion: agents.x-k8s.io/v1beta1\nkind: Sandbox\nmetadata: {name: s}\nspec: {podTemplate: {spec: {" + podSpec + "}}}", "nil"},
+	} {
+		objs, err := Decode(t.Context(), "w.yaml", []byte(tc.doc), Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := "nil"
+		if a := WorkloadOf(objs[0]).PodSpec.AutomountServiceAccountToken; a != nil {
+			got = strconv.FormatBool(*a)
+		}
+		if got != tc.want {
+			t.Errorf("%s: automountServiceAccountToken %s, want %s", objs[0].Ref, got, tc.want)
+		}
 	}
 }
