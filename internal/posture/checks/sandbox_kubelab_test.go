@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	nodev1 "k8s.io/api/node/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
@@ -40,7 +41,8 @@ func TestSandboxFixturesLive(t *testing.T) {
 // checks report the Sandbox's and the template's pod templates, and not
 // the Pod again; pinned to 7, only the Pod, as
 // before. It also asks the API server about the NetworkPolicy that
-// sandbox-egress says it refuses: a peer naming nothing.
+// sandbox-egress says it refuses: a peer naming nothing. The Sandbox's
+// RuntimeClass is read live and judged by its handler.
 func TestSandboxLive(t *testing.T) {
 	c := kubelabtest.Start(t, kubelab.Options{})
 	ctx := t.Context()
@@ -52,7 +54,13 @@ func TestSandboxLive(t *testing.T) {
 	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "agents"}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	// A RuntimeClass whose name says nothing and whose handler is Kata's:
+	// read live, it makes the Sandbox using it sandboxed.
+	if _, err := cs.NodeV1().RuntimeClasses().Create(ctx, &nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{Name: "isolated"}, Handler: "kata-qemu"}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	podTemplate := map[string]any{"spec": map[string]any{"containers": []any{map[string]any{"name": "agent", "image": "python:latest"}}}}
+	sandboxTemplate := map[string]any{"spec": map[string]any{"runtimeClassName": "isolated", "containers": []any{map[string]any{"name": "agent", "image": "python:latest"}}}}
 	template := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "extensions.agents.x-k8s.io/v1beta1", "kind": "SandboxTemplate",
 		"metadata": map[string]any{"name": "coder"},
@@ -61,7 +69,7 @@ func TestSandboxLive(t *testing.T) {
 	sandbox := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "agents.x-k8s.io/v1beta1", "kind": "Sandbox",
 		"metadata": map[string]any{"name": "scratch"},
-		"spec":     map[string]any{"podTemplate": podTemplate},
+		"spec":     map[string]any{"podTemplate": sandboxTemplate},
 	}}
 	for _, k := range kube.CRDKinds() {
 		var obj *unstructured.Unstructured
@@ -85,7 +93,7 @@ func TestSandboxLive(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Name: "scratch", OwnerReferences: []metav1.OwnerReference{{
 			APIVersion: "agents.x-k8s.io/v1beta1", Kind: "Sandbox", Name: "scratch", UID: sandbox.GetUID(), Controller: new(true),
 		}}},
-		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "agent", Image: "python:latest"}}},
+		Spec: corev1.PodSpec{RuntimeClassName: new("isolated"), Containers: []corev1.Container{{Name: "agent", Image: "python:latest"}}},
 	}
 	if _, err := cs.CoreV1().Pods("agents").Create(ctx, pod, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
@@ -101,7 +109,7 @@ func TestSandboxLive(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, err := posture.NewScanner(reg.Only("image-tag", "sandbox-egress"), nil).Scan(ctx, inv, posture.Options{})
+		out, err := posture.NewScanner(reg.Only("image-tag", "sandbox-egress", "sandbox-runtime-class"), nil).Scan(ctx, inv, posture.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -118,6 +126,7 @@ func TestSandboxLive(t *testing.T) {
 		"image-tag Sandbox/scratch agent",
 		"image-tag SandboxTemplate/coder agent",
 		"sandbox-egress SandboxTemplate/coder ",
+		"sandbox-runtime-class SandboxTemplate/coder ",
 	}, imageTag(posture.Latest)); diff != "" {
 		t.Errorf("latest behaviour (-want +got):\n%s", diff)
 	}
