@@ -175,6 +175,6 @@ func unstructuredWorkload(o *Object, u *unstructured.Unstructured) *Workload {
 	if pm.Name == "" {
 		pm.Name = o.Meta.Name
 	}
-	applyControllerDefaults(o.Ref, &tpl.Spec)
+	applyControllerDefaults(o.Ref, &pm, &tpl.Spec)
 	return &Workload{Object: o, PodMeta: pm, PodSpec: &tpl.Spec, SpecPath: append(append([]string{}, path...), "spec")}
 }

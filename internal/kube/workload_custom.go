@@ -1,6 +1,8 @@
 package kube
 
 import (
+	"fmt"
+	"hash/fnv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -79,17 +81,41 @@ func apiGroup(apiVersion string) string {
 }
 
 // applyControllerDefaults sets what the controller of a custom workload
-// sets in the pod spec before creating Pods from it, so that checks judge
-// the Pods that run: the Agent Sandbox extensions controller turns off
-// the service-account token of the sandboxes it makes from a
-// SandboxTemplate unless the template sets automountServiceAccountToken
-// (ApplySandboxSecureDefaults). A Sandbox's own template is used as
-// written.
-func applyControllerDefaults(ref Ref, spec *corev1.PodSpec) {
-	if ref.Kind == "SandboxTemplate" && apiGroup(ref.APIVersion) == AgentSandboxExtensionsGroup && spec.AutomountServiceAccountToken == nil {
+// sets in the pod's metadata and spec before creating Pods from it, so
+// that checks judge the Pods that run. The Agent Sandbox extensions
+// controller, for the sandboxes it makes from a SandboxTemplate, turns off
+// the service-account token unless the template sets
+// automountServiceAccountToken (ApplySandboxSecureDefaults), and labels
+// the pods with the template's name hash, which its NetworkPolicy (and a
+// policy written for an Unmanaged template) selects. A Sandbox's own
+// template is used as written.
+func applyControllerDefaults(ref Ref, meta *metav1.ObjectMeta, spec *corev1.PodSpec) {
+	if ref.Kind != "SandboxTemplate" || apiGroup(ref.APIVersion) != AgentSandboxExtensionsGroup {
+		return
+	}
+	if spec.AutomountServiceAccountToken == nil {
 		off := false
 		spec.AutomountServiceAccountToken = &off
 	}
+	labels := make(map[string]string, len(meta.Labels)+1)
+	for k, v := range meta.Labels {
+		labels[k] = v
+	}
+	labels[SandboxTemplateRefHashLabel] = sandboxNameHash(ref.Name)
+	meta.Labels = labels
+}
+
+// SandboxTemplateRefHashLabel is the label the Agent Sandbox controllers
+// put on the sandboxes (and their pods) made from a SandboxTemplate; its
+// value is sandboxNameHash of the template's name.
+const SandboxTemplateRefHashLabel = "agents.x-k8s.io/sandbox-template-ref-hash"
+
+// sandboxNameHash is Agent Sandbox's NameHash: FNV-1a (32 bits) of name,
+// as 8 lowercase hex digits.
+func sandboxNameHash(name string) string {
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	return fmt.Sprintf("%08x", h.Sum32())
 }
 
 // customOwners says, per kind of workload object, which custom workloads

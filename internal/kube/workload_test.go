@@ -134,4 +134,14 @@ func TestSandboxTemplateDefaults(t *testing.T) {
 			t.Errorf("%s: automountServiceAccountToken %s, want %s", objs[0].Ref, got, tc.want)
 		}
 	}
+	// The template's pods carry the controller's label: FNV-1a of the
+	// template's name, as Agent Sandbox's NameHash writes it.
+	objs, err := Decode(t.Context(), "w.yaml", []byte("apiVersion: extensions.agents.x-k8s.io/v1beta1\nkind: SandboxTemplate\nmetadata: {name: coder}\nspec: {podTemplate: {metadata: {labels: {app: a}}, spec: {"+podSpec+"}}}"), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"app": "a", SandboxTemplateRefHashLabel: "cecdd6f2"}
+	if diff := cmp.Diff(want, WorkloadOf(objs[0]).PodMeta.Labels); diff != "" {
+		t.Errorf("template pod labels (-want +got):\n%s", diff)
+	}
 }
