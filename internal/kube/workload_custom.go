@@ -32,11 +32,14 @@ type CustomWorkloadKind struct {
 // Pods) its SandboxClaims and SandboxWarmPools ask for. Claims and warm
 // pools carry no pod template, only a reference to the SandboxTemplate.
 func CustomWorkloadKinds() []CustomWorkloadKind {
-	podTemplate := []string{"spec", "podTemplate"}
-	return []CustomWorkloadKind{
-		{GroupKind: schema.GroupKind{Group: AgentSandboxGroup, Kind: "Sandbox"}, TemplatePath: podTemplate},
-		{GroupKind: schema.GroupKind{Group: AgentSandboxExtensionsGroup, Kind: "SandboxTemplate"}, TemplatePath: podTemplate},
-	}
+	return append([]CustomWorkloadKind(nil), customWorkloadKinds...)
+}
+
+// customWorkloadKinds is CustomWorkloadKinds' table, read on every
+// unstructured object decoded: never written.
+var customWorkloadKinds = []CustomWorkloadKind{
+	{GroupKind: schema.GroupKind{Group: AgentSandboxGroup, Kind: "Sandbox"}, TemplatePath: []string{"spec", "podTemplate"}},
+	{GroupKind: schema.GroupKind{Group: AgentSandboxExtensionsGroup, Kind: "SandboxTemplate"}, TemplatePath: []string{"spec", "podTemplate"}},
 }
 
 // The API groups of Agent Sandbox: the core Sandbox, and the extensions
@@ -63,7 +66,7 @@ func customTemplatePath(ref Ref) ([]string, bool) {
 	if group == "" {
 		return nil, false // the core group has no custom resources
 	}
-	for _, k := range CustomWorkloadKinds() {
+	for _, k := range customWorkloadKinds {
 		if k.Kind == ref.Kind && k.Group == group {
 			return k.TemplatePath, true
 		}
