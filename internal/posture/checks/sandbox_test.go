@@ -51,3 +51,48 @@ func TestSandboxRuntimeClass(t *testing.T) {
 		})
 	}
 }
+
+// TestSandboxEgressEdges covers egress declarations the fixtures do not:
+// null lists, CIDRs the API server refuses, selectors scoped on one side,
+// and Unmanaged templates isolated by Cilium.
+func TestSandboxEgressEdges(t *testing.T) {
+	template := func(spec string) string {
+		return "apiVersion: extensions.agents.x-k8s.io/v1beta1\nkind: SandboxTemplate\nmetadata: {name: coder, namespace: agents}\nspec:\n" + spec +
+			"  podTemplate: {metadata: {labels: {app: coder}}, spec: {containers: [{name: c, image: i}]}}\n"
+	}
+	for _, tc := range []struct {
+		name string
+		docs []string
+		want []string // problem evidence of each finding
+	}{
+		{"egress null denies all", []string{template("  networkPolicy: {egress: null}\n")}, nil},
+		{"to null allows all", []string{template("  networkPolicy: {egress: [{to: null}]}\n")}, []string{"any-destination"}},
+		{"to empty list allows all", []string{template("  networkPolicy: {egress: [{to: []}]}\n")}, []string{"any-destination"}},
+		{"cidr the API server refuses", []string{template("  networkPolicy: {egress: [{to: [{ipBlock: {cidr: 10.0.0.0/33}}]}]}\n")}, []string{"refused-policy"}},
+		{"narrow cidr", []string{template("  networkPolicy: {egress: [{to: [{ipBlock: {cidr: 0.0.0.0/1}}]}]}\n")}, nil},
+		{"labelled namespaces, every pod there", []string{template("  networkPolicy: {egress: [{to: [{namespaceSelector: {matchLabels: {team: ai}}, podSelector: {}}]}]}\n")}, nil},
+		{"every namespace, labelled pods", []string{template("  networkPolicy: {egress: [{to: [{namespaceSelector: {}, podSelector: {matchLabels: {app: llm-proxy}}}]}]}\n")}, nil},
+		{"match expressions scope a selector", []string{template("  networkPolicy: {egress: [{to: [{podSelector: {matchExpressions: [{key: app, operator: In, values: [proxy]}]}}]}]}\n")}, nil},
+		{"one problem per peer", []string{template("  networkPolicy: {egress: [{to: [{ipBlock: {cidr: \"0.0.0.0/0\"}}, {ipBlock: {cidr: \"::/0\"}}]}]}\n")}, []string{"all-addresses", "all-addresses"}},
+		{"unmanaged, Cilium clusterwide policy", []string{template("  networkPolicyManagement: Unmanaged\n"),
+			"apiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata: {name: sandboxes}\nspec: {endpointSelector: {matchLabels: {app: coder}}, egress: [{toEntities: [world]}]}\n"}, nil},
+		{"unmanaged, ingress-only policy", []string{template("  networkPolicyManagement: Unmanaged\n"),
+			"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: in, namespace: agents}\nspec: {podSelector: {}, policyTypes: [Ingress]}\n"}, []string{"unmanaged"}},
+		{"unmanaged, policy in another namespace", []string{template("  networkPolicyManagement: Unmanaged\n"),
+			"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: other}\nspec: {podSelector: {}, policyTypes: [Egress]}\n"}, []string{"unmanaged"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			objs, err := kube.Decode(t.Context(), "s.yaml", []byte(strings.Join(tc.docs, "---\n")), kube.Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, r := range evalSandboxEgress(&posture.Input{Inventory: kube.NewInventory(objs), Options: &posture.Options{}}) {
+				got = append(got, r.Evidence[0].Value)
+			}
+			if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+				t.Errorf("problems %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
