@@ -15,6 +15,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -86,6 +87,18 @@ func TestEngineDecisions(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Name: "web"},
 		Spec:       appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{Spec: privileged(pod(l.Good)).Spec}},
 	}
+	// Agent Sandbox objects reach the webhook when its rules name them
+	// (webhook.extraRules): their pod template is judged like a
+	// Deployment's. A custom kind without a pod template is let through.
+	sandbox := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "agents.x-k8s.io/v1beta1", "kind": "Sandbox", "metadata": map[string]any{"name": "agent"},
+		"spec": map[string]any{"podTemplate": map[string]any{"spec": map[string]any{"containers": []any{
+			map[string]any{"name": "agent", "image": l.Good, "securityContext": map[string]any{"privileged": true}}}}}},
+	}}
+	claim := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "extensions.agents.x-k8s.io/v1beta1", "kind": "SandboxClaim", "metadata": map[string]any{"name": "c"},
+		"spec": map[string]any{"warmPoolRef": map[string]any{"name": "pool"}},
+	}}
 	tests := []struct {
 		name      string
 		req       *admissionv1.AdmissionRequest
@@ -105,6 +118,8 @@ func TestEngineDecisions(t *testing.T) {
 		{name: "ephemeral container is checked", req: podReview(t, "shop", ephemeral), wantText: "container debug"},
 		{name: "privileged pod", req: podReview(t, "shop", privileged(pod(l.Good))), wantText: `PodSecurity baseline: privileged`},
 		{name: "privileged deployment template", req: review(t, "shop", "Deployment", deployment), wantText: "Deployment shop/web"},
+		{name: "privileged sandbox template", req: review(t, "shop", "Sandbox", sandbox), wantText: "Sandbox shop/agent"},
+		{name: "sandbox claim holds no pod spec", req: review(t, "shop", "SandboxClaim", claim), allowed: true},
 		{name: "warn mode admits with a warning", req: podReview(t, "shop", privileged(pod(l.Good))), pssMode: Warn, allowed: true, wantWarn: "admission/pod-security-baseline"},
 		{name: "excluded namespace", req: podReview(t, "kube-system", privileged(pod("docker.io/evil:latest"))), allowed: true},
 		{

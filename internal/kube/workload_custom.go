@@ -49,6 +49,16 @@ const (
 	AgentSandboxExtensionsGroup = "extensions.agents.x-k8s.io"
 )
 
+// IsCustomWorkloadKind reports whether gk is one of CustomWorkloadKinds.
+func IsCustomWorkloadKind(gk schema.GroupKind) bool {
+	for _, k := range customWorkloadKinds {
+		if k.GroupKind == gk {
+			return true
+		}
+	}
+	return false
+}
+
 // IsCustomWorkload reports whether w comes from a custom resource of
 // CustomWorkloadKinds rather than a built-in workload kind.
 func (w *Workload) IsCustomWorkload() bool {
