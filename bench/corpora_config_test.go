@@ -30,9 +30,14 @@ import (
 // Translated so far:
 //   - Kubescape (regolibrary) rules/*/test/*/data.json, the
 //     postureControlInputs its test harness gives a rule:
-//     imageDigestExemptRepositories becomes exceptions to image-tag. The
-//     other inputs found there have no Palisade equivalent or belong to
-//     unmapped peer checks (see kubescapeIgnoredInputs).
+//     imageDigestExemptRepositories becomes exceptions to image-tag;
+//     imageRepositoryAllowList (registries that images may come from)
+//     becomes registries.trusted; floatingImageTags (tags moved like
+//     latest) registries.floatingTags; hardenedSandboxRuntimeClasses,
+//     sandbox_cpu_limit_max and sandbox_memory_limit_max
+//     posture.sandboxes.runtimeClasses and maxLimits. The other inputs found there have no
+//     Palisade equivalent or belong to unmapped peer checks (see
+//     kubescapeIgnoredInputs).
 //
 // Polaris' default configuration (pkg/config/default.yaml) exempts
 // workloads by controller name; none of its mapped cases is decided by it.
@@ -46,6 +51,10 @@ type caseConfig struct {
 	// Exceptions are applied to the case's findings; an excepted finding
 	// does not count as the check firing, as in a report.
 	Exceptions []config.Exception
+	// Registries are the scan's registry settings.
+	Registries config.Registries
+	// Sandboxes are the scan's Agent Sandbox settings.
+	Sandboxes config.Sandboxes
 	// key identifies the configuration in the scan cache.
 	key string
 }
@@ -69,18 +78,15 @@ type kubescapeInputs struct {
 
 // kubescapeIgnoredInputs are postureControlInputs keys of the corpus that
 // decide no mapped case: they feed unmapped peer checks (COVERAGE.md:
-// allow/deny lists of container-image-repository and
-// rule-identify-blocklisted-image-registries, labels, value ranges,
-// Agent Sandbox), or inputs our check already agrees with without them
+// deny lists of rule-identify-blocklisted-image-registries, labels, value
+// ranges), or inputs our check already agrees with without them
 // (rule-credentials-in-env-var's sensitiveValues and key names).
 var kubescapeIgnoredInputs = map[string]bool{
-	"imageRepositoryAllowList": true, "untrustedRegistries": true, "publicRegistries": true,
-	"floatingImageTags": true, "hardenedSandboxRuntimeClasses": true,
+	"untrustedRegistries": true, "publicRegistries": true,
 	"recommendedLabels": true, "k8sRecommendedLabels": true,
 	"sensitiveValues": true, "sensitiveValuesAllowed": true, "sensitiveKeyNames": true, "sensitiveKeyNamesAllowed": true,
 	"cpu_request_max": true, "cpu_request_min": true, "cpu_limit_max": true, "cpu_limit_min": true,
 	"memory_request_max": true, "memory_request_min": true, "memory_limit_max": true, "memory_limit_min": true,
-	"sandbox_cpu_limit_max": true, "sandbox_memory_limit_max": true,
 }
 
 // kubescapeCaseConfig translates the data.json of a regolibrary test
@@ -121,18 +127,50 @@ func parseKubescapeInputs(where string, data []byte) (*caseConfig, error) {
 				}
 				cfg.Exceptions = append(cfg.Exceptions, digestExemption(r)...)
 			}
+		case k == "imageRepositoryAllowList":
+			var registries []string
+			if err := json.Unmarshal(in.PostureControlInputs[k], &registries); err != nil {
+				return nil, fmt.Errorf("%s: postureControlInputs.%s: %w", where, k, err)
+			}
+			for _, r := range registries {
+				cfg.Registries.Trusted = append(cfg.Registries.Trusted, registryPatterns(r)...)
+			}
+		case k == "floatingImageTags":
+			if err := json.Unmarshal(in.PostureControlInputs[k], &cfg.Registries.FloatingTags); err != nil {
+				return nil, fmt.Errorf("%s: postureControlInputs.%s: %w", where, k, err)
+			}
+		case k == "hardenedSandboxRuntimeClasses":
+			if err := json.Unmarshal(in.PostureControlInputs[k], &cfg.Sandboxes.RuntimeClasses); err != nil {
+				return nil, fmt.Errorf("%s: postureControlInputs.%s: %w", where, k, err)
+			}
+		case k == "sandbox_cpu_limit_max", k == "sandbox_memory_limit_max":
+			// A list of one quantity, as Kubescape's inputs always are.
+			var max []string
+			if err := json.Unmarshal(in.PostureControlInputs[k], &max); err != nil {
+				return nil, fmt.Errorf("%s: postureControlInputs.%s: %w", where, k, err)
+			}
+			if len(max) != 1 {
+				return nil, fmt.Errorf("%s: postureControlInputs.%s: want one quantity, got %d", where, k, len(max))
+			}
+			if k == "sandbox_cpu_limit_max" {
+				cfg.Sandboxes.MaxCPU = max[0]
+			} else {
+				cfg.Sandboxes.MaxMemory = max[0]
+			}
 		case kubescapeIgnoredInputs[k]:
 		default:
 			return nil, fmt.Errorf("%s: postureControlInputs.%s: no translation; add one or list it in kubescapeIgnoredInputs", where, k)
 		}
 	}
-	if len(cfg.Exceptions) == 0 {
+	if len(cfg.Exceptions) == 0 && len(cfg.Registries.Trusted) == 0 && len(cfg.Registries.FloatingTags) == 0 &&
+		len(cfg.Sandboxes.RuntimeClasses) == 0 && cfg.Sandboxes.MaxCPU == "" && cfg.Sandboxes.MaxMemory == "" {
 		return nil, nil
 	}
 	var sb strings.Builder
 	for _, e := range cfg.Exceptions {
 		sb.WriteString(e.Match.StableID())
 	}
+	fmt.Fprintf(&sb, "\x00%v\x00%v", cfg.Registries, cfg.Sandboxes)
 	cfg.key = sb.String()
 	return cfg, nil
 }
@@ -153,6 +191,22 @@ func digestExemption(repo string) []config.Exception {
 			Expires: corporaNow.AddDate(100, 0, 0),
 		})
 		pattern += "/*"
+	}
+	return out
+}
+
+// registryPatterns restates one entry of Kubescape's
+// imageRepositoryAllowList, a registry host (with its port, if any): an
+// image is allowed when its registry is that host, so "gcr.io" allows
+// gcr.io/p/agent:1 but neither gcr.io:5000/p/agent nor gcrXio/p/agent
+// (a Docker Hub repository). Our registries.trusted globs do not cross '/',
+// so the host becomes one pattern per repository path depth.
+func registryPatterns(host string) []string {
+	var out []string
+	pattern := host
+	for depth := 1; depth <= 5; depth++ {
+		pattern += "/*"
+		out = append(out, pattern)
 	}
 	return out
 }

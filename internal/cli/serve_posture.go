@@ -79,6 +79,7 @@ func continuousPostureBase(cfg *config.Config, log *slog.Logger) posture.Options
 	}
 	return posture.Options{
 		Registries:                 cfg.Registries,
+		Sandboxes:                  cfg.Posture.Sandboxes,
 		IgnoreAnnotationExceptions: cfg.Posture.IgnoreAnnotationExceptions,
 		Cluster:                    posture.ClusterInfo{Versions: table},
 	}

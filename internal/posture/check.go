@@ -99,6 +99,9 @@ type Options struct {
 	// Images are the image scans workloads are joined to; nil means no
 	// image data, and the checks that need it report nothing.
 	Images ImageVulns
+	// Sandboxes says how Agent Sandbox workloads are judged: the
+	// RuntimeClasses that isolate untrusted code, the limits' ceilings.
+	Sandboxes config.Sandboxes
 }
 
 // ClusterInfo is the Kubernetes version a scan judges against.

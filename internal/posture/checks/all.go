@@ -82,5 +82,9 @@ func All() []posture.Check {
 		PublicAPIEndpoint(),
 		VulnerableImage(),
 		ExposedVulnerableWorkload(),
+		// Session 8: Agent Sandbox
+		SandboxEgress(),
+		SandboxRuntimeClass(),
+		SandboxResourceCeiling(),
 	}
 }

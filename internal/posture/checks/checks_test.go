@@ -25,6 +25,7 @@ var update = flag.Bool("update", false, "rewrite the .golden files of failing fi
 var fixtureOptions = posture.Options{
 	Registries: config.Registries{Trusted: []string{"registry.example.com/*"}},
 	Images:     fixtureImages, // vulnerable_image_test.go
+	Sandboxes:  config.Sandboxes{MaxCPU: "2", MaxMemory: "2Gi"},
 }
 
 func dirName(id string) string { return strings.ReplaceAll(id, "-", "_") }
