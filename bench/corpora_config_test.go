@@ -34,6 +34,13 @@ import (
 //     other inputs found there have no Palisade equivalent or belong to
 //     unmapped peer checks (see kubescapeIgnoredInputs).
 //
+//   - kube-linter's built-in check parameters (its checks' YAML
+//     definitions, quoted in the messages its tests assert):
+//     minimum-three-replicas and hpa-minimum-three-replicas take
+//     minReplicas 3, priority-class-name takes acceptedPriorityClassNames
+//     [system-cluster-critical, system-node-critical]. They become
+//     posture.availability for every kube-linter case (kubeLinterConfig).
+//
 // Polaris' default configuration (pkg/config/default.yaml) exempts
 // workloads by controller name; none of its mapped cases is decided by it.
 
@@ -46,8 +53,20 @@ type caseConfig struct {
 	// Exceptions are applied to the case's findings; an excepted finding
 	// does not count as the check firing, as in a report.
 	Exceptions []config.Exception
+	// Availability is posture.availability, for the reliability checks.
+	Availability config.Availability
 	// key identifies the configuration in the scan cache.
 	key string
+}
+
+// kubeLinterConfig is the translation of kube-linter's built-in check
+// parameters: one configuration for all its cases.
+var kubeLinterConfig = &caseConfig{
+	Availability: config.Availability{
+		MinReplicas:     3,
+		PriorityClasses: []string{"system-cluster-critical", "system-node-critical"},
+	},
+	key: "kube-linter built-in parameters",
 }
 
 // configFor returns the translated configuration of the peer for case c
@@ -56,6 +75,8 @@ func configFor(tool string, c corpusCase) (*caseConfig, error) {
 	switch tool {
 	case "regolibrary":
 		return kubescapeCaseConfig(filepath.Join(corporaDir, tool, c.File))
+	case "kube-linter":
+		return kubeLinterConfig, nil
 	}
 	return nil, nil
 }
@@ -72,7 +93,9 @@ type kubescapeInputs struct {
 // allow/deny lists of container-image-repository and
 // rule-identify-blocklisted-image-registries, labels, value ranges,
 // Agent Sandbox), or inputs our check already agrees with without them
-// (rule-credentials-in-env-var's sensitiveValues and key names).
+// (rule-credentials-in-env-var's sensitiveValues and key names;
+// floatingImageTags of image-pull-policy-is-not-set-to-always, since
+// image-pull-policy judges every tag mutable, floating or not).
 var kubescapeIgnoredInputs = map[string]bool{
 	"imageRepositoryAllowList": true, "untrustedRegistries": true, "publicRegistries": true,
 	"floatingImageTags": true, "hardenedSandboxRuntimeClasses": true,

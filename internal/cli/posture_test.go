@@ -28,6 +28,7 @@ metadata: {name: good, namespace: shop}
 spec:
   serviceAccountName: good
   automountServiceAccountToken: false
+  priorityClassName: business
   securityContext: {runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, seccompProfile: {type: RuntimeDefault}}
   containers:
   - name: app

@@ -20,6 +20,8 @@ type Posture struct {
 	// and in serve, for admins who accept exceptions only from this file.
 	// Stored negated so that the zero value is the default, on.
 	IgnoreAnnotationExceptions bool
+	// Availability tunes the reliability checks (replicas, priority classes).
+	Availability Availability
 }
 
 // PostureCluster is one cluster to watch. The kubeconfig stays a file
@@ -67,6 +69,7 @@ func (d *decoder) posture(path string, n *yaml.Node, p *Posture) {
 			}
 			p.Clusters = out
 		},
+		"availability": func(path string, n *yaml.Node) { d.availability(path, n, &p.Availability) },
 		"annotationExceptions": func(path string, n *yaml.Node) {
 			on := !p.IgnoreAnnotationExceptions
 			d.boolean(path, n, &on)
@@ -76,6 +79,7 @@ func (d *decoder) posture(path string, n *yaml.Node, p *Posture) {
 }
 
 func (p *Posture) validate(v *validator, path string) {
+	p.Availability.validate(v, path+".availability")
 	seen := map[string]int{}
 	for i, c := range p.Clusters {
 		cp := path + ".clusters[" + strconv.Itoa(i) + "]"

@@ -82,5 +82,12 @@ func All() []posture.Check {
 		PublicAPIEndpoint(),
 		VulnerableImage(),
 		ExposedVulnerableWorkload(),
+		// Session 8: availability and rollout safety
+		Replicas(),
+		PodDisruptionBudget(),
+		PodSpread(),
+		PriorityClass(),
+		RestartPolicy(),
+		ImagePullPolicy(),
 	}
 }
