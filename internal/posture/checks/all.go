@@ -89,5 +89,7 @@ func All() []posture.Check {
 		PriorityClass(),
 		RestartPolicy(),
 		ImagePullPolicy(),
+		BarePod(),
+		RolloutStrategy(),
 	}
 }

@@ -122,10 +122,11 @@ func nestedIntOrString(m map[string]any, path ...string) (intstr.IntOrString, bo
 	return intstr.IntOrString{}, false
 }
 
-// scaledValue is the count an int-or-percent value means for total pods,
-// rounded up as the disruption controller rounds it; ok is false for a
-// percentage that does not parse.
-func scaledValue(v intstr.IntOrString, total int) (int, bool) {
+// scaledValue is the count an int-or-percent value means for total pods:
+// a percentage rounded up (the disruption controller's budgets, a
+// Deployment's maxSurge) or down (a Deployment's maxUnavailable); ok is
+// false for a percentage that does not parse.
+func scaledValue(v intstr.IntOrString, total int, roundUp bool) (int, bool) {
 	if v.Type == intstr.Int {
 		return v.IntValue(), true
 	}
@@ -134,7 +135,10 @@ func scaledValue(v intstr.IntOrString, total int) (int, bool) {
 	if !isPct || err != nil {
 		return 0, false
 	}
-	return int(math.Ceil(float64(n) * float64(total) / 100)), true
+	if roundUp {
+		return int(math.Ceil(float64(n) * float64(total) / 100)), true
+	}
+	return n * total / 100, true
 }
 
 // scaler is an autoscaler of a workload: an HPA, or a KEDA ScaledObject

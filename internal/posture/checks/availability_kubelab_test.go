@@ -25,15 +25,18 @@ import (
 // TestAvailabilityFixturesLive puts the fixtures of the reliability checks
 // on a real kube-apiserver, which defaults replicas, an HPA's minReplicas
 // and pull policies, and checks that a live scan gives the manifests'
-// verdicts. The restart policies restart-policy calls refused are refused
-// there, each one.
+// verdicts. The restart policies and strategy types restart-policy and
+// rollout-strategy call refused are refused there, each one.
 func TestAvailabilityFixturesLive(t *testing.T) {
-	ids := []string{"replicas", "pod-disruption-budget", "pod-spread", "restart-policy", "image-pull-policy"}
+	ids := []string{"replicas", "pod-disruption-budget", "pod-spread", "restart-policy", "image-pull-policy", "bare-pod", "rollout-strategy"}
 	fl := startFixtureLab(t)
 	fl.addFixtures(ids)
 	fl.match(ids, posture.Latest)
 
-	inv, err := kube.Load(t.Context(), []string{filepath.Join("testdata", "restart_policy", "fail", "refused.yaml")}, nil, kube.Limits{})
+	inv, err := kube.Load(t.Context(), []string{
+		filepath.Join("testdata", "restart_policy", "fail", "refused.yaml"),
+		filepath.Join("testdata", "rollout_strategy", "fail", "refused.yaml"),
+	}, nil, kube.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,8 +54,8 @@ func TestAvailabilityFixturesLive(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = fl.lf.dyn.Resource(m.Resource).Namespace("default").Create(t.Context(), obj, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
-		if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "restartPolicy") {
-			t.Errorf("%s: the API server answered %v, want a refusal naming restartPolicy", o.Ref, err)
+		if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "restartPolicy") && !strings.Contains(err.Error(), "spec.strategy") {
+			t.Errorf("%s: the API server answered %v, want a refusal naming restartPolicy or spec.strategy", o.Ref, err)
 		}
 	}
 }

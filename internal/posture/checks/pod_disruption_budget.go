@@ -190,7 +190,7 @@ func noteBlocked(b *budget, o *kube.Object, lo int, sc *scaler) {
 		return
 	}
 	pods := max(lo, 1) // an autoscaler at zero has nothing to evict; at one it has
-	need, ok := scaledValue(*b.minAvailable, pods)
+	need, ok := scaledValue(*b.minAvailable, pods, true)
 	if !ok || need < pods {
 		return
 	}
@@ -234,7 +234,7 @@ func budgetResults(b *budget) []posture.Result {
 }
 
 func zeroOrZeroPercent(v intstr.IntOrString) bool {
-	n, ok := scaledValue(v, 100)
+	n, ok := scaledValue(v, 100, true)
 	return ok && n <= 0
 }
 
@@ -242,6 +242,6 @@ func fullPercent(v intstr.IntOrString) bool {
 	if v.Type != intstr.String {
 		return false
 	}
-	n, ok := scaledValue(v, 100)
+	n, ok := scaledValue(v, 100, true)
 	return ok && n >= 100
 }
