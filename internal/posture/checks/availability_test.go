@@ -111,6 +111,8 @@ func TestReplicasEdges(t *testing.T) {
 		{"an HPA with min and max of one", posture.Options{}, hpa("web", "  minReplicas: 1\n  maxReplicas: 1\n"),
 			[]string{"HorizontalPodAutoscaler/web problem=autoscaler-cannot-scale minReplicas=1 maxReplicas=1",
 				"HorizontalPodAutoscaler/web problem=autoscaler-min-too-low minReplicas=1 minimum=2"}},
+		{"the HPA KEDA made for a ScaledObject", posture.Options{},
+			"apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: keda-hpa-web\n  namespace: shop\n  ownerReferences: [{apiVersion: keda.sh/v1alpha1, kind: ScaledObject, name: web, uid: 0b6c4d7e-1f2a-4e3b-9c8d-7a6b5c4d3e2f, controller: true}]\nspec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}\n  minReplicas: 1\n  maxReplicas: 100\n", nil},
 		{"DaemonSets have no replicas", posture.Options{},
 			"apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent, namespace: shop}\nspec:\n  selector: {matchLabels: {app: agent}}\n  template:\n    metadata: {labels: {app: agent}}\n    spec:\n      containers: [{name: a, image: registry.example.com/a:1}]\n", nil},
 	} {

@@ -20,10 +20,18 @@ package checks
 //     has nowhere to go.
 //
 // KEDA ScaledObjects are not judged here: scaling to zero between events
-// is what they are for; they count as the autoscaler of their target.
+// is what they are for; they count as the autoscaler of their target, and
+// the HPA KEDA creates for one (owned by it, as a live scan lists it) is
+// left alone too.
 
 import (
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/palisade-sec/palisade/internal/finding"
+	"github.com/palisade-sec/palisade/internal/kube"
 	"github.com/palisade-sec/palisade/internal/posture"
 )
 
@@ -60,6 +68,9 @@ func replicaResults(in *posture.Input) []posture.Result {
 			Evidence: []finding.Evidence{key("problem", "too-few-replicas"), ev("replicas", itoa(n)), ev("minimum", itoa(minimum))}})
 	}
 	for _, o := range in.Inventory.OfKind("HorizontalPodAutoscaler") {
+		if ownedByScaledObject(o) {
+			continue // KEDA's own HPA: its ScaledObject decides, and may scale to zero
+		}
 		m := fieldsOf(o)
 		lo, set := nestedInt(m, "spec", "minReplicas")
 		if !set {
@@ -82,4 +93,14 @@ func replicaResults(in *posture.Input) []posture.Result {
 		}
 	}
 	return out
+}
+
+// ownedByScaledObject reports whether a KEDA ScaledObject controls o.
+func ownedByScaledObject(o *kube.Object) bool {
+	a, err := meta.Accessor(o.Typed)
+	if err != nil {
+		return false
+	}
+	ref := metav1.GetControllerOf(a)
+	return ref != nil && ref.Kind == "ScaledObject" && strings.HasPrefix(ref.APIVersion, "keda.sh/")
 }
