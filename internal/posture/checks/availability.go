@@ -13,6 +13,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -257,4 +258,16 @@ func workloadSelector(o *kube.Object) map[string]string {
 		return nil
 	}
 	return ls.MatchLabels
+}
+
+// controlled reports whether a controller owns o, which then recreates it.
+func controlled(o *kube.Object) bool { return controllerOf(o) != nil }
+
+// controllerOf returns the owner reference of o's controller, or nil.
+func controllerOf(o *kube.Object) *metav1.OwnerReference {
+	a, err := meta.Accessor(o.Typed)
+	if err != nil {
+		return nil
+	}
+	return metav1.GetControllerOf(a)
 }

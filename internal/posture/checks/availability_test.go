@@ -1,6 +1,7 @@
 package checks_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -219,5 +220,17 @@ func TestImagePullPolicyDefaults(t *testing.T) {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestRestartPolicyJobPod(t *testing.T) {
+	pod := "apiVersion: v1\nkind: Pod\nmetadata:\n  name: migrate-x7k2p\n  namespace: shop\n%s\nspec:\n  restartPolicy: Never\n  containers: [{name: a, image: registry.example.com/a:1}]\n"
+	owned := "  ownerReferences: [{apiVersion: batch/v1, kind: Job, name: migrate, uid: 5e0a7c1d-2b3f-4a6e-8d9c-1f2e3d4c5b6a, controller: true}]"
+	if got := scanAvailability(t, "restart-policy", posture.Options{}, fmt.Sprintf(pod, owned)); len(got) != 0 {
+		t.Errorf("a Job's pod: %q, want none (the Job replaces it)", got)
+	}
+	want := []string{"Pod/migrate-x7k2p problem=never-restarted restartPolicy=Never"}
+	if diff := cmp.Diff(want, scanAvailability(t, "restart-policy", posture.Options{}, fmt.Sprintf(pod, "  labels: {app: migrate}"))); diff != "" {
+		t.Errorf("a bare pod (-want +got):\n%s", diff)
 	}
 }

@@ -13,9 +13,6 @@ package checks
 // what a manifest scan does.
 
 import (
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/posture"
 )
@@ -36,7 +33,7 @@ func BarePod() posture.Check {
 			if o.Ref.Kind != "Pod" {
 				return nil
 			}
-			if a, err := meta.Accessor(o.Typed); err == nil && metav1.GetControllerOf(a) != nil {
+			if controlled(o) {
 				return nil
 			}
 			if _, mirror := o.Meta.Annotations["kubernetes.io/config.mirror"]; mirror {

@@ -27,9 +27,6 @@ package checks
 import (
 	"strings"
 
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/kube"
 	"github.com/palisade-sec/palisade/internal/posture"
@@ -97,10 +94,6 @@ func replicaResults(in *posture.Input) []posture.Result {
 
 // ownedByScaledObject reports whether a KEDA ScaledObject controls o.
 func ownedByScaledObject(o *kube.Object) bool {
-	a, err := meta.Accessor(o.Typed)
-	if err != nil {
-		return false
-	}
-	ref := metav1.GetControllerOf(a)
+	ref := controllerOf(o)
 	return ref != nil && ref.Kind == "ScaledObject" && strings.HasPrefix(ref.APIVersion, "keda.sh/")
 }

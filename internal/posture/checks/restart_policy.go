@@ -13,7 +13,8 @@ package checks
 //     and keeps the failed one for its logs; both values pass.
 //   - A bare Pod with Never is not restarted by anyone when its container
 //     exits or crashes (problem=never-restarted); OnFailure and Always
-//     restart it in place.
+//     restart it in place. A pod a controller owns (a Job's, exported
+//     from a cluster) is replaced by it.
 
 import (
 	corev1 "k8s.io/api/core/v1"
@@ -48,8 +49,8 @@ func RestartPolicy() posture.Check {
 			}
 			switch kind := in.Object.Ref.Kind; {
 			case kind == "Pod":
-				if policy != corev1.RestartPolicyNever {
-					return nil
+				if policy != corev1.RestartPolicyNever || controlled(in.Object) {
+					return nil // a Job's pod: the Job controller replaces it
 				}
 				return []posture.Result{{Path: path,
 					Message:  "Pod has restartPolicy Never and no controller: when its container exits or crashes nothing starts it again.",
