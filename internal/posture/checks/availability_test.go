@@ -12,7 +12,6 @@ import (
 
 	"github.com/palisade-sec/palisade/internal/config"
 	"github.com/palisade-sec/palisade/internal/finding"
-	"github.com/palisade-sec/palisade/internal/kube"
 	"github.com/palisade-sec/palisade/internal/posture"
 	"github.com/palisade-sec/palisade/internal/posture/checks"
 )
@@ -46,26 +45,15 @@ func checkPinned(t *testing.T, ids []string, since posture.Version) {
 	}
 }
 
-// scanDoc runs check id, pinned to pin, on the objects of doc.
+// scanDoc runs check id, pinned to pin, on the objects of doc (written to
+// a file and scanned as vulngraphScan scans one).
 func scanDoc(t *testing.T, id string, pin posture.Version, opts posture.Options, doc string) []finding.Finding {
 	t.Helper()
 	f := filepath.Join(t.TempDir(), "in.yaml")
 	if err := os.WriteFile(f, []byte(doc), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	inv, err := kube.Load(t.Context(), []string{f}, nil, kube.Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := posture.NewRegistry(checks.All(), pin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := posture.NewScanner(reg.Only(id), nil).Scan(t.Context(), inv, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out.Findings
+	return vulngraphScan(t, f, id, pin, opts)
 }
 
 // scanAvailability returns "Kind/name evidence…" for each finding of check
