@@ -39,6 +39,13 @@ import (
 //     Palisade equivalent or belong to unmapped peer checks (see
 //     kubescapeIgnoredInputs).
 //
+//   - kube-linter's built-in check parameters (its checks' YAML
+//     definitions, quoted in the messages its tests assert):
+//     minimum-three-replicas and hpa-minimum-three-replicas take
+//     minReplicas 3, priority-class-name takes acceptedPriorityClassNames
+//     [system-cluster-critical, system-node-critical]. They become
+//     posture.availability for every kube-linter case (kubeLinterConfig).
+//
 // Polaris' default configuration (pkg/config/default.yaml) exempts
 // workloads by controller name; none of its mapped cases is decided by it.
 
@@ -55,8 +62,20 @@ type caseConfig struct {
 	Registries config.Registries
 	// Sandboxes are the scan's Agent Sandbox settings.
 	Sandboxes config.Sandboxes
+	// Availability is posture.availability, for the reliability checks.
+	Availability config.Availability
 	// key identifies the configuration in the scan cache.
 	key string
+}
+
+// kubeLinterConfig is the translation of kube-linter's built-in check
+// parameters: one configuration for all its cases.
+var kubeLinterConfig = &caseConfig{
+	Availability: config.Availability{
+		MinReplicas:     3,
+		PriorityClasses: []string{"system-cluster-critical", "system-node-critical"},
+	},
+	key: "kube-linter built-in parameters",
 }
 
 // configFor returns the translated configuration of the peer for case c
@@ -65,6 +84,8 @@ func configFor(tool string, c corpusCase) (*caseConfig, error) {
 	switch tool {
 	case "regolibrary":
 		return kubescapeCaseConfig(filepath.Join(corporaDir, tool, c.File))
+	case "kube-linter":
+		return kubeLinterConfig, nil
 	}
 	return nil, nil
 }
@@ -78,9 +99,12 @@ type kubescapeInputs struct {
 
 // kubescapeIgnoredInputs are postureControlInputs keys of the corpus that
 // decide no mapped case: they feed unmapped peer checks (COVERAGE.md:
-// deny lists of rule-identify-blocklisted-image-registries, labels, value
-// ranges), or inputs our check already agrees with without them
-// (rule-credentials-in-env-var's sensitiveValues and key names).
+// allow/deny lists of container-image-repository and
+// rule-identify-blocklisted-image-registries, labels, value ranges,
+// Agent Sandbox), or inputs our check already agrees with without them
+// (rule-credentials-in-env-var's sensitiveValues and key names;
+// floatingImageTags of image-pull-policy-is-not-set-to-always, since
+// image-pull-policy judges every tag mutable, floating or not).
 var kubescapeIgnoredInputs = map[string]bool{
 	"untrustedRegistries": true, "publicRegistries": true,
 	"recommendedLabels": true, "k8sRecommendedLabels": true,

@@ -224,6 +224,7 @@ func scanCached(t *testing.T, cache map[string]*scanned, reg *posture.Registry, 
 	opts := posture.Options{Images: images}
 	if cfg != nil {
 		opts.Registries, opts.Sandboxes = cfg.Registries, cfg.Sandboxes
+		opts.Availability = cfg.Availability
 	}
 	out, err := posture.NewScanner(reg.Only(check), nil).Scan(t.Context(), inv, opts)
 	if err != nil {

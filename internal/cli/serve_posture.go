@@ -80,6 +80,7 @@ func continuousPostureBase(cfg *config.Config, log *slog.Logger) posture.Options
 	return posture.Options{
 		Registries:                 cfg.Registries,
 		Sandboxes:                  cfg.Posture.Sandboxes,
+		Availability:               cfg.Posture.Availability,
 		IgnoreAnnotationExceptions: cfg.Posture.IgnoreAnnotationExceptions,
 		Cluster:                    posture.ClusterInfo{Versions: table},
 	}

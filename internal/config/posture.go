@@ -24,6 +24,8 @@ type Posture struct {
 	// and in serve, for admins who accept exceptions only from this file.
 	// Stored negated so that the zero value is the default, on.
 	IgnoreAnnotationExceptions bool
+	// Availability tunes the reliability checks (replicas, priority classes).
+	Availability Availability
 	// Sandboxes configures how Agent Sandbox workloads are judged, in
 	// `posture scan` and serve alike.
 	Sandboxes Sandboxes
@@ -100,6 +102,7 @@ func (d *decoder) posture(path string, n *yaml.Node, p *Posture) {
 				},
 			})
 		},
+		"availability": func(path string, n *yaml.Node) { d.availability(path, n, &p.Availability) },
 		"annotationExceptions": func(path string, n *yaml.Node) {
 			on := !p.IgnoreAnnotationExceptions
 			d.boolean(path, n, &on)
@@ -110,6 +113,7 @@ func (d *decoder) posture(path string, n *yaml.Node, p *Posture) {
 
 func (p *Posture) validate(v *validator, path string) {
 	p.Sandboxes.validate(v, path+".sandboxes")
+	p.Availability.validate(v, path+".availability")
 	seen := map[string]int{}
 	for i, c := range p.Clusters {
 		cp := path + ".clusters[" + strconv.Itoa(i) + "]"

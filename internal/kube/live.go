@@ -115,6 +115,16 @@ func liveKinds() []liveKind {
 		k("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
 			return cs.RbacV1().ClusterRoleBindings().List(ctx, o)
 		}),
+		// Availability: what keeps replicas up through drains and load.
+		k("policy", "v1", "PodDisruptionBudget", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
+			return cs.PolicyV1().PodDisruptionBudgets("").List(ctx, o)
+		}),
+		k("autoscaling", "v2", "HorizontalPodAutoscaler", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
+			return cs.AutoscalingV2().HorizontalPodAutoscalers("").List(ctx, o)
+		}),
+		k("scheduling.k8s.io", "v1", "PriorityClass", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
+			return cs.SchedulingV1().PriorityClasses().List(ctx, o)
+		}),
 	}
 }
 

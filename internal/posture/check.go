@@ -52,7 +52,7 @@ type Check struct {
 	// Severity is the severity of a finding unless its Result overrides it.
 	Severity finding.Severity
 	// Category groups checks in reports: workload, rbac, network, namespace,
-	// secrets, exposure, cluster.
+	// secrets, exposure, cluster, reliability.
 	Category string
 	// Rationale says why the problem matters; Remediation how to fix it.
 	Rationale   string
@@ -93,6 +93,9 @@ type Options struct {
 	// IgnoreAnnotationExceptions switches off the palisade.dev/exceptions
 	// annotation, for admins who accept exceptions only from config.
 	IgnoreAnnotationExceptions bool
+	// Availability tunes the reliability checks: minimum replicas and
+	// the accepted priority classes.
+	Availability config.Availability
 	// Cluster is what the version and API checks know of the target
 	// cluster; its zero value means manifests of an unknown cluster.
 	Cluster ClusterInfo

@@ -86,5 +86,14 @@ func All() []posture.Check {
 		SandboxEgress(),
 		SandboxRuntimeClass(),
 		SandboxResourceCeiling(),
+		// Session 8: availability and rollout safety
+		Replicas(),
+		PodDisruptionBudget(),
+		PodSpread(),
+		PriorityClass(),
+		RestartPolicy(),
+		ImagePullPolicy(),
+		BarePod(),
+		RolloutStrategy(),
 	}
 }
