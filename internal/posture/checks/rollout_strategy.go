@@ -18,8 +18,10 @@ package checks
 import (
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/palisade-sec/palisade/internal/finding"
+	"github.com/palisade-sec/palisade/internal/kube"
 	"github.com/palisade-sec/palisade/internal/posture"
 )
 
@@ -41,8 +43,7 @@ func RolloutStrategy() posture.Check {
 
 func rolloutResults(in *posture.Input) []posture.Result {
 	o := in.Object
-	m := fieldsOf(o)
-	typ, _, _ := unstructured.NestedString(m, "spec", "strategy", "type")
+	typ, maxUnavailable, hasMax := strategyOf(o)
 	path := []string{"spec", "strategy", "type"}
 	valid := map[string]bool{"": true, "RollingUpdate": true, "Recreate": true}
 	rolling := "RollingUpdate"
@@ -64,8 +65,8 @@ func rolloutResults(in *posture.Input) []posture.Result {
 		return nil
 	}
 	n := replicas(o)
-	v, ok := nestedIntOrString(m, "spec", "strategy", "rollingUpdate", "maxUnavailable")
-	if !ok || n < 2 {
+	v := maxUnavailable
+	if !hasMax || n < 2 {
 		return nil // the default 25% rounds down below any count ≥ 2
 	}
 	down, ok := scaledValue(v, n, false) // rounded down, as the deployment controller does
@@ -75,4 +76,22 @@ func rolloutResults(in *posture.Input) []posture.Result {
 	return []posture.Result{{Path: []string{"spec", "strategy", "rollingUpdate", "maxUnavailable"},
 		Message:  o.Ref.Kind + " " + rolling + " allows maxUnavailable " + v.String() + " of " + itoa(n) + " replicas: a rollout may take them all down at once.",
 		Evidence: []finding.Evidence{key("problem", "all-unavailable"), ev("maxUnavailable", v.String()), ev("replicas", itoa(n))}}}
+}
+
+// strategyOf returns a Deployment's or DeploymentConfig's strategy type and
+// rolling maxUnavailable (hasMax false when unset). A typed Deployment is
+// read through its fields: converting each of thousands to unstructured
+// fields cost more than every other check together.
+func strategyOf(o *kube.Object) (typ string, maxUnavailable intstr.IntOrString, hasMax bool) {
+	if d, ok := o.Typed.(*appsv1.Deployment); ok {
+		s := d.Spec.Strategy
+		if s.RollingUpdate != nil && s.RollingUpdate.MaxUnavailable != nil {
+			maxUnavailable, hasMax = *s.RollingUpdate.MaxUnavailable, true
+		}
+		return string(s.Type), maxUnavailable, hasMax
+	}
+	m := fieldsOf(o)
+	typ, _, _ = unstructured.NestedString(m, "spec", "strategy", "type")
+	maxUnavailable, hasMax = nestedIntOrString(m, "spec", "strategy", "rollingUpdate", "maxUnavailable")
+	return typ, maxUnavailable, hasMax
 }
