@@ -52,7 +52,8 @@ type Check struct {
 	// Severity is the severity of a finding unless its Result overrides it.
 	Severity finding.Severity
 	// Category groups checks in reports: workload, rbac, network, namespace,
-	// secrets, exposure, cluster.
+	// secrets, exposure, cluster, reliability (references that resolve to
+	// nothing, fields that are ignored or repeated).
 	Category string
 	// Rationale says why the problem matters; Remediation how to fix it.
 	Rationale   string

@@ -82,5 +82,9 @@ func All() []posture.Check {
 		PublicAPIEndpoint(),
 		VulnerableImage(),
 		ExposedVulnerableWorkload(),
+		// Session 8: reliability (references and metadata)
+		DanglingService(),
+		DanglingNetworkPolicy(),
+		DanglingBackend(),
 	}
 }
