@@ -86,5 +86,10 @@ func All() []posture.Check {
 		DanglingService(),
 		DanglingNetworkPolicy(),
 		DanglingBackend(),
+		MissingServiceAccount(),
+		DeprecatedServiceAccountField(),
+		DuplicateEnvVar(),
+		MismatchedSelector(),
+		ProbePort(),
 	}
 }

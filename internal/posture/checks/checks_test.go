@@ -140,7 +140,10 @@ func TestMappingNamesKnownChecks(t *testing.T) {
 	var ids []string
 	for _, c := range checks.All() {
 		ids = append(ids, c.ID)
-		if len(m.ControlsOf(c.ID)) == 0 {
+		// Reliability checks judge hygiene (a selector that matches its
+		// own template, a variable defined once) that the security
+		// frameworks do not name; they map only where one does.
+		if len(m.ControlsOf(c.ID)) == 0 && c.Category != "reliability" {
 			t.Errorf("check %s maps to no compliance control", c.ID)
 		}
 	}
