@@ -91,5 +91,8 @@ func All() []posture.Check {
 		DuplicateEnvVar(),
 		MismatchedSelector(),
 		ProbePort(),
+		MissingConfigSource(),
+		DanglingAutoscaler(),
+		DanglingMonitor(),
 	}
 }

@@ -8,7 +8,11 @@ package checks
 // a live scan sees what the cluster holds, of the kinds it could list.
 
 import (
+	"sort"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/palisade-sec/palisade/internal/kube"
 )
@@ -28,11 +32,11 @@ func scannedSet(o *kube.Object) string {
 // nameKey is an object's cluster, namespace as applied and name.
 type nameKey struct{ cluster, ns, name string }
 
-// nameIndex holds the objects of one kind by name, and how many there are
-// per cluster and namespace.
+// nameIndex holds the objects of one kind by name, and per cluster and
+// namespace.
 type nameIndex struct {
 	byName map[nameKey]*kube.Object
-	perNS  map[nameKey]int // name ""
+	perNS  map[nameKey][]*kube.Object // name ""
 }
 
 // namesKey names a kind's name index among an inventory's derived values.
@@ -42,13 +46,14 @@ type namesKey struct{ kind string }
 // per scan.
 func objectsNamed(inv *kube.Inventory, kind string) *nameIndex {
 	return inv.Derived(namesKey{kind}, func() any {
-		idx := &nameIndex{byName: map[nameKey]*kube.Object{}, perNS: map[nameKey]int{}}
+		idx := &nameIndex{byName: map[nameKey]*kube.Object{}, perNS: map[nameKey][]*kube.Object{}}
 		for _, o := range inv.OfKind(kind) {
 			ns := kube.AppliedNamespace(o.Meta.Namespace)
 			if _, dup := idx.byName[nameKey{o.Source.Cluster, ns, o.Meta.Name}]; !dup {
 				idx.byName[nameKey{o.Source.Cluster, ns, o.Meta.Name}] = o
 			}
-			idx.perNS[nameKey{o.Source.Cluster, ns, ""}]++
+			k := nameKey{o.Source.Cluster, ns, ""}
+			idx.perNS[k] = append(idx.perNS[k], o)
 		}
 		return idx
 	}).(*nameIndex)
@@ -62,7 +67,43 @@ func (idx *nameIndex) get(from *kube.Object, ns, name string) *kube.Object {
 // any reports whether namespace ns of from's cluster holds an object of
 // the kind.
 func (idx *nameIndex) any(from *kube.Object, ns string) bool {
-	return idx.perNS[nameKey{from.Source.Cluster, kube.AppliedNamespace(ns), ""}] > 0
+	return len(idx.in(from, ns)) > 0
+}
+
+// in returns the objects of namespace ns of from's cluster, in inventory
+// order.
+func (idx *nameIndex) in(from *kube.Object, ns string) []*kube.Object {
+	return idx.perNS[nameKey{from.Source.Cluster, kube.AppliedNamespace(ns), ""}]
+}
+
+// namespaces returns the namespaces of from's cluster holding an object of
+// the kind.
+func (idx *nameIndex) namespaces(from *kube.Object) []string {
+	var out []string
+	for k := range idx.perNS {
+		if k.cluster == from.Source.Cluster {
+			out = append(out, k.ns)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// fieldsMap returns o's fields as a map: an unstructured object's own, a
+// typed object converted (for the few kinds read this way).
+func fieldsMap(o *kube.Object) map[string]any {
+	switch t := o.Typed.(type) {
+	case *unstructured.Unstructured:
+		return t.Object
+	case nil:
+		return nil
+	default:
+		m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(t)
+		if err != nil {
+			return nil
+		}
+		return m
+	}
 }
 
 // quoteList renders names as "a", "b".

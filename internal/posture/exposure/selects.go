@@ -1,6 +1,8 @@
 package exposure
 
 import (
+	"sort"
+
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/palisade-sec/palisade/internal/kube"
@@ -37,6 +39,19 @@ func IndexWorkloads(inv *kube.Inventory) *WorkloadIndex {
 // inventory order, PodTemplates included.
 func (idx *WorkloadIndex) In(cluster, ns string) []*kube.Workload {
 	return idx.byNS[nsKey{cluster, kube.AppliedNamespace(ns)}]
+}
+
+// Namespaces returns the namespaces (as applied) of cluster that hold a
+// workload, sorted.
+func (idx *WorkloadIndex) Namespaces(cluster string) []string {
+	var out []string
+	for k := range idx.byNS {
+		if k.cluster == cluster {
+			out = append(out, k.ns)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Running reports whether namespace ns of cluster holds a workload whose
