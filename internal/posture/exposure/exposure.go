@@ -264,7 +264,7 @@ func (g *Graph) addService(inv *kube.Inventory, o *kube.Object, svc *corev1.Serv
 		return
 	}
 	sel := labels.SelectorFromSet(svc.Spec.Selector)
-	for _, w := range g.workloads.In(o.Source.Cluster, o.Meta.Namespace) {
+	for _, w := range g.workloads.candidates(o.Source.Cluster, o.Meta.Namespace, sel) {
 		if g.ns(w.Object) != g.ns(o) || !sel.Matches(labels.Set(w.PodMeta.Labels)) {
 			continue
 		}
