@@ -94,5 +94,6 @@ func All() []posture.Check {
 		MissingConfigSource(),
 		DanglingAutoscaler(),
 		DanglingMonitor(),
+		InvalidPort(),
 	}
 }
