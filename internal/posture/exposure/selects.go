@@ -68,6 +68,18 @@ func (idx *WorkloadIndex) Namespaces(cluster string) []string {
 	return out
 }
 
+// Selected returns the workloads of namespace ns of cluster whose pods
+// run and whose pod labels sel matches, in inventory order.
+func (idx *WorkloadIndex) Selected(cluster, ns string, sel labels.Selector) []*kube.Workload {
+	var out []*kube.Workload
+	for _, w := range idx.candidates(cluster, ns, sel) {
+		if w.Object.Ref.Kind != "PodTemplate" && sel.Matches(labels.Set(w.PodMeta.Labels)) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
 // candidates returns the workloads of namespace ns that sel may match:
 // for a selector requiring a label value, the smallest set of workloads
 // carrying one of its required values; else all of the namespace's.
