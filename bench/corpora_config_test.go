@@ -28,6 +28,9 @@ import (
 // which).
 //
 // Translated so far:
+//   - kube-linter's built-in required-label-owner and
+//     required-annotation-email parameters become posture.requiredLabels
+//     and posture.requiredAnnotations (kubeLinterConfig).
 //   - Kubescape (regolibrary) rules/*/test/*/data.json, the
 //     postureControlInputs its test harness gives a rule:
 //     imageDigestExemptRepositories becomes exceptions to image-tag. The
@@ -46,6 +49,9 @@ type caseConfig struct {
 	// Exceptions are applied to the case's findings; an excepted finding
 	// does not count as the check firing, as in a report.
 	Exceptions []config.Exception
+	// RequiredLabels and RequiredAnnotations are posture.requiredLabels
+	// and posture.requiredAnnotations.
+	RequiredLabels, RequiredAnnotations []config.RequiredKey
 	// key identifies the configuration in the scan cache.
 	key string
 }
@@ -56,8 +62,21 @@ func configFor(tool string, c corpusCase) (*caseConfig, error) {
 	switch tool {
 	case "regolibrary":
 		return kubescapeCaseConfig(filepath.Join(corporaDir, tool, c.File))
+	case "kube-linter":
+		return kubeLinterConfig, nil
 	}
 	return nil, nil
+}
+
+// kubeLinterConfig restates the parameters of kube-linter's built-in
+// template checks that have a Palisade setting: required-label-owner (the
+// required-label template with key owner) and required-annotation-email
+// (required-annotation, key email, its value pattern as the check's
+// report quotes it). They decide only required-metadata.
+var kubeLinterConfig = &caseConfig{
+	RequiredLabels:      []config.RequiredKey{{Key: "owner"}},
+	RequiredAnnotations: []config.RequiredKey{{Key: "email", Value: `[a-zA-Z0-9_.+-]+@[a-zA-Z0-9-]+\.[a-zA-Z0-9-.]+`}},
+	key:                 "kube-linter built-in parameters",
 }
 
 // kubescapeInputs is the part of a regolibrary test's data.json we read;

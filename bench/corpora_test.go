@@ -221,7 +221,11 @@ func scanCached(t *testing.T, cache map[string]*scanned, reg *posture.Registry, 
 	if err != nil {
 		return nil, err
 	}
-	out, err := posture.NewScanner(reg.Only(check), nil).Scan(t.Context(), inv, posture.Options{Images: images})
+	opts := posture.Options{Images: images}
+	if cfg != nil {
+		opts.RequiredLabels, opts.RequiredAnnotations = cfg.RequiredLabels, cfg.RequiredAnnotations
+	}
+	out, err := posture.NewScanner(reg.Only(check), nil).Scan(t.Context(), inv, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -80,6 +80,8 @@ func continuousPostureBase(cfg *config.Config, log *slog.Logger) posture.Options
 	return posture.Options{
 		Registries:                 cfg.Registries,
 		IgnoreAnnotationExceptions: cfg.Posture.IgnoreAnnotationExceptions,
+		RequiredLabels:             cfg.Posture.RequiredLabels,
+		RequiredAnnotations:        cfg.Posture.RequiredAnnotations,
 		Cluster:                    posture.ClusterInfo{Versions: table},
 	}
 }

@@ -20,6 +20,9 @@ type Posture struct {
 	// and in serve, for admins who accept exceptions only from this file.
 	// Stored negated so that the zero value is the default, on.
 	IgnoreAnnotationExceptions bool
+	// RequiredLabels and RequiredAnnotations are the metadata every
+	// workload object must carry (check required-metadata); none by default.
+	RequiredLabels, RequiredAnnotations []RequiredKey
 }
 
 // PostureCluster is one cluster to watch. The kubeconfig stays a file
@@ -67,6 +70,8 @@ func (d *decoder) posture(path string, n *yaml.Node, p *Posture) {
 			}
 			p.Clusters = out
 		},
+		"requiredLabels":      func(path string, n *yaml.Node) { d.requiredKeys(path, n, &p.RequiredLabels) },
+		"requiredAnnotations": func(path string, n *yaml.Node) { d.requiredKeys(path, n, &p.RequiredAnnotations) },
 		"annotationExceptions": func(path string, n *yaml.Node) {
 			on := !p.IgnoreAnnotationExceptions
 			d.boolean(path, n, &on)
@@ -76,6 +81,8 @@ func (d *decoder) posture(path string, n *yaml.Node, p *Posture) {
 }
 
 func (p *Posture) validate(v *validator, path string) {
+	validateRequired(v, path+".requiredLabels", p.RequiredLabels)
+	validateRequired(v, path+".requiredAnnotations", p.RequiredAnnotations)
 	seen := map[string]int{}
 	for i, c := range p.Clusters {
 		cp := path + ".clusters[" + strconv.Itoa(i) + "]"

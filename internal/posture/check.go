@@ -100,6 +100,10 @@ type Options struct {
 	// Images are the image scans workloads are joined to; nil means no
 	// image data, and the checks that need it report nothing.
 	Images ImageVulns
+	// RequiredLabels and RequiredAnnotations are the metadata every
+	// workload must carry (posture.requiredLabels, requiredAnnotations);
+	// none means the required-metadata check reports nothing.
+	RequiredLabels, RequiredAnnotations []config.RequiredKey
 }
 
 // ClusterInfo is the Kubernetes version a scan judges against.

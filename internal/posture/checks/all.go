@@ -95,5 +95,6 @@ func All() []posture.Check {
 		DanglingAutoscaler(),
 		DanglingMonitor(),
 		InvalidPort(),
+		RequiredMetadata(),
 	}
 }

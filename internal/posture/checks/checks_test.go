@@ -25,6 +25,9 @@ var update = flag.Bool("update", false, "rewrite the .golden files of failing fi
 var fixtureOptions = posture.Options{
 	Registries: config.Registries{Trusted: []string{"registry.example.com/*"}},
 	Images:     fixtureImages, // vulnerable_image_test.go
+	// required-metadata's fixtures: an owner label, a contact e-mail.
+	RequiredLabels:      []config.RequiredKey{{Key: "owner"}},
+	RequiredAnnotations: []config.RequiredKey{{Key: "example.com/contact", Value: `[^@\s]+@[^@\s]+\.[a-z]+`}},
 }
 
 func dirName(id string) string { return strings.ReplaceAll(id, "-", "_") }

@@ -16,7 +16,7 @@ import (
 // reliabilityIDs are the reference checks new in behaviour version 8.
 var reliabilityIDs = []string{"dangling-service", "dangling-network-policy", "dangling-backend", "missing-service-account",
 	"deprecated-service-account-field", "duplicate-env-var", "mismatched-selector", "probe-port", "missing-config-source",
-	"dangling-autoscaler", "dangling-monitor", "invalid-port"}
+	"dangling-autoscaler", "dangling-monitor", "invalid-port", "required-metadata"}
 
 // TestReliabilityPinned checks that scans pinned to version 7 or lower
 // do not run the reliability checks.
