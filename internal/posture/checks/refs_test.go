@@ -8,6 +8,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/scheme"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/palisade-sec/palisade/internal/kube"
 	"github.com/palisade-sec/palisade/internal/posture"
 	"github.com/palisade-sec/palisade/internal/posture/checks"
@@ -83,6 +85,104 @@ func TestReferencesLive(t *testing.T) {
 			}
 			if len(out.Findings) != tc.want {
 				t.Errorf("%d findings, want %d: %v", len(out.Findings), tc.want, out.Findings)
+			}
+		})
+	}
+}
+
+// TestReferenceEdges pins edge cases of the reference checks, as evidence.
+func TestReferenceEdges(t *testing.T) {
+	const deploy = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - {name: web, image: registry.example.com/shop/web:1.2.0}
+`
+	for _, tc := range []struct {
+		name, id, doc string
+		want          [][]string
+	}{
+		{"autoscaler: a custom kind the set holds is judged", "dangling-autoscaler", `apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: {name: checkout, namespace: shop}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: cart, namespace: shop}
+spec:
+  scaleTargetRef: {apiVersion: argoproj.io/v1alpha1, kind: Rollout, name: cart}
+  maxReplicas: 3
+`, [][]string{{"kind=Rollout", "name=cart"}}},
+		{"autoscaler: target found whatever its API group", "dangling-autoscaler", deploy + `---
+apiVersion: autoscaling/v1
+kind: HorizontalPodAutoscaler
+metadata: {name: web, namespace: shop}
+spec:
+  scaleTargetRef: {apiVersion: extensions/v1beta1, kind: Deployment, name: web}
+  maxReplicas: 3
+`, nil},
+		{"monitor: an empty selector needs a Service all the same", "dangling-monitor", `apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata: {name: all, namespace: monitoring}
+spec:
+  selector: {}
+`, [][]string{{"namespaces=its namespace monitoring", "selector=everything"}}},
+		{"network policy: no namespace is default", "dangling-network-policy", `apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: default, labels: {app: web}}
+spec:
+  containers: [{name: web, image: registry.example.com/shop/web:1.2.0}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web}
+spec:
+  podSelector: {matchLabels: {app: web}}
+`, nil},
+		{"config: optional references are not judged", "missing-config-source", `apiVersion: v1
+kind: ConfigMap
+metadata: {name: other, namespace: shop}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop}
+spec:
+  containers:
+  - name: web
+    image: registry.example.com/shop/web:1.2.0
+    envFrom:
+    - configMapRef: {name: flags, optional: true}
+  volumes:
+  - name: extra
+    configMap: {name: extra, optional: true}
+  - name: main
+    configMap: {name: main}
+`, [][]string{{"kind=ConfigMap", "name=main", "problem=missing", "via=volume"}}},
+		{"duplicate env: three definitions, two reported", "duplicate-env-var", `apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop}
+spec:
+  containers:
+  - name: web
+    image: registry.example.com/shop/web:1.2.0
+    env: [{name: A, value: "1"}, {name: A, value: "2"}, {name: A, value: "3"}]
+`, [][]string{{"index=1", "name=A"}, {"index=2", "name=A"}}},
+		{"service account: deprecated field alone is the account", "missing-service-account", `apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop}
+spec:
+  serviceAccount: builder
+  containers: [{name: web, image: registry.example.com/shop/web:1.2.0}]
+`, [][]string{{"serviceAccount=builder"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if d := cmp.Diff(tc.want, scanYAML(t, tc.id, posture.Latest, tc.doc)); d != "" {
+				t.Errorf("evidence (-want +got):\n%s", d)
 			}
 		})
 	}
