@@ -28,14 +28,27 @@ import (
 // which).
 //
 // Translated so far:
-//   - kube-linter's built-in required-label-owner and
-//     required-annotation-email parameters become posture.requiredLabels
-//     and posture.requiredAnnotations (kubeLinterConfig).
 //   - Kubescape (regolibrary) rules/*/test/*/data.json, the
 //     postureControlInputs its test harness gives a rule:
-//     imageDigestExemptRepositories becomes exceptions to image-tag. The
-//     other inputs found there have no Palisade equivalent or belong to
-//     unmapped peer checks (see kubescapeIgnoredInputs).
+//     imageDigestExemptRepositories becomes exceptions to image-tag;
+//     imageRepositoryAllowList (registries that images may come from)
+//     becomes registries.trusted; floatingImageTags (tags moved like
+//     latest) registries.floatingTags; hardenedSandboxRuntimeClasses,
+//     sandbox_cpu_limit_max and sandbox_memory_limit_max
+//     posture.sandboxes.runtimeClasses and maxLimits. The other inputs found there have no
+//     Palisade equivalent or belong to unmapped peer checks (see
+//     kubescapeIgnoredInputs).
+//
+//   - kube-linter's built-in check parameters (its checks' YAML
+//     definitions, quoted in the messages its tests assert):
+//     minimum-three-replicas and hpa-minimum-three-replicas take
+//     minReplicas 3, priority-class-name takes acceptedPriorityClassNames
+//     [system-cluster-critical, system-node-critical]; required-label-owner
+//     (the required-label template, key owner) and
+//     required-annotation-email (required-annotation, key email and the
+//     value pattern its report quotes). They become posture.availability,
+//     posture.requiredLabels and posture.requiredAnnotations for every
+//     kube-linter case (kubeLinterConfig).
 //
 // Polaris' default configuration (pkg/config/default.yaml) exempts
 // workloads by controller name; none of its mapped cases is decided by it.
@@ -52,8 +65,26 @@ type caseConfig struct {
 	// RequiredLabels and RequiredAnnotations are posture.requiredLabels
 	// and posture.requiredAnnotations.
 	RequiredLabels, RequiredAnnotations []config.RequiredKey
+	// Registries are the scan's registry settings.
+	Registries config.Registries
+	// Sandboxes are the scan's Agent Sandbox settings.
+	Sandboxes config.Sandboxes
+	// Availability is posture.availability, for the reliability checks.
+	Availability config.Availability
 	// key identifies the configuration in the scan cache.
 	key string
+}
+
+// kubeLinterConfig is the translation of kube-linter's built-in check
+// parameters: one configuration for all its cases.
+var kubeLinterConfig = &caseConfig{
+	Availability: config.Availability{
+		MinReplicas:     3,
+		PriorityClasses: []string{"system-cluster-critical", "system-node-critical"},
+	},
+	RequiredLabels:      []config.RequiredKey{{Key: "owner"}},
+	RequiredAnnotations: []config.RequiredKey{{Key: "email", Value: `[a-zA-Z0-9_.+-]+@[a-zA-Z0-9-]+\.[a-zA-Z0-9-.]+`}},
+	key:                 "kube-linter built-in parameters",
 }
 
 // configFor returns the translated configuration of the peer for case c
@@ -68,17 +99,6 @@ func configFor(tool string, c corpusCase) (*caseConfig, error) {
 	return nil, nil
 }
 
-// kubeLinterConfig restates the parameters of kube-linter's built-in
-// template checks that have a Palisade setting: required-label-owner (the
-// required-label template with key owner) and required-annotation-email
-// (required-annotation, key email, its value pattern as the check's
-// report quotes it). They decide only required-metadata.
-var kubeLinterConfig = &caseConfig{
-	RequiredLabels:      []config.RequiredKey{{Key: "owner"}},
-	RequiredAnnotations: []config.RequiredKey{{Key: "email", Value: `[a-zA-Z0-9_.+-]+@[a-zA-Z0-9-]+\.[a-zA-Z0-9-.]+`}},
-	key:                 "kube-linter built-in parameters",
-}
-
 // kubescapeInputs is the part of a regolibrary test's data.json we read;
 // its dataControlInputs (cloudProvider) feed only the unmapped
 // alert-mount-potential-credentials-paths.
@@ -91,15 +111,15 @@ type kubescapeInputs struct {
 // allow/deny lists of container-image-repository and
 // rule-identify-blocklisted-image-registries, labels, value ranges,
 // Agent Sandbox), or inputs our check already agrees with without them
-// (rule-credentials-in-env-var's sensitiveValues and key names).
+// (rule-credentials-in-env-var's sensitiveValues and key names;
+// floatingImageTags of image-pull-policy-is-not-set-to-always, since
+// image-pull-policy judges every tag mutable, floating or not).
 var kubescapeIgnoredInputs = map[string]bool{
-	"imageRepositoryAllowList": true, "untrustedRegistries": true, "publicRegistries": true,
-	"floatingImageTags": true, "hardenedSandboxRuntimeClasses": true,
+	"untrustedRegistries": true, "publicRegistries": true,
 	"recommendedLabels": true, "k8sRecommendedLabels": true,
 	"sensitiveValues": true, "sensitiveValuesAllowed": true, "sensitiveKeyNames": true, "sensitiveKeyNamesAllowed": true,
 	"cpu_request_max": true, "cpu_request_min": true, "cpu_limit_max": true, "cpu_limit_min": true,
 	"memory_request_max": true, "memory_request_min": true, "memory_limit_max": true, "memory_limit_min": true,
-	"sandbox_cpu_limit_max": true, "sandbox_memory_limit_max": true,
 }
 
 // kubescapeCaseConfig translates the data.json of a regolibrary test
@@ -140,18 +160,50 @@ func parseKubescapeInputs(where string, data []byte) (*caseConfig, error) {
 				}
 				cfg.Exceptions = append(cfg.Exceptions, digestExemption(r)...)
 			}
+		case k == "imageRepositoryAllowList":
+			var registries []string
+			if err := json.Unmarshal(in.PostureControlInputs[k], &registries); err != nil {
+				return nil, fmt.Errorf("%s: postureControlInputs.%s: %w", where, k, err)
+			}
+			for _, r := range registries {
+				cfg.Registries.Trusted = append(cfg.Registries.Trusted, registryPatterns(r)...)
+			}
+		case k == "floatingImageTags":
+			if err := json.Unmarshal(in.PostureControlInputs[k], &cfg.Registries.FloatingTags); err != nil {
+				return nil, fmt.Errorf("%s: postureControlInputs.%s: %w", where, k, err)
+			}
+		case k == "hardenedSandboxRuntimeClasses":
+			if err := json.Unmarshal(in.PostureControlInputs[k], &cfg.Sandboxes.RuntimeClasses); err != nil {
+				return nil, fmt.Errorf("%s: postureControlInputs.%s: %w", where, k, err)
+			}
+		case k == "sandbox_cpu_limit_max", k == "sandbox_memory_limit_max":
+			// A list of one quantity, as Kubescape's inputs always are.
+			var max []string
+			if err := json.Unmarshal(in.PostureControlInputs[k], &max); err != nil {
+				return nil, fmt.Errorf("%s: postureControlInputs.%s: %w", where, k, err)
+			}
+			if len(max) != 1 {
+				return nil, fmt.Errorf("%s: postureControlInputs.%s: want one quantity, got %d", where, k, len(max))
+			}
+			if k == "sandbox_cpu_limit_max" {
+				cfg.Sandboxes.MaxCPU = max[0]
+			} else {
+				cfg.Sandboxes.MaxMemory = max[0]
+			}
 		case kubescapeIgnoredInputs[k]:
 		default:
 			return nil, fmt.Errorf("%s: postureControlInputs.%s: no translation; add one or list it in kubescapeIgnoredInputs", where, k)
 		}
 	}
-	if len(cfg.Exceptions) == 0 {
+	if len(cfg.Exceptions) == 0 && len(cfg.Registries.Trusted) == 0 && len(cfg.Registries.FloatingTags) == 0 &&
+		len(cfg.Sandboxes.RuntimeClasses) == 0 && cfg.Sandboxes.MaxCPU == "" && cfg.Sandboxes.MaxMemory == "" {
 		return nil, nil
 	}
 	var sb strings.Builder
 	for _, e := range cfg.Exceptions {
 		sb.WriteString(e.Match.StableID())
 	}
+	fmt.Fprintf(&sb, "\x00%v\x00%v", cfg.Registries, cfg.Sandboxes)
 	cfg.key = sb.String()
 	return cfg, nil
 }
@@ -172,6 +224,22 @@ func digestExemption(repo string) []config.Exception {
 			Expires: corporaNow.AddDate(100, 0, 0),
 		})
 		pattern += "/*"
+	}
+	return out
+}
+
+// registryPatterns restates one entry of Kubescape's
+// imageRepositoryAllowList, a registry host (with its port, if any): an
+// image is allowed when its registry is that host, so "gcr.io" allows
+// gcr.io/p/agent:1 but neither gcr.io:5000/p/agent nor gcrXio/p/agent
+// (a Docker Hub repository). Our registries.trusted globs do not cross '/',
+// so the host becomes one pattern per repository path depth.
+func registryPatterns(host string) []string {
+	var out []string
+	pattern := host
+	for depth := 1; depth <= 5; depth++ {
+		pattern += "/*"
+		out = append(out, pattern)
 	}
 	return out
 }

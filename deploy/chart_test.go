@@ -142,7 +142,9 @@ func TestChartPassesOwnPosture(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, f := range out.Findings {
-		if f.Severity >= finding.SeverityLow && !acceptedFinding[f.RuleID] {
+		// An excepted finding carries its reason on the object (the single
+		// replica of the default SQLite store).
+		if f.Open() && f.Severity >= finding.SeverityLow && !acceptedFinding[f.RuleID] {
 			t.Errorf("%s %s: %s (%s)", f.Severity, f.RuleID, f.Resource.Name, f.Message)
 		}
 	}

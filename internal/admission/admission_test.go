@@ -15,6 +15,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -39,7 +40,7 @@ func (l *lab) engine(t *testing.T, pssMode Mode, excs ...config.Exception) *Engi
 	}
 	return &Engine{
 		Rules: []Rule{
-			{Policy: &ImageTrust{Registries: config.Registries{Trusted: []string{"127.0.0.1:*/shop/*"}}, Verifier: v}, Mode: Enforce},
+			{Policy: &ImageTrust{Registries: config.Registries{Trusted: []string{"127.0.0.1:*/shop/*"}, FloatingTags: []string{"nightly"}}, Verifier: v}, Mode: Enforce},
 			{Policy: pss, Mode: pssMode},
 		},
 		ExcludedNamespaces: []string{"kube-system", "palisade"},
@@ -86,6 +87,18 @@ func TestEngineDecisions(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Name: "web"},
 		Spec:       appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{Spec: privileged(pod(l.Good)).Spec}},
 	}
+	// Agent Sandbox objects reach the webhook when its rules name them
+	// (webhook.extraRules): their pod template is judged like a
+	// Deployment's. A custom kind without a pod template is let through.
+	sandbox := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "agents.x-k8s.io/v1beta1", "kind": "Sandbox", "metadata": map[string]any{"name": "agent"},
+		"spec": map[string]any{"podTemplate": map[string]any{"spec": map[string]any{"containers": []any{
+			map[string]any{"name": "agent", "image": l.Good, "securityContext": map[string]any{"privileged": true}}}}}},
+	}}
+	claim := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "extensions.agents.x-k8s.io/v1beta1", "kind": "SandboxClaim", "metadata": map[string]any{"name": "c"},
+		"spec": map[string]any{"warmPoolRef": map[string]any{"name": "pool"}},
+	}}
 	tests := []struct {
 		name      string
 		req       *admissionv1.AdmissionRequest
@@ -101,9 +114,12 @@ func TestEngineDecisions(t *testing.T) {
 		{name: "untrusted registry", req: podReview(t, "shop", pod("docker.io/library/nginx:1.27")), wantText: "registry index.docker.io is not trusted"},
 		{name: "latest tag", req: podReview(t, "shop", pod(l.Host+"/shop/web:latest")), wantText: "mutable latest tag"},
 		{name: "no tag", req: podReview(t, "shop", pod(l.Host+"/shop/web")), wantText: "mutable latest tag"},
+		{name: "floating tag", req: podReview(t, "shop", pod(l.Host+"/shop/web:nightly")), wantText: "nightly, a floating tag"},
 		{name: "ephemeral container is checked", req: podReview(t, "shop", ephemeral), wantText: "container debug"},
 		{name: "privileged pod", req: podReview(t, "shop", privileged(pod(l.Good))), wantText: `PodSecurity baseline: privileged`},
 		{name: "privileged deployment template", req: review(t, "shop", "Deployment", deployment), wantText: "Deployment shop/web"},
+		{name: "privileged sandbox template", req: review(t, "shop", "Sandbox", sandbox), wantText: "Sandbox shop/agent"},
+		{name: "sandbox claim holds no pod spec", req: review(t, "shop", "SandboxClaim", claim), allowed: true},
 		{name: "warn mode admits with a warning", req: podReview(t, "shop", privileged(pod(l.Good))), pssMode: Warn, allowed: true, wantWarn: "admission/pod-security-baseline"},
 		{name: "excluded namespace", req: podReview(t, "kube-system", privileged(pod("docker.io/evil:latest"))), allowed: true},
 		{

@@ -63,6 +63,10 @@ func (p *ImageTrust) Evaluate(ctx context.Context, req *Request) ([]Violation, e
 			v("uses the mutable latest tag (or no tag); pin a version or digest")
 			continue
 		}
+		if tag, ok := ref.(name.Tag); ok && p.Registries.IsFloatingTag(tag.TagStr()) {
+			v("uses " + tag.TagStr() + ", a floating tag (registries.floatingTags); pin a version or digest")
+			continue
+		}
 		if p.Verifier == nil {
 			continue
 		}

@@ -8,6 +8,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/scheme"
@@ -41,14 +42,21 @@ func decodeRequest(ctx context.Context, ar *admissionv1.AdmissionRequest) (*Requ
 	}
 	gvk := schema.FromAPIVersionAndKind(apiVersion, kind)
 	obj, err := scheme.Scheme.New(gvk)
-	if err != nil {
-		// Kinds the scheme does not know hold no pod spec we could judge.
-		if runtime.IsNotRegisteredError(err) {
-			return &Request{Review: ar, Namespace: ar.Namespace, Object: &kube.Object{Ref: kube.Ref{Kind: ar.Kind.Kind, Namespace: ar.Namespace, Name: ar.Name}}, object: m}, nil
+	switch {
+	case err == nil:
+		if err := kjson.UnmarshalCaseSensitivePreserveInts(ar.Object.Raw, obj); err != nil {
+			return nil, fmt.Errorf("decode %s %s/%s: %w", ar.Kind.Kind, ar.Namespace, ar.Name, err)
 		}
-		return nil, fmt.Errorf("decode %s %s/%s: %w", ar.Kind.Kind, ar.Namespace, ar.Name, err)
-	}
-	if err := kjson.UnmarshalCaseSensitivePreserveInts(ar.Object.Raw, obj); err != nil {
+	case runtime.IsNotRegisteredError(err) && kube.IsCustomWorkloadKind(gvk.GroupKind()):
+		// A custom resource whose pod template is a workload (Agent
+		// Sandbox), when the webhook's rules send it (the chart's
+		// webhook.extraRules): judged as the same YAML in a manifest. A
+		// copy, since CEL policies read m.
+		obj = &unstructured.Unstructured{Object: runtime.DeepCopyJSON(m)}
+	case runtime.IsNotRegisteredError(err):
+		// Other kinds the scheme does not know hold no pod spec we could judge.
+		return &Request{Review: ar, Namespace: ar.Namespace, Object: &kube.Object{Ref: kube.Ref{Kind: ar.Kind.Kind, Namespace: ar.Namespace, Name: ar.Name}}, object: m}, nil
+	default:
 		return nil, fmt.Errorf("decode %s %s/%s: %w", ar.Kind.Kind, ar.Namespace, ar.Name, err)
 	}
 	obj.GetObjectKind().SetGroupVersionKind(gvk)

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"io"
+	"os"
 	"strconv"
 	"strings"
 
@@ -28,6 +30,7 @@ type nodeCheckFlags struct {
 	failOn    string
 	rootOwner string
 	etcdOwner string
+	from      []string
 }
 
 func newNodeCheckCommand(g *globals) *cobra.Command {
@@ -52,6 +55,15 @@ Ownership is compared by number: --root-owner (default 0:0) stands for
 root:root and --etcd-owner (default: the etcd user and group of
 <root>/etc/passwd and /etc/group) for etcd:etcd.
 
+--from FILE (repeatable; "-" reads standard input) checks the nodes that
+node collector output describes instead of this node's filesystem: the JSON
+of Kubescape's host-sensor (hostdata.kubescape.cloud ControlPlaneInfo,
+KubeletInfo, KubeProxyInfo, CNIInfo) or of Trivy's node-collector (kind
+NodeInfo), one report for every node named in them. The checks and verdicts
+are the same; a fact the collector did not gather makes its check "not
+evaluated" (listed in the report's errors, which makes it partial), never a
+pass nor a finding. Malformed input exits 2 naming the file and field.
+
 --fail-on SEVERITY (default high; "none" never fails) exits 1 when an open
 finding is at or above it.`,
 		Args: cobra.NoArgs,
@@ -63,6 +75,7 @@ finding is at or above it.`,
 	fl.StringVar(&f.failOn, "fail-on", "high", "exit 1 when an open finding is at or above: critical, high, medium, low, info, none")
 	fl.StringVar(&f.rootOwner, "root-owner", "", "numeric UID:GID that counts as root:root (default 0:0)")
 	fl.StringVar(&f.etcdOwner, "etcd-owner", "", "numeric UID:GID that counts as etcd:etcd (default: from <root>/etc/passwd)")
+	fl.StringArrayVar(&f.from, "from", nil, "check the nodes in this Kubescape host-sensor or Trivy node-collector JSON output instead of --root (repeatable; - for stdin)")
 	return cmd
 }
 
@@ -91,16 +104,31 @@ func runNodeCheck(cmd *cobra.Command, g *globals, f nodeCheckFlags) error {
 	if opts.EtcdOwner, err = parseOwner("etcd-owner", f.etcdOwner); err != nil {
 		return usageError(err)
 	}
-	out, err := nodecheck.Run(cmd.Context(), nodecheck.All(), opts)
-	if err != nil {
-		return usageError(fmt.Errorf("node check: %w", err))
-	}
-	target := "node " + out.Node.Name
-	if out.Node.Name == "" {
-		target = "node"
-	}
-	if f.root != "/" {
-		target += " (root " + f.root + ")"
+	var out *nodecheck.Output
+	target := ""
+	if len(f.from) > 0 {
+		if cmd.Flags().Changed("root") || len(f.pids) > 0 {
+			return usageError(fmt.Errorf("--from checks collector output: it cannot be combined with --root or --pid"))
+		}
+		inputs, err := readNodeInputs(g.env.Stdin, f.from)
+		if err != nil {
+			return usageError(fmt.Errorf("node check: %w", err))
+		}
+		if out, err = nodecheck.RunFacts(cmd.Context(), nodecheck.All(), inputs, opts); err != nil {
+			return usageError(fmt.Errorf("node check: %w", err))
+		}
+		target = collectedTarget(out.Nodes, f.from)
+	} else {
+		if out, err = nodecheck.Run(cmd.Context(), nodecheck.All(), opts); err != nil {
+			return usageError(fmt.Errorf("node check: %w", err))
+		}
+		target = "node " + out.Node.Name
+		if out.Node.Name == "" {
+			target = "node"
+		}
+		if f.root != "/" {
+			target += " (root " + f.root + ")"
+		}
 	}
 	fs := out.Findings
 	config.ApplyExceptions(g.env.Now(), g.cfg.Exceptions, fs, func(finding.Resource) map[string]string { return nil })
@@ -109,6 +137,9 @@ func runNodeCheck(cmd *cobra.Command, g *globals, f nodeCheckFlags) error {
 	for _, e := range out.Errors {
 		rep.AddError(e)
 	}
+	for _, ne := range out.NotEvaluated {
+		rep.AddError(ne)
+	}
 	if err := finding.Write(cmd.OutOrStdout(), g.format, rep, finding.WriteOptions{Color: g.color()}); err != nil {
 		return err
 	}
@@ -116,4 +147,48 @@ func runNodeCheck(cmd *cobra.Command, g *globals, f nodeCheckFlags) error {
 		return errViolation
 	}
 	return nil
+}
+
+// readNodeInputs reads each --from file; "-" is standard input, read once.
+func readNodeInputs(stdin io.Reader, files []string) ([]nodecheck.Input, error) {
+	var out []nodecheck.Input
+	stdinRead := false
+	for _, name := range files {
+		var (
+			b   []byte
+			err error
+		)
+		if name == "-" {
+			if stdinRead {
+				return nil, fmt.Errorf("--from -: standard input given twice")
+			}
+			stdinRead = true
+			b, err = io.ReadAll(stdin)
+		} else {
+			b, err = os.ReadFile(name)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read collector output %s: %w", name, err)
+		}
+		out = append(out, nodecheck.Input{Name: name, Data: b})
+	}
+	return out, nil
+}
+
+// collectedTarget names the nodes of collector output and the files.
+func collectedTarget(nodes []*nodecheck.Node, files []string) string {
+	var names []string
+	for _, n := range nodes {
+		if n.Name != "" {
+			names = append(names, n.Name)
+		}
+	}
+	target := "node"
+	if len(names) > 0 {
+		target = "node " + strings.Join(names, ", ")
+	}
+	if len(names) > 1 {
+		target = "nodes " + strings.Join(names, ", ")
+	}
+	return target + " (from " + strings.Join(files, ", ") + ")"
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // workerTree writes a kubelet-only node whose kubelet runs on flag
@@ -31,21 +32,18 @@ func workerTree(t *testing.T) string {
 	return root
 }
 
-func TestNodeCheck(t *testing.T) {
-	root := workerTree(t)
-	me := strconv.Itoa(os.Getuid()) + ":" + strconv.Itoa(os.Getgid())
-	for _, tc := range []struct {
-		name string
-		args []string
-		code int
-		want string // in stdout (or stderr for usage errors)
-	}{
-		{"findings fail the gate", []string{"node", "check", "--root", root, "--root-owner", me, "-o", "json"}, ExitViolation, `"ruleId": "node/kubelet-anonymous-auth"`},
-		{"fail-on none", []string{"node", "check", "--root", root, "--root-owner", me, "--fail-on", "none"}, ExitOK, "node/kubelet-read-only-port"},
-		{"sarif carries the CIS control", []string{"node", "check", "--root", root, "--root-owner", me, "--fail-on", "none", "-o", "sarif"}, ExitOK, "CIS-K8s-1.9"},
-		{"bad owner", []string{"node", "check", "--root", root, "--root-owner", "root"}, ExitUsage, "--root-owner"},
-		{"missing root", []string{"node", "check", "--root", filepath.Join(root, "nope")}, ExitUsage, "node root"},
-	} {
+// cliCase is one run of the CLI: its exit code and a text its output has
+// (stdout, or stderr for usage errors).
+type cliCase struct {
+	name string
+	args []string
+	code int
+	want string
+}
+
+func runCLICases(t *testing.T, cases []cliCase) {
+	t.Helper()
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			code, stdout, stderr := run(t, tc.args...)
 			if code != tc.code {
@@ -56,6 +54,18 @@ func TestNodeCheck(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestNodeCheck(t *testing.T) {
+	root := workerTree(t)
+	me := strconv.Itoa(os.Getuid()) + ":" + strconv.Itoa(os.Getgid())
+	runCLICases(t, []cliCase{
+		{"findings fail the gate", []string{"node", "check", "--root", root, "--root-owner", me, "-o", "json"}, ExitViolation, `"ruleId": "node/kubelet-anonymous-auth"`},
+		{"fail-on none", []string{"node", "check", "--root", root, "--root-owner", me, "--fail-on", "none"}, ExitOK, "node/kubelet-read-only-port"},
+		{"sarif carries the CIS control", []string{"node", "check", "--root", root, "--root-owner", me, "--fail-on", "none", "-o", "sarif"}, ExitOK, "CIS-K8s-1.9"},
+		{"bad owner", []string{"node", "check", "--root", root, "--root-owner", "root"}, ExitUsage, "--root-owner"},
+		{"missing root", []string{"node", "check", "--root", filepath.Join(root, "nope")}, ExitUsage, "node root"},
+	})
 }
 
 func TestNodeCheckJSONCoverage(t *testing.T) {
@@ -82,5 +92,41 @@ func TestNodeCheckJSONCoverage(t *testing.T) {
 	}
 	if !passed {
 		t.Errorf("coverage lacks the passing kubeconfig permission check: %+v", doc.Coverage.Rules)
+	}
+}
+
+func TestNodeCheckFrom(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, s string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	kubescape := write("kubelet-info.json", `{"apiVersion": "hostdata.kubescape.cloud/v1beta0", "kind": "KubeletInfo", "metadata": {"name": "worker-3"},
+		"data": {"cmdLine": "/usr/bin/kubelet --config=/var/lib/kubelet/config.yaml", "configFile": {}}}`)
+	trivy := write("nodeinfo.json", `{"apiVersion": "v1", "kind": "NodeInfo", "type": "worker", "metadata": {"name": "worker-4"},
+		"info": {"kubeletAuthorizationModeArgumentSet": {"values": ["AlwaysAllow"]}, "kubeletConfFileOwnership": {"values": ["root:root"]}}}`)
+	bad := write("bad.json", `{"kind": "NodeInfo", "type": "worker", "info": {"adminConfFilePermissions": {"values": [999]}}}`)
+	runCLICases(t, []cliCase{
+		{"trivy finding", []string{"node", "check", "--from", trivy}, ExitViolation, "node/kubelet-authz-mode"},
+		{"not collected is said, not passed", []string{"node", "check", "--from", kubescape, "--fail-on", "none"}, ExitOK, "check node/kubelet-anonymous-auth not evaluated on node worker-3: kubelet configuration file /var/lib/kubelet/config.yaml contents: not collected by Kubescape host-sensor"},
+		{"two collectors, two nodes", []string{"node", "check", "--from", kubescape, "--from", trivy, "--fail-on", "none"}, ExitOK, "nodes worker-3, worker-4"},
+		{"malformed names file and field", []string{"node", "check", "--from", bad}, ExitUsage, `bad.json: NodeInfo: info.adminConfFilePermissions.values[0]: "999" is not a file mode in octal`},
+		{"missing file", []string{"node", "check", "--from", filepath.Join(dir, "nope.json")}, ExitUsage, "read collector output"},
+		{"not with --root", []string{"node", "check", "--from", trivy, "--root", dir}, ExitUsage, "cannot be combined"},
+	})
+}
+
+func TestNodeCheckFromStdin(t *testing.T) {
+	var stdout, stderr strings.Builder
+	env := Env{
+		Stdin:  strings.NewReader(`{"kind": "NodeInfo", "type": "worker", "info": {"kubeletReadOnlyPortArgumentSet": {"values": [10255]}}}`),
+		Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }, Now: time.Now,
+	}
+	code := Execute(t.Context(), []string{"node", "check", "--from", "-", "-o", "json"}, env)
+	if code != ExitViolation || !strings.Contains(stdout.String(), `"ruleId": "node/kubelet-read-only-port"`) {
+		t.Fatalf("exit %d; stdout %s; stderr %s", code, stdout.String(), stderr.String())
 	}
 }

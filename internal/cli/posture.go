@@ -205,7 +205,7 @@ func runPostureScan(cmd *cobra.Command, g *globals, f postureScanFlags, paths []
 		if err != nil {
 			return usageError(err)
 		}
-		out, err := scanner.Scan(ctx, inv, posture.Options{Registries: g.cfg.Registries, IgnoreAnnotationExceptions: f.noAnnotations, Cluster: ci, Images: f.images,
+		out, err := scanner.Scan(ctx, inv, posture.Options{Registries: g.cfg.Registries, Sandboxes: g.cfg.Posture.Sandboxes, Availability: g.cfg.Posture.Availability, IgnoreAnnotationExceptions: f.noAnnotations, Cluster: ci, Images: f.images,
 			RequiredLabels: g.cfg.Posture.RequiredLabels, RequiredAnnotations: g.cfg.Posture.RequiredAnnotations})
 		if err != nil {
 			return err
@@ -224,6 +224,11 @@ func runPostureScan(cmd *cobra.Command, g *globals, f postureScanFlags, paths []
 	// before the report is built, and let the report keep the findings
 	// instead of a copy, so that a scan of 10,000 Deployments holds neither
 	// twice (peak memory).
+	// The exposed workloads are those the checks judged: at the pinned
+	// version's view of each inventory.
+	for i, inv := range res.invs {
+		res.invs[i] = reg.View(inv)
+	}
 	exposed := exposure.Workloads(res.invs...)
 	res.invs, res.findings = nil, nil
 	rep := finding.NewReportInPlace(finding.Tool{Name: "palisade", Version: buildinfo.Get().Version}, res.target, g.env.Now(), fs)

@@ -25,7 +25,15 @@ func TestPostureScanRenders(t *testing.T) {
 			name:     "our own chart is clean",
 			args:     []string{"posture", "scan", "--namespace", "palisade", "--set", "image.digest=sha256:0f5c5a3c1f2b4e8b7a6d9c0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c", "../../deploy/helm/palisade"},
 			wantCode: ExitOK,
-			want:     []string{"No findings.", "Score: 100% overall"},
+			want:     []string{"No open findings.", "Score: 100% overall"},
+		},
+		{
+			// The default per-pod SQLite store runs one replica, which the
+			// chart excepts on the Deployment, saying why.
+			name:     "the default chart excepts its single replica",
+			args:     []string{"posture", "scan", "-o", "json", "--namespace", "palisade", "--set", "image.digest=sha256:0f5c5a3c1f2b4e8b7a6d9c0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c", "../../deploy/helm/palisade"},
+			wantCode: ExitOK,
+			want:     []string{`"ruleId": "posture/replicas"`, "per-pod SQLite store"},
 		},
 		{
 			name:     "chart values change the result",

@@ -22,12 +22,18 @@ spec:
     securityContext: {privileged: true}
 `
 
+// hardenedPod is a pod as exported from a cluster: its ReplicaSet owns it
+// (a bare pod is reported by bare-pod).
 const hardenedPod = `apiVersion: v1
 kind: Pod
-metadata: {name: good, namespace: shop}
+metadata:
+  name: good
+  namespace: shop
+  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: good-5d8f, uid: 6a1f2b9e-0c43-4f0e-8d7a-2c5b9e1f0a33, controller: true}]
 spec:
   serviceAccountName: good
   automountServiceAccountToken: false
+  priorityClassName: business
   securityContext: {runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, seccompProfile: {type: RuntimeDefault}}
   containers:
   - name: app

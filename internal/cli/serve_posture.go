@@ -79,6 +79,8 @@ func continuousPostureBase(cfg *config.Config, log *slog.Logger) posture.Options
 	}
 	return posture.Options{
 		Registries:                 cfg.Registries,
+		Sandboxes:                  cfg.Posture.Sandboxes,
+		Availability:               cfg.Posture.Availability,
 		IgnoreAnnotationExceptions: cfg.Posture.IgnoreAnnotationExceptions,
 		RequiredLabels:             cfg.Posture.RequiredLabels,
 		RequiredAnnotations:        cfg.Posture.RequiredAnnotations,

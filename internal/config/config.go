@@ -113,6 +113,10 @@ type Registries struct {
 	Trusted []string
 	// AllowLatest allows images referenced by the "latest" tag or by no tag.
 	AllowLatest bool
+	// FloatingTags are tags that, like "latest", are moved to each new
+	// build ("dev", "nightly", "stable"): an image referenced by one is
+	// as unpinned as one referenced by latest.
+	FloatingTags []string
 }
 
 // Store says where Palisade keeps its data.

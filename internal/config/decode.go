@@ -214,6 +214,14 @@ func (d *decoder) strings(path string, v *yaml.Node, dst *[]string, single bool)
 	*dst = out
 }
 
+// optionalStrings decodes a list of strings whose empty list ("[]") is the
+// same as none.
+func (d *decoder) optionalStrings(path string, v *yaml.Node, dst *[]string) {
+	if d.strings(path, v, dst, false); len(*dst) == 0 {
+		*dst = nil
+	}
+}
+
 // describe names the type and value of n for "want X, got Y" messages.
 func describe(n *yaml.Node) string {
 	switch n.Kind {

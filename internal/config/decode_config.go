@@ -118,8 +118,9 @@ func (d *decoder) deniedPackages(path string, n *yaml.Node, dst *[]DeniedPackage
 
 func (d *decoder) registries(path string, n *yaml.Node, r *Registries) {
 	d.mapping(path, n, map[string]fieldFunc{
-		"trusted":     func(p string, v *yaml.Node) { d.strings(p, v, &r.Trusted, false) },
-		"allowLatest": func(p string, v *yaml.Node) { d.boolean(p, v, &r.AllowLatest) },
+		"trusted":      func(p string, v *yaml.Node) { d.strings(p, v, &r.Trusted, false) },
+		"allowLatest":  func(p string, v *yaml.Node) { d.boolean(p, v, &r.AllowLatest) },
+		"floatingTags": func(p string, v *yaml.Node) { d.optionalStrings(p, v, &r.FloatingTags) },
 	})
 }
 

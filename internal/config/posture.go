@@ -4,6 +4,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -23,6 +27,25 @@ type Posture struct {
 	// RequiredLabels and RequiredAnnotations are the metadata every
 	// workload object must carry (check required-metadata); none by default.
 	RequiredLabels, RequiredAnnotations []RequiredKey
+	// Availability tunes the reliability checks (replicas, priority classes).
+	Availability Availability
+	// Sandboxes configures how Agent Sandbox workloads are judged, in
+	// `posture scan` and serve alike.
+	Sandboxes Sandboxes
+}
+
+// Sandboxes configures the posture checks of Agent Sandbox workloads
+// (Sandbox and SandboxTemplate pod templates), which run untrusted code.
+type Sandboxes struct {
+	// RuntimeClasses are the RuntimeClass names whose runtime isolates
+	// untrusted code from the node's kernel (gVisor, Kata Containers).
+	// Empty: a RuntimeClass among the scanned objects is judged by its
+	// handler, any other by its name.
+	RuntimeClasses []string
+	// MaxCPU and MaxMemory are the largest limits a sandbox container may
+	// have, as Kubernetes quantities ("1", "500m"; "512Mi"); "" sets no
+	// ceiling.
+	MaxCPU, MaxMemory string
 }
 
 // PostureCluster is one cluster to watch. The kubeconfig stays a file
@@ -72,6 +95,19 @@ func (d *decoder) posture(path string, n *yaml.Node, p *Posture) {
 		},
 		"requiredLabels":      func(path string, n *yaml.Node) { d.requiredKeys(path, n, &p.RequiredLabels) },
 		"requiredAnnotations": func(path string, n *yaml.Node) { d.requiredKeys(path, n, &p.RequiredAnnotations) },
+		"sandboxes": func(path string, n *yaml.Node) {
+			sb := &p.Sandboxes
+			d.mapping(path, n, map[string]fieldFunc{
+				"runtimeClasses": func(p string, v *yaml.Node) { d.optionalStrings(p, v, &sb.RuntimeClasses) },
+				"maxLimits": func(p string, v *yaml.Node) {
+					d.mapping(p, v, map[string]fieldFunc{
+						"cpu":    func(p string, v *yaml.Node) { d.str(p, v, &sb.MaxCPU) },
+						"memory": func(p string, v *yaml.Node) { d.str(p, v, &sb.MaxMemory) },
+					})
+				},
+			})
+		},
+		"availability": func(path string, n *yaml.Node) { d.availability(path, n, &p.Availability) },
 		"annotationExceptions": func(path string, n *yaml.Node) {
 			on := !p.IgnoreAnnotationExceptions
 			d.boolean(path, n, &on)
@@ -83,6 +119,8 @@ func (d *decoder) posture(path string, n *yaml.Node, p *Posture) {
 func (p *Posture) validate(v *validator, path string) {
 	validateRequired(v, path+".requiredLabels", p.RequiredLabels)
 	validateRequired(v, path+".requiredAnnotations", p.RequiredAnnotations)
+	p.Sandboxes.validate(v, path+".sandboxes")
+	p.Availability.validate(v, path+".availability")
 	seen := map[string]int{}
 	for i, c := range p.Clusters {
 		cp := path + ".clusters[" + strconv.Itoa(i) + "]"
@@ -106,6 +144,23 @@ func (p *Posture) resolvePaths(dir string) {
 	for i, c := range p.Clusters {
 		if c.Kubeconfig != "" && !filepath.IsAbs(c.Kubeconfig) {
 			p.Clusters[i].Kubeconfig = filepath.Join(dir, c.Kubeconfig)
+		}
+	}
+}
+
+func (s *Sandboxes) validate(v *validator, path string) {
+	for i, rc := range s.RuntimeClasses {
+		// A RuntimeClass name is a DNS subdomain.
+		if errs := validation.IsDNS1123Subdomain(rc); len(errs) > 0 {
+			v.add(path+".runtimeClasses["+strconv.Itoa(i)+"]", "%s is not a RuntimeClass name: %s", quote(rc), strings.Join(errs, "; "))
+		}
+	}
+	for _, q := range []struct{ field, value string }{{"cpu", s.MaxCPU}, {"memory", s.MaxMemory}} {
+		if q.value == "" {
+			continue
+		}
+		if qty, err := resource.ParseQuantity(q.value); err != nil || qty.Sign() <= 0 {
+			v.add(path+".maxLimits."+q.field, "%s is not a positive quantity (such as \"1\", \"500m\", \"512Mi\")", quote(q.value))
 		}
 	}
 }

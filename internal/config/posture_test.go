@@ -28,6 +28,9 @@ func TestPostureClusters(t *testing.T) {
 		{"unknown section key", "posture:\n  cluster: []\n", Posture{}, `unknown field "cluster"`},
 		{"annotation exceptions off", "posture:\n  annotationExceptions: false\n", Posture{IgnoreAnnotationExceptions: true}, ""},
 		{"annotation exceptions on", "posture:\n  annotationExceptions: true\n", Posture{}, ""},
+		{"availability", "posture:\n  availability:\n    minReplicas: 3\n    priorityClasses: [system-cluster-critical, business]\n", Posture{Availability: Availability{MinReplicas: 3, PriorityClasses: []string{"system-cluster-critical", "business"}}}, ""},
+		{"negative replicas", "posture:\n  availability: {minReplicas: -1}\n", Posture{}, "posture.availability.minReplicas: must not be negative"},
+		{"empty class", "posture:\n  availability: {priorityClasses: ['']}\n", Posture{}, "posture.availability.priorityClasses[0]: empty priority class name"},
 		{"annotation exceptions not a bool", "posture:\n  annotationExceptions: no-thanks\n", Posture{}, "c.yaml:2:3: posture.annotationExceptions: want true or false"},
 	}
 	for _, tc := range tests {

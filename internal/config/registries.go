@@ -33,3 +33,14 @@ func canonicalHub(s string) string {
 	}
 	return s
 }
+
+// IsFloatingTag reports whether tag is one of FloatingTags. Tags are
+// case-sensitive, as registries treat them.
+func (r Registries) IsFloatingTag(tag string) bool {
+	for _, t := range r.FloatingTags {
+		if t == tag {
+			return true
+		}
+	}
+	return false
+}

@@ -95,7 +95,15 @@ func (b *ImagePolicy) validate(v *validator, p string) {
 	}
 }
 
+// tagGrammar is the OCI distribution spec's tag grammar.
+var tagGrammar = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$`)
+
 func (r *Registries) validate(v *validator, p string) {
+	for i, tag := range r.FloatingTags {
+		if !tagGrammar.MatchString(tag) {
+			v.add(p+".floatingTags["+strconv.Itoa(i)+"]", "%s is not an image tag (letters, digits, '_', '.', '-', at most 128, not starting with '.' or '-')", quote(tag))
+		}
+	}
 	for i, pat := range r.Trusted {
 		ip := p + ".trusted[" + strconv.Itoa(i) + "]"
 		switch {

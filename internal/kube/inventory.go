@@ -45,6 +45,33 @@ func NewInventory(objs []*Object) *Inventory {
 	return inv
 }
 
+// WithoutWorkloads returns an inventory of the same objects whose
+// Workloads leave out those drop reports, or inv itself when drop reports
+// none. It serves scans pinned to a behaviour version that did not yet
+// judge some kinds as workloads: their objects stay, for object and
+// inventory checks, but no check sees their pod templates.
+func (inv *Inventory) WithoutWorkloads(drop func(*Workload) bool) *Inventory {
+	var kept []*Workload
+	for i, w := range inv.Workloads {
+		if !drop(w) {
+			if kept != nil {
+				kept = append(kept, w)
+			}
+			continue
+		}
+		if kept == nil {
+			kept = make([]*Workload, i, len(inv.Workloads))
+			copy(kept, inv.Workloads[:i])
+		}
+	}
+	if kept == nil {
+		return inv
+	}
+	// A new inventory, not a copy of *inv: its Derived results (the
+	// exposure graph, token grants) must be computed from these workloads.
+	return &Inventory{Objects: inv.Objects, Workloads: kept, Skipped: inv.Skipped, byKind: inv.byKind}
+}
+
 // Derived returns what build computes from the inventory, computed once
 // per key, so an analysis several checks and the report share (the
 // exposure graph, the takeover grants of service-account tokens) runs once

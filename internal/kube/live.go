@@ -44,7 +44,7 @@ type liveKind struct {
 }
 
 // liveKinds are the kinds a live scan lists: workloads, RBAC, network,
-// namespaces and ConfigMaps. Secrets are never read.
+// namespaces, ConfigMaps and RuntimeClasses. Secrets are never read.
 func liveKinds() []liveKind {
 	k := func(group, version, kind string, f listFunc) liveKind {
 		return liveKind{gvk: schema.GroupVersionKind{Group: group, Version: version, Kind: kind}, list: f}
@@ -98,6 +98,11 @@ func liveKinds() []liveKind {
 		k("networking.k8s.io", "v1", "Ingress", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
 			return cs.NetworkingV1().Ingresses("").List(ctx, o)
 		}),
+		// What a pod's runtimeClassName picks: sandbox-runtime-class
+		// judges an Agent Sandbox's runtime by the class's handler.
+		k("node.k8s.io", "v1", "RuntimeClass", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
+			return cs.NodeV1().RuntimeClasses().List(ctx, o)
+		}),
 		k("rbac.authorization.k8s.io", "v1", "Role", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
 			return cs.RbacV1().Roles("").List(ctx, o)
 		}),
@@ -109,6 +114,16 @@ func liveKinds() []liveKind {
 		}),
 		k("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
 			return cs.RbacV1().ClusterRoleBindings().List(ctx, o)
+		}),
+		// Availability: what keeps replicas up through drains and load.
+		k("policy", "v1", "PodDisruptionBudget", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
+			return cs.PolicyV1().PodDisruptionBudgets("").List(ctx, o)
+		}),
+		k("autoscaling", "v2", "HorizontalPodAutoscaler", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
+			return cs.AutoscalingV2().HorizontalPodAutoscalers("").List(ctx, o)
+		}),
+		k("scheduling.k8s.io", "v1", "PriorityClass", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
+			return cs.SchedulingV1().PriorityClasses().List(ctx, o)
 		}),
 	}
 }

@@ -32,9 +32,11 @@ type CRDKind struct {
 }
 
 // CRDKinds lists the CRD-backed kinds a live scan reads when installed:
-// Cilium's network policies (network-pod-isolation, network-allow-all)
-// and the Gateway API and Istio routing objects (the exposure graph).
-// Secrets-like kinds are never among them.
+// Cilium's network policies (network-pod-isolation, network-allow-all),
+// the Gateway API and Istio routing objects (the exposure graph), and
+// Agent Sandbox's Sandbox and SandboxTemplate, whose pod templates are
+// workloads (CustomWorkloadKinds; the template also declares the
+// sandboxes' NetworkPolicy). Secrets-like kinds are never among them.
 func CRDKinds() []CRDKind {
 	const gw, istio = "gateway.networking.k8s.io", "networking.istio.io"
 	istioVersions := []string{"v1", "v1beta1", "v1alpha3"}
@@ -53,6 +55,8 @@ func CRDKinds() []CRDKind {
 		{Group: gw, Versions: []string{"v1", "v1beta1", "v1alpha2"}, Kind: "ReferenceGrant", Resource: "referencegrants", Namespaced: true},
 		{Group: istio, Versions: istioVersions, Kind: "Gateway", Resource: "gateways", Namespaced: true},
 		{Group: istio, Versions: istioVersions, Kind: "VirtualService", Resource: "virtualservices", Namespaced: true},
+		{Group: AgentSandboxGroup, Versions: []string{"v1beta1", "v1alpha1"}, Kind: "Sandbox", Resource: "sandboxes", Namespaced: true},
+		{Group: AgentSandboxExtensionsGroup, Versions: []string{"v1beta1", "v1alpha1"}, Kind: "SandboxTemplate", Resource: "sandboxtemplates", Namespaced: true},
 	}
 }
 

@@ -13,7 +13,8 @@ import (
 
 // Workload is a pod spec and the object it came from: a Pod, or the pod
 // template of a Deployment, ReplicaSet, StatefulSet, DaemonSet, Job,
-// CronJob, ReplicationController or PodTemplate.
+// CronJob, ReplicationController, PodTemplate, or of a custom resource
+// whose controller creates Pods from it (CustomWorkloadKinds).
 type Workload struct {
 	// Object is the object holding the pod spec.
 	Object *Object
@@ -143,7 +144,10 @@ var templatePaths = map[string][]string{
 // unstructuredWorkload extracts the pod template of a workload kind the
 // scheme does not know, by decoding that part into the core types.
 func unstructuredWorkload(o *Object, u *unstructured.Unstructured) *Workload {
-	path, ok := templatePaths[o.Ref.Kind]
+	path, ok := customTemplatePath(o.Ref)
+	if !ok {
+		path, ok = templatePaths[o.Ref.Kind]
+	}
 	if !ok {
 		return nil
 	}
@@ -171,5 +175,6 @@ func unstructuredWorkload(o *Object, u *unstructured.Unstructured) *Workload {
 	if pm.Name == "" {
 		pm.Name = o.Meta.Name
 	}
+	applyControllerDefaults(o.Ref, &pm, &tpl.Spec)
 	return &Workload{Object: o, PodMeta: pm, PodSpec: &tpl.Spec, SpecPath: append(append([]string{}, path...), "spec")}
 }

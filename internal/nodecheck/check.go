@@ -38,7 +38,7 @@ func (ch Check) evaluate(ctx context.Context, n *Node, c *Component) []Result {
 		return rs
 	}
 	for i := range rs {
-		if !rs[i].Pass && rs[i].Err == nil && !rs[i].NotApplicable {
+		if !rs[i].Pass && rs[i].Err == nil && !rs[i].NotApplicable && rs[i].Missing == "" {
 			rs[i].Message += fmt.Sprintf(". CIS marks %s Manual: %s", ch.CIS, ch.Manual)
 		}
 	}
@@ -57,6 +57,9 @@ type Result struct {
 	From          string // where the value came from
 	File          string // the node path judged by file checks
 	Err           error  // the input could not be read: the report is partial
+	// Missing names the fact a node collector did not gather: the check is
+	// not evaluated (neither a pass nor a finding) and the report says so.
+	Missing string
 }
 
 // setting is one flag and the kubelet config field that sets the same thing.
@@ -68,14 +71,35 @@ type setting struct {
 	def, cfgDef string
 }
 
-func (s setting) resolve(c *Component) (value, from string, set bool) {
+// resolve returns the setting's value and where it came from; missing,
+// when not "", names the fact a collector did not gather to decide it.
+func (s setting) resolve(c *Component) (value, from string, set bool, missing string) {
 	if v, from, ok := c.Setting(s.flag, s.field); ok {
-		return v, from, true
+		return v, from, true, ""
+	}
+	if cs, ok := c.collected[s.flag]; ok && cs.set {
+		return cs.value, cs.from, true, ""
+	} else if !ok {
+		if m := c.unknown(s.field); m != "" {
+			return "", "", false, m
+		}
 	}
 	if c.ConfigFile != "" && s.cfgDef != "" {
-		return s.cfgDef, "default (with config file)", false
+		return s.cfgDef, "default (with config file)", false, ""
 	}
-	return s.def, "default", false
+	return s.def, "default", false, ""
+}
+
+// unknown names what was not collected that could give a setting with
+// configuration field field ("" for a flag only), or "" when nothing is.
+func (c *Component) unknown(field string) string {
+	if c.flagsUnknown != "" {
+		return c.flagsUnknown
+	}
+	if field != "" && c.configUnknown != "" {
+		return c.configUnknown
+	}
+	return ""
 }
 
 func (s setting) name() string {
@@ -89,7 +113,10 @@ func (s setting) name() string {
 // whether it passes and why not.
 func judge(s setting, ok func(value string, set bool) (bool, string)) func(context.Context, *Node, *Component) []Result {
 	return func(_ context.Context, _ *Node, c *Component) []Result {
-		v, from, set := s.resolve(c)
+		v, from, set, missing := s.resolve(c)
+		if missing != "" {
+			return []Result{{Setting: s.name(), Missing: missing}}
+		}
 		pass, why := ok(v, set)
 		r := Result{Pass: pass, Setting: s.name(), Value: v, From: from}
 		if !pass {
@@ -149,6 +176,9 @@ func notSet(s setting) func(context.Context, *Node, *Component) []Result {
 // listHas passes when the list setting contains item (want) or not (!want).
 func listHas(s setting, item string, want bool) func(context.Context, *Node, *Component) []Result {
 	return func(_ context.Context, _ *Node, c *Component) []Result {
+		if m := c.unknown(""); m != "" {
+			return []Result{{Setting: s.name(), Missing: m}}
+		}
 		items := c.Flags.List(s.flag)
 		v, from, set := strings.Join(items, ","), "flag --"+s.flag, len(items) > 0
 		if !set {
@@ -224,8 +254,13 @@ func nonZeroDuration(s setting) func(context.Context, *Node, *Component) []Resul
 func featureGateNotFalse(gate, field string) func(context.Context, *Node, *Component) []Result {
 	return func(_ context.Context, _ *Node, c *Component) []Result {
 		v, from := "", ""
+		cs, collected := c.collected[gate]
 		if g, ok := featureGate(c.Flags.List("feature-gates"), gate); ok {
 			v, from = g, "flag --feature-gates"
+		} else if collected {
+			v, from = cs.value, cs.from
+		} else if m := c.unknown(field); m != "" {
+			return []Result{{Setting: gate, Missing: m}}
 		} else if c.Config != nil {
 			if g, ok := lookup(c.Config, field+"."+gate); ok {
 				v, from = g, "config "+field+"."+gate

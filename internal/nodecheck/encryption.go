@@ -2,6 +2,7 @@ package nodecheck
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -14,11 +15,17 @@ var strongProviders = []string{"aescbc", "aesgcm", "kms", "secretbox"}
 // server names and fails every resources entry whose first provider — the
 // one new writes use — does not encrypt. This is "encryption at rest".
 func encryptionProviders(_ context.Context, n *Node, c *Component) []Result {
+	if m := c.unknown(""); m != "" {
+		return []Result{{Setting: "--encryption-provider-config", Missing: m}}
+	}
 	p, ok := c.Flags.Get("encryption-provider-config")
 	if !ok || p == "" {
 		return []Result{{Pass: false, Setting: "--encryption-provider-config", Message: c.Name + ": --encryption-provider-config is not set: secrets are stored in etcd unencrypted"}}
 	}
 	b, err := n.read(p)
+	if errors.Is(err, errNotCollected) {
+		return []Result{{Setting: "providers", File: p, Missing: err.Error()}}
+	}
 	if err != nil {
 		return []Result{{Err: fmt.Errorf("read encryption configuration: %w", err), File: p}}
 	}

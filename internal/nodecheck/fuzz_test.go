@@ -1,6 +1,7 @@
 package nodecheck
 
 import (
+	"errors"
 	"testing"
 )
 
@@ -41,5 +42,27 @@ func FuzzConfigs(f *testing.F) {
 		}
 		_, _ = EncryptionProviders(b)
 		_, _, _ = ParseStaticPod(b)
+	})
+}
+
+// FuzzFromFacts: collector output never panics, and is either nodes or an
+// *InputError naming the file.
+func FuzzFromFacts(f *testing.F) {
+	f.Add([]byte(`{"apiVersion": "hostdata.kubescape.cloud/v1beta0", "kind": "KubeletInfo", "data": {"cmdLine": "kubelet --config=/c", "configFile": {"path": "/c", "permissions": 420, "content": "a2luZDogS3ViZWxldENvbmZpZ3VyYXRpb24K"}}}`))
+	f.Add([]byte(`{"apiVersion": "hostdata.kubescape.cloud/v1beta0", "kind": "ControlPlaneInfo", "metadata": {"name": "m"}, "data": {"PKIDir": {"path": "/p"}, "PKIFiles": [{"path": "/p/a.key", "permissions": 384, "ownership": {"uid": 0, "gid": 0}}]}}`))
+	f.Add([]byte(`[{"kind": "NodeInfo", "type": "master", "info": {"kubePKIKeyFilePermissions": {"values": [600, "640"]}, "kubeletAnonymousAuthArgumentSet": {"values": []}}}]`))
+	f.Add([]byte(`{"kind": "List", "items": [{"kind": "NodeInfo", "info": {"x": {"values": null}}}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		out, err := RunFacts(t.Context(), All(), []Input{{Name: "f.json", Data: b}}, Options{})
+		if err != nil {
+			var ie *InputError
+			if !errors.As(err, &ie) || ie.File != "f.json" {
+				t.Fatalf("error %v is not an *InputError naming the file", err)
+			}
+			return
+		}
+		if len(out.Nodes) == 0 {
+			t.Fatal("no nodes and no error")
+		}
 	})
 }

@@ -6,13 +6,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 )
 
 // Component names, as the binaries are called.
@@ -73,6 +70,24 @@ type Component struct {
 	// ("" when none); Config its parsed contents.
 	ConfigFile string
 	Config     map[string]any
+	// collected are settings a node collector reported without saying
+	// whether a flag or the configuration file gave them, by flag name
+	// (or feature gate name).
+	collected map[string]collectedSetting
+	// flagsUnknown, when not "", says the command line was not collected:
+	// settings no other fact gives are not evaluated.
+	flagsUnknown string
+	// configUnknown, when not "", says the configuration file is in use but
+	// its contents were not collected: settings it could give are not
+	// evaluated.
+	configUnknown string
+}
+
+// collectedSetting is one setting as a collector reported it; set is
+// false when the collector looked and found it not set.
+type collectedSetting struct {
+	value, from string
+	set         bool
 }
 
 // Setting returns a setting's value by precedence flag > config file field
@@ -91,11 +106,17 @@ func (c *Component) Setting(flag, cfgPath string) (value, from string, ok bool) 
 
 // Node is what was found on one node.
 type Node struct {
-	root       string
+	root string
+	// src answers reads, stats and listings: the filesystem under root, or
+	// a collector's facts (see FromFacts).
+	src        source
 	Name       string
 	Components map[string]*Component
 	rootOwner  Owner
 	etcdOwner  *Owner
+	// controlPlane is set when a collector says this is a control-plane
+	// node, whether or not it reported a component's command line.
+	controlPlane bool
 	// Errors are inputs that exist but could not be read or parsed: the
 	// report is partial.
 	Errors []error
@@ -103,6 +124,9 @@ type Node struct {
 
 // IsControlPlane reports whether a control-plane component runs on the node.
 func (n *Node) IsControlPlane() bool {
+	if n.controlPlane {
+		return true
+	}
 	for _, c := range []string{APIServer, ControllerManager, Scheduler, Etcd} {
 		if n.Components[c] != nil {
 			return true
@@ -122,10 +146,8 @@ func Discover(ctx context.Context, opts Options) (*Node, error) {
 	} else if !fi.IsDir() {
 		return nil, fmt.Errorf("node root %s: not a directory", root)
 	}
-	n := &Node{root: root, Components: map[string]*Component{}, rootOwner: Owner{}}
-	if opts.RootOwner != nil {
-		n.rootOwner = *opts.RootOwner
-	}
+	n := &Node{root: root, src: fsSource{root: root}, Components: map[string]*Component{}, rootOwner: Owner{}}
+	n.setOwners(opts)
 	if b, err := n.read("/etc/hostname"); err == nil {
 		n.Name = strings.TrimSpace(string(b))
 	}
@@ -139,19 +161,42 @@ func Discover(ctx context.Context, opts Options) (*Node, error) {
 	if kl := n.Components[Kubelet]; kl != nil {
 		n.readKubeletConfig(kl)
 	}
-	n.etcdOwner = opts.EtcdOwner
 	if n.etcdOwner == nil {
 		n.etcdOwner = n.lookupOwner("etcd")
 	}
 	return n, ctx.Err()
 }
 
-// path returns the host path of a node path.
-func (n *Node) path(p string) string {
-	return filepath.Join(n.root, filepath.FromSlash(path.Clean("/"+p)))
+// setOwners applies the owners Options give.
+func (n *Node) setOwners(opts Options) {
+	if opts.RootOwner != nil {
+		n.rootOwner = *opts.RootOwner
+	}
+	n.etcdOwner = opts.EtcdOwner
 }
 
-func (n *Node) read(p string) ([]byte, error) { return os.ReadFile(n.path(p)) }
+// path returns the host path of a node path.
+func (n *Node) path(p string) string { return fsSource{root: n.root}.path(p) }
+
+func (n *Node) read(p string) ([]byte, error) { return n.source().read(p) }
+
+// located returns where the source found the file kept at p on a kubeadm
+// node (or named by role p), else p.
+func (n *Node) located(p string) string {
+	if q, ok := n.source().located(p); ok {
+		return q
+	}
+	return p
+}
+
+// source returns n.src, or the filesystem under root for a Node built
+// without one (EvalFlags' command-line-only node).
+func (n *Node) source() source {
+	if n.src == nil {
+		return fsSource{root: n.root}
+	}
+	return n.src
+}
 
 // readOptional reads a node file; a missing file is (nil, false) without an
 // error, other failures are recorded.
@@ -234,21 +279,8 @@ func (n *Node) readManifests() {
 // kubeletUnitFiles returns the node paths of kubelet.service and its
 // drop-ins that exist, in systemd's reading order.
 func (n *Node) kubeletUnitFiles() []string {
-	var files, dropins []string
-	for _, dir := range kubeletUnitDirs {
-		if _, err := os.Stat(n.path(dir + "/kubelet.service")); err == nil {
-			files = append(files, dir+"/kubelet.service")
-		}
-		ents, _ := os.ReadDir(n.path(dir + "/kubelet.service.d"))
-		for _, e := range ents {
-			if strings.HasSuffix(e.Name(), ".conf") && !e.IsDir() {
-				dropins = append(dropins, dir+"/kubelet.service.d/"+e.Name())
-			}
-		}
-	}
-	// Drop-ins apply in file-name order across directories.
-	sort.SliceStable(dropins, func(i, j int) bool { return path.Base(dropins[i]) < path.Base(dropins[j]) })
-	return append(files, dropins...)
+	files, _ := n.source().unitFiles()
+	return files
 }
 
 func (n *Node) readKubeletUnits() {
@@ -318,54 +350,4 @@ func (n *Node) lookupID(file, name string) (uint32, bool) {
 		}
 	}
 	return 0, false
-}
-
-// fileInfo is a stat of a node file.
-type fileInfo struct {
-	Path  string
-	Mode  fs.FileMode
-	Owner Owner
-	IsDir bool
-}
-
-// stat returns the node file's mode and numeric owner; a missing file is
-// (nil, nil).
-func (n *Node) stat(p string) (*fileInfo, error) {
-	fi, err := os.Stat(n.path(p))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("stat %s: %w", p, err)
-	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return nil, fmt.Errorf("stat %s: no owner information on this platform", p)
-	}
-	return &fileInfo{Path: p, Mode: fi.Mode().Perm(), Owner: Owner{UID: st.Uid, GID: st.Gid}, IsDir: fi.IsDir()}, nil
-}
-
-// walk returns the node paths of every file and directory under dir
-// (itself included), or nil when dir does not exist.
-func (n *Node) walk(ctx context.Context, dir string) ([]string, error) {
-	base := n.path(dir)
-	var out []string
-	err := filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if p == base && errors.Is(err, fs.ErrNotExist) {
-				return fs.SkipAll
-			}
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(base, p)
-		out = append(out, path.Join(dir, filepath.ToSlash(rel)))
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("walk %s: %w", dir, err)
-	}
-	return out, nil
 }

@@ -118,7 +118,7 @@ func EvalFlags(ctx context.Context, checks []Check, component string, args []str
 			return out
 		}
 		for _, r := range ch.evaluate(ctx, n, c) {
-			if r.Err != nil || r.NotApplicable || (c.ConfigFile != "" && fromConfig(r)) {
+			if r.Err != nil || r.NotApplicable || r.Missing != "" || (c.ConfigFile != "" && fromConfig(r)) {
 				continue
 			}
 			out = append(out, FlagResult{Check: ch, Result: r, Flag: flagOf(r.Setting)})

@@ -2,6 +2,7 @@ package nodecheck
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -13,9 +14,31 @@ type Output struct {
 	Node     *Node
 	Findings []finding.Finding
 	Coverage *finding.Coverage
+	// Nodes are every node checked (Node is the first).
+	Nodes []*Node
 	// Errors are inputs that exist but could not be read: the report is
 	// partial.
 	Errors []error
+	// NotEvaluated are results a node collector did not gather the facts
+	// for: neither passes nor findings, and the report is partial.
+	NotEvaluated []NotEvaluated
+}
+
+// NotEvaluated is a check that could not be decided from collected facts.
+type NotEvaluated struct {
+	Node    string
+	CheckID string
+	File    string // the file judged, when the check judges files
+	// Missing names the fact and who did not collect it.
+	Missing string
+}
+
+func (ne NotEvaluated) Error() string {
+	node := ""
+	if ne.Node != "" {
+		node = " on node " + ne.Node
+	}
+	return fmt.Sprintf("check %s not evaluated%s: %s", ne.CheckID, node, ne.Missing)
 }
 
 // Run discovers the node under opts.Root and evaluates checks on it.
@@ -26,11 +49,41 @@ func Run(ctx context.Context, checks []Check, opts Options) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &Output{Node: n, Errors: append([]error(nil), n.Errors...)}
+	return evaluate(ctx, checks, []*Node{n})
+}
+
+// RunFacts evaluates checks on the nodes that node collector output
+// describes (see FromFacts): the same checks and verdicts as Run, with
+// facts the collector did not gather listed as not evaluated.
+func RunFacts(ctx context.Context, checks []Check, inputs []Input, opts Options) (*Output, error) {
+	nodes, err := FromFacts(ctx, inputs, opts)
+	if err != nil {
+		return nil, err
+	}
+	if len(nodes) == 0 {
+		return nil, errors.New("no node collector input")
+	}
+	return evaluate(ctx, checks, nodes)
+}
+
+func evaluate(ctx context.Context, checks []Check, nodes []*Node) (*Output, error) {
+	out := &Output{Node: nodes[0], Nodes: nodes}
 	var cov finding.CoverageBuilder
+	for _, n := range nodes {
+		out.Errors = append(out.Errors, n.Errors...)
+		if err := evaluateNode(ctx, checks, n, out, &cov); err != nil {
+			return nil, err
+		}
+	}
+	out.Coverage = cov.Build()
+	finding.Normalize(out.Findings)
+	return out, nil
+}
+
+func evaluateNode(ctx context.Context, checks []Check, n *Node, out *Output, cov *finding.CoverageBuilder) error {
 	for _, ch := range checks {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
 		var c *Component
 		switch {
@@ -51,6 +104,12 @@ func Run(ctx context.Context, checks []Check, opts Options) (*Output, error) {
 				continue
 			case r.NotApplicable:
 				continue
+			case r.Missing != "":
+				ne := NotEvaluated{Node: n.Name, CheckID: ch.ID, File: r.File, Missing: r.Missing}
+				if k := len(out.NotEvaluated); k == 0 || out.NotEvaluated[k-1] != ne {
+					out.NotEvaluated = append(out.NotEvaluated, ne)
+				}
+				continue
 			}
 			cov.Rule(ch.ID, ch.Title, ch.Severity, controls)
 			cov.Evaluated(ch.ID, finding.Scope{})
@@ -59,9 +118,7 @@ func Run(ctx context.Context, checks []Check, opts Options) (*Output, error) {
 			}
 		}
 	}
-	out.Coverage = cov.Build()
-	finding.Normalize(out.Findings)
-	return out, nil
+	return nil
 }
 
 func (ch Check) controls() []finding.Control {

@@ -94,6 +94,9 @@ type Options struct {
 	// IgnoreAnnotationExceptions switches off the palisade.dev/exceptions
 	// annotation, for admins who accept exceptions only from config.
 	IgnoreAnnotationExceptions bool
+	// Availability tunes the reliability checks: minimum replicas and
+	// the accepted priority classes.
+	Availability config.Availability
 	// Cluster is what the version and API checks know of the target
 	// cluster; its zero value means manifests of an unknown cluster.
 	Cluster ClusterInfo
@@ -104,6 +107,9 @@ type Options struct {
 	// workload must carry (posture.requiredLabels, requiredAnnotations);
 	// none means the required-metadata check reports nothing.
 	RequiredLabels, RequiredAnnotations []config.RequiredKey
+	// Sandboxes says how Agent Sandbox workloads are judged: the
+	// RuntimeClasses that isolate untrusted code, the limits' ceilings.
+	Sandboxes config.Sandboxes
 }
 
 // ClusterInfo is the Kubernetes version a scan judges against.

@@ -61,6 +61,7 @@ type Outcome struct {
 
 // Scan evaluates every check over inv. It stops only when ctx is done.
 func (s *Scanner) Scan(ctx context.Context, inv *kube.Inventory, opts Options) (*Outcome, error) {
+	inv = s.reg.View(inv)
 	// Each check's findings go into a slice of their own, sized from its
 	// results, and are joined once at the end: growing one slice through
 	// tens of thousands of findings copied each of them several times

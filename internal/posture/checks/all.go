@@ -96,5 +96,18 @@ func All() []posture.Check {
 		DanglingMonitor(),
 		InvalidPort(),
 		RequiredMetadata(),
+		// Session 8: Agent Sandbox
+		SandboxEgress(),
+		SandboxRuntimeClass(),
+		SandboxResourceCeiling(),
+		// Session 8: availability and rollout safety
+		Replicas(),
+		PodDisruptionBudget(),
+		PodSpread(),
+		PriorityClass(),
+		RestartPolicy(),
+		ImagePullPolicy(),
+		BarePod(),
+		RolloutStrategy(),
 	}
 }

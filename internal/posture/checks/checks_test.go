@@ -28,6 +28,7 @@ var fixtureOptions = posture.Options{
 	// required-metadata's fixtures: an owner label, a contact e-mail.
 	RequiredLabels:      []config.RequiredKey{{Key: "owner"}},
 	RequiredAnnotations: []config.RequiredKey{{Key: "example.com/contact", Value: `[^@\s]+@[^@\s]+\.[a-z]+`}},
+	Sandboxes:           config.Sandboxes{MaxCPU: "2", MaxMemory: "2Gi"},
 }
 
 func dirName(id string) string { return strings.ReplaceAll(id, "-", "_") }

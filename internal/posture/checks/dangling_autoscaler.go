@@ -7,8 +7,8 @@ package checks
 // later gets it scaled. Built-in scalable kinds (Deployment, StatefulSet,
 // ReplicaSet, ReplicationController, OpenShift DeploymentConfig) are
 // judged; a custom kind (an Argo Rollout) only when the scanned set holds
-// objects of that kind, so a target kept elsewhere is not guessed at. A
-// live scan does not list autoscalers. kube-linter
+// objects of that kind, so a target kept elsewhere is not guessed at; a
+// live scan judges the kinds it lists. kube-linter
 // dangling-horizontalpodautoscaler, Kubescape hpa-has-target.
 
 import (
@@ -36,20 +36,29 @@ func DanglingAutoscaler() posture.Check {
 	}
 }
 
-// scalableKinds are the built-in kinds with a scale subresource.
-var scalableKinds = map[string]bool{"Deployment": true, "StatefulSet": true, "ReplicaSet": true, "ReplicationController": true, "DeploymentConfig": true}
+// scalableKinds are the built-in kinds with a scale subresource;
+// liveScalableKinds those a live scan lists (not OpenShift's
+// DeploymentConfig), where any other is judged only if listed.
+var (
+	scalableKinds     = map[string]bool{"Deployment": true, "StatefulSet": true, "ReplicaSet": true, "ReplicationController": true, "DeploymentConfig": true}
+	liveScalableKinds = map[string]bool{"Deployment": true, "StatefulSet": true, "ReplicaSet": true, "ReplicationController": true}
+)
 
 func evalDanglingAutoscaler(in *posture.Input) []posture.Result {
 	var out []posture.Result
 	for _, o := range in.Inventory.OfKind("HorizontalPodAutoscaler") {
-		m := fieldsMap(o)
+		m := fieldsOf(o)
 		ref, _, _ := unstructured.NestedStringMap(m, "spec", "scaleTargetRef")
 		kind, name := ref["kind"], ref["name"]
 		if kind == "" || name == "" {
 			continue
 		}
 		targets := objectsNamed(in.Inventory, kind)
-		if !scalableKinds[kind] && len(in.Inventory.OfKind(kind)) == 0 {
+		known := scalableKinds[kind]
+		if liveObject(o) {
+			known = liveScalableKinds[kind]
+		}
+		if !known && len(in.Inventory.OfKind(kind)) == 0 {
 			continue
 		}
 		ns := kube.AppliedNamespace(o.Meta.Namespace)

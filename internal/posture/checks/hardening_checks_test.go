@@ -7,53 +7,22 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/palisade-sec/palisade/internal/kube"
 	"github.com/palisade-sec/palisade/internal/posture"
-	"github.com/palisade-sec/palisade/internal/posture/checks"
 )
 
 // TestHardeningChecksPinned checks that linux-hardening and
 // exposed-sensitive-interface, new in behaviour version 4, stay out of
 // scans pinned to 3.
 func TestHardeningChecksPinned(t *testing.T) {
-	for _, id := range []string{"linux-hardening", "exposed-sensitive-interface"} {
-		for _, tc := range []struct {
-			pin  posture.Version
-			want bool
-		}{{3, false}, {4, true}, {posture.Latest, true}} {
-			reg, err := posture.NewRegistry(checks.All(), tc.pin)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := reg.Check(id) != nil; got != tc.want {
-				t.Errorf("%s pinned to %d: in the registry %v, want %v", id, tc.pin, got, tc.want)
-			}
-		}
-	}
+	checkPinned(t, []string{"linux-hardening", "exposed-sensitive-interface"}, 4)
 }
 
 // scanYAML loads doc and returns the evidence ("name=value", sorted) of
 // each finding check id reports on it, at pin.
 func scanYAML(t *testing.T, id string, pin posture.Version, doc string) [][]string {
 	t.Helper()
-	f := filepath.Join(t.TempDir(), "in.yaml")
-	if err := os.WriteFile(f, []byte(doc), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	inv, err := kube.Load(t.Context(), []string{f}, nil, kube.Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := posture.NewRegistry(checks.All(), pin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := posture.NewScanner(reg.Only(id), nil).Scan(t.Context(), inv, posture.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var got [][]string
-	for _, f := range out.Findings {
+	for _, f := range scanDoc(t, id, pin, posture.Options{}, doc) {
 		var ev []string
 		for _, e := range f.Evidence {
 			ev = append(ev, e.Name+"="+e.Value)

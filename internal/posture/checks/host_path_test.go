@@ -1,14 +1,10 @@
 package checks_test
 
 import (
-	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 
-	"github.com/palisade-sec/palisade/internal/kube"
 	"github.com/palisade-sec/palisade/internal/posture"
-	"github.com/palisade-sec/palisade/internal/posture/checks"
 )
 
 // TestHostPathClassification rates host paths through host-path, pinned to
@@ -88,26 +84,11 @@ spec:
   - name: host
     hostPath: {path: ` + strconv.Quote(p) + `}
 `
-	f := filepath.Join(t.TempDir(), "pod.yaml")
-	if err := os.WriteFile(f, []byte(doc), 0o600); err != nil {
-		t.Fatal(err)
+	found := scanDoc(t, "host-path", pin, posture.Options{}, doc)
+	if len(found) != 1 {
+		t.Fatalf("%d findings, want 1", len(found))
 	}
-	inv, err := kube.Load(t.Context(), []string{f}, nil, kube.Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := posture.NewRegistry(checks.All(), pin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := posture.NewScanner(reg.Only("host-path"), nil).Scan(t.Context(), inv, posture.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(out.Findings) != 1 {
-		t.Fatalf("%d findings, want 1", len(out.Findings))
-	}
-	fd := out.Findings[0]
+	fd := found[0]
 	for _, e := range fd.Evidence {
 		if e.Name == "class" {
 			return fd.Severity.String() + " " + e.Value

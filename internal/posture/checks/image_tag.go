@@ -2,8 +2,9 @@ package checks
 
 // CIS Kubernetes Benchmark 5.5.1 (image provenance) and NSA/CISA "use
 // immutable image references": an image named by a mutable tag can change
-// under a running workload. ":latest" or no tag is medium; a fixed tag
-// without a digest is low.
+// under a running workload. ":latest" or no tag is medium, as is a tag of
+// registries.floatingTags ("dev", "nightly"); a fixed tag without a digest
+// is low.
 
 import (
 	"regexp"
@@ -57,6 +58,9 @@ func imageTag(in *posture.Input, checkDigest bool) []posture.Result {
 				return nil
 			}
 			return []posture.Result{{Path: path, Message: name + " uses the :latest tag.", Evidence: []finding.Evidence{key("problem", "latest")}}}
+		case in.Options.Registries.IsFloatingTag(ref.Tag):
+			// Configured in registries.floatingTags: moved like latest.
+			return []posture.Result{{Path: path, Message: name + " uses :" + ref.Tag + ", a floating tag (registries.floatingTags) moved to each new build.", Evidence: []finding.Evidence{key("problem", "floating-tag")}}}
 		}
 		return []posture.Result{{Path: path, Severity: finding.SeverityLow, Message: name + " has a tag but no digest.", Evidence: []finding.Evidence{key("problem", "no-digest")}}}
 	})

@@ -42,7 +42,7 @@ func MismatchedSelector() posture.Check {
 
 func evalMismatchedSelector(in *posture.Input) []posture.Result {
 	w := in.Workload
-	sel, path, ok := workloadSelector(w.Object.Typed)
+	sel, path, ok := ownerSelector(w.Object.Typed)
 	if !ok || sel.Empty() || sel.Matches(labels.Set(w.PodMeta.Labels)) {
 		return nil
 	}
@@ -52,9 +52,9 @@ func evalMismatchedSelector(in *posture.Input) []posture.Result {
 		Evidence: []finding.Evidence{key("selector", sel.String()), ev("labels", labelString(w.PodMeta.Labels))}}}
 }
 
-// workloadSelector returns the selector a workload object owns its pods
+// ownerSelector returns the selector a workload object owns its pods
 // by and its field path; ok is false when there is none to judge.
-func workloadSelector(obj runtime.Object) (labels.Selector, []string, bool) {
+func ownerSelector(obj runtime.Object) (labels.Selector, []string, bool) {
 	spec := []string{"spec", "selector"}
 	switch t := obj.(type) {
 	case *appsv1.Deployment:

@@ -35,8 +35,11 @@ import (
 )
 
 // isolationKinds are the workload kinds whose pods run: a PodTemplate
-// object starts none, so it is not judged.
-var isolationKinds = []string{"Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob", "ReplicationController", "DeploymentConfig"}
+// object starts none, so it is not judged. An Agent Sandbox Sandbox runs
+// one Pod and, unlike a SandboxTemplate's (sandbox-egress), gets no
+// NetworkPolicy from its controller; it is a workload from behaviour
+// version 8 (posture.CustomWorkloadsSince), so older pins judge none.
+var isolationKinds = []string{"Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob", "ReplicationController", "DeploymentConfig", "Sandbox"}
 
 // NetworkPodIsolation reports workloads whose pods no network policy
 // isolates, once per direction (ingress, egress).

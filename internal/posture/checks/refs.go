@@ -11,9 +11,6 @@ import (
 	"sort"
 	"strings"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
-
 	"github.com/palisade-sec/palisade/internal/kube"
 )
 
@@ -87,23 +84,6 @@ func (idx *nameIndex) namespaces(from *kube.Object) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// fieldsMap returns o's fields as a map: an unstructured object's own, a
-// typed object converted (for the few kinds read this way).
-func fieldsMap(o *kube.Object) map[string]any {
-	switch t := o.Typed.(type) {
-	case *unstructured.Unstructured:
-		return t.Object
-	case nil:
-		return nil
-	default:
-		m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(t)
-		if err != nil {
-			return nil
-		}
-		return m
-	}
 }
 
 // quoteList renders names as "a", "b".

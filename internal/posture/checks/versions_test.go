@@ -50,3 +50,47 @@ func TestPinnedBehaviour(t *testing.T) {
 		})
 	}
 }
+
+// TestSandboxWorkloadsPinned checks that Agent Sandbox pod templates stay
+// out of scans pinned to version 7: no workload check judges them there,
+// and the version 8 checks do not run, while the latest behaviour judges
+// them with every workload check.
+func TestSandboxWorkloadsPinned(t *testing.T) {
+	files := []string{
+		"testdata/network_pod_isolation/fail/sandbox.yaml",
+		"testdata/sandbox_egress/fail/default_policy.yaml",
+		"testdata/sandbox_runtime_class/fail/missing.yaml",
+		"testdata/sandbox_resource_ceiling/fail/over.yaml",
+	}
+	inv, err := kube.Load(t.Context(), files, nil, kube.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []struct {
+		pin      posture.Version
+		wantNone bool
+	}{{7, true}, {8, false}, {posture.Latest, false}} {
+		reg, err := posture.NewRegistry(checks.All(), p.pin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := posture.NewScanner(reg, nil).Scan(t.Context(), inv, posture.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rules := map[string]bool{}
+		for _, f := range out.Findings {
+			rules[f.RuleID] = true
+		}
+		if p.wantNone && len(rules) > 0 {
+			t.Errorf("pin %d judged the sandboxes: %v", p.pin, rules)
+		}
+		if !p.wantNone {
+			for _, r := range []string{"image-tag", "resources", "network-pod-isolation", "sandbox-egress", "sandbox-runtime-class", "run-as-root"} {
+				if !rules[posture.RulePrefix+r] {
+					t.Errorf("pin %d: no %s finding on the sandboxes", p.pin, r)
+				}
+			}
+		}
+	}
+}
