@@ -29,7 +29,7 @@ import (
 // returns, so deprecated-service-account-field can only judge manifests.
 func TestReliabilityFixturesLive(t *testing.T) {
 	ids := []string{"dangling-service", "dangling-network-policy", "dangling-backend", "missing-service-account",
-		"duplicate-env-var", "probe-port", "missing-config-source", "mismatched-selector", "invalid-port", "deprecated-service-account-field"}
+		"duplicate-env-var", "probe-port", "missing-config-source", "mismatched-selector", "invalid-port", "deprecated-service-account-field", "dangling-autoscaler"}
 	refused := map[string]bool{"mismatched-selector": true, "invalid-port": true}
 	fl := startFixtureLab(t)
 	fl.addFixtures(ids)

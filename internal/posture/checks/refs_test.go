@@ -21,24 +21,16 @@ var reliabilityIDs = []string{"dangling-service", "dangling-network-policy", "da
 	"dangling-autoscaler", "dangling-monitor", "invalid-port", "required-metadata"}
 
 // TestReliabilityPinned checks that scans pinned to version 7 or lower
-// do not run the reliability checks.
+// do not run the reference checks, which are all of category reliability.
 func TestReliabilityPinned(t *testing.T) {
-	for _, tc := range []struct {
-		pin  posture.Version
-		want bool
-	}{{6, false}, {7, false}, {8, true}, {posture.Latest, true}} {
-		reg, err := posture.NewRegistry(checks.All(), tc.pin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, id := range reliabilityIDs {
-			c := reg.Check(id)
-			if got := c != nil; got != tc.want {
-				t.Errorf("%s pinned to %d: in the registry %v, want %v", id, tc.pin, got, tc.want)
-			}
-			if c != nil && c.Category != "reliability" {
-				t.Errorf("%s: category %q, want reliability", id, c.Category)
-			}
+	checkPinned(t, reliabilityIDs, 8) // availability_test.go
+	reg, err := posture.NewRegistry(checks.All(), posture.Latest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range reliabilityIDs {
+		if c := reg.Check(id); c == nil || c.Category != "reliability" {
+			t.Errorf("%s: %+v, want a check of category reliability", id, c)
 		}
 	}
 }
