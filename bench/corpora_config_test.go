@@ -43,8 +43,12 @@ import (
 //     definitions, quoted in the messages its tests assert):
 //     minimum-three-replicas and hpa-minimum-three-replicas take
 //     minReplicas 3, priority-class-name takes acceptedPriorityClassNames
-//     [system-cluster-critical, system-node-critical]. They become
-//     posture.availability for every kube-linter case (kubeLinterConfig).
+//     [system-cluster-critical, system-node-critical]; required-label-owner
+//     (the required-label template, key owner) and
+//     required-annotation-email (required-annotation, key email and the
+//     value pattern its report quotes). They become posture.availability,
+//     posture.requiredLabels and posture.requiredAnnotations for every
+//     kube-linter case (kubeLinterConfig).
 //
 // Polaris' default configuration (pkg/config/default.yaml) exempts
 // workloads by controller name; none of its mapped cases is decided by it.
@@ -58,6 +62,9 @@ type caseConfig struct {
 	// Exceptions are applied to the case's findings; an excepted finding
 	// does not count as the check firing, as in a report.
 	Exceptions []config.Exception
+	// RequiredLabels and RequiredAnnotations are posture.requiredLabels
+	// and posture.requiredAnnotations.
+	RequiredLabels, RequiredAnnotations []config.RequiredKey
 	// Registries are the scan's registry settings.
 	Registries config.Registries
 	// Sandboxes are the scan's Agent Sandbox settings.
@@ -75,7 +82,9 @@ var kubeLinterConfig = &caseConfig{
 		MinReplicas:     3,
 		PriorityClasses: []string{"system-cluster-critical", "system-node-critical"},
 	},
-	key: "kube-linter built-in parameters",
+	RequiredLabels:      []config.RequiredKey{{Key: "owner"}},
+	RequiredAnnotations: []config.RequiredKey{{Key: "email", Value: `[a-zA-Z0-9_.+-]+@[a-zA-Z0-9-]+\.[a-zA-Z0-9-.]+`}},
+	key:                 "kube-linter built-in parameters",
 }
 
 // configFor returns the translated configuration of the peer for case c

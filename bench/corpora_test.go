@@ -223,6 +223,7 @@ func scanCached(t *testing.T, cache map[string]*scanned, reg *posture.Registry, 
 	}
 	opts := posture.Options{Images: images}
 	if cfg != nil {
+		opts.RequiredLabels, opts.RequiredAnnotations = cfg.RequiredLabels, cfg.RequiredAnnotations
 		opts.Registries, opts.Sandboxes = cfg.Registries, cfg.Sandboxes
 		opts.Availability = cfg.Availability
 	}

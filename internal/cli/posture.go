@@ -205,7 +205,8 @@ func runPostureScan(cmd *cobra.Command, g *globals, f postureScanFlags, paths []
 		if err != nil {
 			return usageError(err)
 		}
-		out, err := scanner.Scan(ctx, inv, posture.Options{Registries: g.cfg.Registries, Sandboxes: g.cfg.Posture.Sandboxes, Availability: g.cfg.Posture.Availability, IgnoreAnnotationExceptions: f.noAnnotations, Cluster: ci, Images: f.images})
+		out, err := scanner.Scan(ctx, inv, posture.Options{Registries: g.cfg.Registries, Sandboxes: g.cfg.Posture.Sandboxes, Availability: g.cfg.Posture.Availability, IgnoreAnnotationExceptions: f.noAnnotations, Cluster: ci, Images: f.images,
+			RequiredLabels: g.cfg.Posture.RequiredLabels, RequiredAnnotations: g.cfg.Posture.RequiredAnnotations})
 		if err != nil {
 			return err
 		}

@@ -43,6 +43,11 @@ spec:
     livenessProbe: {httpGet: {path: /, port: 80}}
     readinessProbe: {httpGet: {path: /, port: 80}}
 ---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: good, namespace: shop}
+automountServiceAccountToken: false
+---
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata: {name: deny, namespace: shop}

@@ -82,6 +82,8 @@ func continuousPostureBase(cfg *config.Config, log *slog.Logger) posture.Options
 		Sandboxes:                  cfg.Posture.Sandboxes,
 		Availability:               cfg.Posture.Availability,
 		IgnoreAnnotationExceptions: cfg.Posture.IgnoreAnnotationExceptions,
+		RequiredLabels:             cfg.Posture.RequiredLabels,
+		RequiredAnnotations:        cfg.Posture.RequiredAnnotations,
 		Cluster:                    posture.ClusterInfo{Versions: table},
 	}
 }

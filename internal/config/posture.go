@@ -24,6 +24,9 @@ type Posture struct {
 	// and in serve, for admins who accept exceptions only from this file.
 	// Stored negated so that the zero value is the default, on.
 	IgnoreAnnotationExceptions bool
+	// RequiredLabels and RequiredAnnotations are the metadata every
+	// workload object must carry (check required-metadata); none by default.
+	RequiredLabels, RequiredAnnotations []RequiredKey
 	// Availability tunes the reliability checks (replicas, priority classes).
 	Availability Availability
 	// Sandboxes configures how Agent Sandbox workloads are judged, in
@@ -90,6 +93,8 @@ func (d *decoder) posture(path string, n *yaml.Node, p *Posture) {
 			}
 			p.Clusters = out
 		},
+		"requiredLabels":      func(path string, n *yaml.Node) { d.requiredKeys(path, n, &p.RequiredLabels) },
+		"requiredAnnotations": func(path string, n *yaml.Node) { d.requiredKeys(path, n, &p.RequiredAnnotations) },
 		"sandboxes": func(path string, n *yaml.Node) {
 			sb := &p.Sandboxes
 			d.mapping(path, n, map[string]fieldFunc{
@@ -112,6 +117,8 @@ func (d *decoder) posture(path string, n *yaml.Node, p *Posture) {
 }
 
 func (p *Posture) validate(v *validator, path string) {
+	validateRequired(v, path+".requiredLabels", p.RequiredLabels)
+	validateRequired(v, path+".requiredAnnotations", p.RequiredAnnotations)
 	p.Sandboxes.validate(v, path+".sandboxes")
 	p.Availability.validate(v, path+".availability")
 	seen := map[string]int{}

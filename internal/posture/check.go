@@ -52,7 +52,8 @@ type Check struct {
 	// Severity is the severity of a finding unless its Result overrides it.
 	Severity finding.Severity
 	// Category groups checks in reports: workload, rbac, network, namespace,
-	// secrets, exposure, cluster, reliability.
+	// secrets, exposure, cluster, reliability (references that resolve to
+	// nothing, fields that are ignored or repeated).
 	Category string
 	// Rationale says why the problem matters; Remediation how to fix it.
 	Rationale   string
@@ -102,6 +103,10 @@ type Options struct {
 	// Images are the image scans workloads are joined to; nil means no
 	// image data, and the checks that need it report nothing.
 	Images ImageVulns
+	// RequiredLabels and RequiredAnnotations are the metadata every
+	// workload must carry (posture.requiredLabels, requiredAnnotations);
+	// none means the required-metadata check reports nothing.
+	RequiredLabels, RequiredAnnotations []config.RequiredKey
 	// Sandboxes says how Agent Sandbox workloads are judged: the
 	// RuntimeClasses that isolate untrusted code, the limits' ceilings.
 	Sandboxes config.Sandboxes

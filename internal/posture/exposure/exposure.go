@@ -142,6 +142,8 @@ type Graph struct {
 	defaultNS bool
 	// added are the gateway paths added so far (Graph.addOnce).
 	added map[pathKey]bool
+	// workloads are the inventory's workloads by namespace.
+	workloads *WorkloadIndex
 }
 
 // ref is o's reference with the namespace it is matched in.
@@ -180,14 +182,17 @@ func AnalyzeGateways(inv *kube.Inventory) *Graph { return analyzeGraph(inv, true
 // inventory: the exposure checks and the report read the same one (a
 // Graph does not change once built).
 func analyzeGraph(inv *kube.Inventory, defaultNS, gateways bool) *Graph {
-	return inv.Derived(graphKey{defaultNS, gateways}, func() any { return buildGraph(inv, defaultNS, gateways) }).(*Graph)
+	// The workload index is derived first: Derived must not be called
+	// while building another derived value.
+	idx := IndexWorkloads(inv)
+	return inv.Derived(graphKey{defaultNS, gateways}, func() any { return buildGraph(inv, idx, defaultNS, gateways) }).(*Graph)
 }
 
 // graphKey names a graph among an inventory's derived values.
 type graphKey struct{ defaultNS, gateways bool }
 
-func buildGraph(inv *kube.Inventory, defaultNS, gateways bool) *Graph {
-	g := &Graph{byObj: map[*kube.Object]*Exposure{}, defaultNS: defaultNS}
+func buildGraph(inv *kube.Inventory, idx *WorkloadIndex, defaultNS, gateways bool) *Graph {
+	g := &Graph{byObj: map[*kube.Object]*Exposure{}, defaultNS: defaultNS, workloads: idx}
 	services := map[[2]string]*kube.Object{}
 	for _, o := range inv.OfKind("Service") {
 		if _, ok := o.Typed.(*corev1.Service); ok {
@@ -259,7 +264,7 @@ func (g *Graph) addService(inv *kube.Inventory, o *kube.Object, svc *corev1.Serv
 		return
 	}
 	sel := labels.SelectorFromSet(svc.Spec.Selector)
-	for _, w := range inv.Workloads {
+	for _, w := range g.workloads.candidates(o.Source.Cluster, o.Meta.Namespace, sel) {
 		if g.ns(w.Object) != g.ns(o) || !sel.Matches(labels.Set(w.PodMeta.Labels)) {
 			continue
 		}
