@@ -499,9 +499,25 @@ func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
+// TestPlainWord tries every byte value at every position of a word of
+// plain bytes: the word test must pass exactly the bytes copied as they are.
+func TestPlainWord(t *testing.T) {
+	for p := range 8 {
+		for b := range 256 {
+			w := []byte("abcdefgh")
+			w[p] = byte(b)
+			plain := b >= 0x20 && b < 0x80 && b != '"' && b != '\\'
+			if got := plainWord(load64(string(w))); got != plain {
+				t.Errorf("byte %#x at %d: plainWord = %v, want %v", b, p, got, plain)
+			}
+		}
+	}
+}
+
 func FuzzAppendJSONString(f *testing.F) {
 	f.Add("plain")
 	f.Add("q\"\\\n\u2028\xff")
+	f.Add("a long plain message, then an escape\tand a quote \" past eight bytes \u00e9")
 	f.Fuzz(func(t *testing.T, s string) {
 		if got, want := string(appendJSONString(nil, s)), encodingJSONString(t, s); got != want {
 			t.Fatalf("appendJSONString(%q) = %s, encoding/json writes %s", s, got, want)

@@ -95,7 +95,11 @@ func (s *Scanner) Scan(ctx context.Context, inv *kube.Inventory, opts Options) (
 		wls[i] = Input{Workload: w, Object: w.Object, Inventory: inv, Options: &opts}
 	}
 	workers := runtime.GOMAXPROCS(0)
-	for _, rc := range s.reg.checks {
+	invResults, err := s.evalInventoryChecks(ctx, inv, &opts, workers)
+	if err != nil {
+		return joined(), fmt.Errorf("posture scan: %w", err)
+	}
+	for ci, rc := range s.reg.checks {
 		if err := ctx.Err(); err != nil {
 			return joined(), fmt.Errorf("posture scan: %w", err)
 		}
@@ -153,7 +157,7 @@ func (s *Scanner) Scan(ctx context.Context, inv *kube.Inventory, opts Options) (
 				}
 			}
 			in := &Input{Inventory: inv, Options: &opts}
-			rs := rc.eval(in)
+			rs := invResults[ci]
 			fs = make([]finding.Finding, len(rs))
 			for i := range rs {
 				fs[i] = s.toFinding(c, controls, in, &rs[i], findingMessage(c, &rs[i]))
@@ -166,6 +170,24 @@ func (s *Scanner) Scan(ctx context.Context, inv *kube.Inventory, opts Options) (
 	out.Warnings = ex.warnings
 	out.Coverage = cov.Build()
 	return out, nil
+}
+
+// evalInventoryChecks evaluates every inventory check, several at a time
+// (each relates many objects serially, and a scan has two dozen of them),
+// and returns their results by the check's index in the registry.
+func (s *Scanner) evalInventoryChecks(ctx context.Context, inv *kube.Inventory, opts *Options, workers int) ([][]Result, error) {
+	out := make([][]Result, len(s.reg.checks))
+	var idx []int
+	for i, rc := range s.reg.checks {
+		if rc.check.Scope == ScopeInventory {
+			idx = append(idx, i)
+		}
+	}
+	err := parallel.Each(ctx, len(idx), workers, 1, func(j int) {
+		i := idx[j]
+		out[i] = s.reg.checks[i].eval(&Input{Inventory: inv, Options: opts})
+	})
+	return out, err
 }
 
 // toFindings makes findings of rs, the results of check c on ins, in
