@@ -21,9 +21,12 @@ import (
 	"github.com/palisade-sec/palisade/internal/posture/compliance"
 )
 
-// postureManifests generates n Deployments, each with a Service, spread
-// over n/100 namespaces that each have a Namespace, a Role, a RoleBinding
-// and a NetworkPolicy: a realistic mix, half hardened and half not.
+// postureManifests generates n Deployments, each with its ServiceAccount
+// and a Service, spread over n/100 namespaces that each have a Namespace,
+// a Role, a RoleBinding and a NetworkPolicy: a realistic mix, half hardened
+// and half not. (Until session 8 the ServiceAccounts were missing: the API
+// server's ServiceAccount admission would refuse every pod, which the new
+// missing-service-account check pointed out.)
 func postureManifests(n int) []byte {
 	var b bytes.Buffer
 	nsCount := max(1, n/100)
@@ -100,6 +103,10 @@ spec:
         securityContext:
           allowPrivilegeEscalation: false
           %[3]s
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: app-%[1]d, namespace: team-%[2]d}
 ---
 apiVersion: v1
 kind: Service

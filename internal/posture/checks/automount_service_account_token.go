@@ -48,14 +48,8 @@ func AutomountServiceAccountToken() posture.Check {
 					Message:  "Pod sets automountServiceAccountToken: true.",
 					Evidence: tokenEvidence(in, name, key("automountServiceAccountToken", "pod"))}}
 			}
-			for _, o := range in.Inventory.OfKind("ServiceAccount") {
-				sa, ok := o.Typed.(*corev1.ServiceAccount)
-				if !ok || sa.Name != name || sa.Namespace != in.Object.Ref.Namespace {
-					continue
-				}
-				if sa.AutomountServiceAccountToken != nil && !*sa.AutomountServiceAccountToken {
-					return nil
-				}
+			if automountOff(in.Inventory)[[2]string{in.Object.Ref.Namespace, name}] {
+				return nil
 			}
 			return []posture.Result{{Path: in.Workload.SpecPath,
 				Message:  "Pod does not set automountServiceAccountToken: false, nor does its service account " + name + ".",
@@ -116,4 +110,24 @@ func serviceAccountBound(inv *kube.Inventory, sa, ns string) bool {
 		}
 	}
 	return false
+}
+
+// automountOffKey names automountOff's set among an inventory's derived
+// values.
+type automountOffKey struct{}
+
+// automountOff returns the namespace and name of every scanned service
+// account that sets automountServiceAccountToken: false, built once per
+// scan: looking through every service account for each workload grew with
+// their product (10,000 Deployments with their own accounts: 1.75 s).
+func automountOff(inv *kube.Inventory) map[[2]string]bool {
+	return inv.Derived(automountOffKey{}, func() any {
+		off := map[[2]string]bool{}
+		for _, o := range inv.OfKind("ServiceAccount") {
+			if sa, ok := o.Typed.(*corev1.ServiceAccount); ok && sa.AutomountServiceAccountToken != nil && !*sa.AutomountServiceAccountToken {
+				off[[2]string{sa.Namespace, sa.Name}] = true
+			}
+		}
+		return off
+	}).(map[[2]string]bool)
 }
