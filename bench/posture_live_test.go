@@ -242,6 +242,18 @@ func liveListers(dyn dynamic.Interface) ([]listPage, error) {
 		"clusterrolebindings": func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
 			return cs.RbacV1().ClusterRoleBindings().List(ctx, o)
 		},
+		"runtimeclasses": func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
+			return cs.NodeV1().RuntimeClasses().List(ctx, o)
+		},
+		"poddisruptionbudgets": func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
+			return cs.PolicyV1().PodDisruptionBudgets("").List(ctx, o)
+		},
+		"horizontalpodautoscalers": func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
+			return cs.AutoscalingV2().HorizontalPodAutoscalers("").List(ctx, o)
+		},
+		"priorityclasses": func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
+			return cs.SchedulingV1().PriorityClasses().List(ctx, o)
+		},
 	}
 	var out []listPage
 	for _, k := range kube.LiveKinds() {
