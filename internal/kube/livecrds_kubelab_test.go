@@ -1,12 +1,14 @@
 package kube_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
@@ -15,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -288,6 +291,21 @@ func TestListClusterCRDKinds(t *testing.T) {
 	}
 	narrow := rest.CopyConfig(c.Config)
 	narrow.Impersonate = rest.ImpersonationConfig{UserName: "narrow", Groups: []string{"system:authenticated"}}
+	// The API server's authorizer learns of the new role and binding from
+	// its informers, a moment after the create returns: wait until the
+	// narrow user may list, or under load the first LISTs are refused.
+	narrowCS, err := kubernetes.NewForConfig(narrow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		_, nsErr := narrowCS.CoreV1().Namespaces().List(ctx, metav1.ListOptions{Limit: 1})
+		_, pcErr := narrowCS.SchedulingV1().PriorityClasses().List(ctx, metav1.ListOptions{Limit: 1})
+		return nsErr == nil && pcErr == nil, nil
+	})
+	if err != nil {
+		t.Fatalf("the narrow user's role never took effect: %v", err)
+	}
 	inv, missing, err = kube.ListCluster(ctx, narrow, "lab", 0)
 	if err != nil {
 		t.Fatal(err)
