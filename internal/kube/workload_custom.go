@@ -72,7 +72,7 @@ func (w *Workload) IsCustomWorkload() bool {
 // customTemplatePath returns where the pod template of ref's kind sits,
 // when it is one of CustomWorkloadKinds.
 func customTemplatePath(ref Ref) ([]string, bool) {
-	group := apiGroup(ref.APIVersion)
+	group := APIGroup(ref.APIVersion)
 	if group == "" {
 		return nil, false // the core group has no custom resources
 	}
@@ -84,8 +84,8 @@ func customTemplatePath(ref Ref) ([]string, bool) {
 	return nil, false
 }
 
-// apiGroup returns the group of an apiVersion ("apps/v1" → "apps", "v1" → "").
-func apiGroup(apiVersion string) string {
+// APIGroup returns the group of an apiVersion ("apps/v1" → "apps", "v1" → "").
+func APIGroup(apiVersion string) string {
 	group, _, found := strings.Cut(apiVersion, "/")
 	if !found {
 		return ""
@@ -103,7 +103,7 @@ func apiGroup(apiVersion string) string {
 // policy written for an Unmanaged template) selects. A Sandbox's own
 // template is used as written.
 func applyControllerDefaults(ref Ref, meta *metav1.ObjectMeta, spec *corev1.PodSpec) {
-	if ref.Kind != "SandboxTemplate" || apiGroup(ref.APIVersion) != AgentSandboxExtensionsGroup {
+	if ref.Kind != "SandboxTemplate" || APIGroup(ref.APIVersion) != AgentSandboxExtensionsGroup {
 		return
 	}
 	if spec.AutomountServiceAccountToken == nil {
@@ -151,7 +151,7 @@ func (w *Workload) CreatedFromCustomTemplate() bool {
 	if !ok {
 		return false
 	}
-	if w.Object.Ref.Kind == "Sandbox" && apiGroup(w.Object.Ref.APIVersion) != AgentSandboxGroup {
+	if w.Object.Ref.Kind == "Sandbox" && APIGroup(w.Object.Ref.APIVersion) != AgentSandboxGroup {
 		return false
 	}
 	// Object.Meta keeps names, labels and annotations only; the owners
@@ -165,7 +165,7 @@ func (w *Workload) CreatedFromCustomTemplate() bool {
 		return false
 	}
 	for _, o := range owners {
-		if ref.Kind == o.Kind && apiGroup(ref.APIVersion) == o.Group {
+		if ref.Kind == o.Kind && APIGroup(ref.APIVersion) == o.Group {
 			return true
 		}
 	}

@@ -2,7 +2,6 @@ package exposure
 
 import (
 	"fmt"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -38,21 +37,12 @@ func fieldsOf(o *kube.Object, into any) error {
 	return nil
 }
 
-// groupOf is the API group of an apiVersion ("" for the core group).
-func groupOf(apiVersion string) string {
-	g, _, ok := strings.Cut(apiVersion, "/")
-	if !ok {
-		return ""
-	}
-	return g
-}
-
 // ofGroup returns inv's objects of kind in API group group: Gateway API
 // and Istio both name a kind Gateway.
 func ofGroup(inv *kube.Inventory, group, kind string) []*kube.Object {
 	var out []*kube.Object
 	for _, o := range inv.OfKind(kind) {
-		if groupOf(o.Ref.APIVersion) == group {
+		if kube.APIGroup(o.Ref.APIVersion) == group {
 			out = append(out, o)
 		}
 	}
