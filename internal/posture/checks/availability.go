@@ -8,6 +8,7 @@ package checks
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -31,16 +32,17 @@ func availabilityV8(eval func(*posture.Input) []posture.Result) []posture.Versio
 // replicatedKinds are the kinds that keep a count of identical pods: the
 // ones replicas, PodDisruptionBudgets and spreading are about. DaemonSets
 // run one pod per node and Jobs run to completion; neither has replicas.
-var replicatedKinds = map[string]bool{
-	"Deployment": true, "StatefulSet": true, "ReplicaSet": true,
-	"ReplicationController": true, "DeploymentConfig": true,
-}
+// The order is the order replicatedObjects returns them in.
+var replicatedKinds = []string{"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController", "DeploymentConfig"}
+
+// replicated reports whether kind is one of replicatedKinds.
+func replicated(kind string) bool { return slices.Contains(replicatedKinds, kind) }
 
 // replicatedObjects returns the inventory's objects of replicatedKinds,
 // kind by kind in a fixed order, each kind in input order.
 func replicatedObjects(inv *kube.Inventory) []*kube.Object {
 	var out []*kube.Object
-	for _, k := range []string{"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController", "DeploymentConfig"} {
+	for _, k := range replicatedKinds {
 		out = append(out, inv.OfKind(k)...)
 	}
 	return out

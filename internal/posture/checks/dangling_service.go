@@ -89,12 +89,6 @@ func anyDeclares(ws []*kube.Workload, name string, protocol corev1.Protocol) boo
 	return false
 }
 
-// isSidecar reports whether init container c keeps running beside the
-// others (restartPolicy Always).
-func isSidecar(c *corev1.Container) bool {
-	return c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways
-}
-
 // protocolOf is p, TCP when unset (the API server's default).
 func protocolOf(p corev1.Protocol) string {
 	if p == "" {

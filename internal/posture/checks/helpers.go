@@ -90,3 +90,9 @@ func ruleEvidence(i int, rule rbacv1.PolicyRule) []finding.Evidence {
 		ev("apiGroups", strings.Join(rule.APIGroups, ",")),
 	}
 }
+
+// isSidecar reports whether init container c keeps running beside the
+// others (restartPolicy Always).
+func isSidecar(c *corev1.Container) bool {
+	return c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways
+}

@@ -115,7 +115,7 @@ func disruptionBudgetResults(in *posture.Input) []posture.Result {
 	var out []posture.Result
 	for _, w := range inv.Workloads {
 		o := w.Object
-		if !replicatedKinds[o.Ref.Kind] {
+		if !replicated(o.Ref.Kind) {
 			continue
 		}
 		lo, hi, sc := podRange(inv, o)

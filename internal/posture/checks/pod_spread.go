@@ -45,7 +45,7 @@ func podSpreadResults(in *posture.Input) []posture.Result {
 	var out []posture.Result
 	for _, w := range in.Inventory.Workloads {
 		o := w.Object
-		if !replicatedKinds[o.Ref.Kind] {
+		if !replicated(o.Ref.Kind) {
 			continue
 		}
 		_, hi, _ := podRange(in.Inventory, o)

@@ -60,7 +60,7 @@ func RestartPolicy() posture.Check {
 					return nil
 				}
 				return refused("OnFailure, Never")
-			case replicatedKinds[kind] || kind == "DaemonSet":
+			case replicated(kind) || kind == "DaemonSet":
 				if policy == "" || policy == corev1.RestartPolicyAlways {
 					return nil
 				}

@@ -249,9 +249,7 @@ func emptyYAMLSelector(v any) bool {
 	if !ok {
 		return v == nil
 	}
-	ml, _ := m["matchLabels"].(map[string]any)
-	me, _ := m["matchExpressions"].([]any)
-	return len(ml) == 0 && len(me) == 0
+	return emptyUnstructuredSelector(m)
 }
 
 // portsOf says which ports an egress rule allows.

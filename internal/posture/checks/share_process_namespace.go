@@ -57,7 +57,7 @@ func ShareProcessNamespace() posture.Check {
 func runningContainers(spec *corev1.PodSpec) []string {
 	var out []string
 	for _, c := range spec.InitContainers {
-		if c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways {
+		if isSidecar(&c) {
 			out = append(out, c.Name)
 		}
 	}
