@@ -44,6 +44,14 @@ type postureScanFlags struct {
 	memoryLimit   string
 }
 
+// scanOptions are the options of one scan: palisade.yaml's settings, the
+// flags', and what is known of the cluster.
+func (f *postureScanFlags) scanOptions(g *globals, ci posture.ClusterInfo) posture.Options {
+	opts := configuredPostureOptions(g.cfg)
+	opts.IgnoreAnnotationExceptions, opts.Cluster, opts.Images = f.noAnnotations, ci, f.images
+	return opts
+}
+
 func newPostureScanCommand(g *globals) *cobra.Command {
 	f := postureScanFlags{targets: &clusterTargets{}}
 	cmd := &cobra.Command{
@@ -205,8 +213,7 @@ func runPostureScan(cmd *cobra.Command, g *globals, f postureScanFlags, paths []
 		if err != nil {
 			return usageError(err)
 		}
-		out, err := scanner.Scan(ctx, inv, posture.Options{Registries: g.cfg.Registries, Sandboxes: g.cfg.Posture.Sandboxes, Availability: g.cfg.Posture.Availability, IgnoreAnnotationExceptions: f.noAnnotations, Cluster: ci, Images: f.images,
-			RequiredLabels: g.cfg.Posture.RequiredLabels, RequiredAnnotations: g.cfg.Posture.RequiredAnnotations})
+		out, err := scanner.Scan(ctx, inv, f.scanOptions(g, ci))
 		if err != nil {
 			return err
 		}

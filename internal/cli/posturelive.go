@@ -130,8 +130,7 @@ func scanCluster(ctx context.Context, g *globals, f postureScanFlags, scanner *p
 		cs.notes = append(cs.notes, fmt.Errorf("cluster %s: probe the API endpoint: %w", cs.name, err))
 	}
 	ci.Endpoint = ep
-	out, err := scanner.Scan(ctx, inv, posture.Options{Registries: g.cfg.Registries, Sandboxes: g.cfg.Posture.Sandboxes, Availability: g.cfg.Posture.Availability, IgnoreAnnotationExceptions: f.noAnnotations, Cluster: ci, Images: f.images,
-		RequiredLabels: g.cfg.Posture.RequiredLabels, RequiredAnnotations: g.cfg.Posture.RequiredAnnotations})
+	out, err := scanner.Scan(ctx, inv, f.scanOptions(g, ci))
 	if err != nil {
 		return err
 	}

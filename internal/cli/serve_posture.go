@@ -77,14 +77,22 @@ func continuousPostureBase(cfg *config.Config, log *slog.Logger) posture.Options
 	if err != nil {
 		log.Warn("using the embedded Kubernetes versions table", "error", err)
 	}
+	opts := configuredPostureOptions(cfg)
+	opts.IgnoreAnnotationExceptions = cfg.Posture.IgnoreAnnotationExceptions
+	opts.Cluster = posture.ClusterInfo{Versions: table}
+	return opts
+}
+
+// configuredPostureOptions returns the scan settings palisade.yaml gives
+// the checks (registries, Agent Sandbox, availability, required metadata),
+// the same for `posture scan` of manifests and clusters and for serve.
+func configuredPostureOptions(cfg *config.Config) posture.Options {
 	return posture.Options{
-		Registries:                 cfg.Registries,
-		Sandboxes:                  cfg.Posture.Sandboxes,
-		Availability:               cfg.Posture.Availability,
-		IgnoreAnnotationExceptions: cfg.Posture.IgnoreAnnotationExceptions,
-		RequiredLabels:             cfg.Posture.RequiredLabels,
-		RequiredAnnotations:        cfg.Posture.RequiredAnnotations,
-		Cluster:                    posture.ClusterInfo{Versions: table},
+		Registries:          cfg.Registries,
+		Sandboxes:           cfg.Posture.Sandboxes,
+		Availability:        cfg.Posture.Availability,
+		RequiredLabels:      cfg.Posture.RequiredLabels,
+		RequiredAnnotations: cfg.Posture.RequiredAnnotations,
 	}
 }
 
