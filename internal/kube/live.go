@@ -150,6 +150,10 @@ func ListCluster(ctx context.Context, cfg *rest.Config, cluster string, pageSize
 	if err != nil {
 		return nil, nil, fmt.Errorf("build client for %s: %w", cluster, err)
 	}
+	lists, err := kubernetes.NewForConfig(WithProtobuf(cfg))
+	if err != nil {
+		return nil, nil, fmt.Errorf("build client for %s: %w", cluster, err)
+	}
 	// One task per built-in kind and one for the custom resources; each
 	// fills its own slot, so the inventory keeps the kinds' order.
 	kinds := liveKinds()
@@ -169,7 +173,7 @@ func ListCluster(ctx context.Context, cfg *rest.Config, cluster string, pageSize
 					r.objs, r.missing, r.err = listCRDKinds(ctx, cfg, cs.Discovery().RESTClient(), cluster, pageSize)
 					continue
 				}
-				r.objs, r.err = listKind(ctx, cs, kinds[i], cluster, pageSize)
+				r.objs, r.err = listKind(ctx, lists, kinds[i], cluster, pageSize)
 				if r.err != nil && ctx.Err() == nil {
 					r.missing, r.err = []error{&ListError{Kind: kinds[i].gvk.Kind, Forbidden: apierrors.IsForbidden(r.err), Err: r.err}}, nil
 				}
@@ -231,6 +235,21 @@ func pagedObjects(ctx context.Context, list pager.ListPageFunc, gvk schema.Group
 		return nil
 	})
 	return objs, err
+}
+
+// WithProtobuf returns a copy of cfg whose typed clients ask for
+// Kubernetes' protobuf encoding, as kube-controller-manager's do, and take
+// JSON from a server (or proxy) that does not offer it. Built-in kinds only:
+// custom resources have no protobuf encoding, and the dynamic client asks
+// for JSON whatever cfg says. Decoding protobuf takes a fraction of the
+// client CPU JSON takes, and the API server, which caches the encoded
+// objects, spends less too: on a 10,000-object LIST both are most of the
+// time (bench: BenchmarkPostureLive).
+func WithProtobuf(cfg *rest.Config) *rest.Config {
+	cfg = rest.CopyConfig(cfg)
+	cfg.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
+	cfg.ContentType = runtime.ContentTypeProtobuf
+	return cfg
 }
 
 // withScanRateLimit raises client-go's default client-side limit (5
