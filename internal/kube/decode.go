@@ -72,7 +72,7 @@ func Decode(ctx context.Context, file string, data []byte, lim Limits) ([]*Objec
 
 // decodeSequential is Decode on one parsing goroutine.
 func decodeSequential(ctx context.Context, file string, data []byte, lim Limits, budget int) ([]*Object, error) {
-	d := &docDecoder{file: file, lim: lim, budget: budget, intern: map[string]string{}}
+	d := &docDecoder{file: file, lim: lim, budget: budget, keys: newLineKeys()}
 	// Parsing YAML is sequential, but turning a parsed document into a
 	// typed object is as much work again and needs nothing from the next
 	// document: one goroutine converts documents, in order, while this one
@@ -152,7 +152,7 @@ type docDecoder struct {
 	errs    []error
 	docs    int
 	tooMany bool
-	intern  map[string]string
+	keys    *lineKeys
 }
 
 // document decodes one YAML document (or List item) rooted at n.
@@ -203,7 +203,7 @@ func (d *docDecoder) document(n *yaml.Node, depth int) {
 	}
 	o := newObject(obj, apiVersion, kind)
 	o.Source = Source{File: d.file, Line: n.Line}
-	o.lines = indexLines(n, d.intern)
+	o.lines = indexLines(n, d.keys)
 	d.objs = append(d.objs, o)
 }
 

@@ -150,7 +150,7 @@ func decodeChunks(ctx context.Context, file string, chunks []chunk, lim Limits, 
 // numbered as in the whole stream, until ctx is done. docs counts
 // documents over all chunks.
 func decodeChunk(ctx context.Context, file string, c chunk, lim Limits, budget int, docs *atomic.Int64) (chunkResult, error) {
-	d := &docDecoder{file: file, lim: lim, budget: budget, intern: map[string]string{}}
+	d := &docDecoder{file: file, lim: lim, budget: budget, keys: newLineKeys()}
 	dec := yaml.NewDecoder(bytes.NewReader(c.data))
 	for {
 		if err := ctx.Err(); err != nil {

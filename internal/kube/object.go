@@ -43,8 +43,8 @@ type Object struct {
 	// *appsv1.Deployment), or an *unstructured.Unstructured for kinds the
 	// client-go scheme does not know.
 	Typed runtime.Object
-	// lines indexes the YAML document's field lines; nil for live objects
-	// and JSON that only the JSON decoder could read.
+	// lines indexes the YAML document's field lines; empty for live
+	// objects and JSON that only the JSON decoder could read.
 	lines lineIndex
 }
 
@@ -74,16 +74,16 @@ func (o *Object) Line(path ...string) int {
 		return 0
 	}
 	idx := o.lines
-	if idx == nil {
+	if idx.nodes == nil {
 		return o.Source.Line
 	}
 	at := int32(0)
-	line := int(idx[0].line)
+	line := int(idx.nodes[0].line)
 	for _, p := range path {
 		if at = idx.child(at, p); at < 0 {
 			break
 		}
-		line = int(idx[at].line)
+		line = int(idx.nodes[at].line)
 	}
 	if line == 0 {
 		return o.Source.Line
