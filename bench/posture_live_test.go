@@ -24,6 +24,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/dynamic"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/pager"
@@ -497,5 +498,19 @@ func liveDeployment(i int, ns string) *appsv1.Deployment {
 				},
 			},
 		},
+	}
+}
+
+// TestLiveListersCoverLiveKinds runs with the tests, which CI runs and the
+// benchmarks are not: a kind added to kube.LiveKinds (or a CRD kind) without
+// a floor lister above would otherwise go unseen until someone runs
+// BenchmarkPostureLive.
+func TestLiveListersCoverLiveKinds(t *testing.T) {
+	lists, err := liveListers(dynamicfake.NewSimpleDynamicClient(runtime.NewScheme()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lists) < len(kube.LiveKinds()) {
+		t.Fatalf("%d floor listers for %d live kinds", len(lists), len(kube.LiveKinds()))
 	}
 }
