@@ -109,5 +109,8 @@ func All() []posture.Check {
 		ImagePullPolicy(),
 		BarePod(),
 		RolloutStrategy(),
+		// Session 9
+		FrozenRegistry(),
+		DefaultNamespaceObjects(),
 	}
 }

@@ -32,7 +32,7 @@ func TestWorkloadFixturesLive(t *testing.T) {
 	ids := []string{"pss-baseline", "privileged", "host-namespaces", "run-as-root", "allow-privilege-escalation",
 		"dangerous-capabilities", "drop-all-capabilities", "read-only-root-filesystem", "resources", "probes",
 		"image-tag", "untrusted-registry", "default-service-account", "automount-service-account-token",
-		"env-secret-literal", "secret-env-var", "host-port", "host-path", "secret-shared", "pss-restricted"}
+		"env-secret-literal", "secret-env-var", "host-port", "host-path", "secret-shared", "pss-restricted", "frozen-registry"}
 	fl := startFixtureLab(t)
 	fl.addFixtures(ids)
 	// default-namespace is about one namespace: its fixtures stay there.
