@@ -9,6 +9,7 @@ package checks
 
 import (
 	"github.com/palisade-sec/palisade/internal/finding"
+	"github.com/palisade-sec/palisade/internal/kube"
 	"github.com/palisade-sec/palisade/internal/posture"
 )
 
@@ -24,18 +25,24 @@ func DefaultNamespace() posture.Check {
 		Remediation: "Create a namespace per application or team and deploy into it.",
 		Scope:       posture.ScopeWorkload,
 		Versions: v1(func(in *posture.Input) []posture.Result {
-			o := in.Object
-			if o.Ref.Namespace == "" && o.Source.File != "" {
-				return []posture.Result{{Path: []string{"metadata"}, Severity: finding.SeverityInfo,
-					Message:  o.Ref.Kind + " " + o.Ref.Name + " sets no namespace: it lands in default unless applied with -n.",
-					Evidence: []finding.Evidence{key("namespace", "unset")}}}
-			}
-			if o.Ref.Namespace != "default" {
-				return nil
-			}
-			return []posture.Result{{Path: []string{"metadata", "namespace"},
-				Message:  in.Object.Ref.Kind + " " + in.Object.Ref.Name + " is in the default namespace.",
-				Evidence: []finding.Evidence{key("namespace", "default")}}}
+			return inDefaultNamespace(in.Object)
 		}),
 	}
+}
+
+// inDefaultNamespace reports o at low severity when it is in the default
+// namespace, and at info when it is from a manifest that sets no
+// namespace (it lands in default unless applied with -n).
+func inDefaultNamespace(o *kube.Object) []posture.Result {
+	if o.Ref.Namespace == "" && o.Source.File != "" {
+		return []posture.Result{{Path: []string{"metadata"}, Severity: finding.SeverityInfo,
+			Message:  o.Ref.Kind + " " + o.Ref.Name + " sets no namespace: it lands in default unless applied with -n.",
+			Evidence: []finding.Evidence{key("namespace", "unset")}}}
+	}
+	if o.Ref.Namespace != "default" {
+		return nil
+	}
+	return []posture.Result{{Path: []string{"metadata", "namespace"},
+		Message:  o.Ref.Kind + " " + o.Ref.Name + " is in the default namespace.",
+		Evidence: []finding.Evidence{key("namespace", "default")}}}
 }

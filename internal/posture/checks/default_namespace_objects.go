@@ -54,17 +54,7 @@ func DefaultNamespaceObjects() posture.Check {
 			if systemDefaultObjects[[2]string{o.Ref.Kind, o.Ref.Name}] {
 				return nil
 			}
-			if o.Ref.Namespace == "" && o.Source.File != "" {
-				return []posture.Result{{Path: []string{"metadata"}, Severity: finding.SeverityInfo,
-					Message:  o.Ref.Kind + " " + o.Ref.Name + " sets no namespace: it lands in default unless applied with -n.",
-					Evidence: []finding.Evidence{key("namespace", "unset")}}}
-			}
-			if o.Ref.Namespace != "default" {
-				return nil
-			}
-			return []posture.Result{{Path: []string{"metadata", "namespace"},
-				Message:  o.Ref.Kind + " " + o.Ref.Name + " is in the default namespace.",
-				Evidence: []finding.Evidence{key("namespace", "default")}}}
+			return inDefaultNamespace(o)
 		}}},
 	}
 }

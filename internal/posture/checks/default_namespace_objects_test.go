@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/palisade-sec/palisade/internal/finding"
-	"github.com/palisade-sec/palisade/internal/kube"
 	"github.com/palisade-sec/palisade/internal/posture"
 )
 
@@ -29,23 +28,12 @@ func TestDefaultNamespaceObjects(t *testing.T) {
 		{"apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: q, namespace: default}\n", finding.SeverityUnknown},
 	} {
 		t.Run(tc.doc, func(t *testing.T) {
-			objs, err := kube.Decode(t.Context(), "o.yaml", []byte(tc.doc), kube.Limits{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			reg, err := posture.NewRegistry([]posture.Check{DefaultNamespaceObjects()}, posture.Latest)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out, err := posture.NewScanner(reg, nil).Scan(t.Context(), kube.NewInventory(objs), posture.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			fs := scanDoc(t, DefaultNamespaceObjects(), posture.Latest, tc.doc)
 			got := finding.SeverityUnknown
-			if len(out.Findings) == 1 {
-				got = out.Findings[0].Severity
-			} else if len(out.Findings) > 1 {
-				t.Fatalf("%d findings, want at most 1", len(out.Findings))
+			if len(fs) == 1 {
+				got = fs[0].Severity
+			} else if len(fs) > 1 {
+				t.Fatalf("%d findings, want at most 1", len(fs))
 			}
 			if got != tc.want {
 				t.Errorf("severity %v, want %v", got, tc.want)

@@ -3,6 +3,7 @@ package checks
 import (
 	"testing"
 
+	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/kube"
 	"github.com/palisade-sec/palisade/internal/posture"
 )
@@ -31,47 +32,42 @@ func TestFrozenRegistry(t *testing.T) {
 	} {
 		t.Run(tc.image, func(t *testing.T) {
 			doc := "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: \"" + tc.image + "\"\n"
-			objs, err := kube.Decode(t.Context(), "d.yaml", []byte(doc), kube.Limits{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			reg, err := posture.NewRegistry([]posture.Check{FrozenRegistry()}, posture.Latest)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out, err := posture.NewScanner(reg, nil).Scan(t.Context(), kube.NewInventory(objs), posture.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			fs := scanDoc(t, FrozenRegistry(), posture.Latest, doc)
 			var got string
-			if len(out.Findings) > 0 {
-				f := out.Findings[0]
+			if len(fs) > 0 {
+				f := fs[0]
 				got = f.Evidence[0].Value
 				if f.Resource.Line != 9 {
 					t.Errorf("line %d, want 9 (the image)", f.Resource.Line)
 				}
 			}
-			if len(out.Findings) > 1 {
-				t.Errorf("%d findings, want at most 1", len(out.Findings))
+			if len(fs) > 1 {
+				t.Errorf("%d findings, want at most 1", len(fs))
 			}
 			if got != tc.want {
 				t.Errorf("registry %q, want %q", got, tc.want)
 			}
 		})
 	}
-	pinned, err := posture.NewRegistry([]posture.Check{FrozenRegistry()}, 8)
+	if fs := scanDoc(t, FrozenRegistry(), 8, "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: app\n    image: k8s.gcr.io/pause\n"); len(fs) != 0 {
+		t.Errorf("a scan pinned to version 8 reported %d findings", len(fs))
+	}
+}
+
+// scanDoc scans the manifest doc with check c alone, pinned to pin.
+func scanDoc(t *testing.T, c posture.Check, pin posture.Version, doc string) []finding.Finding {
+	t.Helper()
+	objs, err := kube.Decode(t.Context(), "d.yaml", []byte(doc), kube.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	objs, err := kube.Decode(t.Context(), "d.yaml", []byte("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: app\n    image: k8s.gcr.io/pause\n"), kube.Limits{})
+	reg, err := posture.NewRegistry([]posture.Check{c}, pin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := posture.NewScanner(pinned, nil).Scan(t.Context(), kube.NewInventory(objs), posture.Options{})
+	out, err := posture.NewScanner(reg, nil).Scan(t.Context(), kube.NewInventory(objs), posture.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(out.Findings) != 0 {
-		t.Errorf("a scan pinned to version 8 reported %d findings", len(out.Findings))
-	}
+	return out.Findings
 }
