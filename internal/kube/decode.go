@@ -56,15 +56,24 @@ func Decode(ctx context.Context, file string, data []byte, lim Limits) ([]*Objec
 		return nil, inputErr(file, 0, "file is larger than %d bytes", lim.MaxFileSize)
 	}
 	budget := 8*len(data) + 1<<20
-	if workers := decodeWorkers(); workers > 1 && len(data) >= minChunkedSize && !jsonLike(data) {
-		if chunks := splitDocuments(data, 4*workers); chunks != nil {
-			objs, errs, err := decodeChunks(ctx, file, chunks, lim, budget, workers)
-			if !errors.Is(err, errChunkFallback) {
-				if err != nil {
-					return nil, fmt.Errorf("decode %s: %w", quoteFile(file), err)
-				}
-				return objs, errors.Join(errs...)
+	if !jsonLike(data) && splittable(data) {
+		// Documents are parsed one at a time (fastParse, else yaml.v3),
+		// large streams on every core; anything that needs the whole
+		// stream's parse — a syntax error, too many documents — is redone
+		// by decodeSequential, which gives the same result by construction.
+		chunks := []chunk{{data: data, firstLine: 1}}
+		workers := decodeWorkers()
+		if workers > 1 && len(data) >= minChunkedSize {
+			if split := splitDocuments(data, 4*workers); split != nil {
+				chunks = split
 			}
+		}
+		objs, errs, err := decodeChunks(ctx, file, chunks, lim, budget, workers)
+		if !errors.Is(err, errChunkFallback) {
+			if err != nil {
+				return nil, fmt.Errorf("decode %s: %w", quoteFile(file), err)
+			}
+			return objs, errors.Join(errs...)
 		}
 	}
 	return decodeSequential(ctx, file, data, lim, budget)

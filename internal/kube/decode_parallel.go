@@ -13,7 +13,7 @@ import (
 )
 
 // Parsing YAML is most of what reading manifests costs, and yaml.v3 parses
-// on one core. A multi-document stream splits at its "---" lines into
+// on one core (fastParse, fastyaml.go, takes most documents off it). A multi-document stream splits at its "---" lines into
 // pieces that parse independently: YAML forbids a line starting with "---"
 // and a blank inside any scalar (c-forbidden), so such a line always
 // starts a document, whatever precedes it. Large files are decoded that way
@@ -151,24 +151,24 @@ func decodeChunks(ctx context.Context, file string, chunks []chunk, lim Limits, 
 // documents over all chunks.
 func decodeChunk(ctx context.Context, file string, c chunk, lim Limits, budget int, docs *atomic.Int64) (chunkResult, error) {
 	d := &docDecoder{file: file, lim: lim, budget: budget, keys: newLineKeys()}
-	dec := yaml.NewDecoder(bytes.NewReader(c.data))
-	for {
+	line := c.firstLine
+	for start := 0; start < len(c.data); {
 		if err := ctx.Err(); err != nil {
 			return chunkResult{}, err
 		}
-		var doc yaml.Node
-		err := dec.Decode(&doc)
-		if errors.Is(err, io.EOF) {
-			return chunkResult{objs: d.objs, errs: d.errs}, nil
+		end := nextDocumentStart(c.data, start+1)
+		if end < 0 {
+			end = len(c.data)
 		}
+		text := c.data[start:end]
+		root, err := parseDocument(text, line)
 		if err != nil {
-			return chunkResult{}, errChunkFallback
+			return chunkResult{}, err
 		}
-		if len(doc.Content) == 0 {
+		start, line = end, line+bytes.Count(text, []byte{'\n'})
+		if root == nil {
 			continue
 		}
-		root := doc.Content[0]
-		shiftLines(root, c.firstLine-1)
 		before := d.docs
 		d.document(root, 0)
 		// List items count as documents; the limit is over the stream.
@@ -176,6 +176,33 @@ func decodeChunk(ctx context.Context, file string, c chunk, lim Limits, budget i
 			return chunkResult{}, errChunkFallback
 		}
 	}
+	return chunkResult{objs: d.objs, errs: d.errs}, nil
+}
+
+// parseDocument parses text, one document of a chunk starting on line
+// line of the stream: with fastParse when it can, else with yaml.v3. It
+// returns nil for a document with no content, and errChunkFallback for
+// one yaml.v3 refuses or reads as more than one document.
+func parseDocument(text []byte, line int) (*yaml.Node, error) {
+	if root, ok := fastParse(text, line); ok {
+		return root, nil
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(text))
+	var doc yaml.Node
+	err := dec.Decode(&doc)
+	if errors.Is(err, io.EOF) {
+		return nil, nil
+	}
+	var more yaml.Node
+	if err != nil || !errors.Is(dec.Decode(&more), io.EOF) {
+		return nil, errChunkFallback
+	}
+	if len(doc.Content) == 0 {
+		return nil, nil
+	}
+	root := doc.Content[0]
+	shiftLines(root, line-1)
+	return root, nil
 }
 
 // shiftLines adds off to the line of n and every node under it. Aliased

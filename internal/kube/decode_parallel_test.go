@@ -16,6 +16,36 @@ func decodeBothWays(t *testing.T, data []byte, n int, lim Limits) bool {
 	lim = lim.withDefaults()
 	budget := 8*len(data) + 1<<20
 	wantObjs, wantErr := decodeSequential(t.Context(), "f.yaml", data, lim, budget)
+	// compare fails t when decoding chunks gives another result than the
+	// sequential decoder.
+	compare := func(chunks []chunk, workers int) {
+		t.Helper()
+		objs, errs, err := decodeChunks(t.Context(), "f.yaml", chunks, lim, budget, workers)
+		if errors.Is(err, errChunkFallback) {
+			return // Decode then runs decodeSequential: the same result by construction
+		}
+		if err != nil {
+			t.Fatalf("decodeChunks: %v", err)
+		}
+		if got, want := fmt.Sprint(errors.Join(errs...)), fmt.Sprint(wantErr); got != want {
+			t.Fatalf("errors differ (%d chunks):\nchunked:    %s\nsequential: %s", len(chunks), got, want)
+		}
+		if len(objs) != len(wantObjs) {
+			t.Fatalf("chunked decode gave %d objects, sequential %d", len(objs), len(wantObjs))
+		}
+		for i := range objs {
+			a, b := objs[i], wantObjs[i]
+			if a.Ref != b.Ref || a.Source != b.Source || !reflect.DeepEqual(a.Meta, b.Meta) ||
+				!reflect.DeepEqual(a.Typed, b.Typed) || !sameLines(a.lines, b.lines) {
+				t.Fatalf("object %d differs (%d chunks):\nchunked:    %+v %+v\nsequential: %+v %+v", i, len(chunks), a.Ref, a.Source, b.Ref, b.Source)
+			}
+		}
+	}
+	// Small files are one chunk: their documents are parsed one at a
+	// time all the same.
+	if splittable(data) {
+		compare([]chunk{{data: data, firstLine: 1}}, 1)
+	}
 	chunks := splitDocuments(data, n)
 	if chunks == nil {
 		return false
@@ -30,26 +60,7 @@ func decodeBothWays(t *testing.T, data []byte, n int, lim Limits) bool {
 	if string(joined) != string(data) {
 		t.Fatalf("chunks do not add up to the input")
 	}
-	objs, errs, err := decodeChunks(t.Context(), "f.yaml", chunks, lim, budget, 2)
-	if errors.Is(err, errChunkFallback) {
-		return true // Decode then runs decodeSequential: the same result by construction
-	}
-	if err != nil {
-		t.Fatalf("decodeChunks: %v", err)
-	}
-	if got, want := fmt.Sprint(errors.Join(errs...)), fmt.Sprint(wantErr); got != want {
-		t.Fatalf("errors differ:\nchunked:    %s\nsequential: %s", got, want)
-	}
-	if len(objs) != len(wantObjs) {
-		t.Fatalf("chunked decode gave %d objects, sequential %d", len(objs), len(wantObjs))
-	}
-	for i := range objs {
-		a, b := objs[i], wantObjs[i]
-		if a.Ref != b.Ref || a.Source != b.Source || !reflect.DeepEqual(a.Meta, b.Meta) ||
-			!reflect.DeepEqual(a.Typed, b.Typed) || !sameLines(a.lines, b.lines) {
-			t.Fatalf("object %d differs:\nchunked:    %+v %+v\nsequential: %+v %+v", i, a.Ref, a.Source, b.Ref, b.Source)
-		}
-	}
+	compare(chunks, 2)
 	return true
 }
 

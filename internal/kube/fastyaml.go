@@ -1,0 +1,477 @@
+package kube
+
+import (
+	"bytes"
+	"strconv"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Manifests that tools write (kubectl get -o yaml, helm template,
+// kustomize build, generators) use a small part of YAML: block mappings
+// and sequences indented with spaces, one-line plain and quoted scalars,
+// one-line flow collections, comments. yaml.v3 parses them through a
+// general scanner, parser and event machine, which is most of what reading
+// a large file costs. fastParse reads that part directly into the node
+// tree yaml.v3 builds (kind, tag, value, line and children: what toJSON
+// and indexLines read), and declines everything else — anchors, aliases,
+// tags, block and multi-line scalars, merge keys, complex keys, tabs,
+// non-ASCII text, multi-line flow collections, empty documents — which the
+// caller then parses with yaml.v3. FuzzFastParse checks that whatever it
+// accepts, yaml.v3 reads the same.
+
+// fastLine is one line of a document with content: its number in the
+// stream, its indentation and its text.
+type fastLine struct {
+	n      int
+	indent int
+	text   []byte
+}
+
+func (l *fastLine) content() []byte { return l.text[l.indent:] }
+
+type fastParser struct {
+	lines []fastLine
+	i     int
+	depth int
+}
+
+// fastParse parses doc, one YAML document (no "---" line inside, except
+// as its first line), whose first line is line firstLine of the stream.
+// ok is false when doc is outside the subset described above.
+func fastParse(doc []byte, firstLine int) (root *yaml.Node, ok bool) {
+	lines, ok := fastLines(doc, firstLine)
+	if !ok || len(lines) == 0 {
+		return nil, false
+	}
+	p := &fastParser{lines: lines}
+	root, ok = p.block(-1)
+	if !ok || p.i != len(p.lines) {
+		return nil, false
+	}
+	return root, true
+}
+
+// fastLines splits doc into its lines with content, skipping blank lines,
+// comment lines and a leading "---" line; ok is false for a character or
+// marker the fast subset does not handle.
+func fastLines(doc []byte, firstLine int) ([]fastLine, bool) {
+	var out []fastLine
+	n := firstLine
+	for start := 0; start < len(doc); n++ {
+		text := doc[start:]
+		if end := bytes.IndexByte(text, '\n'); end >= 0 {
+			text = text[:end]
+			start += end + 1
+		} else {
+			start = len(doc)
+		}
+		for _, c := range text {
+			if c < 0x20 || c >= 0x7f { // tabs, CR, control characters, non-ASCII
+				return nil, false
+			}
+		}
+		indent := 0
+		for indent < len(text) && text[indent] == ' ' {
+			indent++
+		}
+		if indent == len(text) || text[indent] == '#' {
+			continue
+		}
+		if bytes.HasPrefix(text, []byte("---")) || bytes.HasPrefix(text, []byte("...")) {
+			if n != firstLine || !bytes.HasPrefix(text, []byte("---")) || !blankOrComment(text[3:]) {
+				return nil, false
+			}
+			continue
+		}
+		out = append(out, fastLine{n: n, indent: indent, text: text})
+	}
+	return out, true
+}
+
+// blankOrComment reports whether s is spaces, optionally followed by a
+// comment that starts after a space (or at the start of s).
+func blankOrComment(s []byte) bool {
+	for i, c := range s {
+		switch {
+		case c == ' ':
+		case c == '#' && (i == 0 || s[i-1] == ' '):
+			return true
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// maxImplicitKey bounds the length of a key written without "?": YAML
+// allows 1024 characters, and libyaml refuses longer ones.
+const maxImplicitKey = 1000
+
+func isSeqItem(c []byte) bool { return len(c) > 0 && c[0] == '-' && (len(c) == 1 || c[1] == ' ') }
+
+// block parses the node starting at the current line, which is indented
+// more than parent (or as much, for a sequence that is a mapping's value).
+func (p *fastParser) block(parent int) (*yaml.Node, bool) {
+	if p.depth++; p.depth > maxDepth {
+		return nil, false
+	}
+	defer func() { p.depth-- }()
+	l := &p.lines[p.i]
+	c := l.content()
+	if isSeqItem(c) {
+		return p.seq(l.indent)
+	}
+	if _, _, ok := splitKey(c); ok {
+		return p.mapping(l.indent)
+	}
+	return p.lineValue(c, l.n, parent)
+}
+
+// lineValue parses s, the rest of the current line, as a scalar or flow
+// collection, and moves to the next line, which must not continue it
+// (be indented more than parent).
+func (p *fastParser) lineValue(s []byte, line, parent int) (*yaml.Node, bool) {
+	n, rest, ok := p.value(skipSpaces(s), line, false, false)
+	if !ok || !blankOrComment(rest) {
+		return nil, false
+	}
+	p.i++
+	if p.i < len(p.lines) && p.lines[p.i].indent > parent {
+		return nil, false // a multi-line scalar, or an error
+	}
+	return n, true
+}
+
+// mapping parses a block mapping whose keys are indented ind.
+func (p *fastParser) mapping(ind int) (*yaml.Node, bool) {
+	m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: p.lines[p.i].n}
+	for p.i < len(p.lines) {
+		l := &p.lines[p.i]
+		if l.indent < ind {
+			break
+		}
+		if l.indent > ind {
+			return nil, false
+		}
+		key, rest, ok := splitKey(l.content())
+		if !ok {
+			return nil, false
+		}
+		k, ok := p.key(key, l.n)
+		if !ok || len(key) > maxImplicitKey {
+			return nil, false
+		}
+		var v *yaml.Node
+		if blankOrComment(rest) {
+			p.i++
+			switch {
+			case p.i < len(p.lines) && p.lines[p.i].indent > ind:
+				v, ok = p.block(ind)
+			case p.i < len(p.lines) && p.lines[p.i].indent == ind && isSeqItem(p.lines[p.i].content()):
+				v, ok = p.seq(ind)
+			default:
+				v = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: l.n}
+			}
+		} else {
+			v, ok = p.lineValue(rest, l.n, ind)
+		}
+		if !ok {
+			return nil, false
+		}
+		m.Content = append(m.Content, k, v)
+	}
+	return m, true
+}
+
+// seq parses a block sequence whose "-" are indented ind.
+func (p *fastParser) seq(ind int) (*yaml.Node, bool) {
+	s := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: p.lines[p.i].n}
+	for p.i < len(p.lines) {
+		l := &p.lines[p.i]
+		if l.indent < ind {
+			break
+		}
+		if l.indent > ind {
+			return nil, false
+		}
+		c := l.content()
+		if !isSeqItem(c) {
+			break // the next key of the mapping this sequence is a value of
+		}
+		j := 1
+		for j < len(c) && c[j] == ' ' {
+			j++
+		}
+		rest := c[j:]
+		var v *yaml.Node
+		ok := true
+		switch {
+		case blankOrComment(rest):
+			p.i++
+			if p.i < len(p.lines) && p.lines[p.i].indent > ind {
+				v, ok = p.block(ind)
+			} else {
+				v = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: l.n}
+			}
+		case isSeqItem(rest):
+			return nil, false
+		default:
+			if _, _, isKey := splitKey(rest); isKey {
+				// A mapping starting on the item's line: its keys are
+				// indented to where the first one is written.
+				l.indent += j
+				if p.depth++; p.depth > maxDepth {
+					return nil, false
+				}
+				v, ok = p.mapping(l.indent)
+				p.depth--
+			} else {
+				v, ok = p.lineValue(rest, l.n, ind)
+			}
+		}
+		if !ok {
+			return nil, false
+		}
+		s.Content = append(s.Content, v)
+	}
+	return s, true
+}
+
+// splitKey splits c, a line's content, into the key and what follows its
+// ":" when c is a block mapping entry.
+func splitKey(c []byte) (key, rest []byte, ok bool) {
+	if len(c) == 0 {
+		return nil, nil, false
+	}
+	i := 0
+	switch c[0] {
+	case '{', '[':
+		return nil, nil, false // a flow collection as a key: left to yaml.v3
+	case '"', '\'':
+		end, ok := quotedEnd(c)
+		if !ok {
+			return nil, nil, false
+		}
+		i = end
+		for i < len(c) && c[i] == ' ' {
+			i++
+		}
+		if i < len(c) && c[i] == ':' && (i+1 == len(c) || c[i+1] == ' ') {
+			return c[:end], c[i+1:], true
+		}
+		return nil, nil, false
+	}
+	for ; i < len(c); i++ {
+		switch c[i] {
+		case ':':
+			if i+1 == len(c) || c[i+1] == ' ' {
+				return c[:i], c[i+1:], true
+			}
+		case '#':
+			if i > 0 && c[i-1] == ' ' {
+				return nil, nil, false
+			}
+		}
+	}
+	return nil, nil, false
+}
+
+// quotedEnd returns the offset just past the closing quote of the quoted
+// scalar s starts with.
+func quotedEnd(s []byte) (int, bool) {
+	q := s[0]
+	for i := 1; i < len(s); i++ {
+		switch {
+		case q == '"' && s[i] == '\\':
+			i++
+		case s[i] == q:
+			if q == '\'' && i+1 < len(s) && s[i+1] == '\'' {
+				i++
+				continue
+			}
+			return i + 1, true
+		}
+	}
+	return 0, false
+}
+
+// key parses a block mapping key.
+func (p *fastParser) key(s []byte, line int) (*yaml.Node, bool) {
+	s = bytes.TrimRight(s, " ")
+	n, rest, ok := p.value(s, line, false, false)
+	if !ok || len(rest) != 0 || n.Kind != yaml.ScalarNode {
+		return nil, false
+	}
+	return n, true
+}
+
+// value parses the scalar or flow collection s starts with and returns
+// what follows it. In a flow collection (flow) plain scalars end at flow
+// indicators too, and a flow mapping's key (key) at its ":".
+func (p *fastParser) value(s []byte, line int, flow, key bool) (*yaml.Node, []byte, bool) {
+	if len(s) == 0 {
+		return nil, nil, false
+	}
+	switch s[0] {
+	case '{', '[':
+		return p.flowCollection(s, line)
+	case '"':
+		end, ok := quotedEnd(s)
+		if !ok {
+			return nil, nil, false
+		}
+		v, ok := unescapeDouble(s[1 : end-1])
+		if !ok {
+			return nil, nil, false
+		}
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v, Line: line}, s[end:], true
+	case '\'':
+		end, ok := quotedEnd(s)
+		if !ok {
+			return nil, nil, false
+		}
+		v := string(bytes.ReplaceAll(s[1:end-1], []byte("''"), []byte("'")))
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v, Line: line}, s[end:], true
+	case ' ', ',', ']', '}', '#', '&', '*', '!', '|', '>', '%', '@', '`':
+		return nil, nil, false
+	case '-', '?', ':':
+		// libyaml reads "?" and ":" at the start of a flow scalar as
+		// indicators whatever follows them.
+		if len(s) == 1 || s[1] == ' ' || (flow && (s[0] != '-' || isFlowIndicator(s[1]))) {
+			return nil, nil, false
+		}
+	}
+	end := len(s)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == ':' && (i+1 == len(s) || s[i+1] == ' ' || (flow && isFlowIndicator(s[i+1]))) {
+			if !key {
+				return nil, nil, false // a key where a value belongs
+			}
+			end = i
+			break
+		}
+		if c == '#' && s[i-1] == ' ' {
+			end = i
+			break
+		}
+		if flow && c == '?' {
+			return nil, nil, false // libyaml ends a flow scalar there, and then refuses it
+		}
+		if flow && (isFlowIndicator(c) || c == '[' || c == '{') {
+			end = i
+			break
+		}
+	}
+	v := bytes.TrimRight(s[:end], " ")
+	if len(v) == 0 || string(v) == "<<" {
+		return nil, nil, false
+	}
+	n := &yaml.Node{Kind: yaml.ScalarNode, Value: string(v), Line: line}
+	n.Tag = n.ShortTag() // yaml.v3's own resolution of plain scalars
+	return n, s[end:], true
+}
+
+func isFlowIndicator(c byte) bool { return c == ',' || c == ']' || c == '}' }
+
+// flowCollection parses a flow mapping or sequence that ends on its line.
+func (p *fastParser) flowCollection(s []byte, line int) (*yaml.Node, []byte, bool) {
+	if p.depth++; p.depth > maxDepth {
+		return nil, nil, false
+	}
+	defer func() { p.depth-- }()
+	mapping := s[0] == '{'
+	n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: line}
+	closing := byte(']')
+	if mapping {
+		n.Kind, n.Tag, closing = yaml.MappingNode, "!!map", '}'
+	}
+	s = skipSpaces(s[1:])
+	if len(s) > 0 && s[0] == closing {
+		return n, s[1:], true
+	}
+	for {
+		item, rest, ok := p.value(s, line, true, mapping)
+		if !ok {
+			return nil, nil, false
+		}
+		if mapping {
+			if item.Kind != yaml.ScalarNode || len(s)-len(rest) > maxImplicitKey {
+				return nil, nil, false
+			}
+			// The key ends where a plain scalar ends (": " or ":" before an
+			// indicator) or right after a quoted one.
+			rest = skipSpaces(rest)
+			if len(rest) < 2 || rest[0] != ':' || rest[1] != ' ' {
+				return nil, nil, false
+			}
+			var v *yaml.Node
+			if v, rest, ok = p.value(skipSpaces(rest[1:]), line, true, false); !ok {
+				return nil, nil, false
+			}
+			n.Content = append(n.Content, item, v)
+		} else {
+			n.Content = append(n.Content, item)
+		}
+		rest = skipSpaces(rest)
+		switch {
+		case len(rest) > 0 && rest[0] == closing:
+			return n, rest[1:], true
+		case len(rest) > 0 && rest[0] == ',':
+			s = skipSpaces(rest[1:])
+		default:
+			return nil, nil, false
+		}
+	}
+}
+
+func skipSpaces(s []byte) []byte {
+	for len(s) > 0 && s[0] == ' ' {
+		s = s[1:]
+	}
+	return s
+}
+
+// unescapeDouble decodes the text of a one-line double-quoted scalar; ok
+// is false for an escape this subset leaves to yaml.v3.
+func unescapeDouble(s []byte) (string, bool) {
+	if bytes.IndexByte(s, '\\') < 0 {
+		return string(s), true
+	}
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' {
+			out = append(out, c)
+			continue
+		}
+		if i++; i == len(s) {
+			return "", false
+		}
+		switch s[i] {
+		case '\\', '"':
+			out = append(out, s[i])
+		case 'n':
+			out = append(out, '\n')
+		case 't':
+			out = append(out, '\t')
+		case 'r':
+			out = append(out, '\r')
+		case 'u':
+			if i+4 >= len(s) {
+				return "", false
+			}
+			r, err := strconv.ParseUint(string(s[i+1:i+5]), 16, 32)
+			if err != nil || (r >= 0xd800 && r < 0xe000) {
+				return "", false
+			}
+			out = utf8.AppendRune(out, rune(r))
+			i += 4
+		default:
+			return "", false
+		}
+	}
+	return string(out), true
+}
