@@ -144,16 +144,26 @@ func (p *fastParser) lineValue(s []byte, line, parent int) (*yaml.Node, bool) {
 	return n, true
 }
 
+// next returns the current line of a block collection indented ind; done
+// when the collection has ended (no line left, or one indented less), bad
+// for a line indented more, which no entry of it can start.
+func (p *fastParser) next(ind int) (l *fastLine, done, bad bool) {
+	if p.i == len(p.lines) || p.lines[p.i].indent < ind {
+		return nil, true, false
+	}
+	return &p.lines[p.i], false, p.lines[p.i].indent > ind
+}
+
 // mapping parses a block mapping whose keys are indented ind.
 func (p *fastParser) mapping(ind int) (*yaml.Node, bool) {
 	m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: p.lines[p.i].n}
-	for p.i < len(p.lines) {
-		l := &p.lines[p.i]
-		if l.indent < ind {
-			break
-		}
-		if l.indent > ind {
+	for {
+		l, done, bad := p.next(ind)
+		if bad {
 			return nil, false
+		}
+		if done {
+			break
 		}
 		key, rest, ok := splitKey(l.content())
 		if !ok {
@@ -188,13 +198,13 @@ func (p *fastParser) mapping(ind int) (*yaml.Node, bool) {
 // seq parses a block sequence whose "-" are indented ind.
 func (p *fastParser) seq(ind int) (*yaml.Node, bool) {
 	s := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: p.lines[p.i].n}
-	for p.i < len(p.lines) {
-		l := &p.lines[p.i]
-		if l.indent < ind {
-			break
-		}
-		if l.indent > ind {
+	for {
+		l, done, bad := p.next(ind)
+		if bad {
 			return nil, false
+		}
+		if done {
+			break
 		}
 		c := l.content()
 		if !isSeqItem(c) {
