@@ -80,7 +80,8 @@ func fastLines(doc []byte, firstLine int) ([]fastLine, bool) {
 			continue
 		}
 		if bytes.HasPrefix(text, []byte("---")) || bytes.HasPrefix(text, []byte("...")) {
-			if n != firstLine || !bytes.HasPrefix(text, []byte("---")) || !blankOrComment(text[3:]) {
+			marker := bytes.HasPrefix(text, []byte("---")) && (len(text) == 3 || text[3] == ' ')
+			if n != firstLine || !marker || !blankOrComment(text[3:]) {
 				return nil, false
 			}
 			continue

@@ -88,6 +88,8 @@ func TestFastParse(t *testing.T) {
 		{"? a\n: b\n", false},
 		{"# only a comment\n", false},
 		{"a: b: c\n", false},
+		{"---#x\na: 1\n", false}, // not a document marker: a scalar, then an error
+		{"--- # start\na: 1\n", true},
 	} {
 		if got := checkFast(t, tc.doc, []byte(tc.doc)); got != tc.fast {
 			t.Errorf("fastParse(%q) accepted %v, want %v", tc.doc, got, tc.fast)
