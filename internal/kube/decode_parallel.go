@@ -13,12 +13,13 @@ import (
 )
 
 // Parsing YAML is most of what reading manifests costs, and yaml.v3 parses
-// on one core (fastParse, fastyaml.go, takes most documents off it). A multi-document stream splits at its "---" lines into
-// pieces that parse independently: YAML forbids a line starting with "---"
-// and a blank inside any scalar (c-forbidden), so such a line always
-// starts a document, whatever precedes it. Large files are decoded that way
-// on every core; the result is the sequential decoder's, object for object
-// and line for line (FuzzDecodeChunked compares them).
+// on one core (fastParse, fastyaml.go, takes most documents off it). A
+// multi-document stream splits at its "---" lines into pieces that parse
+// independently: YAML forbids a line starting with "---" and a blank inside
+// any scalar (c-forbidden), so such a line always starts a document,
+// whatever precedes it. Large files are decoded that way on every core;
+// the result is the sequential decoder's, object for object and line for
+// line (FuzzDecodeChunked compares them).
 
 // minChunkedSize is the smallest input worth splitting: below it the
 // goroutines cost more than they save.

@@ -115,10 +115,6 @@ func isSeqItem(c []byte) bool { return len(c) > 0 && c[0] == '-' && (len(c) == 1
 // block parses the node starting at the current line, which is indented
 // more than parent (or as much, for a sequence that is a mapping's value).
 func (p *fastParser) block(parent int) (*yaml.Node, bool) {
-	if p.depth++; p.depth > maxDepth {
-		return nil, false
-	}
-	defer func() { p.depth-- }()
 	l := &p.lines[p.i]
 	c := l.content()
 	if isSeqItem(c) {
@@ -155,8 +151,35 @@ func (p *fastParser) next(ind int) (l *fastLine, done, bad bool) {
 	return &p.lines[p.i], false, p.lines[p.i].indent > ind
 }
 
+// enter counts one more level of nesting, and reports whether it is
+// within maxDepth (deeper documents are left to yaml.v3); leave undoes it.
+func (p *fastParser) enter() bool {
+	p.depth++
+	return p.depth <= maxDepth
+}
+
+func (p *fastParser) leave() { p.depth-- }
+
+// below parses the value of the entry on line, whose line ends after its
+// indicator: the block indented more than ind on the lines that follow, a
+// sequence at ind itself for a mapping entry (seqAtIndent), or else null.
+func (p *fastParser) below(ind, line int, seqAtIndent bool) (*yaml.Node, bool) {
+	p.i++
+	switch {
+	case p.i < len(p.lines) && p.lines[p.i].indent > ind:
+		return p.block(ind)
+	case seqAtIndent && p.i < len(p.lines) && p.lines[p.i].indent == ind && isSeqItem(p.lines[p.i].content()):
+		return p.seq(ind)
+	}
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: line}, true
+}
+
 // mapping parses a block mapping whose keys are indented ind.
 func (p *fastParser) mapping(ind int) (*yaml.Node, bool) {
+	if !p.enter() {
+		return nil, false
+	}
+	defer p.leave()
 	m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: p.lines[p.i].n}
 	for {
 		l, done, bad := p.next(ind)
@@ -176,15 +199,7 @@ func (p *fastParser) mapping(ind int) (*yaml.Node, bool) {
 		}
 		var v *yaml.Node
 		if blankOrComment(rest) {
-			p.i++
-			switch {
-			case p.i < len(p.lines) && p.lines[p.i].indent > ind:
-				v, ok = p.block(ind)
-			case p.i < len(p.lines) && p.lines[p.i].indent == ind && isSeqItem(p.lines[p.i].content()):
-				v, ok = p.seq(ind)
-			default:
-				v = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: l.n}
-			}
+			v, ok = p.below(ind, l.n, true)
 		} else {
 			v, ok = p.lineValue(rest, l.n, ind)
 		}
@@ -198,6 +213,10 @@ func (p *fastParser) mapping(ind int) (*yaml.Node, bool) {
 
 // seq parses a block sequence whose "-" are indented ind.
 func (p *fastParser) seq(ind int) (*yaml.Node, bool) {
+	if !p.enter() {
+		return nil, false
+	}
+	defer p.leave()
 	s := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: p.lines[p.i].n}
 	for {
 		l, done, bad := p.next(ind)
@@ -220,12 +239,7 @@ func (p *fastParser) seq(ind int) (*yaml.Node, bool) {
 		ok := true
 		switch {
 		case blankOrComment(rest):
-			p.i++
-			if p.i < len(p.lines) && p.lines[p.i].indent > ind {
-				v, ok = p.block(ind)
-			} else {
-				v = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: l.n}
-			}
+			v, ok = p.below(ind, l.n, false)
 		case isSeqItem(rest):
 			return nil, false
 		default:
@@ -233,11 +247,7 @@ func (p *fastParser) seq(ind int) (*yaml.Node, bool) {
 				// A mapping starting on the item's line: its keys are
 				// indented to where the first one is written.
 				l.indent += j
-				if p.depth++; p.depth > maxDepth {
-					return nil, false
-				}
 				v, ok = p.mapping(l.indent)
-				p.depth--
 			} else {
 				v, ok = p.lineValue(rest, l.n, ind)
 			}
@@ -389,10 +399,10 @@ func isFlowIndicator(c byte) bool { return c == ',' || c == ']' || c == '}' }
 
 // flowCollection parses a flow mapping or sequence that ends on its line.
 func (p *fastParser) flowCollection(s []byte, line int) (*yaml.Node, []byte, bool) {
-	if p.depth++; p.depth > maxDepth {
+	if !p.enter() {
 		return nil, nil, false
 	}
-	defer func() { p.depth-- }()
+	defer p.leave()
 	mapping := s[0] == '{'
 	n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: line}
 	closing := byte(']')
