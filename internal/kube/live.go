@@ -241,10 +241,10 @@ func pagedObjects(ctx context.Context, list pager.ListPageFunc, gvk schema.Group
 // Kubernetes' protobuf encoding, as kube-controller-manager's do, and take
 // JSON from a server (or proxy) that does not offer it. Built-in kinds only:
 // custom resources have no protobuf encoding, and the dynamic client asks
-// for JSON whatever cfg says. Decoding protobuf takes a fraction of the
-// client CPU JSON takes, and the API server, which caches the encoded
-// objects, spends less too: on a 10,000-object LIST both are most of the
-// time (bench: BenchmarkPostureLive).
+// for JSON whatever cfg says. Decoding protobuf takes less client CPU than
+// JSON; the LISTs themselves took about as long either way on kubelab,
+// whose API server shares the scan's two cores (BenchmarkPostureLive
+// times both).
 func WithProtobuf(cfg *rest.Config) *rest.Config {
 	cfg = rest.CopyConfig(cfg)
 	cfg.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
