@@ -15,6 +15,10 @@ type Source struct {
 	File    string // "" for a live object; "-" for stdin
 	Line    int
 	Cluster string // the kubeconfig context, for a live object
+	// NamespaceAssumed marks an object of a chart rendered without a
+	// namespace: Helm put it in "default", but it lands in whatever
+	// namespace the chart is installed into.
+	NamespaceAssumed bool
 }
 
 // Ref identifies an object.

@@ -22,8 +22,10 @@ import (
 
 // HelmOptions are what `helm template` takes.
 type HelmOptions struct {
-	ReleaseName string   // default "release"
-	Namespace   string   // default "default"
+	ReleaseName string // default "release"
+	// Namespace is the release namespace; empty renders into "default" and
+	// marks the objects that land there Source.NamespaceAssumed.
+	Namespace   string
 	ValuesFiles []string // -f, merged in order
 	Set         []string // --set key=value[,key=value]
 	// KubeVersion is .Capabilities.KubeVersion ("v1.32.0"); empty is
@@ -91,8 +93,12 @@ func Helm(ctx context.Context, path string, o HelmOptions, lim kube.Limits) ([]*
 		// name is "<chart>/templates/…": show it under the path given.
 		file := filepath.Join(path, strings.TrimPrefix(name, ch.Name()+"/"))
 		os, err := kube.Decode(ctx, file, []byte(out[name]), lim)
-		for _, o := range os {
-			defaultNamespace(o, rel.Namespace)
+		for _, obj := range os {
+			defaultNamespace(obj, rel.Namespace)
+			// Templates also write the release namespace themselves
+			// ({{ .Release.Namespace }}), so every object in it is
+			// marked, not only those defaulted here.
+			obj.Source.NamespaceAssumed = o.Namespace == "" && obj.Ref.Namespace == rel.Namespace
 		}
 		objs = append(objs, os...)
 		if err != nil {

@@ -63,6 +63,34 @@ func TestHelmRendersOurChart(t *testing.T) {
 	}
 }
 
+// TestHelmNamespaceAssumed: without a namespace the chart is rendered
+// into default, as Helm does, and every namespaced object there is marked
+// as placed by that default (including those whose template writes
+// .Release.Namespace); with one, nothing is marked.
+func TestHelmNamespaceAssumed(t *testing.T) {
+	for _, ns := range []string{"", "default", "security"} {
+		objs, err := Helm(t.Context(), chart, HelmOptions{Namespace: ns}, kube.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		namespaced := 0
+		for _, o := range objs {
+			if o.Ref.Namespace != "" {
+				namespaced++
+				if want := or(ns, "default"); o.Ref.Namespace != want {
+					t.Errorf("namespace %q: %s in %q, want %q", ns, o.Ref, o.Ref.Namespace, want)
+				}
+			}
+			if want := ns == "" && o.Ref.Namespace != ""; o.Source.NamespaceAssumed != want {
+				t.Errorf("namespace %q: %s NamespaceAssumed %v, want %v", ns, o.Ref, o.Source.NamespaceAssumed, want)
+			}
+		}
+		if namespaced == 0 {
+			t.Fatalf("namespace %q: the chart rendered no namespaced object", ns)
+		}
+	}
+}
+
 func TestKustomizeOverlay(t *testing.T) {
 	objs, err := Kustomize(context.Background(), "testdata/kustomize/overlay", kube.Limits{})
 	if err != nil {

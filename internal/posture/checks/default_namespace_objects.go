@@ -16,11 +16,12 @@ package checks
 // As default-namespace does, an explicit or live "default" is reported at
 // low severity, and an object of a manifest that sets no namespace at
 // info: it lands in default unless applied with -n. Charts are rendered
-// into `posture scan --namespace` (default: default), as Helm installs
-// them.
+// into `posture scan --namespace`, as Helm installs them; without it, into
+// default, which from version 10 counts as no namespace set.
 
 import (
 	"github.com/palisade-sec/palisade/internal/finding"
+	"github.com/palisade-sec/palisade/internal/kube"
 	"github.com/palisade-sec/palisade/internal/posture"
 )
 
@@ -49,12 +50,16 @@ func DefaultNamespaceObjects() posture.Check {
 		Kinds: []string{"Service", "ConfigMap", "Secret", "ServiceAccount", "Role", "RoleBinding", "Ingress",
 			"PersistentVolumeClaim", "PodDisruptionBudget", "HorizontalPodAutoscaler", "Endpoints", "EndpointSlice",
 			"Lease", "PodTemplate", "CSIStorageCapacity"},
-		Versions: []posture.Versioned{{MinVersion: 9, Eval: func(in *posture.Input) []posture.Result {
-			o := in.Object
-			if systemDefaultObjects[[2]string{o.Ref.Kind, o.Ref.Name}] {
-				return nil
-			}
-			return inDefaultNamespace(o)
-		}}},
+		Versions: []posture.Versioned{
+			{MinVersion: 9, Eval: func(in *posture.Input) []posture.Result { return objectInDefaultNamespace(in.Object, false) }},
+			{MinVersion: 10, Eval: func(in *posture.Input) []posture.Result { return objectInDefaultNamespace(in.Object, true) }},
+		},
 	}
+}
+
+func objectInDefaultNamespace(o *kube.Object, charts bool) []posture.Result {
+	if systemDefaultObjects[[2]string{o.Ref.Kind, o.Ref.Name}] {
+		return nil
+	}
+	return inDefaultNamespace(o, charts)
 }
