@@ -97,19 +97,6 @@ func (f Flags) List(name string) []string {
 // Names returns the flags given, in order of first appearance.
 func (f Flags) Names() []string { return f.names }
 
-// merge returns f with the flags of later appended: later values win.
-func (f Flags) merge(later Flags) Flags {
-	out := Flags{values: map[string][]string{}}
-	for _, src := range []Flags{f, later} {
-		for _, n := range src.names {
-			for _, v := range src.values[n] {
-				out.add(n, v)
-			}
-		}
-	}
-	return out
-}
-
 // ParseCmdline splits the contents of /proc/<pid>/cmdline (arguments ended
 // by NUL bytes) into the program's base name and its flags.
 func ParseCmdline(b []byte) (string, Flags) {
