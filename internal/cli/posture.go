@@ -75,8 +75,9 @@ Each cluster is named by its context (followed by @ and the kubeconfig path
 when two share a name); findings carry that name, and so do the report's
 errors. Each cluster is judged against its own Kubernetes version. Live scans
 read Secrets never; they read Cilium network policies, Gateway API routes and
-gateways, and Istio gateways and virtual services when their CRDs are
-installed (one discovery request decides which).
+gateways, Istio gateways and virtual services, Agent Sandbox sandboxes and
+templates, and Prometheus operator ServiceMonitors and PodMonitors when their
+CRDs are installed (one discovery request decides which).
 
 Exceptions come from the configuration file and from the
 palisade.dev/exceptions annotation ("check-id[,check-id]: reason"), which

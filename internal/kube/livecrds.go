@@ -36,7 +36,9 @@ type CRDKind struct {
 // the Gateway API and Istio routing objects (the exposure graph), and
 // Agent Sandbox's Sandbox and SandboxTemplate, whose pod templates are
 // workloads (CustomWorkloadKinds; the template also declares the
-// sandboxes' NetworkPolicy). Secrets-like kinds are never among them.
+// sandboxes' NetworkPolicy), and the Prometheus operator's ServiceMonitors
+// and PodMonitors (dangling-monitor). Secrets-like kinds are never among
+// them.
 func CRDKinds() []CRDKind {
 	const gw, istio = "gateway.networking.k8s.io", "networking.istio.io"
 	istioVersions := []string{"v1", "v1beta1", "v1alpha3"}
@@ -57,8 +59,13 @@ func CRDKinds() []CRDKind {
 		{Group: istio, Versions: istioVersions, Kind: "VirtualService", Resource: "virtualservices", Namespaced: true},
 		{Group: AgentSandboxGroup, Versions: []string{"v1beta1", "v1alpha1"}, Kind: "Sandbox", Resource: "sandboxes", Namespaced: true},
 		{Group: AgentSandboxExtensionsGroup, Versions: []string{"v1beta1", "v1alpha1"}, Kind: "SandboxTemplate", Resource: "sandboxtemplates", Namespaced: true},
+		{Group: MonitoringGroup, Versions: []string{"v1"}, Kind: "ServiceMonitor", Resource: "servicemonitors", Namespaced: true},
+		{Group: MonitoringGroup, Versions: []string{"v1"}, Kind: "PodMonitor", Resource: "podmonitors", Namespaced: true},
 	}
 }
+
+// MonitoringGroup is the Prometheus operator's API group.
+const MonitoringGroup = "monitoring.coreos.com"
 
 // At returns the kind as a LiveKind at version.
 func (k CRDKind) At(version string) LiveKind {

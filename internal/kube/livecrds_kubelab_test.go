@@ -273,10 +273,10 @@ func TestListClusterCRDKinds(t *testing.T) {
 		t.Errorf("exposure paths of Deployment shop/web: %q, want Gateway shop/public → HTTPRoute shop/web → Service shop/web", exposed)
 	}
 
-	// A reader of every built-in kind, of the Gateway API, Istio and Agent
-	// Sandbox, but not of Cilium: the scan goes on and says what it could
-	// not see.
-	rules := []rbacv1.PolicyRule{{APIGroups: []string{"gateway.networking.k8s.io", "networking.istio.io", kube.AgentSandboxGroup, kube.AgentSandboxExtensionsGroup}, Resources: []string{"*"}, Verbs: []string{"list"}}}
+	// A reader of every built-in kind, of the Gateway API, Istio, Agent
+	// Sandbox and the Prometheus operator, but not of Cilium: the scan goes
+	// on and says what it could not see.
+	rules := []rbacv1.PolicyRule{{APIGroups: []string{"gateway.networking.k8s.io", "networking.istio.io", kube.AgentSandboxGroup, kube.AgentSandboxExtensionsGroup, kube.MonitoringGroup}, Resources: []string{"*"}, Verbs: []string{"list"}}}
 	for _, k := range kube.LiveKinds() {
 		rules = append(rules, rbacv1.PolicyRule{APIGroups: []string{k.GVK.Group}, Resources: []string{k.Resource}, Verbs: []string{"list"}})
 	}

@@ -22,9 +22,6 @@ import (
 	"github.com/palisade-sec/palisade/internal/posture/exposure"
 )
 
-// monitoringGroup is the Prometheus operator's API group.
-const monitoringGroup = "monitoring.coreos.com"
-
 // DanglingMonitor reports ServiceMonitors and PodMonitors that select no
 // Service or pod.
 func DanglingMonitor() posture.Check {
@@ -60,7 +57,7 @@ func evalDanglingMonitor(in *posture.Input) []posture.Result {
 	for _, kind := range []string{"ServiceMonitor", "PodMonitor"} {
 		for _, o := range in.Inventory.OfKind(kind) {
 			u, ok := o.Typed.(*unstructured.Unstructured)
-			if gv, err := schema.ParseGroupVersion(o.Ref.APIVersion); !ok || err != nil || gv.Group != monitoringGroup {
+			if gv, err := schema.ParseGroupVersion(o.Ref.APIVersion); !ok || err != nil || gv.Group != kube.MonitoringGroup {
 				continue
 			}
 			var m monitorSpec

@@ -22,7 +22,8 @@ import (
 // a real kube-apiserver (which refuses the fail fixtures of
 // mismatched-selector and invalid-port: a selector must match its template,
 // port names and numbers must be valid) and checks that
-// a live scan of what it stored finds what the manifests do, but for the
+// a live scan of what it stored (with the Prometheus operator's CRDs
+// installed, for dangling-monitor) finds what the manifests do, but for the
 // two differences the API server makes: it never lets a live scan read
 // Secrets, so Secret references are judged on manifests only, and it
 // writes serviceAccount equal to serviceAccountName in every pod spec it
@@ -33,6 +34,13 @@ func TestReliabilityFixturesLive(t *testing.T) {
 	refused := map[string]bool{"mismatched-selector": true, "invalid-port": true}
 	fl := startFixtureLab(t)
 	fl.addFixtures(ids)
+	// A ServiceMonitor's namespaceSelector names namespaces, which
+	// addFile would rename: its fixtures keep shop, made here.
+	if _, err := fl.lf.cs.CoreV1().Namespaces().Create(t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	fl.addFixtures([]string{"dangling-monitor"}, "shop")
+	ids = append(ids, "dangling-monitor")
 	// The lab runs no controller manager: give every namespace the
 	// "default" ServiceAccount it would create, so that a live scan sees
 	// the accounts listed, as in a real cluster.
