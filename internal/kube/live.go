@@ -213,6 +213,7 @@ func listKind(ctx context.Context, cs kubernetes.Interface, lk liveKind, cluster
 		if controlled(obj) {
 			return false
 		}
+		trimLive(obj)
 		obj.GetObjectKind().SetGroupVersionKind(lk.gvk)
 		return true
 	})

@@ -230,11 +230,14 @@ func listCRDKinds(ctx context.Context, cfg *rest.Config, rc rest.Interface, clus
 	return objs, missing, nil
 }
 
-// trimLive drops the managed fields of an unstructured live object: no
+// trimLive drops the managed fields of a live object: no
 // check reads them, a manifest has none, and they are often the larger
 // part of a small object.
 func trimLive(obj runtime.Object) {
-	if u, ok := obj.(*unstructured.Unstructured); ok {
-		unstructured.RemoveNestedField(u.Object, "metadata", "managedFields")
+	switch o := obj.(type) {
+	case *unstructured.Unstructured:
+		unstructured.RemoveNestedField(o.Object, "metadata", "managedFields")
+	case metav1.Object:
+		o.SetManagedFields(nil)
 	}
 }

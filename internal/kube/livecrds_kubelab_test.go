@@ -225,6 +225,16 @@ func TestListClusterCRDKinds(t *testing.T) {
 	if err != nil || len(missing) > 0 {
 		t.Fatalf("list cluster with CRDs: %v %v", err, missing)
 	}
+	// The API server records managed fields on every object it stores; no
+	// check reads them, and a live inventory does not keep them.
+	for _, o := range inv.Objects {
+		m, ok := o.Typed.(metav1.Object)
+		if !ok {
+			t.Errorf("%s: %T has no object metadata", o.Ref, o.Typed)
+		} else if n := len(m.GetManagedFields()); n > 0 {
+			t.Errorf("%s: %d managed fields kept", o.Ref, n)
+		}
+	}
 	for ref, want := range manifests {
 		var got *kube.Object
 		for _, o := range inv.OfKind(want.Ref.Kind) {
