@@ -209,29 +209,20 @@ func listKind(ctx context.Context, cs kubernetes.Interface, lk liveKind, cluster
 	list := func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
 		return lk.list(ctx, cs, opts)
 	}
-	return pagedObjects(ctx, list, lk.gvk, cluster, pageSize, func(obj runtime.Object) bool {
-		if controlled(obj) {
-			return false
-		}
-		trimLive(obj)
-		obj.GetObjectKind().SetGroupVersionKind(lk.gvk)
-		return true
-	})
+	return pagedObjects(ctx, list, lk.gvk, cluster, pageSize, controlled)
 }
 
 // pagedObjects lists one kind (gvk) with list in pages of pageSize and
-// wraps each item keep accepts (keep may also prepare it) as an object of
-// cluster.
-func pagedObjects(ctx context.Context, list pager.ListPageFunc, gvk schema.GroupVersionKind, cluster string, pageSize int64, keep func(runtime.Object) bool) ([]*Object, error) {
+// wraps each item as an object of cluster (liveObject), but those skip
+// (when not nil) reports.
+func pagedObjects(ctx context.Context, list pager.ListPageFunc, gvk schema.GroupVersionKind, cluster string, pageSize int64, skip func(runtime.Object) bool) ([]*Object, error) {
 	p := pager.New(list)
 	p.PageSize = pageSize
 	p.FullListIfExpired = false
 	var objs []*Object
 	err := p.EachListItem(ctx, metav1.ListOptions{}, func(obj runtime.Object) error {
-		if keep(obj) {
-			o := newObject(obj, gvk.GroupVersion().String(), gvk.Kind)
-			o.Source = Source{Cluster: cluster}
-			objs = append(objs, o)
+		if skip == nil || !skip(obj) {
+			objs = append(objs, liveObject(obj, gvk, cluster))
 		}
 		return nil
 	})

@@ -9,7 +9,6 @@ import (
 	apidiscoveryv2 "k8s.io/api/apidiscovery/v2"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
@@ -211,10 +210,7 @@ func listCRDKinds(ctx context.Context, cfg *rest.Config, rc rest.Interface, clus
 		}
 		ri := dyn.Resource(k.GVR())
 		list := func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) { return ri.List(ctx, opts) }
-		kindObjs, err := pagedObjects(ctx, list, k.GVK, cluster, pageSize, func(obj runtime.Object) bool {
-			trimLive(obj)
-			return true
-		})
+		kindObjs, err := pagedObjects(ctx, list, k.GVK, cluster, pageSize, nil)
 		objs = append(objs, kindObjs...)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -230,14 +226,17 @@ func listCRDKinds(ctx context.Context, cfg *rest.Config, rc rest.Interface, clus
 	return objs, missing, nil
 }
 
-// trimLive drops the managed fields of a live object: no
-// check reads them, a manifest has none, and they are often the larger
-// part of a small object.
-func trimLive(obj runtime.Object) {
-	switch o := obj.(type) {
-	case *unstructured.Unstructured:
-		unstructured.RemoveNestedField(o.Object, "metadata", "managedFields")
-	case metav1.Object:
-		o.SetManagedFields(nil)
+// liveObject wraps obj, read from cluster as gvk, as every live read does:
+// without its managed fields (no check reads them, a manifest has none,
+// and they are often the larger part of a small object; Unstructured
+// removes the field for nil) and with its kind set, which the items of a
+// typed LIST lack.
+func liveObject(obj runtime.Object, gvk schema.GroupVersionKind, cluster string) *Object {
+	if m, ok := obj.(metav1.Object); ok {
+		m.SetManagedFields(nil)
 	}
+	obj.GetObjectKind().SetGroupVersionKind(gvk)
+	o := newObject(obj, gvk.GroupVersion().String(), gvk.Kind)
+	o.Source = Source{Cluster: cluster}
+	return o
 }

@@ -42,10 +42,5 @@ func LiveObject(obj runtime.Object, gvk schema.GroupVersionKind, cluster string)
 	if controlled(obj) {
 		return nil
 	}
-	obj = obj.DeepCopyObject()
-	trimLive(obj)
-	obj.GetObjectKind().SetGroupVersionKind(gvk)
-	o := newObject(obj, gvk.GroupVersion().String(), gvk.Kind)
-	o.Source = Source{Cluster: cluster}
-	return o
+	return liveObject(obj.DeepCopyObject(), gvk, cluster)
 }
