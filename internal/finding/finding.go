@@ -220,18 +220,21 @@ func compareFindings(a, b *Finding, compareKeys func() int) int {
 // findings use another goroutine.
 const minPerWorker = 4096
 
-// sortStable sorts s stably by compare, halves on two cores when s is
-// large, then merged (ties from the first half first, so still stable).
+// sortStable sorts s, positions of findings, stably by compare: ties go
+// by position, which makes the order total, so the faster unstable sort
+// gives the stable result. Large slices are sorted in halves on two cores,
+// then merged (ties from the first half first).
 func sortStable(s []int, compare func(a, b int) int) {
+	byPosition := func(a, b int) int { return cmp.Or(compare(a, b), cmp.Compare(a, b)) }
 	n := len(s)
 	if n < 1<<14 || runtime.GOMAXPROCS(0) < 2 {
-		slices.SortStableFunc(s, compare)
+		slices.SortFunc(s, byPosition)
 		return
 	}
 	left, right := s[:n/2], s[n/2:]
 	var wg sync.WaitGroup
-	wg.Go(func() { slices.SortStableFunc(left, compare) })
-	slices.SortStableFunc(right, compare)
+	wg.Go(func() { slices.SortFunc(left, byPosition) })
+	slices.SortFunc(right, byPosition)
 	wg.Wait()
 	merged := make([]int, 0, n)
 	for len(left) > 0 && len(right) > 0 {

@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -214,18 +215,30 @@ func loadFile(ctx context.Context, path string, lim Limits) ([]*Object, error) {
 		return nil, &InputError{File: path, Err: unwrapPath(err)}
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.Size() > lim.MaxFileSize {
-		return nil, inputErr(path, 0, "file is larger than %d bytes", lim.MaxFileSize)
+	var size int64
+	if fi, err := f.Stat(); err == nil {
+		if fi.Size() > lim.MaxFileSize {
+			return nil, inputErr(path, 0, "file is larger than %d bytes", lim.MaxFileSize)
+		}
+		size = fi.Size()
 	}
-	data, err := readLimited(f, lim.MaxFileSize)
+	data, err := readSized(f, size, lim.MaxFileSize)
 	if err != nil {
 		return nil, &InputError{File: path, Err: err}
 	}
 	return Decode(ctx, path, data, lim)
 }
 
-func readLimited(r io.Reader, max int64) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, max+1))
+func readLimited(r io.Reader, max int64) ([]byte, error) { return readSized(r, 0, max) }
+
+// readSized reads r, of about size bytes (0 when unknown), to its end; an
+// input larger than max is an error. A buffer of the expected size is
+// allocated once: io.ReadAll grows from 512 bytes by copies, which
+// touches twice the memory of a large file.
+func readSized(r io.Reader, size, max int64) ([]byte, error) {
+	buf := bytes.NewBuffer(make([]byte, 0, min(size, max)+bytes.MinRead))
+	_, err := buf.ReadFrom(io.LimitReader(r, max+1))
+	data := buf.Bytes()
 	if err != nil {
 		return nil, fmt.Errorf("read: %w", err)
 	}
