@@ -162,14 +162,14 @@ type docDecoder struct {
 	docs    int
 	tooMany bool
 	keys    *lineKeys
+	// parser and fast are reused from one document to the next.
+	parser fastParser
+	fast   *jsonSink
 }
 
 // document decodes one YAML document (or List item) rooted at n.
 func (d *docDecoder) document(n *yaml.Node, depth int) {
-	d.docs++
-	if d.docs > d.lim.MaxDocuments {
-		d.errs = append(d.errs, inputErr(d.file, n.Line, "more than %d documents", d.lim.MaxDocuments))
-		d.tooMany = true
+	if !d.count(n.Line) {
 		return
 	}
 	for n.Kind == yaml.AliasNode && n.Alias != nil {
@@ -205,14 +205,54 @@ func (d *docDecoder) document(n *yaml.Node, depth int) {
 		d.errs = append(d.errs, &InputError{File: d.file, Line: n.Line, Err: fmt.Errorf("%s %s: %w", apiVersion, kind, err)})
 		return
 	}
+	d.object(apiVersion, kind, n.Line, js, indexLines(n, d.keys))
+}
+
+// fastObject decodes text, a document starting on line, when fastParse
+// reads it (parsed) and it is one object (done): through jsonSink,
+// without a node tree.
+func (d *docDecoder) fastObject(text []byte, line int) (done, parsed bool) {
+	if d.fast == nil {
+		d.fast = newJSONSink(d.keys, d.budget)
+	}
+	s := d.fast
+	s.reset()
+	if !d.parser.parse(text, line, s) {
+		return false, false
+	}
+	js, lines, ok := s.object()
+	if !ok {
+		return false, true
+	}
+	if d.count(s.rootLine) {
+		d.object(s.apiVersion, s.kind, s.rootLine, js, lines)
+	}
+	return true, true
+}
+
+// count counts one more document (a List's items count too), on line;
+// false past the limit.
+func (d *docDecoder) count(line int) bool {
+	d.docs++
+	if d.docs > d.lim.MaxDocuments {
+		d.errs = append(d.errs, inputErr(d.file, line, "more than %d documents", d.lim.MaxDocuments))
+		d.tooMany = true
+		return false
+	}
+	return true
+}
+
+// object adds the object js encodes, the document of apiVersion and kind
+// on line, whose fields' lines are indexed in lines.
+func (d *docDecoder) object(apiVersion, kind string, line int, js []byte, lines lineIndex) {
 	obj, err := decodeTyped(apiVersion, kind, js)
 	if err != nil {
-		d.errs = append(d.errs, &InputError{File: d.file, Line: n.Line, Err: err})
+		d.errs = append(d.errs, &InputError{File: d.file, Line: line, Err: err})
 		return
 	}
 	o := newObject(obj, apiVersion, kind)
-	o.Source = Source{File: d.file, Line: n.Line}
-	o.lines = indexLines(n, d.keys)
+	o.Source = Source{File: d.file, Line: line}
+	o.lines = lines
 	d.objs = append(d.objs, o)
 }
 

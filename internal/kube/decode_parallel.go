@@ -162,16 +162,18 @@ func decodeChunk(ctx context.Context, file string, c chunk, lim Limits, budget i
 			end = len(c.data)
 		}
 		text := c.data[start:end]
-		root, err := parseDocument(text, line)
-		if err != nil {
-			return chunkResult{}, err
+		before := d.docs
+		done, parsed := d.fastObject(text, line)
+		if !done {
+			root, err := parseDocument(text, line, parsed)
+			if err != nil {
+				return chunkResult{}, err
+			}
+			if root != nil {
+				d.document(root, 0)
+			}
 		}
 		start, line = end, line+bytes.Count(text, []byte{'\n'})
-		if root == nil {
-			continue
-		}
-		before := d.docs
-		d.document(root, 0)
 		// List items count as documents; the limit is over the stream.
 		if docs.Add(int64(d.docs-before)) > int64(lim.MaxDocuments) {
 			return chunkResult{}, errChunkFallback
@@ -181,12 +183,15 @@ func decodeChunk(ctx context.Context, file string, c chunk, lim Limits, budget i
 }
 
 // parseDocument parses text, one document of a chunk starting on line
-// line of the stream: with fastParse when it can, else with yaml.v3. It
-// returns nil for a document with no content, and errChunkFallback for
-// one yaml.v3 refuses or reads as more than one document.
-func parseDocument(text []byte, line int) (*yaml.Node, error) {
-	if root, ok := fastParse(text, line); ok {
-		return root, nil
+// line of the stream: with fastParse when it can (and may: fast), else
+// with yaml.v3. It returns nil for a document with no content, and
+// errChunkFallback for one yaml.v3 refuses or reads as more than one
+// document.
+func parseDocument(text []byte, line int, fast bool) (*yaml.Node, error) {
+	if fast {
+		if root, ok := fastNode(text, line); ok {
+			return root, nil
+		}
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(text))
 	var doc yaml.Node

@@ -150,25 +150,34 @@ func FuzzDecodeChunked(f *testing.F) {
 
 // sameLines reports whether a and b index the same keys and lines; their
 // key numbers differ when they were decoded with different lineKeys.
-func sameLines(a, b lineIndex) bool {
-	if len(a.nodes) != len(b.nodes) {
-		return false
+func sameLines(a, b lineIndex) bool { return lineDump(a) == lineDump(b) }
+
+// lineDump writes out the tree a line index holds — each node's key,
+// line and children — whatever order its entries are stored in.
+func lineDump(idx lineIndex) string {
+	if idx.nodes == nil {
+		return ""
 	}
-	names := func(k *lineKeys) map[int32]string {
-		m := map[int32]string{noKey: ""}
-		if k != nil {
-			for s, id := range k.ids {
-				m[id] = s
-			}
-		}
-		return m
-	}
-	an, bn := names(a.keys), names(b.keys)
-	for i, x := range a.nodes {
-		y := b.nodes[i]
-		if an[x.key] != bn[y.key] || x.line != y.line || x.first != y.first || x.kids != y.kids {
-			return false
+	names := map[int32]string{noKey: "-"}
+	if idx.keys != nil {
+		for s, id := range idx.keys.ids {
+			names[id] = s
 		}
 	}
-	return true
+	var b strings.Builder
+	var walk func(at int32, depth int)
+	walk = func(at int32, depth int) {
+		e := idx.nodes[at]
+		fmt.Fprintf(&b, "%*s%q line %d", 2*depth, "", names[e.key], e.line)
+		kids := e.kids &^ seqKids
+		if e.kids&seqKids != 0 {
+			b.WriteString(" seq")
+		}
+		b.WriteByte('\n')
+		for i := range kids {
+			walk(e.first+i, depth+1)
+		}
+	}
+	walk(0, 0)
+	return b.String()
 }

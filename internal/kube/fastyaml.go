@@ -13,13 +13,48 @@ import (
 // and sequences indented with spaces, one-line plain and quoted scalars,
 // one-line flow collections, comments. yaml.v3 parses them through a
 // general scanner, parser and event machine, which is most of what reading
-// a large file costs. fastParse reads that part directly into the node
-// tree yaml.v3 builds (kind, tag, value, line and children: what toJSON
-// and indexLines read), and declines everything else — anchors, aliases,
-// tags, block and multi-line scalars, merge keys, complex keys, tabs,
-// non-ASCII text, multi-line flow collections, empty documents — which the
-// caller then parses with yaml.v3. FuzzFastParse checks that whatever it
-// accepts, yaml.v3 reads the same.
+// a large file costs. fastParse reads that part directly and declines
+// everything else — anchors, aliases, tags, block and multi-line scalars,
+// merge keys, complex keys, tabs, non-ASCII text, multi-line flow
+// collections, empty documents — which the caller then parses with
+// yaml.v3. It reports what it reads to a fastSink: nodeSink builds the
+// node tree yaml.v3 would (kind, tag, value, line and children: what
+// toJSON and indexLines read), jsonSink (fastjson.go) writes the JSON and
+// line index of an object straight away, without the tree. FuzzFastParse
+// checks that whatever it accepts, yaml.v3 reads the same;
+// FuzzFastJSON that jsonSink writes what toJSON and indexLines make of it.
+
+// fastSink receives a document as fastParse reads it: collections open
+// and end, a mapping's keys come before their values. After fastParse
+// declines a document, what its sink received is to be discarded.
+type fastSink interface {
+	beginMapping(line int)
+	beginSequence(line int)
+	end()
+	key(k scalarTok, line int)
+	scalar(v scalarTok, line int)
+	// null is a value left empty ("key:" with nothing below).
+	null(line int)
+}
+
+// scalarTok is a scalar as written: its text when that is its value,
+// else (escapes, doubled quotes) its unescaped value.
+type scalarTok struct {
+	text    []byte
+	value   string
+	escaped bool
+	// plain scalars (written without quotes) have their type resolved
+	// from the text: null, bool, int, float, else str.
+	plain bool
+}
+
+// String returns the scalar's value.
+func (t scalarTok) String() string {
+	if t.escaped {
+		return t.value
+	}
+	return string(t.text)
+}
 
 // fastLine is one line of a document with content: its number in the
 // stream, its indentation and its text.
@@ -35,29 +70,90 @@ type fastParser struct {
 	lines []fastLine
 	i     int
 	depth int
+	out   fastSink
 }
 
 // fastParse parses doc, one YAML document (no "---" line inside, except
-// as its first line), whose first line is line firstLine of the stream.
-// ok is false when doc is outside the subset described above.
-func fastParse(doc []byte, firstLine int) (root *yaml.Node, ok bool) {
-	lines, ok := fastLines(doc, firstLine)
-	if !ok || len(lines) == 0 {
-		return nil, false
-	}
-	p := &fastParser{lines: lines}
-	root, ok = p.block(-1)
-	if !ok || p.i != len(p.lines) {
-		return nil, false
-	}
-	return root, true
+// as its first line), whose first line is line firstLine of the stream,
+// into out. It is false when doc is outside the subset described above.
+func fastParse(doc []byte, firstLine int, out fastSink) bool {
+	var p fastParser
+	return p.parse(doc, firstLine, out)
 }
 
-// fastLines splits doc into its lines with content, skipping blank lines,
-// comment lines and a leading "---" line; ok is false for a character or
-// marker the fast subset does not handle.
-func fastLines(doc []byte, firstLine int) ([]fastLine, bool) {
-	var out []fastLine
+// parse is fastParse reusing p's buffers, which a decoder keeps from one
+// document to the next.
+func (p *fastParser) parse(doc []byte, firstLine int, out fastSink) bool {
+	lines, ok := fastLines(p.lines[:0], doc, firstLine)
+	*p = fastParser{lines: lines, out: out}
+	if !ok || len(lines) == 0 {
+		return false
+	}
+	return p.block(-1) && p.i == len(p.lines)
+}
+
+// fastNode parses doc as fastParse does into the node tree yaml.v3 builds.
+func fastNode(doc []byte, firstLine int) (*yaml.Node, bool) {
+	var s nodeSink
+	if !fastParse(doc, firstLine, &s) {
+		return nil, false
+	}
+	return s.root, true
+}
+
+// nodeSink builds a yaml.Node tree.
+type nodeSink struct {
+	root *yaml.Node
+	open []*yaml.Node
+}
+
+func (s *nodeSink) add(n *yaml.Node) {
+	if len(s.open) == 0 {
+		s.root = n
+		return
+	}
+	top := s.open[len(s.open)-1]
+	top.Content = append(top.Content, n)
+}
+
+func (s *nodeSink) beginMapping(line int) {
+	n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: line}
+	s.add(n)
+	s.open = append(s.open, n)
+}
+
+func (s *nodeSink) beginSequence(line int) {
+	n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: line}
+	s.add(n)
+	s.open = append(s.open, n)
+}
+
+func (s *nodeSink) end()                         { s.open = s.open[:len(s.open)-1] }
+func (s *nodeSink) key(k scalarTok, line int)    { s.add(scalarNode(k, line)) }
+func (s *nodeSink) scalar(v scalarTok, line int) { s.add(scalarNode(v, line)) }
+func (s *nodeSink) null(line int) {
+	s.add(&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: line})
+}
+
+// plainTag is the tag yaml.v3 resolves a plain scalar written as v to.
+func plainTag(v string) string {
+	n := yaml.Node{Kind: yaml.ScalarNode, Value: v}
+	return n.ShortTag()
+}
+
+func scalarNode(t scalarTok, line int) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.ScalarNode, Value: t.String(), Line: line}
+	n.Tag = "!!str"
+	if t.plain {
+		n.Tag = plainTag(n.Value)
+	}
+	return n
+}
+
+// fastLines appends to out the lines of doc with content, skipping blank
+// lines, comment lines and a leading "---" line; ok is false for a
+// character or marker the fast subset does not handle.
+func fastLines(out []fastLine, doc []byte, firstLine int) ([]fastLine, bool) {
 	n := firstLine
 	for start := 0; start < len(doc); n++ {
 		text := doc[start:]
@@ -69,7 +165,7 @@ func fastLines(doc []byte, firstLine int) ([]fastLine, bool) {
 		}
 		for _, c := range text {
 			if c < 0x20 || c >= 0x7f { // tabs, CR, control characters, non-ASCII
-				return nil, false
+				return out[:0], false
 			}
 		}
 		indent := 0
@@ -82,7 +178,7 @@ func fastLines(doc []byte, firstLine int) ([]fastLine, bool) {
 		if bytes.HasPrefix(text, []byte("---")) || bytes.HasPrefix(text, []byte("...")) {
 			marker := bytes.HasPrefix(text, []byte("---")) && (len(text) == 3 || text[3] == ' ')
 			if n != firstLine || !marker || !blankOrComment(text[3:]) {
-				return nil, false
+				return out[:0], false
 			}
 			continue
 		}
@@ -114,7 +210,7 @@ func isSeqItem(c []byte) bool { return len(c) > 0 && c[0] == '-' && (len(c) == 1
 
 // block parses the node starting at the current line, which is indented
 // more than parent (or as much, for a sequence that is a mapping's value).
-func (p *fastParser) block(parent int) (*yaml.Node, bool) {
+func (p *fastParser) block(parent int) bool {
 	l := &p.lines[p.i]
 	c := l.content()
 	if isSeqItem(c) {
@@ -129,16 +225,14 @@ func (p *fastParser) block(parent int) (*yaml.Node, bool) {
 // lineValue parses s, the rest of the current line, as a scalar or flow
 // collection, and moves to the next line, which must not continue it
 // (be indented more than parent).
-func (p *fastParser) lineValue(s []byte, line, parent int) (*yaml.Node, bool) {
-	n, rest, ok := p.value(skipSpaces(s), line, false, false)
+func (p *fastParser) lineValue(s []byte, line, parent int) bool {
+	rest, ok := p.value(skipSpaces(s), line, false)
 	if !ok || !blankOrComment(rest) {
-		return nil, false
+		return false
 	}
 	p.i++
-	if p.i < len(p.lines) && p.lines[p.i].indent > parent {
-		return nil, false // a multi-line scalar, or an error
-	}
-	return n, true
+	// Indented more: a multi-line scalar, or an error.
+	return p.i == len(p.lines) || p.lines[p.i].indent <= parent
 }
 
 // next returns the current line of a block collection indented ind; done
@@ -163,7 +257,7 @@ func (p *fastParser) leave() { p.depth-- }
 // below parses the value of the entry on line, whose line ends after its
 // indicator: the block indented more than ind on the lines that follow, a
 // sequence at ind itself for a mapping entry (seqAtIndent), or else null.
-func (p *fastParser) below(ind, line int, seqAtIndent bool) (*yaml.Node, bool) {
+func (p *fastParser) below(ind, line int, seqAtIndent bool) bool {
 	p.i++
 	switch {
 	case p.i < len(p.lines) && p.lines[p.i].indent > ind:
@@ -171,57 +265,53 @@ func (p *fastParser) below(ind, line int, seqAtIndent bool) (*yaml.Node, bool) {
 	case seqAtIndent && p.i < len(p.lines) && p.lines[p.i].indent == ind && isSeqItem(p.lines[p.i].content()):
 		return p.seq(ind)
 	}
-	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: line}, true
+	p.out.null(line)
+	return true
 }
 
 // mapping parses a block mapping whose keys are indented ind.
-func (p *fastParser) mapping(ind int) (*yaml.Node, bool) {
+func (p *fastParser) mapping(ind int) bool {
 	if !p.enter() {
-		return nil, false
+		return false
 	}
 	defer p.leave()
-	m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: p.lines[p.i].n}
+	p.out.beginMapping(p.lines[p.i].n)
 	for {
 		l, done, bad := p.next(ind)
 		if bad {
-			return nil, false
+			return false
 		}
 		if done {
 			break
 		}
 		key, rest, ok := splitKey(l.content())
-		if !ok {
-			return nil, false
+		if !ok || len(key) > maxImplicitKey || !p.key(key, l.n) {
+			return false
 		}
-		k, ok := p.key(key, l.n)
-		if !ok || len(key) > maxImplicitKey {
-			return nil, false
-		}
-		var v *yaml.Node
 		if blankOrComment(rest) {
-			v, ok = p.below(ind, l.n, true)
+			ok = p.below(ind, l.n, true)
 		} else {
-			v, ok = p.lineValue(rest, l.n, ind)
+			ok = p.lineValue(rest, l.n, ind)
 		}
 		if !ok {
-			return nil, false
+			return false
 		}
-		m.Content = append(m.Content, k, v)
 	}
-	return m, true
+	p.out.end()
+	return true
 }
 
 // seq parses a block sequence whose "-" are indented ind.
-func (p *fastParser) seq(ind int) (*yaml.Node, bool) {
+func (p *fastParser) seq(ind int) bool {
 	if !p.enter() {
-		return nil, false
+		return false
 	}
 	defer p.leave()
-	s := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: p.lines[p.i].n}
+	p.out.beginSequence(p.lines[p.i].n)
 	for {
 		l, done, bad := p.next(ind)
 		if bad {
-			return nil, false
+			return false
 		}
 		if done {
 			break
@@ -235,29 +325,28 @@ func (p *fastParser) seq(ind int) (*yaml.Node, bool) {
 			j++
 		}
 		rest := c[j:]
-		var v *yaml.Node
-		ok := true
+		var ok bool
 		switch {
 		case blankOrComment(rest):
-			v, ok = p.below(ind, l.n, false)
+			ok = p.below(ind, l.n, false)
 		case isSeqItem(rest):
-			return nil, false
+			return false
 		default:
 			if _, _, isKey := splitKey(rest); isKey {
 				// A mapping starting on the item's line: its keys are
 				// indented to where the first one is written.
 				l.indent += j
-				v, ok = p.mapping(l.indent)
+				ok = p.mapping(l.indent)
 			} else {
-				v, ok = p.lineValue(rest, l.n, ind)
+				ok = p.lineValue(rest, l.n, ind)
 			}
 		}
 		if !ok {
-			return nil, false
+			return false
 		}
-		s.Content = append(s.Content, v)
 	}
-	return s, true
+	p.out.end()
+	return true
 }
 
 // splitKey splits c, a line's content, into the key and what follows its
@@ -319,49 +408,66 @@ func quotedEnd(s []byte) (int, bool) {
 }
 
 // key parses a block mapping key.
-func (p *fastParser) key(s []byte, line int) (*yaml.Node, bool) {
-	s = bytes.TrimRight(s, " ")
-	n, rest, ok := p.value(s, line, false, false)
-	if !ok || len(rest) != 0 || n.Kind != yaml.ScalarNode {
-		return nil, false
+func (p *fastParser) key(s []byte, line int) bool {
+	k, rest, ok := p.scalar(bytes.TrimRight(s, " "), false, false)
+	if !ok || len(rest) != 0 {
+		return false
 	}
-	return n, true
+	p.out.key(k, line)
+	return true
 }
 
 // value parses the scalar or flow collection s starts with and returns
 // what follows it. In a flow collection (flow) plain scalars end at flow
-// indicators too, and a flow mapping's key (key) at its ":".
-func (p *fastParser) value(s []byte, line int, flow, key bool) (*yaml.Node, []byte, bool) {
+// indicators too.
+func (p *fastParser) value(s []byte, line int, flow bool) ([]byte, bool) {
+	if len(s) > 0 && (s[0] == '{' || s[0] == '[') {
+		return p.flowCollection(s, line)
+	}
+	v, rest, ok := p.scalar(s, flow, false)
+	if ok {
+		p.out.scalar(v, line)
+	}
+	return rest, ok
+}
+
+// scalar parses the scalar s starts with and returns what follows it. In
+// a flow collection (flow) plain scalars end at flow indicators too, and a
+// flow mapping's key (key) at its ":".
+func (p *fastParser) scalar(s []byte, flow, key bool) (scalarTok, []byte, bool) {
 	if len(s) == 0 {
-		return nil, nil, false
+		return scalarTok{}, nil, false
 	}
 	switch s[0] {
-	case '{', '[':
-		return p.flowCollection(s, line)
 	case '"':
 		end, ok := quotedEnd(s)
 		if !ok {
-			return nil, nil, false
+			return scalarTok{}, nil, false
 		}
-		v, ok := unescapeDouble(s[1 : end-1])
-		if !ok {
-			return nil, nil, false
+		text := s[1 : end-1]
+		if bytes.IndexByte(text, '\\') < 0 {
+			return scalarTok{text: text}, s[end:], true
 		}
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v, Line: line}, s[end:], true
+		v, ok := unescapeDouble(text)
+		return scalarTok{value: v, escaped: true}, s[end:], ok
 	case '\'':
 		end, ok := quotedEnd(s)
 		if !ok {
-			return nil, nil, false
+			return scalarTok{}, nil, false
 		}
-		v := string(bytes.ReplaceAll(s[1:end-1], []byte("''"), []byte("'")))
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v, Line: line}, s[end:], true
-	case ' ', ',', ']', '}', '#', '&', '*', '!', '|', '>', '%', '@', '`':
-		return nil, nil, false
+		text := s[1 : end-1]
+		if bytes.IndexByte(text, '\'') < 0 {
+			return scalarTok{text: text}, s[end:], true
+		}
+		v := string(bytes.ReplaceAll(text, []byte("''"), []byte("'")))
+		return scalarTok{value: v, escaped: true}, s[end:], true
+	case ' ', ',', ']', '}', '{', '[', '#', '&', '*', '!', '|', '>', '%', '@', '`':
+		return scalarTok{}, nil, false
 	case '-', '?', ':':
 		// libyaml reads "?" and ":" at the start of a flow scalar as
 		// indicators whatever follows them.
 		if len(s) == 1 || s[1] == ' ' || (flow && (s[0] != '-' || isFlowIndicator(s[1]))) {
-			return nil, nil, false
+			return scalarTok{}, nil, false
 		}
 	}
 	end := len(s)
@@ -369,7 +475,7 @@ func (p *fastParser) value(s []byte, line int, flow, key bool) (*yaml.Node, []by
 		c := s[i]
 		if c == ':' && (i+1 == len(s) || s[i+1] == ' ' || (flow && isFlowIndicator(s[i+1]))) {
 			if !key {
-				return nil, nil, false // a key where a value belongs
+				return scalarTok{}, nil, false // a key where a value belongs
 			}
 			end = i
 			break
@@ -379,7 +485,7 @@ func (p *fastParser) value(s []byte, line int, flow, key bool) (*yaml.Node, []by
 			break
 		}
 		if flow && c == '?' {
-			return nil, nil, false // libyaml ends a flow scalar there, and then refuses it
+			return scalarTok{}, nil, false // libyaml ends a flow scalar there, and then refuses it
 		}
 		if flow && (isFlowIndicator(c) || c == '[' || c == '{') {
 			end = i
@@ -388,62 +494,64 @@ func (p *fastParser) value(s []byte, line int, flow, key bool) (*yaml.Node, []by
 	}
 	v := bytes.TrimRight(s[:end], " ")
 	if len(v) == 0 || string(v) == "<<" {
-		return nil, nil, false
+		return scalarTok{}, nil, false
 	}
-	n := &yaml.Node{Kind: yaml.ScalarNode, Value: string(v), Line: line}
-	n.Tag = n.ShortTag() // yaml.v3's own resolution of plain scalars
-	return n, s[end:], true
+	return scalarTok{text: v, plain: true}, s[end:], true
 }
 
 func isFlowIndicator(c byte) bool { return c == ',' || c == ']' || c == '}' }
 
 // flowCollection parses a flow mapping or sequence that ends on its line.
-func (p *fastParser) flowCollection(s []byte, line int) (*yaml.Node, []byte, bool) {
+func (p *fastParser) flowCollection(s []byte, line int) ([]byte, bool) {
 	if !p.enter() {
-		return nil, nil, false
+		return nil, false
 	}
 	defer p.leave()
 	mapping := s[0] == '{'
-	n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: line}
 	closing := byte(']')
 	if mapping {
-		n.Kind, n.Tag, closing = yaml.MappingNode, "!!map", '}'
+		closing = '}'
+		p.out.beginMapping(line)
+	} else {
+		p.out.beginSequence(line)
 	}
 	s = skipSpaces(s[1:])
 	if len(s) > 0 && s[0] == closing {
-		return n, s[1:], true
+		p.out.end()
+		return s[1:], true
 	}
 	for {
-		item, rest, ok := p.value(s, line, true, mapping)
-		if !ok {
-			return nil, nil, false
-		}
+		var rest []byte
 		if mapping {
-			if item.Kind != yaml.ScalarNode || len(s)-len(rest) > maxImplicitKey {
-				return nil, nil, false
+			k, r, ok := p.scalar(s, true, true)
+			if !ok || len(s)-len(r) > maxImplicitKey {
+				return nil, false
 			}
+			p.out.key(k, line)
 			// The key ends where a plain scalar ends (": " or ":" before an
 			// indicator) or right after a quoted one.
-			rest = skipSpaces(rest)
-			if len(rest) < 2 || rest[0] != ':' || rest[1] != ' ' {
-				return nil, nil, false
+			r = skipSpaces(r)
+			if len(r) < 2 || r[0] != ':' || r[1] != ' ' {
+				return nil, false
 			}
-			var v *yaml.Node
-			if v, rest, ok = p.value(skipSpaces(rest[1:]), line, true, false); !ok {
-				return nil, nil, false
+			if rest, ok = p.value(skipSpaces(r[1:]), line, true); !ok {
+				return nil, false
 			}
-			n.Content = append(n.Content, item, v)
 		} else {
-			n.Content = append(n.Content, item)
+			var ok bool
+			if rest, ok = p.value(s, line, true); !ok {
+				return nil, false
+			}
 		}
 		rest = skipSpaces(rest)
 		switch {
 		case len(rest) > 0 && rest[0] == closing:
-			return n, rest[1:], true
+			p.out.end()
+			return rest[1:], true
 		case len(rest) > 0 && rest[0] == ',':
 			s = skipSpaces(rest[1:])
 		default:
-			return nil, nil, false
+			return nil, false
 		}
 	}
 }

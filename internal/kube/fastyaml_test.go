@@ -50,51 +50,85 @@ func treeDiff(got, want *yaml.Node, at string) string {
 }
 
 // checkFast fails t when fastParse accepts doc and yaml.v3 reads it
-// otherwise; it reports whether fastParse accepted it.
-func checkFast(t *testing.T, name string, doc []byte) bool {
+// otherwise, or when jsonSink takes it and writes other JSON or lines than
+// toJSON and indexLines make of the tree. It reports whether fastParse
+// accepted doc and jsonSink took it.
+func checkFast(t *testing.T, name string, doc []byte) (parsed, object bool) {
 	t.Helper()
-	got, ok := fastParse(doc, 1)
+	got, ok := fastNode(doc, 1)
+	sink := newJSONSink(newLineKeys(), 1<<30)
+	if fastParse(doc, 1, sink) != ok {
+		t.Fatalf("%s: fastParse into a jsonSink and a nodeSink disagree on accepting\n%s", name, doc)
+	}
 	if !ok {
-		return false
+		return false, false
 	}
 	want, err := yamlV3Document(doc)
 	if err != nil {
 		t.Errorf("%s: fastParse accepted what yaml.v3 refuses (%v):\n%s", name, err, doc)
-		return true
+		return true, false
 	}
 	if d := treeDiff(got, want, "root"); d != "" {
 		t.Errorf("%s: %s\n%s", name, d, doc)
 	}
-	return true
+	js, lines, object := sink.object()
+	if !object {
+		return true, false
+	}
+	wantJS, err := toJSON(got, 1<<30)
+	if err != nil {
+		t.Errorf("%s: jsonSink took a document toJSON refuses (%v):\n%s", name, err, doc)
+		return true, true
+	}
+	if string(js) != string(wantJS) {
+		t.Errorf("%s: jsonSink wrote\n%s\ntoJSON\n%s\nfrom\n%s", name, js, wantJS, doc)
+	}
+	if a, b := lineDump(lines), lineDump(indexLines(got, newLineKeys())); a != b {
+		t.Errorf("%s: jsonSink indexed lines\n%s\nindexLines\n%s\nfrom\n%s", name, a, b, doc)
+	}
+	if sink.apiVersion != scalarField(got, "apiVersion") || sink.kind != scalarField(got, "kind") || sink.rootLine != got.Line {
+		t.Errorf("%s: jsonSink read %s %s on line %d, the tree %s %s on line %d", name, sink.apiVersion, sink.kind, sink.rootLine,
+			scalarField(got, "apiVersion"), scalarField(got, "kind"), got.Line)
+	}
+	return true, true
 }
 
 func TestFastParse(t *testing.T) {
 	for _, tc := range []struct {
-		doc  string
-		fast bool
+		doc    string
+		fast   bool
+		object bool // one object, which jsonSink takes
 	}{
-		{"apiVersion: v1\nkind: Pod\nmetadata: {name: a, labels: {app: web}}\nspec:\n  containers:\n  - name: c\n    image: \"nginx:1.27\"\n    args: ['--a', \"--b=\\\"x\\\"\", it''s]\n    ports: [{containerPort: 80}, {containerPort: 443}]\n", true},
-		{"---\na:\nb: 1 # one\nc:\n  - x\nd:\n- y\n-\n- z: 1\n  w:\n  v: [a,b]\ne: {}\nf: []\n", true},
-		{"url: http://x:80/p#f\nt: 2022-09-22T10:16:10Z\nn: 012\no: 0o12\nf: 1e3\nnul: ~\ny: yes\nneg: -1\nq: \"\\u00e9\\n\"\n", true},
-		{"a: |\n  text\n", false},          // block scalar
-		{"a: &x 1\nb: *x\n", false},        // anchor and alias
-		{"a: !!str 1\n", false},            // tag
-		{"a: plain\n  continued\n", false}, // multi-line plain scalar
-		{"a: [1,\n  2]\n", false},          // multi-line flow
-		{"<<: {a: 1}\n", false},            // merge key
-		{"a:\tb\n", false},                 // tab
-		{"a: caf\xc3\xa9\n", false},        // non-ASCII
-		{"a: [unclosed\n", false},
-		{"a: 'x' y\n", false},
-		{"- - a\n", false},
-		{"? a\n: b\n", false},
-		{"# only a comment\n", false},
-		{"a: b: c\n", false},
-		{"---#x\na: 1\n", false}, // not a document marker: a scalar, then an error
-		{"--- # start\na: 1\n", true},
+		{"apiVersion: v1\nkind: Pod\nmetadata: {name: a, labels: {app: web}}\nspec:\n  containers:\n  - name: c\n    image: \"nginx:1.27\"\n    args: ['--a', \"--b=\\\"x\\\"\", it''s]\n    ports: [{containerPort: 80}, {containerPort: 443}]\n", true, true},
+		{"kind: 'Config''Map'\n\"apiVersion\": \"v\\u0031\"\nmetadata:\n  name:\n  labels: {\"a\\\"b\": 'c''d', e: ~, f: 0x1F, g: 1.5, h: True, i: 1e3}\ndata:\n- x\n-\n- [1, [2, {}]]\n", true, true},
+		{"apiVersion: v1\nkind: Pod\nspec: {x: -.inf}\n", true, false}, // toJSON refuses it, and says why
+		{"kind:\n  name: x\nkind: Pod\napiVersion: v1\n", true, true},
+		{"apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Pod}\n", true, false},
+		{"apiVersion: v1\nmetadata: {}\n", true, false},
+		{"- apiVersion: v1\n  kind: Pod\n", true, false},
+		{"plain\n", true, false},
+		{"---\na:\nb: 1 # one\nc:\n  - x\nd:\n- y\n-\n- z: 1\n  w:\n  v: [a,b]\ne: {}\nf: []\n", true, false},
+		{"url: http://x:80/p#f\nt: 2022-09-22T10:16:10Z\nn: 012\no: 0o12\nf: 1e3\nnul: ~\ny: yes\nneg: -1\nq: \"\\u00e9\\n\"\n", true, false},
+		{"a: |\n  text\n", false, false},          // block scalar
+		{"a: &x 1\nb: *x\n", false, false},        // anchor and alias
+		{"a: !!str 1\n", false, false},            // tag
+		{"a: plain\n  continued\n", false, false}, // multi-line plain scalar
+		{"a: [1,\n  2]\n", false, false},          // multi-line flow
+		{"<<: {a: 1}\n", false, false},            // merge key
+		{"a:\tb\n", false, false},                 // tab
+		{"a: caf\xc3\xa9\n", false, false},        // non-ASCII
+		{"a: [unclosed\n", false, false},
+		{"a: 'x' y\n", false, false},
+		{"- - a\n", false, false},
+		{"? a\n: b\n", false, false},
+		{"# only a comment\n", false, false},
+		{"a: b: c\n", false, false},
+		{"---#x\na: 1\n", false, false}, // not a document marker: a scalar, then an error
+		{"--- # start\na: 1\n", true, false},
 	} {
-		if got := checkFast(t, tc.doc, []byte(tc.doc)); got != tc.fast {
-			t.Errorf("fastParse(%q) accepted %v, want %v", tc.doc, got, tc.fast)
+		parsed, object := checkFast(t, tc.doc, []byte(tc.doc))
+		if parsed != tc.fast || object != tc.object {
+			t.Errorf("fastParse(%q) accepted %v, jsonSink took %v; want %v, %v", tc.doc, parsed, object, tc.fast, tc.object)
 		}
 	}
 }
@@ -103,7 +137,7 @@ func TestFastParse(t *testing.T) {
 // files and of the peer corpora in ../shared both ways: whatever fastParse
 // accepts must be what yaml.v3 reads.
 func TestFastParseCorpora(t *testing.T) {
-	fastDocs := func(root string) (docs, fast int) {
+	fastDocs := func(root string) (docs, fast, objects int) {
 		_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() && (d.Name() == ".git" || d.Name() == "node_modules") {
 				return filepath.SkipDir
@@ -121,30 +155,37 @@ func TestFastParseCorpora(t *testing.T) {
 					end = len(data)
 				}
 				docs++
-				if checkFast(t, path, data[start:end]) {
+				parsed, object := checkFast(t, path, data[start:end])
+				if parsed {
 					fast++
+				}
+				if object {
+					objects++
 				}
 				start = end
 			}
 			return nil
 		})
-		return docs, fast
+		return docs, fast, objects
 	}
-	docs, fast := fastDocs("../..")
+	docs, fast, objects := fastDocs("../..")
 	if docs == 0 {
 		t.Fatal("no YAML document in this repository")
 	}
-	t.Logf("this repository: %d of %d documents parsed by fastParse", fast, docs)
+	t.Logf("this repository: %d of %d documents parsed by fastParse, %d of them objects written by jsonSink", fast, docs, objects)
 	const corpora = "../../../shared/posture-corpora"
 	if _, err := os.Stat(corpora); err != nil {
 		sharedtest.Missing(t, "peer corpora: %v", err)
 		return
 	}
-	docs, fast = fastDocs(corpora)
+	docs, fast, objects = fastDocs(corpora)
 	if docs == 0 {
 		t.Fatalf("no YAML document in %s", corpora)
 	}
-	t.Logf("peer corpora: %d of %d documents parsed by fastParse", fast, docs)
+	t.Logf("peer corpora: %d of %d documents parsed by fastParse, %d of them objects written by jsonSink", fast, docs, objects)
+	if objects < fast/2 {
+		t.Errorf("jsonSink took %d of the %d documents fastParse read: most manifests are one object each", objects, fast)
+	}
 }
 
 func FuzzFastParse(f *testing.F) {

@@ -48,6 +48,14 @@ func (k *lineKeys) id(key string) int32 {
 	return id
 }
 
+// idOf is id for a key read as bytes.
+func (k *lineKeys) idOf(key []byte) int32 {
+	if id, ok := k.ids[string(key)]; ok {
+		return id
+	}
+	return k.id(string(key))
+}
+
 // maxLineNodes bounds the index of one document; deeper parts fall back to
 // the nearest indexed ancestor's line.
 const maxLineNodes = 1 << 20

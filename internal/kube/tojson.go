@@ -170,66 +170,74 @@ func (w *jsonWriter) mapping(n *yaml.Node, depth int) error {
 	return w.write([]byte{'}'})
 }
 
-func (w *jsonWriter) str(s string) error {
+func (w *jsonWriter) str(s string) error { return writeJSONString(w, s) }
+
+// writeJSONString writes s as a JSON string.
+func writeJSONString[T string | []byte](w *jsonWriter, s T) error {
 	if plain(s) {
 		if w.buf.Len()+len(s)+2 > w.budget {
 			return errTooLarge
 		}
 		w.buf.WriteByte('"')
-		w.buf.WriteString(s)
+		w.buf.Write([]byte(s))
 		w.buf.WriteByte('"')
 		return nil
 	}
-	b, err := json.Marshal(s)
+	b, err := json.Marshal(string(s))
 	if err != nil {
 		return err
 	}
 	return w.write(b)
 }
 
-func (w *jsonWriter) scalar(n *yaml.Node) error {
-	switch n.Tag {
+func (w *jsonWriter) scalar(n *yaml.Node) error { return w.scalarValue(n.Tag, n.Value, n.Line) }
+
+// scalarValue writes the scalar value on line, tagged tag, as JSON.
+func (w *jsonWriter) scalarValue(tag, value string, line int) error {
+	// decode reads value as yaml.v3 reads a node so tagged.
+	decode := func(v any) error {
+		n := &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: value, Line: line}
+		return n.Decode(v)
+	}
+	switch tag {
 	case "!!null":
 		return w.write([]byte("null"))
 	case "!!bool":
 		var b bool
-		if err := n.Decode(&b); err != nil {
-			return fmt.Errorf("line %d: %w", n.Line, err)
+		if err := decode(&b); err != nil {
+			return fmt.Errorf("line %d: %w", line, err)
 		}
 		return w.write([]byte(strconv.FormatBool(b)))
 	case "!!int":
-		if isDecimal(n.Value) {
-			return w.write([]byte(n.Value))
+		if isDecimal(value) {
+			return w.write([]byte(value))
 		}
 		var v int64
-		if err := n.Decode(&v); err != nil {
+		if err := decode(&v); err != nil {
 			// Out of int64 range: keep the digits as a string.
-			return w.str(n.Value)
+			return w.str(value)
 		}
 		return w.write([]byte(strconv.FormatInt(v, 10)))
 	case "!!float":
 		var f float64
-		if err := n.Decode(&f); err != nil {
-			return fmt.Errorf("line %d: %w", n.Line, err)
+		if err := decode(&f); err != nil {
+			return fmt.Errorf("line %d: %w", line, err)
 		}
 		b, err := json.Marshal(f)
 		if err != nil {
-			return fmt.Errorf("line %d: number %q has no JSON form", n.Line, n.Value)
+			return fmt.Errorf("line %d: number %q has no JSON form", line, value)
 		}
 		return w.write(b)
 	}
 	// !!str, !!timestamp, !!binary and custom tags: the text as written.
-	return w.str(n.Value)
+	return w.str(value)
 }
 
-func isDecimal(s string) bool {
-	if s == "" {
-		return false
-	}
-	if s[0] == '-' {
+func isDecimal[T string | []byte](s T) bool {
+	if len(s) > 0 && s[0] == '-' {
 		s = s[1:]
 	}
-	if s == "" || (len(s) > 1 && s[0] == '0') {
+	if len(s) == 0 || (len(s) > 1 && s[0] == '0') {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -241,7 +249,7 @@ func isDecimal(s string) bool {
 }
 
 // plain reports whether s needs no escaping inside a JSON string.
-func plain(s string) bool {
+func plain[T string | []byte](s T) bool {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
 			return false
