@@ -382,8 +382,8 @@ func TestAlignMatchesTabwriter(t *testing.T) {
 			for j := range row {
 				row[j] = cells[rnd.IntN(len(cells))]
 			}
-			lines = append(lines, tableLine{cells: row, firstCell: i%2 == 0})
-			ref = append(ref, tableLine{cells: slicesClone(row), firstCell: i%2 == 0})
+			lines = append(lines, tableLine{cells: row, firstCell: i%2 == 0, sgr: "1"})
+			ref = append(ref, tableLine{cells: slicesClone(row), firstCell: i%2 == 0, sgr: "1"})
 		}
 		if err := align(lines, "  "); err != nil {
 			t.Fatal(err)
@@ -391,8 +391,15 @@ func TestAlignMatchesTabwriter(t *testing.T) {
 		if err := alignTabwriter(ref, "  "); err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(ref, lines, cmp.AllowUnexported(tableLine{})); diff != "" {
-			t.Errorf("%d cells: align differs from tabwriter (-tabwriter +align):\n%s", n+1, diff)
+		for _, color := range []bool{false, true} {
+			var want, got []byte
+			for i := range lines {
+				want = appendTableLine(want, &ref[i], color)
+				got = appendTableLine(got, &lines[i], color)
+			}
+			if diff := cmp.Diff(string(want), string(got)); diff != "" {
+				t.Errorf("%d cells, colour %v: align differs from tabwriter (-tabwriter +align):\n%s", n+1, color, diff)
+			}
 		}
 	}
 }

@@ -52,16 +52,27 @@ func severitySGR(s Severity) string {
 }
 
 // tableLine is one output line. Rows (cells set) are aligned with the other
-// rows of their section by text/tabwriter; other lines are printed as they
-// are. Colour is applied after alignment, so escape bytes never upset the
-// column widths: sgr colours the whole line, or only the first cell of a row
-// when firstCell is set (align then records its byte range in from, to).
+// rows of their section: align gives them a layout, by which they are
+// padded as they are written, or, for rows of differing lengths, their
+// text from text/tabwriter. Other lines are printed as they are. Colour is
+// applied after alignment, so escape bytes never upset the column widths:
+// sgr colours the whole line, or only the first cell of a row when
+// firstCell is set (tabwriter's rows record its byte range in from, to).
 type tableLine struct {
 	text      string
 	cells     []string
+	layout    *tableLayout
 	sgr       string
 	firstCell bool
 	from, to  int
+}
+
+// tableLayout is how align pads the rows of a section: each starts with
+// indent and each cell but the last is padded to its column's width, in
+// runes (the indent counts in the first).
+type tableLayout struct {
+	indent string
+	widths []int
 }
 
 // writeTable writes p, already prepared, as the human table.
@@ -112,9 +123,11 @@ func writeTable(w io.Writer, p *Report, opts WriteOptions) error {
 	}
 	add(tableLine{text: summaryText(p.Summary, p.Partial), sgr: sgrBold})
 
-	for _, l := range lines {
-		if err := writeTableLine(w, l, opts.Color); err != nil {
-			return err
+	var buf []byte
+	for i := range lines {
+		buf = appendTableLine(buf[:0], &lines[i], opts.Color)
+		if _, err := w.Write(buf); err != nil {
+			return fmt.Errorf("write table: %w", err)
 		}
 	}
 	return nil
@@ -123,13 +136,27 @@ func writeTable(w io.Writer, p *Report, opts WriteOptions) error {
 // openSection renders the open findings: one column header, then one group
 // per severity, most severe first, each under a header line with its count.
 func openSection(open []*Finding, sum Summary) ([]tableLine, error) {
-	// The rows are rendered on every core (100,000s of them in a large
-	// scan), then put in order with a header per severity.
-	rows := make([]tableLine, len(open))
+	// The lines come first — a header per severity, then its rows — and
+	// the rows' cells are then rendered on every core (100,000s of them in
+	// a large scan), each into its place.
+	lines := make([]tableLine, 0, len(open)+16) // the rows, and a header and a blank line per severity
+	lines = append(lines, tableLine{cells: []string{"SEVERITY", "RULE", "RESOURCE", "LOCATION", "MESSAGE"}, sgr: sgrBold})
+	at := make([]int, len(open))
+	for i, f := range open {
+		if i == 0 || f.Severity != open[i-1].Severity {
+			if i > 0 {
+				lines = append(lines, tableLine{})
+			}
+			header := fmt.Sprintf("%s (%d)", strings.ToUpper(f.Severity.String()), sum.OpenBySeverity.Get(f.Severity))
+			lines = append(lines, tableLine{text: header, sgr: "1;" + severitySGR(f.Severity)})
+		}
+		at[i] = len(lines)
+		lines = append(lines, tableLine{})
+	}
 	parallel.For(len(open), minPerWorker, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			f := open[i]
-			rows[i] = tableLine{
+			lines[at[i]] = tableLine{
 				cells: []string{
 					f.Severity.String(),
 					truncate(cleanText(f.RuleID), maxRule),
@@ -142,19 +169,6 @@ func openSection(open []*Finding, sum Summary) ([]tableLine, error) {
 			}
 		}
 	})
-	lines := make([]tableLine, 0, len(rows)+16) // the rows, and a header and a blank line per severity
-	lines = append(lines, tableLine{cells: []string{"SEVERITY", "RULE", "RESOURCE", "LOCATION", "MESSAGE"}, sgr: sgrBold})
-	for i, f := range open {
-		if i == 0 || f.Severity != open[i-1].Severity {
-			if i > 0 {
-				lines = append(lines, tableLine{})
-			}
-			header := fmt.Sprintf("%s (%d)", strings.ToUpper(f.Severity.String()), sum.OpenBySeverity.Get(f.Severity))
-			lines = append(lines, tableLine{text: header, sgr: "1;" + severitySGR(f.Severity)})
-		}
-		lines = append(lines, rows[i])
-	}
-	rows = nil // lines holds the rows now: the array can go before align
 	if err := align(lines, "  "); err != nil {
 		return nil, err
 	}
@@ -241,12 +255,13 @@ func pctText(f float64) string {
 	return strings.TrimSuffix(strconv.FormatFloat(f, 'f', 1, 64), ".0") + "%"
 }
 
-// align replaces the cells of the rows in lines by their aligned text, each
-// row prefixed with indent. Rows with as many cells as each other (every
-// section's are) are padded here, as text/tabwriter would pad them (a
-// column is as wide as its widest cell, in runes, plus two spaces; the last
-// cell is not padded), without tabwriter's copy of every cell: a table of
-// 100,000 findings made that copy the largest thing a table report held.
+// align lays out the rows in lines, each prefixed with indent. Rows with
+// as many cells as each other (every section's are) are padded as they are
+// written (appendTableLine), as text/tabwriter would pad them (a column is
+// as wide as its widest cell, in runes, plus two spaces; the last cell is
+// not padded), without tabwriter's copy of every cell or a string per
+// row: a table of 100,000 findings made those the largest things a table
+// report held.
 func align(lines []tableLine, indent string) error {
 	var widths []int
 	rows := 0
@@ -272,31 +287,11 @@ func align(lines []tableLine, indent string) error {
 			widths[j] = max(widths[j], w+tablePadding)
 		}
 	}
-	var b strings.Builder
+	layout := &tableLayout{indent: indent, widths: widths}
 	for i := range lines {
-		l := &lines[i]
-		if l.cells == nil {
-			continue
+		if lines[i].cells != nil {
+			lines[i].layout = layout
 		}
-		b.Reset()
-		b.WriteString(indent)
-		for j, c := range l.cells {
-			b.WriteString(c)
-			if j < len(widths) {
-				w := utf8.RuneCountInString(c)
-				if j == 0 {
-					w += utf8.RuneCountInString(indent)
-				}
-				for range widths[j] - w {
-					b.WriteByte(' ')
-				}
-			}
-		}
-		if l.firstCell {
-			l.from = len(indent)
-			l.to = len(indent) + len(l.cells[0])
-		}
-		l.text, l.cells = b.String(), nil
 	}
 	return nil
 }
@@ -336,23 +331,56 @@ func alignTabwriter(lines []tableLine, indent string) error {
 	return nil
 }
 
-// writeTableLine writes one line, coloured when color is set.
-func writeTableLine(w io.Writer, l tableLine, color bool) error {
-	text := l.text
-	if color && l.sgr != "" && text != "" {
+// appendTableLine appends l, coloured when color is set, and a newline to
+// buf.
+func appendTableLine(buf []byte, l *tableLine, color bool) []byte {
+	color = color && l.sgr != ""
+	if l.layout == nil {
+		text := l.text
+		if !color || text == "" {
+			return append(append(buf, text...), '\n')
+		}
 		start, end := 0, len(text)
 		if l.to > l.from && l.to <= len(text) {
 			start, end = l.from, l.to
 		}
-		text = text[:start] + "\x1b[" + l.sgr + "m" + text[start:end] + "\x1b[0m" + text[end:]
+		buf = append(buf, text[:start]...)
+		buf = appendSGR(buf, l.sgr, text[start:end])
+		return append(append(buf, text[end:]...), '\n')
 	}
-	if _, err := io.WriteString(w, text); err != nil {
-		return fmt.Errorf("write table: %w", err)
+	// An empty first cell has nothing to colour: the line is, as for
+	// tabwriter's rows.
+	whole := color && (!l.firstCell || len(l.cells) == 0 || l.cells[0] == "")
+	if whole {
+		buf = append(append(append(buf, "\x1b["...), l.sgr...), 'm')
 	}
-	if _, err := io.WriteString(w, "\n"); err != nil {
-		return fmt.Errorf("write table: %w", err)
+	buf = append(buf, l.layout.indent...)
+	for j, c := range l.cells {
+		if j == 0 && color && !whole {
+			buf = appendSGR(buf, l.sgr, c)
+		} else {
+			buf = append(buf, c...)
+		}
+		if j < len(l.layout.widths) {
+			w := utf8.RuneCountInString(c)
+			if j == 0 {
+				w += utf8.RuneCountInString(l.layout.indent)
+			}
+			for range l.layout.widths[j] - w {
+				buf = append(buf, ' ')
+			}
+		}
 	}
-	return nil
+	if whole {
+		buf = append(buf, "\x1b[0m"...)
+	}
+	return append(buf, '\n')
+}
+
+// appendSGR appends text coloured by the SGR parameters sgr.
+func appendSGR(buf []byte, sgr, text string) []byte {
+	buf = append(append(append(buf, "\x1b["...), sgr...), 'm')
+	return append(append(buf, text...), "\x1b[0m"...)
 }
 
 // resourceCell shows what the finding is about, without the file (that is in
