@@ -106,8 +106,8 @@ func (s *Scanner) Scan(ctx context.Context, inv *kube.Inventory, opts Options) (
 			return findings(), fmt.Errorf("posture scan: %w", err)
 		}
 		c := rc.check
-		h := checkHits{check: c, controls: s.controls(c.ID)}
 		ruleID := RulePrefix + c.ID
+		h := checkHits{check: c, ruleID: ruleID, controls: s.controls(c.ID)}
 		cov.Rule(ruleID, c.Title, c.Severity, h.controls)
 		// Workload and object checks are evaluated in parallel (Eval is
 		// pure), in input order, so the outcome is the same as one
@@ -181,6 +181,7 @@ const convertBatch = 256
 // each with its results, in input order.
 type checkHits struct {
 	check    *Check
+	ruleID   string // of its findings, made once rather than per finding
 	controls []finding.Control
 	ins      []Input
 	rs       [][]Result
@@ -238,7 +239,7 @@ func (s *Scanner) toFindings(h *checkHits, fs []finding.Finding, ex *annotationE
 					msg = findingMessage(h.check, r)
 					messages[r.Message] = msg
 				}
-				fs[offsets[i]+j] = s.toFinding(h.check, h.controls, &h.ins[i], r, msg)
+				fs[offsets[i]+j] = s.toFinding(h, &h.ins[i], r, msg)
 			}
 		}
 	}
@@ -331,21 +332,23 @@ func objectOf(in *Input, r *Result) *kube.Object {
 // was found, then why it matters.
 func findingMessage(c *Check, r *Result) string { return r.Message + " " + c.Rationale }
 
-// toFinding makes the finding of c with result r on in, whose message is msg.
-func (s *Scanner) toFinding(c *Check, controls []finding.Control, in *Input, r *Result, msg string) finding.Finding {
+// toFinding makes the finding of h's check with result r on in, whose
+// message is msg.
+func (s *Scanner) toFinding(h *checkHits, in *Input, r *Result, msg string) finding.Finding {
+	c := h.check
 	sev := c.Severity
 	if r.Severity != finding.SeverityUnknown {
 		sev = r.Severity
 	}
 	f := finding.Finding{
-		RuleID:      RulePrefix + c.ID,
+		RuleID:      h.ruleID,
 		Title:       c.Title,
 		Severity:    sev,
 		Category:    c.Category,
 		Message:     msg,
 		Evidence:    r.Evidence,
 		Remediation: c.Remediation,
-		Controls:    controls,
+		Controls:    h.controls,
 	}
 	res := finding.Resource{Container: r.Container, Image: r.Image}
 	if o := objectOf(in, r); o != nil {
