@@ -75,12 +75,32 @@ type tableLayout struct {
 	widths []int
 }
 
-// writeTable writes p, already prepared, as the human table.
+// writeTable writes p, already prepared, as the human table. Each section
+// is written as soon as it is rendered: a table of 100,000s of findings is
+// not gathered into one slice of lines first.
 func writeTable(w io.Writer, p *Report, opts WriteOptions) error {
-	var lines []tableLine
-	add := func(l ...tableLine) { lines = append(lines, l...) }
+	var buf []byte
+	emit := func(lines ...tableLine) error {
+		for i := range lines {
+			buf = appendTableLine(buf[:0], &lines[i], opts.Color)
+			if _, err := w.Write(buf); err != nil {
+				return fmt.Errorf("write table: %w", err)
+			}
+		}
+		return nil
+	}
+	// section emits what render returns, or its error.
+	section := func(render func() ([]tableLine, error)) error {
+		lines, err := render()
+		if err != nil {
+			return err
+		}
+		return emit(lines...)
+	}
 	if p.Target != "" {
-		add(tableLine{text: "Target: " + truncate(cleanText(p.Target), maxTarget)}, tableLine{})
+		if err := emit(tableLine{text: "Target: " + truncate(cleanText(p.Target), maxTarget)}, tableLine{}); err != nil {
+			return err
+		}
 	}
 
 	var open, excepted []*Finding
@@ -91,46 +111,37 @@ func writeTable(w io.Writer, p *Report, opts WriteOptions) error {
 			excepted = append(excepted, f)
 		}
 	}
+	var err error
 	switch {
 	case len(p.Findings) == 0:
-		add(tableLine{text: "No findings."}, tableLine{})
+		err = emit(tableLine{text: "No findings."}, tableLine{})
 	case len(open) == 0:
-		add(tableLine{text: "No open findings."}, tableLine{})
+		err = emit(tableLine{text: "No open findings."}, tableLine{})
 	default:
-		section, err := openSection(open, p.Summary)
-		if err != nil {
-			return err
-		}
-		add(section...)
+		err = section(func() ([]tableLine, error) { return openSection(open, p.Summary) })
+	}
+	if err != nil {
+		return err
 	}
 	if p.Exposed != nil {
-		section, err := exposedSection(p.Exposed)
-		if err != nil {
+		if err := section(func() ([]tableLine, error) { return exposedSection(p.Exposed) }); err != nil {
 			return err
 		}
-		add(section...)
 	}
 	if len(excepted) > 0 {
-		section, err := exceptedSection(excepted, p.GeneratedAt)
-		if err != nil {
+		if err := section(func() ([]tableLine, error) { return exceptedSection(excepted, p.GeneratedAt) }); err != nil {
 			return err
 		}
-		add(section...)
 	}
-	add(partialLines(p)...)
+	if err := emit(partialLines(p)...); err != nil {
+		return err
+	}
 	if p.Scores != nil {
-		add(tableLine{text: scoreText(p.Scores)})
-	}
-	add(tableLine{text: summaryText(p.Summary, p.Partial), sgr: sgrBold})
-
-	var buf []byte
-	for i := range lines {
-		buf = appendTableLine(buf[:0], &lines[i], opts.Color)
-		if _, err := w.Write(buf); err != nil {
-			return fmt.Errorf("write table: %w", err)
+		if err := emit(tableLine{text: scoreText(p.Scores)}); err != nil {
+			return err
 		}
 	}
-	return nil
+	return emit(tableLine{text: summaryText(p.Summary, p.Partial), sgr: sgrBold})
 }
 
 // openSection renders the open findings: one column header, then one group
