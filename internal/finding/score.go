@@ -95,19 +95,28 @@ func ComputeScores(r *Report) *Scores {
 	}
 	// failing[rule][scope] = distinct resources with an open finding.
 	failing := map[string]map[Scope]map[resKey]bool{}
+	// Findings come sorted by rule and resource, so most share their rule
+	// and scope with the one before: its set is looked up again only when
+	// they change.
+	var set map[resKey]bool
+	var setRule string
+	var setScope Scope
 	for i := range r.Findings {
 		f := &r.Findings[i]
 		if !f.Open() {
 			continue
 		}
 		s := Scope{f.Resource.Cluster, f.Resource.Namespace}
-		if failing[f.RuleID] == nil {
-			failing[f.RuleID] = map[Scope]map[resKey]bool{}
+		if set == nil || f.RuleID != setRule || s != setScope {
+			if failing[f.RuleID] == nil {
+				failing[f.RuleID] = map[Scope]map[resKey]bool{}
+			}
+			if failing[f.RuleID][s] == nil {
+				failing[f.RuleID][s] = map[resKey]bool{}
+			}
+			set, setRule, setScope = failing[f.RuleID][s], f.RuleID, s
 		}
-		if failing[f.RuleID][s] == nil {
-			failing[f.RuleID][s] = map[resKey]bool{}
-		}
-		failing[f.RuleID][s][resKey{f.Resource.Kind, f.Resource.Name}] = true
+		set[resKey{f.Resource.Kind, f.Resource.Name}] = true
 	}
 	var overall tally
 	clusters, namespaces := map[string]*tally{}, map[Scope]*tally{}
