@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"strconv"
 	"unicode/utf8"
-
-	"go.yaml.in/yaml/v3"
 )
 
 // Manifests that tools write (kubectl get -o yaml, helm template,
@@ -21,8 +19,8 @@ import (
 // node tree yaml.v3 would (kind, tag, value, line and children: what
 // toJSON and indexLines read), jsonSink (fastjson.go) writes the JSON and
 // line index of an object straight away, without the tree. FuzzFastParse
-// checks that whatever it accepts, yaml.v3 reads the same;
-// FuzzFastJSON that jsonSink writes what toJSON and indexLines make of it.
+// checks that whatever it accepts, yaml.v3 reads the same, and that
+// jsonSink writes what toJSON and indexLines make of the tree.
 
 // fastSink receives a document as fastParse reads it: collections open
 // and end, a mapping's keys come before their values. After fastParse
@@ -90,64 +88,6 @@ func (p *fastParser) parse(doc []byte, firstLine int, out fastSink) bool {
 		return false
 	}
 	return p.block(-1) && p.i == len(p.lines)
-}
-
-// fastNode parses doc as fastParse does into the node tree yaml.v3 builds.
-func fastNode(doc []byte, firstLine int) (*yaml.Node, bool) {
-	var s nodeSink
-	if !fastParse(doc, firstLine, &s) {
-		return nil, false
-	}
-	return s.root, true
-}
-
-// nodeSink builds a yaml.Node tree.
-type nodeSink struct {
-	root *yaml.Node
-	open []*yaml.Node
-}
-
-func (s *nodeSink) add(n *yaml.Node) {
-	if len(s.open) == 0 {
-		s.root = n
-		return
-	}
-	top := s.open[len(s.open)-1]
-	top.Content = append(top.Content, n)
-}
-
-func (s *nodeSink) beginMapping(line int) {
-	n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: line}
-	s.add(n)
-	s.open = append(s.open, n)
-}
-
-func (s *nodeSink) beginSequence(line int) {
-	n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: line}
-	s.add(n)
-	s.open = append(s.open, n)
-}
-
-func (s *nodeSink) end()                         { s.open = s.open[:len(s.open)-1] }
-func (s *nodeSink) key(k scalarTok, line int)    { s.add(scalarNode(k, line)) }
-func (s *nodeSink) scalar(v scalarTok, line int) { s.add(scalarNode(v, line)) }
-func (s *nodeSink) null(line int) {
-	s.add(&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: line})
-}
-
-// plainTag is the tag yaml.v3 resolves a plain scalar written as v to.
-func plainTag(v string) string {
-	n := yaml.Node{Kind: yaml.ScalarNode, Value: v}
-	return n.ShortTag()
-}
-
-func scalarNode(t scalarTok, line int) *yaml.Node {
-	n := &yaml.Node{Kind: yaml.ScalarNode, Value: t.String(), Line: line}
-	n.Tag = "!!str"
-	if t.plain {
-		n.Tag = plainTag(n.Value)
-	}
-	return n
 }
 
 // fastLines appends to out the lines of doc with content, skipping blank
