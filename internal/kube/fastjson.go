@@ -195,28 +195,63 @@ func (s *jsonSink) scalar(v scalarTok, line int) {
 	s.entry(lineEntry{key: noKey, line: int32(line)}, true)
 }
 
-// plainScalar writes the plain scalar text: most are strings and decimal
-// integers, written from the text as it is.
+// plainScalar writes the plain scalar text. Most are strings and decimal
+// integers, which are written from the text as it is; yaml.v3 resolves the
+// rest (allocating as it tries each type).
 func (s *jsonSink) plainScalar(text []byte, line int) error {
-	tag := "!!str"
-	if resolvable(text[0]) {
-		tag = plainTag(string(text))
-	}
 	switch {
-	case tag == "!!str":
-		return writeJSONString(&s.w, text)
-	case tag == "!!int" && isDecimal(text):
-		s.w.buf.Write(text)
+	case len(text) <= 18 && isDecimal(text):
+		s.w.buf.Write(text) // an int64, whatever its digits: !!int
 		return nil
+	case plainString(text):
+		return writeJSONString(&s.w, text)
+	}
+	tag := plainTag(string(text))
+	if tag == "!!str" {
+		return writeJSONString(&s.w, text)
 	}
 	return s.w.scalarValue(tag, string(text), line)
 }
 
+// plainString reports whether yaml.v3 resolves the plain scalar text to a
+// string, without asking it, for the texts where that is certain. yaml.v3
+// goes by the first character: anything but a sign, a digit, '.', '~',
+// '<' or a letter of null, true, false, yes, no, on and off is a string
+// at once. After those letters (and '~', '<') it looks the text up among
+// null, true, false and merge, five characters at most. After a digit or
+// a sign it tries a timestamp (four digits and '-', then digits and T, t,
+// Z), integers (hexadecimal, 0x, 0o, 0b) and decimal floats: none of them
+// holds another letter, and the text's other letters ("100m", "128Mi",
+// "--port") make it a string. Only ".inf" and friends, of five
+// characters, hold other letters after a sign.
+func plainString(text []byte) bool {
+	c := text[0]
+	switch {
+	case !resolvable(c):
+		return true
+	case c >= '0' && c <= '9':
+		return hasNonNumericLetter(text)
+	case c == '+' || c == '-':
+		return len(text) > 5 && hasNonNumericLetter(text)
+	case c == '.':
+		return false
+	}
+	return len(text) > 5
+}
+
+// hasNonNumericLetter reports whether text holds a letter that no integer,
+// float or timestamp yaml.v3 reads can hold.
+func hasNonNumericLetter(text []byte) bool {
+	for _, c := range text {
+		if ('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') && strings.IndexByte("abcdefABCDEFoOxXtTzZ", c) < 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // resolvable reports whether a plain scalar starting with c may resolve
-// to something other than a string: yaml.v3 resolves by the first
-// character (a sign, a digit, '.', '~', '<', or a letter that starts
-// null, true, false, yes, no, on or off, any case) and reads the rest as
-// a string.
+// to something other than a string.
 func resolvable(c byte) bool {
 	return strings.IndexByte("+-0123456789.~<yYnNtTfFoO", c) >= 0
 }

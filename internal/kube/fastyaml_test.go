@@ -93,6 +93,15 @@ func checkFast(t *testing.T, name string, doc []byte) (parsed, object bool) {
 	return true, true
 }
 
+// numbersDoc holds plain scalars at the edges of what jsonSink writes
+// without asking yaml.v3 (quantities, flags) and of what it must ask it
+// (hexadecimal, octal, binary, floats, timestamps, large numbers, null
+// and booleans).
+const numbersDoc = "apiVersion: v1\nkind: ConfigMap\ndata: {a: 100m, b: 128Mi, c: --port=80, d: 0x1F, e: 0o17, f: 0b101, g: 1e3, " +
+	"h: 2022-09-22T10:16:10Z, i: 1_000, j: -0b11, k: 123456789012345678901, l: 012, m: True, n: NULL, o: nullx, p: +12345, " +
+	"q: -1e5x, r: 1234567890123456789, s: Falsey, t: -.5, u: 9223372036854775807, v: 18446744073709551615, w: 0xZZ, x: 1.5.5, " +
+	"y: 2022-09-22 10:16:10, z: -123456, aa: +0x10, ab: 0X1f, ac: 00, ad: -0, ae: 1e+400x, af: .5, ag: ~, ah: yes, ai: nginx:1.27, aj: FALSE}\n"
+
 func TestFastParse(t *testing.T) {
 	for _, tc := range []struct {
 		doc    string
@@ -103,6 +112,7 @@ func TestFastParse(t *testing.T) {
 		{"kind: 'Config''Map'\n\"apiVersion\": \"v\\u0031\"\nmetadata:\n  name:\n  labels: {\"a\\\"b\": 'c''d', e: ~, f: 0x1F, g: 1.5, h: True, i: 1e3}\ndata:\n- x\n-\n- [1, [2, {}]]\n", true, true},
 		{"apiVersion: v1\nkind: Pod\nspec: {x: -.inf}\n", true, false}, // toJSON refuses it, and says why
 		{"kind:\n  name: x\nkind: Pod\napiVersion: v1\n", true, true},
+		{numbersDoc, true, true},
 		{"apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Pod}\n", true, false},
 		{"apiVersion: v1\nmetadata: {}\n", true, false},
 		{"- apiVersion: v1\n  kind: Pod\n", true, false},
@@ -194,7 +204,7 @@ func FuzzFastParse(f *testing.F) {
 		"a:\n- b: 1\n  c: [x, 'y', \"z\"]\n-\n- {k: v}\n",
 		"a: b # c\nd: 'e''f'\ng: \"h\\ti\"\n",
 		"- a\n- b: c\n  d:\n  - e\n",
-		"k: v:\n", "a: -1\nb: ?x\nc: :y\n", "x: [a, {b: c}, [d]]\n", "'k': 1\n\"j\" : 2\n",
+		"k: v:\n", "a: -1\nb: ?x\nc: :y\n", "x: [a, {b: c}, [d]]\n", "'k': 1\n\"j\" : 2\n", numbersDoc,
 	} {
 		f.Add([]byte(s))
 	}

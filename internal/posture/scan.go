@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 
 	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/kube"
@@ -190,6 +191,15 @@ type checkHits struct {
 
 // keep records the inputs of ins with results in rs (rs[i] for ins[i]).
 func (h *checkHits) keep(ins []Input, rs [][]Result) {
+	// Grown once, to what is kept: a check with results on 10,000 inputs
+	// grew them a dozen times, by copies.
+	k := 0
+	for i := range rs {
+		if len(rs[i]) > 0 {
+			k++
+		}
+	}
+	h.ins, h.rs = slices.Grow(h.ins, k), slices.Grow(h.rs, k)
 	for i := range rs {
 		if len(rs[i]) > 0 {
 			h.ins = append(h.ins, ins[i])
