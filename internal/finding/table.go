@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"runtime"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -79,15 +80,20 @@ type tableLayout struct {
 // is written as soon as it is rendered: a table of 100,000s of findings is
 // not gathered into one slice of lines first.
 func writeTable(w io.Writer, p *Report, opts WriteOptions) error {
-	var buf []byte
+	// emit writes lines, rendered in batches on every core.
 	emit := func(lines ...tableLine) error {
-		for i := range lines {
-			buf = appendTableLine(buf[:0], &lines[i], opts.Color)
-			if _, err := w.Write(buf); err != nil {
+		encode := func(dst []byte, lo, hi int) ([]byte, error) {
+			for i := lo; i < hi; i++ {
+				dst = appendTableLine(dst, &lines[i], opts.Color)
+			}
+			return dst, nil
+		}
+		return encodeInOrder(len(lines), runtime.GOMAXPROCS(0), encode, func(b []byte) error {
+			if _, err := w.Write(b); err != nil {
 				return fmt.Errorf("write table: %w", err)
 			}
-		}
-		return nil
+			return nil
+		})
 	}
 	// section emits what render returns, or its error.
 	section := func(render func() ([]tableLine, error)) error {
@@ -377,15 +383,23 @@ func appendTableLine(buf []byte, l *tableLine, color bool) []byte {
 			if j == 0 {
 				w += utf8.RuneCountInString(l.layout.indent)
 			}
-			for range l.layout.widths[j] - w {
-				buf = append(buf, ' ')
-			}
+			buf = appendSpaces(buf, l.layout.widths[j]-w)
 		}
 	}
 	if whole {
 		buf = append(buf, "\x1b[0m"...)
 	}
 	return append(buf, '\n')
+}
+
+// appendSpaces appends n spaces (none when n ≤ 0).
+func appendSpaces(buf []byte, n int) []byte {
+	const spaces = "                                                                "
+	for n > 0 {
+		k := min(n, len(spaces))
+		buf, n = append(buf, spaces[:k]...), n-k
+	}
+	return buf
 }
 
 // appendSGR appends text coloured by the SGR parameters sgr.
