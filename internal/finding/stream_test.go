@@ -406,6 +406,64 @@ func TestAlignMatchesTabwriter(t *testing.T) {
 
 func slicesClone(s []string) []string { return append([]string(nil), s...) }
 
+// TestOpenSectionMatchesTabwriter holds writeOpenSection, which renders its
+// rows twice and pads them itself, in batches, to the lines the open
+// section had when every row was kept and aligned by text/tabwriter.
+func TestOpenSectionMatchesTabwriter(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(5, 8))
+	words := []string{"", "a", "web", "é…🛡️", "team-1", "a very long name that goes on and on and on and on and on and on and on and on and on", "x\ty"}
+	pick := func() string { return words[rnd.IntN(len(words))] }
+	var open []*Finding
+	var sum Summary
+	for range 300 {
+		f := &Finding{
+			Severity: Severities()[rnd.IntN(len(Severities()))],
+			RuleID:   "posture/" + pick(),
+			Resource: Resource{Namespace: pick(), Kind: "Deployment", Name: pick(), File: pick(), Line: rnd.IntN(3)},
+			Message:  pick() + " " + pick(),
+		}
+		open = append(open, f)
+		sum.OpenBySeverity.add(f.Severity)
+	}
+	sort.SliceStable(open, func(i, j int) bool { return open[i].Severity > open[j].Severity })
+	// The reference: every line kept, rows aligned by tabwriter.
+	lines := []tableLine{{cells: []string{"SEVERITY", "RULE", "RESOURCE", "LOCATION", "MESSAGE"}, sgr: sgrBold}}
+	for i, f := range open {
+		if i == 0 || f.Severity != open[i-1].Severity {
+			if i > 0 {
+				lines = append(lines, tableLine{})
+			}
+			lines = append(lines, tableLine{text: fmt.Sprintf("%s (%d)", strings.ToUpper(f.Severity.String()), sum.OpenBySeverity.Get(f.Severity)), sgr: "1;" + severitySGR(f.Severity)})
+		}
+		cells := openCells(f)
+		lines = append(lines, tableLine{cells: cells[:], sgr: severitySGR(f.Severity), firstCell: true})
+	}
+	if err := alignTabwriter(lines, "  "); err != nil {
+		t.Fatal(err)
+	}
+	for _, color := range []bool{false, true} {
+		var want []byte
+		for i := range lines {
+			want = appendTableLine(want, &lines[i], color)
+		}
+		for _, batch := range []int{1, 7, len(open)} {
+			var got []byte
+			write := func(n int, render func(dst []byte, lo, hi int) []byte) error {
+				for lo := 0; lo < n; lo += batch {
+					got = render(got, lo, min(lo+batch, n))
+				}
+				return nil
+			}
+			if err := writeOpenSection(write, open, sum, color); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(string(want), string(got)); diff != "" {
+				t.Fatalf("colour %v, batches of %d: open section differs from tabwriter's (-tabwriter +streamed):\n%s", color, batch, diff)
+			}
+		}
+	}
+}
+
 func TestSARIFResultJSONMatchesEncodingJSON(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(13, 17))
 	var results []sarifResult

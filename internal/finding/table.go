@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 	"unicode/utf8"
@@ -80,19 +81,22 @@ type tableLayout struct {
 // is written as soon as it is rendered: a table of 100,000s of findings is
 // not gathered into one slice of lines first.
 func writeTable(w io.Writer, p *Report, opts WriteOptions) error {
-	// emit writes lines, rendered in batches on every core.
-	emit := func(lines ...tableLine) error {
-		encode := func(dst []byte, lo, hi int) ([]byte, error) {
-			for i := lo; i < hi; i++ {
-				dst = appendTableLine(dst, &lines[i], opts.Color)
-			}
-			return dst, nil
-		}
-		return encodeInOrder(len(lines), runtime.GOMAXPROCS(0), encode, func(b []byte) error {
+	// write writes n lines, rendered in batches on every core.
+	write := func(n int, render func(dst []byte, lo, hi int) []byte) error {
+		encode := func(dst []byte, lo, hi int) ([]byte, error) { return render(dst, lo, hi), nil }
+		return encodeInOrder(n, runtime.GOMAXPROCS(0), encode, func(b []byte) error {
 			if _, err := w.Write(b); err != nil {
 				return fmt.Errorf("write table: %w", err)
 			}
 			return nil
+		})
+	}
+	emit := func(lines ...tableLine) error {
+		return write(len(lines), func(dst []byte, lo, hi int) []byte {
+			for i := lo; i < hi; i++ {
+				dst = appendTableLine(dst, &lines[i], opts.Color)
+			}
+			return dst
 		})
 	}
 	// section emits what render returns, or its error.
@@ -124,7 +128,9 @@ func writeTable(w io.Writer, p *Report, opts WriteOptions) error {
 	case len(open) == 0:
 		err = emit(tableLine{text: "No open findings."}, tableLine{})
 	default:
-		err = section(func() ([]tableLine, error) { return openSection(open, p.Summary) })
+		if err = writeOpenSection(write, open, p.Summary, opts.Color); err == nil {
+			err = emit(tableLine{})
+		}
 	}
 	if err != nil {
 		return err
@@ -150,46 +156,69 @@ func writeTable(w io.Writer, p *Report, opts WriteOptions) error {
 	return emit(tableLine{text: summaryText(p.Summary, p.Partial), sgr: sgrBold})
 }
 
-// openSection renders the open findings: one column header, then one group
-// per severity, most severe first, each under a header line with its count.
-func openSection(open []*Finding, sum Summary) ([]tableLine, error) {
-	// The lines come first — a header per severity, then its rows — and
-	// the rows' cells are then rendered on every core (100,000s of them in
-	// a large scan), each into its place.
-	lines := make([]tableLine, 0, len(open)+16) // the rows, and a header and a blank line per severity
-	lines = append(lines, tableLine{cells: []string{"SEVERITY", "RULE", "RESOURCE", "LOCATION", "MESSAGE"}, sgr: sgrBold})
-	at := make([]int, len(open))
-	for i, f := range open {
-		if i == 0 || f.Severity != open[i-1].Severity {
-			if i > 0 {
-				lines = append(lines, tableLine{})
+// writeOpenSection writes the open findings with write: one column header,
+// then one group per severity, most severe first, each under a header line
+// with its count. The rows are rendered twice, on every core: for the
+// columns' widths, then to be written. Keeping them in between (100,000s of
+// rows in a large scan) held tens of megabytes while the collector worked
+// near the memory limit. The rows are padded as align pads them.
+func writeOpenSection(write func(n int, render func(dst []byte, lo, hi int) []byte) error, open []*Finding, sum Summary, color bool) error {
+	const indent = "  "
+	header := []string{"SEVERITY", "RULE", "RESOURCE", "LOCATION", "MESSAGE"}
+	widths := make([]int, len(header)-1)
+	measure := func(cells []string, ws []int) {
+		for j := range ws {
+			w := utf8.RuneCountInString(cells[j])
+			if j == 0 {
+				w += utf8.RuneCountInString(indent)
 			}
-			header := fmt.Sprintf("%s (%d)", strings.ToUpper(f.Severity.String()), sum.OpenBySeverity.Get(f.Severity))
-			lines = append(lines, tableLine{text: header, sgr: "1;" + severitySGR(f.Severity)})
+			ws[j] = max(ws[j], w+tablePadding)
 		}
-		at[i] = len(lines)
-		lines = append(lines, tableLine{})
 	}
+	measure(header, widths)
+	var mu sync.Mutex
 	parallel.For(len(open), minPerWorker, func(lo, hi int) {
+		ws := make([]int, len(widths))
 		for i := lo; i < hi; i++ {
-			f := open[i]
-			lines[at[i]] = tableLine{
-				cells: []string{
-					f.Severity.String(),
-					truncate(cleanText(f.RuleID), maxRule),
-					resourceCell(f.Resource),
-					locationCell(f.Resource),
-					truncate(cleanText(messageOf(f)), maxMessage),
-				},
-				sgr:       severitySGR(f.Severity),
-				firstCell: true,
-			}
+			cells := openCells(open[i])
+			measure(cells[:], ws)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for j := range ws {
+			widths[j] = max(widths[j], ws[j])
 		}
 	})
-	if err := align(lines, "  "); err != nil {
-		return nil, err
+	layout := &tableLayout{indent: indent, widths: widths}
+	return write(len(open), func(dst []byte, lo, hi int) []byte {
+		for i := lo; i < hi; i++ {
+			f := open[i]
+			if i == 0 {
+				dst = appendTableLine(dst, &tableLine{cells: header, layout: layout, sgr: sgrBold}, color)
+			}
+			if i == 0 || f.Severity != open[i-1].Severity {
+				if i > 0 {
+					dst = appendTableLine(dst, &tableLine{}, color)
+				}
+				text := fmt.Sprintf("%s (%d)", strings.ToUpper(f.Severity.String()), sum.OpenBySeverity.Get(f.Severity))
+				dst = appendTableLine(dst, &tableLine{text: text, sgr: "1;" + severitySGR(f.Severity)}, color)
+			}
+			cells := openCells(f)
+			dst = appendTableLine(dst, &tableLine{cells: cells[:], layout: layout, sgr: severitySGR(f.Severity), firstCell: true}, color)
+		}
+		return dst
+	})
+}
+
+// openCells are the cells of an open finding's row.
+func openCells(f *Finding) [5]string {
+	return [5]string{
+		f.Severity.String(),
+		truncate(cleanText(f.RuleID), maxRule),
+		resourceCell(f.Resource),
+		locationCell(f.Resource),
+		truncate(cleanText(messageOf(f)), maxMessage),
 	}
-	return append(lines, tableLine{}), nil
 }
 
 // exceptedSection renders the excepted findings with who accepted the risk,
