@@ -77,6 +77,24 @@ type tableLayout struct {
 	widths []int
 }
 
+// cellWidth is the width of cell j, c, in runes; the first counts the
+// indent.
+func (l *tableLayout) cellWidth(j int, c string) int {
+	w := utf8.RuneCountInString(c)
+	if j == 0 {
+		w += utf8.RuneCountInString(l.indent)
+	}
+	return w
+}
+
+// widen makes each column but the last as wide as its cell in cells and
+// the padding after it.
+func (l *tableLayout) widen(cells []string) {
+	for j := range l.widths {
+		l.widths[j] = max(l.widths[j], l.cellWidth(j, cells[j])+tablePadding)
+	}
+}
+
 // writeTable writes p, already prepared, as the human table. Each section
 // is written as soon as it is rendered: a table of 100,000s of findings is
 // not gathered into one slice of lines first.
@@ -165,31 +183,21 @@ func writeTable(w io.Writer, p *Report, opts WriteOptions) error {
 func writeOpenSection(write func(n int, render func(dst []byte, lo, hi int) []byte) error, open []*Finding, sum Summary, color bool) error {
 	const indent = "  "
 	header := []string{"SEVERITY", "RULE", "RESOURCE", "LOCATION", "MESSAGE"}
-	widths := make([]int, len(header)-1)
-	measure := func(cells []string, ws []int) {
-		for j := range ws {
-			w := utf8.RuneCountInString(cells[j])
-			if j == 0 {
-				w += utf8.RuneCountInString(indent)
-			}
-			ws[j] = max(ws[j], w+tablePadding)
-		}
-	}
-	measure(header, widths)
+	layout := &tableLayout{indent: indent, widths: make([]int, len(header)-1)}
+	layout.widen(header)
 	var mu sync.Mutex
 	parallel.For(len(open), minPerWorker, func(lo, hi int) {
-		ws := make([]int, len(widths))
+		part := &tableLayout{indent: indent, widths: make([]int, len(layout.widths))}
 		for i := lo; i < hi; i++ {
 			cells := openCells(open[i])
-			measure(cells[:], ws)
+			part.widen(cells[:])
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		for j := range ws {
-			widths[j] = max(widths[j], ws[j])
+		for j, w := range part.widths {
+			layout.widths[j] = max(layout.widths[j], w)
 		}
 	})
-	layout := &tableLayout{indent: indent, widths: widths}
 	return write(len(open), func(dst []byte, lo, hi int) []byte {
 		for i := lo; i < hi; i++ {
 			f := open[i]
@@ -309,8 +317,7 @@ func pctText(f float64) string {
 // row: a table of 100,000 findings made those the largest things a table
 // report held.
 func align(lines []tableLine, indent string) error {
-	var widths []int
-	rows := 0
+	var layout *tableLayout // made at the first row
 	for i := range lines {
 		l := &lines[i]
 		if l.cells == nil {
@@ -319,21 +326,13 @@ func align(lines []tableLine, indent string) error {
 		if len(l.cells) == 0 {
 			return alignTabwriter(lines, indent)
 		}
-		if rows == 0 {
-			widths = make([]int, len(l.cells)-1)
-		} else if len(l.cells)-1 != len(widths) {
+		if layout == nil {
+			layout = &tableLayout{indent: indent, widths: make([]int, len(l.cells)-1)}
+		} else if len(l.cells)-1 != len(layout.widths) {
 			return alignTabwriter(lines, indent)
 		}
-		rows++
-		for j := range widths {
-			w := utf8.RuneCountInString(l.cells[j])
-			if j == 0 {
-				w += utf8.RuneCountInString(indent)
-			}
-			widths[j] = max(widths[j], w+tablePadding)
-		}
+		layout.widen(l.cells)
 	}
-	layout := &tableLayout{indent: indent, widths: widths}
 	for i := range lines {
 		if lines[i].cells != nil {
 			lines[i].layout = layout
@@ -408,11 +407,7 @@ func appendTableLine(buf []byte, l *tableLine, color bool) []byte {
 			buf = append(buf, c...)
 		}
 		if j < len(l.layout.widths) {
-			w := utf8.RuneCountInString(c)
-			if j == 0 {
-				w += utf8.RuneCountInString(l.layout.indent)
-			}
-			buf = appendSpaces(buf, l.layout.widths[j]-w)
+			buf = appendSpaces(buf, l.layout.widths[j]-l.layout.cellWidth(j, c))
 		}
 	}
 	if whole {
