@@ -165,9 +165,9 @@ func (s *jsonSink) key(k scalarTok, line int) {
 	f.field = otherField
 	if len(s.open) == 1 {
 		switch {
-		case !k.escaped && string(k.text) == "apiVersion", k.escaped && k.value == "apiVersion":
+		case k.is("apiVersion"):
 			f.field = apiVersionField
-		case !k.escaped && string(k.text) == "kind", k.escaped && k.value == "kind":
+		case k.is("kind"):
 			f.field = kindField
 		}
 	}
@@ -206,11 +206,8 @@ func (s *jsonSink) plainScalar(text []byte, line int) error {
 	case plainString(text):
 		return writeJSONString(&s.w, text)
 	}
-	tag := plainTag(string(text))
-	if tag == "!!str" {
-		return writeJSONString(&s.w, text)
-	}
-	return s.w.scalarValue(tag, string(text), line)
+	v := string(text)
+	return s.w.scalarValue(plainTag(v), v, line)
 }
 
 // plainString reports whether yaml.v3 resolves the plain scalar text to a

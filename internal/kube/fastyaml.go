@@ -46,6 +46,14 @@ type scalarTok struct {
 	plain bool
 }
 
+// is reports whether the scalar's value is v.
+func (t scalarTok) is(v string) bool {
+	if t.escaped {
+		return t.value == v
+	}
+	return string(t.text) == v
+}
+
 // String returns the scalar's value.
 func (t scalarTok) String() string {
 	if t.escaped {

@@ -146,7 +146,7 @@ func Load(ctx context.Context, paths []string, stdin io.Reader, lim Limits) (*In
 				errs = append(errs, inputErr(p, 0, "no standard input"))
 				continue
 			}
-			data, err := readLimited(stdin, lim.MaxFileSize)
+			data, err := readSized(stdin, 0, lim.MaxFileSize)
 			if err != nil {
 				errs = append(errs, &InputError{File: "<stdin>", Err: err})
 				continue
@@ -228,8 +228,6 @@ func loadFile(ctx context.Context, path string, lim Limits) ([]*Object, error) {
 	}
 	return Decode(ctx, path, data, lim)
 }
-
-func readLimited(r io.Reader, max int64) ([]byte, error) { return readSized(r, 0, max) }
 
 // readSized reads r, of about size bytes (0 when unknown), to its end; an
 // input larger than max is an error. A buffer of the expected size is
