@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	goruntime "runtime"
 	"runtime/pprof"
 	"strconv"
 	"sync"
@@ -32,6 +31,7 @@ import (
 	"github.com/palisade-sec/palisade/internal/kube"
 	"github.com/palisade-sec/palisade/internal/kubelab"
 	"github.com/palisade-sec/palisade/internal/kubelab/kubelabtest"
+	"github.com/palisade-sec/palisade/internal/memlimit"
 	"github.com/palisade-sec/palisade/internal/posture"
 	"github.com/palisade-sec/palisade/internal/posture/checks"
 	"github.com/palisade-sec/palisade/internal/posture/compliance"
@@ -43,8 +43,10 @@ import (
 // each of 50 namespaces, the CRDs of kube.CRDKinds installed), then
 // alternates, for a few rounds, (a) the floor: a plain paged LIST of every
 // kind a live scan reads, through the same typed client, objects discarded,
-// and (b) kube.ListCluster plus the posture scan of its inventory. It
-// reports the fastest scan over the fastest floor (target ≤ 1.5) and the
+// and (b) kube.ListCluster plus the posture scan of its inventory, under
+// the memory limit and collector target `posture scan` sets
+// (memlimit.DefaultScan), each from a heap given back to the system, as a
+// fresh process starts. It reports the fastest scan over the fastest floor (target ≤ 1.5) and the
 // scan's peak RSS growth. Run it with -benchtime 1x: loading the cluster
 // dominates, and each benchmark iteration runs POSTURE_LIVE_ROUNDS
 // (default 3) rounds of both. POSTURE_LIVE_N changes the number of
@@ -111,7 +113,9 @@ func BenchmarkPostureLive(b *testing.B) {
 			// and apiserver caches falls on both alike.
 			steps := []func(){
 				func() {
-					goruntime.GC()
+					// Each LIST starts, as the scan does, from a heap given
+					// back to the system: a kubectl is a fresh process.
+					rssBase()
 					t0, cpu0 := time.Now(), cpuTime()
 					n, err := pagedListAll(ctx, cs, lists, 1)
 					if err != nil {
@@ -121,13 +125,13 @@ func BenchmarkPostureLive(b *testing.B) {
 					listed = n
 					// The same LISTs as many at a time as ListCluster runs:
 					// how much of the scan's lead is its concurrency.
-					goruntime.GC()
+					rssBase()
 					t0 = time.Now()
 					if _, err := pagedListAll(ctx, cs, lists, kube.ListWorkers); err != nil {
 						b.Fatal(err)
 					}
 					concurrentDur = min(concurrentDur, time.Since(t0))
-					goruntime.GC()
+					rssBase()
 					t0 = time.Now()
 					if _, err := pagedListAll(ctx, pcs, lists, 1); err != nil {
 						b.Fatal(err)
@@ -135,6 +139,13 @@ func BenchmarkPostureLive(b *testing.B) {
 					protoDur = min(protoDur, time.Since(t0))
 				},
 				func() {
+					// As the command runs it: under its memory limit and
+					// collector target (a user's palisade posture scan).
+					restore, err := memlimit.Apply(memlimit.DefaultScan, true, os.Getenv)
+					if err != nil {
+						b.Fatal(err)
+					}
+					defer restore()
 					base := rssBase()
 					if prof != nil && r == rounds-1 {
 						// PALISADE_BENCH_SCAN_PROFILE: the last round's scan.

@@ -15,6 +15,7 @@ import (
 	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/kube"
 	"github.com/palisade-sec/palisade/internal/kube/render"
+	"github.com/palisade-sec/palisade/internal/memlimit"
 	"github.com/palisade-sec/palisade/internal/posture"
 	"github.com/palisade-sec/palisade/internal/posture/checks"
 	"github.com/palisade-sec/palisade/internal/posture/compliance"
@@ -132,7 +133,7 @@ finding is at or above it; unreadable input exits 2.`,
 	fl.StringArrayVar(&f.helm.Set, "set", nil, "Helm value for chart paths, key=value[,key=value] (repeatable)")
 	fl.StringVar(&f.helm.ReleaseName, "release-name", "release", "Helm release name for chart paths")
 	fl.StringVar(&f.helm.Namespace, "namespace", "", "namespace charts are rendered into (Helm's --namespace; unset: default, which the default-namespace checks take as no namespace set)")
-	fl.StringVar(&f.memoryLimit, "memory-limit", defaultScanMemoryLimit, "soft memory target of the scan (Go's GOMEMLIMIT, which wins when set): the collector works harder near it, never fails; 0 or none: the Go default")
+	fl.StringVar(&f.memoryLimit, "memory-limit", memlimit.DefaultScan, "soft memory target of the scan (Go's GOMEMLIMIT, which wins when set): the collector works harder near it, never fails; 0 or none: the Go default")
 	fl.StringArrayVar(&f.imageReports, "image-report", nil, "image scan report (palisade image scan -o json REF > FILE) or directory of them, joined to the workloads running the images (repeatable)")
 	f.cluster.add(cmd)
 	return cmd
@@ -159,7 +160,7 @@ func runPostureScan(cmd *cobra.Command, g *globals, f postureScanFlags, paths []
 	if err != nil {
 		return usageError(err)
 	}
-	restore, err := setMemoryLimit(f.memoryLimit, cmd.Flags().Changed("memory-limit"), g.env.Getenv)
+	restore, err := memlimit.Apply(f.memoryLimit, cmd.Flags().Changed("memory-limit"), g.env.Getenv)
 	if err != nil {
 		return usageError(err)
 	}

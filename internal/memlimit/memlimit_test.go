@@ -1,4 +1,4 @@
-package cli
+package memlimit
 
 import (
 	"runtime/debug"
@@ -15,9 +15,9 @@ func TestParseByteSize(t *testing.T) {
 		{"524288000", 524288000, false}, {"0", 0, false}, {"none", 0, false}, {"", 0, false},
 		{"-1MiB", 0, true}, {"lots", 0, true}, {"12XB", 0, true}, {"1e30GB", 0, true},
 	} {
-		got, err := parseByteSize(tt.in)
+		got, err := ParseByteSize(tt.in)
 		if (err != nil) != tt.bad || got != tt.want {
-			t.Errorf("parseByteSize(%q) = %d, %v; want %d, error %v", tt.in, got, err, tt.want, tt.bad)
+			t.Errorf("ParseByteSize(%q) = %d, %v; want %d, error %v", tt.in, got, err, tt.want, tt.bad)
 		}
 	}
 }
@@ -28,15 +28,15 @@ func TestParseByteSize(t *testing.T) {
 func TestMemoryLimitRestored(t *testing.T) {
 	before, beforePercent := debug.SetMemoryLimit(-1), gcPercent()
 	env := func(v string) func(string) string { return func(string) string { return v } }
-	restore, err := setMemoryLimit("123MiB", false, env(""))
+	restore, err := Apply("123MiB", false, env(""))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := debug.SetMemoryLimit(-1); got != 123<<20 {
 		t.Errorf("limit %d, want 123 MiB", got)
 	}
-	if got := gcPercent(); got != scanGCPercent {
-		t.Errorf("GOGC %d under the limit, want %d", got, scanGCPercent)
+	if got := gcPercent(); got != ScanGCPercent {
+		t.Errorf("GOGC %d under the limit, want %d", got, ScanGCPercent)
 	}
 	restore()
 	if got := debug.SetMemoryLimit(-1); got != before {
@@ -45,12 +45,12 @@ func TestMemoryLimitRestored(t *testing.T) {
 	if got := gcPercent(); got != beforePercent {
 		t.Errorf("GOGC %d after restore, want %d", got, beforePercent)
 	}
-	restore, _ = setMemoryLimit("123MiB", false, env("1GiB"))
+	restore, _ = Apply("123MiB", false, env("1GiB"))
 	if got := debug.SetMemoryLimit(-1); got != before {
 		t.Errorf("GOMEMLIMIT set: the default changed the limit to %d", got)
 	}
 	restore()
-	restore, _ = setMemoryLimit("77MiB", true, env("1GiB"))
+	restore, _ = Apply("77MiB", true, env("1GiB"))
 	if got := debug.SetMemoryLimit(-1); got != 77<<20 {
 		t.Errorf("explicit flag: limit %d, want 77 MiB", got)
 	}
@@ -58,7 +58,7 @@ func TestMemoryLimitRestored(t *testing.T) {
 		t.Errorf("GOGC set in the environment: the scan changed it to %d", got)
 	}
 	restore()
-	if _, err := setMemoryLimit("huge", true, env("")); err == nil {
+	if _, err := Apply("huge", true, env("")); err == nil {
 		t.Error("a bad size was accepted")
 	}
 }
