@@ -60,7 +60,9 @@ func TestServeCloudWatchConnector(t *testing.T) {
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(data, "none"))
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	cfgPath := filepath.Join(data, "palisade.yaml")
-	cfgYAML := fmt.Sprintf("audit:\n  connectors:\n  - {type: cloudwatch, cluster: eks-e2e, region: us-east-1, endpoint: %q, pollInterval: 1s}\n", fake.URL)
+	// The sample is a real event of 2026-09: kept whatever today's date,
+	// or retention (30 days by default) may delete it before it is read.
+	cfgYAML := fmt.Sprintf("audit:\n  retention: {events: 0}\n  connectors:\n  - {type: cloudwatch, cluster: eks-e2e, region: us-east-1, endpoint: %q, pollInterval: 1s}\n", fake.URL)
 	if err := os.WriteFile(cfgPath, []byte(cfgYAML), 0o600); err != nil {
 		t.Fatal(err)
 	}
