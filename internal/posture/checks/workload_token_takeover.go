@@ -299,7 +299,7 @@ func tokenMounted(spec *corev1.PodSpec, saSetting *bool) bool {
 // leave them out (builtIn at its newest level).
 func takeoverGrants(idx *rbac.Index, s rbac.Subject, bindings map[kube.Ref]*kube.Object, enforced map[string]bool) []tokenGrant {
 	var out []tokenGrant
-	for _, g := range idx.RulesFor(rbac.IdentityOf(s)) {
+	for g := range idx.Rules(rbac.IdentityOf(s)) {
 		if b := bindings[kube.Ref{Kind: g.Binding.Kind, Namespace: g.Binding.Namespace, Name: g.Binding.Name}]; b != nil && builtIn(b, exemptLabelled) {
 			continue
 		}

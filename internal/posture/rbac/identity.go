@@ -1,6 +1,9 @@
 package rbac
 
-import "slices"
+import (
+	"iter"
+	"slices"
+)
 
 // Index finds the bindings that name a user or group without reading
 // every binding, for callers that resolve many identities against one
@@ -44,28 +47,35 @@ func (e *Engine) Index() *Index {
 }
 
 // RulesFor returns what Engine.RulesFor returns for id, in the same order.
-func (x *Index) RulesFor(id Identity) []Grant {
-	var idx []int
-	if id.Name != "" {
-		idx = append(idx, x.byUser[id.Name]...)
-	}
-	for _, g := range id.Groups {
-		idx = append(idx, x.byGroup[g]...)
-	}
-	slices.Sort(idx)
-	idx = slices.Compact(idx)
-	var out []Grant
-	for _, i := range idx {
-		b := &x.e.bindings[i]
-		for _, s := range b.subjects {
-			if !covers(s, b.ns, id) {
-				continue
+func (x *Index) RulesFor(id Identity) []Grant { return slices.Collect(x.Rules(id)) }
+
+// Rules yields what RulesFor returns, without collecting it: a caller
+// that keeps few of an identity's grants (every workload's service
+// account has the grants of system:authenticated) copies no others.
+func (x *Index) Rules(id Identity) iter.Seq[Grant] {
+	return func(yield func(Grant) bool) {
+		var idx []int
+		if id.Name != "" {
+			idx = append(idx, x.byUser[id.Name]...)
+		}
+		for _, g := range id.Groups {
+			idx = append(idx, x.byGroup[g]...)
+		}
+		slices.Sort(idx)
+		idx = slices.Compact(idx)
+		for _, i := range idx {
+			b := &x.e.bindings[i]
+			for _, s := range b.subjects {
+				if !covers(s, b.ns, id) {
+					continue
+				}
+				for j, r := range b.rules {
+					if !yield(b.grant(s, j, r)) {
+						return
+					}
+				}
+				break // as RulesFor: the first subject that applies
 			}
-			for j, r := range b.rules {
-				out = append(out, b.grant(s, j, r))
-			}
-			break // as RulesFor: the first subject that applies
 		}
 	}
-	return out
 }
