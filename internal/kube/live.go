@@ -35,96 +35,40 @@ func (e *ListError) Error() string {
 
 func (e *ListError) Unwrap() error { return e.Err }
 
-// listFunc lists one page of a kind across all namespaces.
-type listFunc func(ctx context.Context, cs kubernetes.Interface, opts metav1.ListOptions) (runtime.Object, error)
-
-type liveKind struct {
-	gvk  schema.GroupVersionKind
-	list listFunc
-}
-
 // liveKinds are the kinds a live scan lists: workloads, RBAC, network,
 // namespaces, ConfigMaps and RuntimeClasses. Secrets are never read.
-func liveKinds() []liveKind {
-	k := func(group, version, kind string, f listFunc) liveKind {
-		return liveKind{gvk: schema.GroupVersionKind{Group: group, Version: version, Kind: kind}, list: f}
+func liveKinds() []schema.GroupVersionKind {
+	k := func(group, version, kind string) schema.GroupVersionKind {
+		return schema.GroupVersionKind{Group: group, Version: version, Kind: kind}
 	}
-	return []liveKind{
-		k("", "v1", "Namespace", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
-			return cs.CoreV1().Namespaces().List(ctx, o)
-		}),
-		k("", "v1", "Pod", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
-			return cs.CoreV1().Pods("").List(ctx, o)
-		}),
-		k("", "v1", "ReplicationController", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
-			return cs.CoreV1().ReplicationControllers("").List(ctx, o)
-		}),
-		k("apps", "v1", "Deployment", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
-			return cs.AppsV1().Deployments("").List(ctx, o)
-		}),
-		k("apps", "v1", "ReplicaSet", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
-			return cs.AppsV1().ReplicaSets("").List(ctx, o)
-		}),
-		k("apps", "v1", "StatefulSet", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
-			return cs.AppsV1().StatefulSets("").List(ctx, o)
-		}),
-		k("apps", "v1", "DaemonSet", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
-			return cs.AppsV1().DaemonSets("").List(ctx, o)
-		}),
-		k("batch", "v1", "Job", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
-			return cs.BatchV1().Jobs("").List(ctx, o)
-		}),
-		k("batch", "v1", "CronJob", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
-			return cs.BatchV1().CronJobs("").List(ctx, o)
-		}),
-		k("", "v1", "Service", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
-			return cs.CoreV1().Services("").List(ctx, o)
-		}),
-		k("", "v1", "ServiceAccount", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
-			return cs.CoreV1().ServiceAccounts("").List(ctx, o)
-		}),
-		k("", "v1", "ConfigMap", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
-			return cs.CoreV1().ConfigMaps("").List(ctx, o)
-		}),
-		k("", "v1", "ResourceQuota", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
-			return cs.CoreV1().ResourceQuotas("").List(ctx, o)
-		}),
-		k("", "v1", "LimitRange", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
-			return cs.CoreV1().LimitRanges("").List(ctx, o)
-		}),
-		k("networking.k8s.io", "v1", "NetworkPolicy", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
-			return cs.NetworkingV1().NetworkPolicies("").List(ctx, o)
-		}),
-		k("networking.k8s.io", "v1", "Ingress", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
-			return cs.NetworkingV1().Ingresses("").List(ctx, o)
-		}),
+	return []schema.GroupVersionKind{
+		k("", "v1", "Namespace"),
+		k("", "v1", "Pod"),
+		k("", "v1", "ReplicationController"),
+		k("apps", "v1", "Deployment"),
+		k("apps", "v1", "ReplicaSet"),
+		k("apps", "v1", "StatefulSet"),
+		k("apps", "v1", "DaemonSet"),
+		k("batch", "v1", "Job"),
+		k("batch", "v1", "CronJob"),
+		k("", "v1", "Service"),
+		k("", "v1", "ServiceAccount"),
+		k("", "v1", "ConfigMap"),
+		k("", "v1", "ResourceQuota"),
+		k("", "v1", "LimitRange"),
+		k("networking.k8s.io", "v1", "NetworkPolicy"),
+		k("networking.k8s.io", "v1", "Ingress"),
 		// What a pod's runtimeClassName picks: sandbox-runtime-class
 		// judges an Agent Sandbox's runtime by the class's handler.
-		k("node.k8s.io", "v1", "RuntimeClass", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
-			return cs.NodeV1().RuntimeClasses().List(ctx, o)
-		}),
-		k("rbac.authorization.k8s.io", "v1", "Role", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
-			return cs.RbacV1().Roles("").List(ctx, o)
-		}),
-		k("rbac.authorization.k8s.io", "v1", "ClusterRole", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
-			return cs.RbacV1().ClusterRoles().List(ctx, o)
-		}),
-		k("rbac.authorization.k8s.io", "v1", "RoleBinding", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
-			return cs.RbacV1().RoleBindings("").List(ctx, o)
-		}),
-		k("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
-			return cs.RbacV1().ClusterRoleBindings().List(ctx, o)
-		}),
+		k("node.k8s.io", "v1", "RuntimeClass"),
+		k("rbac.authorization.k8s.io", "v1", "Role"),
+		k("rbac.authorization.k8s.io", "v1", "ClusterRole"),
+		k("rbac.authorization.k8s.io", "v1", "RoleBinding"),
+		k("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding"),
 		// Availability: what keeps replicas up through drains and load.
-		k("policy", "v1", "PodDisruptionBudget", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
-			return cs.PolicyV1().PodDisruptionBudgets("").List(ctx, o)
-		}),
-		k("autoscaling", "v2", "HorizontalPodAutoscaler", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
-			return cs.AutoscalingV2().HorizontalPodAutoscalers("").List(ctx, o)
-		}),
-		k("scheduling.k8s.io", "v1", "PriorityClass", func(ctx context.Context, cs kubernetes.Interface, o metav1.ListOptions) (runtime.Object, error) {
-			return cs.SchedulingV1().PriorityClasses().List(ctx, o)
-		}),
+		k("policy", "v1", "PodDisruptionBudget"),
+		k("autoscaling", "v2", "HorizontalPodAutoscaler"),
+		k("scheduling.k8s.io", "v1", "PriorityClass"),
 	}
 }
 
@@ -154,6 +98,7 @@ func ListCluster(ctx context.Context, cfg *rest.Config, cluster string, pageSize
 	if err != nil {
 		return nil, nil, fmt.Errorf("build client for %s: %w", cluster, err)
 	}
+	rc := lists.CoreV1().RESTClient() // any group's: listKind gives the path
 	// One task per built-in kind and one for the custom resources; each
 	// fills its own slot, so the inventory keeps the kinds' order.
 	kinds := liveKinds()
@@ -173,9 +118,9 @@ func ListCluster(ctx context.Context, cfg *rest.Config, cluster string, pageSize
 					r.objs, r.missing, r.err = listCRDKinds(ctx, cfg, cs.Discovery().RESTClient(), cluster, pageSize)
 					continue
 				}
-				r.objs, r.err = listKind(ctx, lists, kinds[i], cluster, pageSize)
+				r.objs, r.err = listKind(ctx, rc, kinds[i], cluster, pageSize)
 				if r.err != nil && ctx.Err() == nil {
-					r.missing, r.err = []error{&ListError{Kind: kinds[i].gvk.Kind, Forbidden: apierrors.IsForbidden(r.err), Err: r.err}}, nil
+					r.missing, r.err = []error{&ListError{Kind: kinds[i].Kind, Forbidden: apierrors.IsForbidden(r.err), Err: r.err}}, nil
 				}
 			}
 		})
@@ -202,14 +147,6 @@ func ListCluster(ctx context.Context, cfg *rest.Config, cluster string, pageSize
 		missing = append(missing, r.missing...)
 	}
 	return NewInventory(objs), missing, nil
-}
-
-// listKind lists one built-in kind across all namespaces.
-func listKind(ctx context.Context, cs kubernetes.Interface, lk liveKind, cluster string, pageSize int64) ([]*Object, error) {
-	list := func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-		return lk.list(ctx, cs, opts)
-	}
-	return pagedObjects(ctx, list, lk.gvk, cluster, pageSize, controlled)
 }
 
 // pagedObjects lists one kind (gvk) with list in pages of pageSize and

@@ -22,7 +22,7 @@ func (k LiveKind) GVR() schema.GroupVersionResource {
 func LiveKinds() []LiveKind {
 	var out []LiveKind
 	for _, lk := range liveKinds() {
-		out = append(out, LiveKind{GVK: lk.gvk, Resource: resourceOf(lk.gvk)})
+		out = append(out, LiveKind{GVK: lk, Resource: resourceOf(lk)})
 	}
 	return out
 }

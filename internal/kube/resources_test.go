@@ -16,8 +16,8 @@ func TestBuiltinResourcesTable(t *testing.T) {
 		}
 	}
 	for _, lk := range liveKinds() {
-		if got := BuiltinResources(lk.gvk.Group, lk.gvk.Kind); len(got) != 1 {
-			t.Errorf("live kind %s: built-in resources %v, want exactly one", lk.gvk, got)
+		if got := BuiltinResources(lk.Group, lk.Kind); len(got) != 1 {
+			t.Errorf("live kind %s: built-in resources %v, want exactly one", lk, got)
 		}
 	}
 }

@@ -1,0 +1,120 @@
+package kube
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+
+	"google.golang.org/protobuf/encoding/protowire"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+)
+
+// listKind lists one built-in kind across all namespaces with rc, a
+// client asking for protobuf (WithProtobuf). Its pages are read into one
+// buffer and decoded from it (decodeList): the typed client read each
+// page into a new, growing slice and copied it once more out of its
+// protobuf envelope, a third of what a live scan allocated listing
+// 10,000 objects.
+func listKind(ctx context.Context, rc rest.Interface, gvk schema.GroupVersionKind, cluster string, pageSize int64) ([]*Object, error) {
+	path := []string{"/apis", gvk.Group, gvk.Version, resourceOf(gvk)}
+	if gvk.Group == "" {
+		path = []string{"/api", gvk.Version, resourceOf(gvk)}
+	}
+	listGVK := gvk.GroupVersion().WithKind(gvk.Kind + "List")
+	// One page at a time: the pager fetches pages in order on one
+	// goroutine, and a decoded page holds nothing of the buffer.
+	var buf bytes.Buffer
+	list := func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+		into, err := scheme.Scheme.New(listGVK)
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", gvk.Kind, err)
+		}
+		body, err := rc.Get().AbsPath(path...).VersionedParams(&opts, scheme.ParameterCodec).Stream(ctx)
+		if err != nil {
+			return nil, err // the API server's status, as the typed client returns it
+		}
+		defer body.Close()
+		buf.Reset()
+		if _, err := buf.ReadFrom(body); err != nil {
+			return nil, fmt.Errorf("read %s page: %w", listGVK.Kind, err)
+		}
+		if err := decodeList(buf.Bytes(), listGVK, into); err != nil {
+			return nil, fmt.Errorf("decode %s page: %w", listGVK.Kind, err)
+		}
+		return into, nil
+	}
+	return pagedObjects(ctx, list, gvk, cluster, pageSize, controlled)
+}
+
+// protobufPrefix starts every object the API server encodes in protobuf
+// (k8s.io/apimachinery's protobuf serializer).
+var protobufPrefix = []byte("k8s\x00")
+
+// decodeList decodes a LIST response, data, into into, a typed list of
+// kind want. A protobuf response is a runtime.Unknown envelope whose
+// raw field is the list: into decodes it where it lies in data, where the
+// serializer would copy it out first. Anything else is decoded by
+// client-go's deserializer (JSON, from a server or proxy that does not
+// speak protobuf).
+func decodeList(data []byte, want schema.GroupVersionKind, into runtime.Object) error {
+	rest, ok := bytes.CutPrefix(data, protobufPrefix)
+	if !ok {
+		_, _, err := scheme.Codecs.UniversalDeserializer().Decode(data, nil, into)
+		return err
+	}
+	if len(rest) == 0 {
+		return errors.New("empty protobuf body")
+	}
+	var tm runtime.TypeMeta
+	var raw []byte
+	for len(rest) > 0 {
+		num, typ, n := protowire.ConsumeTag(rest)
+		if n < 0 {
+			return fmt.Errorf("protobuf envelope: %w", protowire.ParseError(n))
+		}
+		rest = rest[n:]
+		switch {
+		case num >= 1 && num <= 4 && typ != protowire.BytesType:
+			return fmt.Errorf("protobuf envelope: field %d has wire type %d, want bytes", num, typ)
+		case num == 1 || num == 2: // typeMeta, raw; contentEncoding and contentType are not read
+			v, n := protowire.ConsumeBytes(rest)
+			if n < 0 {
+				return fmt.Errorf("protobuf envelope: field %d: %w", num, protowire.ParseError(n))
+			}
+			if num == 2 {
+				raw = v
+			} else if err := tm.Unmarshal(v); err != nil {
+				return fmt.Errorf("protobuf envelope: type: %w", err)
+			}
+			rest = rest[n:]
+			continue
+		}
+		n = protowire.ConsumeFieldValue(num, typ, rest)
+		if n < 0 {
+			return fmt.Errorf("protobuf envelope: field %d: %w", num, protowire.ParseError(n))
+		}
+		rest = rest[n:]
+	}
+	// As the serializer reads the envelope's type: what it leaves out is
+	// what was asked for.
+	got := schema.FromAPIVersionAndKind(tm.APIVersion, tm.Kind)
+	if got.Kind == "" {
+		got.Kind = want.Kind
+	}
+	if got.Version == "" {
+		got.Group, got.Version = want.Group, want.Version
+	}
+	if got != want {
+		return fmt.Errorf("the response is a %s, not a %s", got, want)
+	}
+	m, ok := into.(interface{ Unmarshal([]byte) error })
+	if !ok {
+		return fmt.Errorf("%T has no protobuf encoding", into)
+	}
+	return m.Unmarshal(raw)
+}

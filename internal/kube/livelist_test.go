@@ -1,0 +1,132 @@
+package kube
+
+import (
+	"bytes"
+	"reflect"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
+	"k8s.io/client-go/kubernetes/scheme"
+)
+
+// listPage is a DeploymentList as the API server sends it, in protobuf
+// and in JSON.
+func listPage(t testing.TB) (pb, js []byte, want *appsv1.DeploymentList) {
+	t.Helper()
+	replicas := int32(3)
+	want = &appsv1.DeploymentList{
+		TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "DeploymentList"},
+		ListMeta: metav1.ListMeta{ResourceVersion: "42", Continue: "next"},
+	}
+	for _, name := range []string{"web", "api"} {
+		want.Items = append(want.Items, appsv1.Deployment{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "shop", Labels: map[string]string{"app": name}},
+			Spec: appsv1.DeploymentSpec{Replicas: &replicas, Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+				Containers: []corev1.Container{{Name: name, Image: "registry.example/" + name + ":1.0"}},
+			}}},
+		})
+	}
+	var b bytes.Buffer
+	if err := protobuf.NewSerializer(scheme.Scheme, scheme.Scheme).Encode(want, &b); err != nil {
+		t.Fatal(err)
+	}
+	pb = b.Bytes()
+	js, err := runtime.Encode(scheme.Codecs.LegacyCodec(appsv1.SchemeGroupVersion), want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pb, js, want
+}
+
+var dl = appsv1.SchemeGroupVersion.WithKind("DeploymentList")
+
+func TestDecodeList(t *testing.T) {
+	pb, js, want := listPage(t)
+	for _, tt := range []struct {
+		name string
+		kind schema.GroupVersionKind
+		data []byte
+		err  string // substring; "" for success
+	}{
+		{"protobuf", dl, pb, ""},
+		{"json", dl, js, ""},
+		{"another kind", corev1.SchemeGroupVersion.WithKind("ServiceList"), pb, "is a apps/v1, Kind=DeploymentList, not a /v1, Kind=ServiceList"},
+		{"truncated", dl, pb[:len(pb)-7], "unexpected EOF"},
+		{"envelope only", dl, protobufPrefix, "empty protobuf body"},
+		{"raw with a varint", dl, append(bytes.Clone(protobufPrefix), 0x10, 0x01), "field 2 has wire type 0"},
+		{"bad tag", dl, append(bytes.Clone(protobufPrefix), 0x80), "protobuf envelope"},
+		{"truncated json", dl, js[:len(js)/2], "unexpected end of JSON input"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := &appsv1.DeploymentList{}
+			err := decodeList(tt.data, tt.kind, got)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("decodeList = %v, want an error with %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got.TypeMeta = want.TypeMeta // JSON sets it, protobuf leaves it to the envelope
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("decoded\n%+v\nwant\n%+v", got, want)
+			}
+		})
+	}
+}
+
+// TestDecodeListKeepsNoBuffer checks that a decoded page holds nothing of
+// the buffer it was read into, which listKind reuses for the next page.
+func TestDecodeListKeepsNoBuffer(t *testing.T) {
+	pb, _, want := listPage(t)
+	got := &appsv1.DeploymentList{}
+	if err := decodeList(pb, dl, got); err != nil {
+		t.Fatal(err)
+	}
+	for i := range pb {
+		pb[i] = 'x'
+	}
+	got.TypeMeta = want.TypeMeta
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("after the buffer changed, decoded\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+// FuzzDecodeList holds decodeList to apimachinery's protobuf serializer:
+// what it decodes, the serializer decodes alike, and a DeploymentList the
+// serializer decodes, it decodes.
+func FuzzDecodeList(f *testing.F) {
+	pb, js, _ := listPage(f)
+	f.Add(pb)
+	f.Add(js)
+	f.Add(pb[:len(pb)/2])
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got := &appsv1.DeploymentList{}
+		err := decodeList(data, dl, got)
+		if !bytes.HasPrefix(data, protobufPrefix) {
+			return // JSON: client-go's own decoder
+		}
+		ref := &appsv1.DeploymentList{}
+		obj, gvk, refErr := protobuf.NewSerializer(scheme.Scheme, scheme.Scheme).Decode(data, nil, ref)
+		refOK := refErr == nil && gvk != nil && gvk.Kind == "DeploymentList" && obj == runtime.Object(ref)
+		switch {
+		case err == nil && !refOK:
+			t.Fatalf("decodeList took what the serializer refuses (%v, %v)", refErr, gvk)
+		case err != nil && refOK:
+			t.Fatalf("decodeList refused a DeploymentList the serializer decodes: %v", err)
+		case err == nil:
+			got.TypeMeta = ref.TypeMeta
+			if !reflect.DeepEqual(got, ref) {
+				t.Fatalf("decoded\n%+v\nserializer\n%+v", got, ref)
+			}
+		}
+	})
+}
