@@ -1,6 +1,8 @@
 package kube
 
 import (
+	"iter"
+	"slices"
 	"strconv"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -55,17 +57,31 @@ type ContainerRef struct {
 func (w *Workload) AllContainers() []ContainerRef {
 	s := w.PodSpec
 	out := make([]ContainerRef, 0, len(s.InitContainers)+len(s.Containers)+len(s.EphemeralContainers))
-	for i := range s.InitContainers {
-		out = append(out, ContainerRef{List: "initContainers", Index: i, Container: &s.InitContainers[i]})
+	return slices.AppendSeq(out, w.Containers())
+}
+
+// Containers yields what AllContainers returns, without a slice: a scan
+// visits every workload's containers once per container check.
+func (w *Workload) Containers() iter.Seq[ContainerRef] {
+	return func(yield func(ContainerRef) bool) {
+		s := w.PodSpec
+		for i := range s.InitContainers {
+			if !yield(ContainerRef{List: "initContainers", Index: i, Container: &s.InitContainers[i]}) {
+				return
+			}
+		}
+		for i := range s.Containers {
+			if !yield(ContainerRef{List: "containers", Index: i, Container: &s.Containers[i]}) {
+				return
+			}
+		}
+		for i := range s.EphemeralContainers {
+			c := corev1.Container(s.EphemeralContainers[i].EphemeralContainerCommon)
+			if !yield(ContainerRef{List: "ephemeralContainers", Index: i, Container: &c}) {
+				return
+			}
+		}
 	}
-	for i := range s.Containers {
-		out = append(out, ContainerRef{List: "containers", Index: i, Container: &s.Containers[i]})
-	}
-	for i := range s.EphemeralContainers {
-		c := corev1.Container(s.EphemeralContainers[i].EphemeralContainerCommon)
-		out = append(out, ContainerRef{List: "ephemeralContainers", Index: i, Container: &c})
-	}
-	return out
 }
 
 // WorkloadOf returns the workload o holds, or nil when o is not a workload kind.

@@ -21,15 +21,22 @@ func v1(eval func(*posture.Input) []posture.Result) []posture.Versioned {
 // collects the results, filling container, image and path.
 func eachContainer(in *posture.Input, f func(c kube.ContainerRef) []posture.Result) []posture.Result {
 	var out []posture.Result
-	for _, c := range in.Workload.AllContainers() {
-		for _, r := range f(c) {
-			if r.Container == "" {
-				r.Container = c.Container.Name
+	for c := range in.Workload.Containers() {
+		rs := f(c)
+		for i := range rs {
+			if rs[i].Container == "" {
+				rs[i].Container = c.Container.Name
 			}
-			if r.Image == "" {
-				r.Image = c.Container.Image
+			if rs[i].Image == "" {
+				rs[i].Image = c.Container.Image
 			}
-			out = append(out, r)
+		}
+		// f's results are its own: the first container's with any are
+		// kept as they are, not copied (most workloads have one).
+		if out == nil {
+			out = rs
+		} else {
+			out = append(out, rs...)
 		}
 	}
 	return out
@@ -37,7 +44,12 @@ func eachContainer(in *posture.Input, f func(c kube.ContainerRef) []posture.Resu
 
 // cpath returns the path from the object's root to field of container c.
 func cpath(in *posture.Input, c kube.ContainerRef, field ...string) []string {
-	return spath(in, c.Path(field...)...)
+	// spath(in, c.Path(field...)...) in one allocation: results of container
+	// checks are the bulk of a scan's findings.
+	p := make([]string, 0, len(in.Workload.SpecPath)+2+len(field))
+	p = append(p, in.Workload.SpecPath...)
+	p = append(p, c.List, strconv.Itoa(c.Index))
+	return append(p, field...)
 }
 
 // spath returns the path from the object's root to field of the pod spec.
