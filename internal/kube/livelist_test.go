@@ -2,6 +2,7 @@ package kube
 
 import (
 	"bytes"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -32,8 +33,17 @@ func listPage(t testing.TB) (pb, js []byte, want *appsv1.DeploymentList) {
 			}}},
 		})
 	}
+	// As the API server sends them: with managedFields, which the scan
+	// drops.
+	sent := want.DeepCopy()
+	for i := range sent.Items {
+		sent.Items[i].ManagedFields = []metav1.ManagedFieldsEntry{{
+			Manager: "kubectl", Operation: metav1.ManagedFieldsOperationApply, APIVersion: "apps/v1",
+			FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:spec":{"f:replicas":{}}}`)},
+		}}
+	}
 	var b bytes.Buffer
-	if err := protobuf.NewSerializer(scheme.Scheme, scheme.Scheme).Encode(want, &b); err != nil {
+	if err := protobuf.NewSerializer(scheme.Scheme, scheme.Scheme).Encode(sent, &b); err != nil {
 		t.Fatal(err)
 	}
 	pb = b.Bytes()
@@ -101,34 +111,54 @@ func TestDecodeListKeepsNoBuffer(t *testing.T) {
 }
 
 // FuzzDecodeList holds decodeList to apimachinery's protobuf serializer:
-// what it decodes, the serializer decodes alike, and a DeploymentList the
-// serializer decodes, it decodes, unless the envelope is malformed.
+// what it decodes, the serializer decodes alike once managedFields are
+// retagged (dropManagedFields), and a DeploymentList the serializer
+// decodes, it decodes the same but for managedFields, unless the envelope
+// is malformed.
 func FuzzDecodeList(f *testing.F) {
 	pb, js, _ := listPage(f)
 	f.Add(pb)
 	f.Add(js)
 	f.Add(pb[:len(pb)/2])
 	f.Fuzz(func(t *testing.T, data []byte) {
-		got := &appsv1.DeploymentList{}
-		err := decodeList(data, dl, got)
 		if !bytes.HasPrefix(data, protobufPrefix) {
 			return // JSON: client-go's own decoder
 		}
-		ref := &appsv1.DeploymentList{}
-		obj, gvk, refErr := protobuf.NewSerializer(scheme.Scheme, scheme.Scheme).Decode(data, nil, ref)
-		refOK := refErr == nil && gvk != nil && gvk.Kind == "DeploymentList" && obj == runtime.Object(ref)
+		got := &appsv1.DeploymentList{}
+		stripped := bytes.Clone(data)
+		err := decodeList(stripped, dl, got) // rewrites stripped
+		serializer := protobuf.NewSerializer(scheme.Scheme, scheme.Scheme)
+		decode := func(data []byte) (*appsv1.DeploymentList, bool, error) {
+			ref := &appsv1.DeploymentList{}
+			obj, gvk, err := serializer.Decode(data, nil, ref)
+			return ref, err == nil && gvk != nil && gvk.Kind == "DeploymentList" && obj == runtime.Object(ref), err
+		}
+		ref, refOK, _ := decode(data)
+		if err == nil {
+			// What it decodes is what the serializer makes of the items
+			// without their managedFields.
+			want, ok, wantErr := decode(stripped)
+			if !ok {
+				t.Fatalf("decodeList took what the serializer refuses without managedFields (%v)", wantErr)
+			}
+			got.TypeMeta = want.TypeMeta
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("decoded\n%+v\nserializer\n%+v", got, want)
+			}
+		}
+		for i := range ref.Items {
+			ref.Items[i].ManagedFields = nil
+		}
 		switch {
-		case err == nil && !refOK:
-			t.Fatalf("decodeList took what the serializer refuses (%v, %v)", refErr, gvk)
 		case err != nil && refOK && !strings.Contains(err.Error(), "protobuf envelope:"):
 			// protowire refuses malformed envelopes gogo's decoder skips
 			// (a group ended by another field's marker); the API server
 			// never sends them. Any other refusal is a bug.
 			t.Fatalf("decodeList refused a DeploymentList the serializer decodes: %v", err)
-		case err == nil:
+		case err == nil && refOK:
 			got.TypeMeta = ref.TypeMeta
 			if !reflect.DeepEqual(got, ref) {
-				t.Fatalf("decoded\n%+v\nserializer\n%+v", got, ref)
+				t.Fatalf("decoded\n%+v\nserializer, managedFields cleared\n%+v", got, ref)
 			}
 		}
 	})
@@ -153,6 +183,43 @@ func TestListItemsField(t *testing.T) {
 		presizeItems(into, raw)
 		if got := reflect.ValueOf(into).Elem().FieldByName("Items").Cap(); got != 3 {
 			t.Errorf("%s: presized to %d items, want 3", listGVK.Kind, got)
+		}
+	}
+}
+
+// TestDropManagedFields checks dropManagedFields' premises on every kind a
+// live scan lists (ObjectMeta is an object's field 1, managedFields its
+// field 17): items decode with their metadata but managedFields.
+func TestDropManagedFields(t *testing.T) {
+	for _, gvk := range liveKinds() {
+		listGVK := gvk.GroupVersion().WithKind(gvk.Kind + "List")
+		list, err := scheme.Scheme.New(listGVK)
+		if err != nil {
+			t.Fatal(err)
+		}
+		items := reflect.ValueOf(list).Elem().FieldByName("Items")
+		items.Set(reflect.MakeSlice(items.Type(), 2, 2))
+		for i := range 2 {
+			m := items.Index(i).Addr().Interface().(metav1.Object)
+			m.SetName(fmt.Sprintf("item-%d", i))
+			m.SetLabels(map[string]string{"app": "web"})
+			m.SetManagedFields([]metav1.ManagedFieldsEntry{{Manager: "kubectl", FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:metadata":{}}`)}}})
+		}
+		raw, err := list.(interface{ Marshal() ([]byte, error) }).Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		dropManagedFields(raw)
+		into, _ := scheme.Scheme.New(listGVK)
+		if err := into.(interface{ Unmarshal([]byte) error }).Unmarshal(raw); err != nil {
+			t.Fatalf("%s: %v", listGVK.Kind, err)
+		}
+		got := reflect.ValueOf(into).Elem().FieldByName("Items")
+		for i := range 2 {
+			m := got.Index(i).Addr().Interface().(metav1.Object)
+			if m.GetName() != fmt.Sprintf("item-%d", i) || m.GetLabels()["app"] != "web" || m.GetManagedFields() != nil {
+				t.Errorf("%s item %d: name %q, labels %v, managedFields %v; want item-%d, app=web, none", listGVK.Kind, i, m.GetName(), m.GetLabels(), m.GetManagedFields(), i)
+			}
 		}
 	}
 }
