@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sync"
@@ -112,13 +113,21 @@ func ListCluster(ctx context.Context, cfg *rest.Config, cluster string, pageSize
 	var wg sync.WaitGroup
 	for range ListWorkers {
 		wg.Go(func() {
+			// The worker's kinds share a page buffer (listKind).
+			var buf *bytes.Buffer
 			for i := range tasks {
 				r := &results[i]
 				if i == len(kinds) {
 					r.objs, r.missing, r.err = listCRDKinds(ctx, cfg, cs.Discovery().RESTClient(), cluster, pageSize)
 					continue
 				}
-				r.objs, r.err = listKind(ctx, rc, kinds[i], cluster, pageSize)
+				if buf == nil {
+					buf = new(bytes.Buffer)
+				}
+				r.objs, r.err = listKind(ctx, rc, kinds[i], buf, cluster, pageSize)
+				if r.err != nil {
+					buf = nil // a page may still be being read into it
+				}
 				if r.err != nil && ctx.Err() == nil {
 					r.missing, r.err = []error{&ListError{Kind: kinds[i].Kind, Forbidden: apierrors.IsForbidden(r.err), Err: r.err}}, nil
 				}

@@ -16,20 +16,21 @@ import (
 )
 
 // listKind lists one built-in kind across all namespaces with rc, a
-// client asking for protobuf (WithProtobuf). Its pages are read into one
-// buffer and decoded from it (decodeList): the typed client read each
-// page into a new, growing slice and copied it once more out of its
-// protobuf envelope, a third of what a live scan allocated listing
-// 10,000 objects.
-func listKind(ctx context.Context, rc rest.Interface, gvk schema.GroupVersionKind, cluster string, pageSize int64) ([]*Object, error) {
+// client asking for protobuf (WithProtobuf). Its pages are read into buf
+// and decoded from it (decodeList): the typed client read each page into
+// a new, growing slice and copied it once more out of its protobuf
+// envelope, a third of what a live scan allocated listing 10,000 objects.
+// When it returns without error, nothing holds buf: the caller may pass
+// it on to the next kind.
+func listKind(ctx context.Context, rc rest.Interface, gvk schema.GroupVersionKind, buf *bytes.Buffer, cluster string, pageSize int64) ([]*Object, error) {
 	path := []string{"/apis", gvk.Group, gvk.Version, resourceOf(gvk)}
 	if gvk.Group == "" {
 		path = []string{"/api", gvk.Version, resourceOf(gvk)}
 	}
 	listGVK := gvk.GroupVersion().WithKind(gvk.Kind + "List")
 	// One page at a time: the pager fetches pages in order on one
-	// goroutine, and a decoded page holds nothing of the buffer.
-	var buf bytes.Buffer
+	// goroutine, done when it returns without error, and a decoded page
+	// holds nothing of the buffer.
 	list := func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
 		into, err := scheme.Scheme.New(listGVK)
 		if err != nil {
