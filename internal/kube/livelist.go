@@ -125,8 +125,8 @@ func decodeList(data []byte, want schema.GroupVersionKind, into runtime.Object) 
 }
 
 // Protobuf field numbers dropManagedFields reads: every built-in object
-// has its ObjectMeta as field 1 (TestDropManagedFields checks the kinds a
-// live scan lists).
+// has its ObjectMeta as field 1 (TestListEncoding checks the kinds a live
+// scan lists).
 const (
 	objectMetaField    = 1
 	managedFieldsField = 17 // of ObjectMeta
@@ -211,7 +211,7 @@ func eachField(msg []byte, f func(num protowire.Number, typ protowire.Type, valu
 // protobuf encoding: the generated decoder appends item after item, and
 // growing a page of 500 Deployments by doubling copied them all about
 // twice over. Every built-in list encodes its items as field 2
-// (TestListItemsField); raw that does not parse is left to the decoder
+// (TestListEncoding); raw that does not parse is left to the decoder
 // to refuse.
 func presizeItems(into runtime.Object, raw []byte) {
 	items := reflect.ValueOf(into).Elem().FieldByName("Items")
