@@ -62,8 +62,8 @@ var protobufPrefix = []byte("k8s\x00")
 // raw field is the list: into decodes it where it lies in data, where the
 // serializer would copy it out first. Anything else is decoded by
 // client-go's deserializer (JSON, from a server or proxy that does not
-// speak protobuf). It rewrites data in place (dropManagedFields): the
-// items come without their managedFields.
+// speak protobuf). A protobuf response is rewritten in place
+// (dropManagedFields): its items come without their managedFields.
 func decodeList(data []byte, want schema.GroupVersionKind, into runtime.Object) error {
 	rest, ok := bytes.CutPrefix(data, protobufPrefix)
 	if !ok {
