@@ -75,33 +75,21 @@ func decodeList(data []byte, want schema.GroupVersionKind, into runtime.Object) 
 	}
 	var tm runtime.TypeMeta
 	var raw []byte
-	for len(rest) > 0 {
-		num, typ, n := protowire.ConsumeTag(rest)
-		if n < 0 {
-			return fmt.Errorf("protobuf envelope: %w", protowire.ParseError(n))
-		}
-		rest = rest[n:]
+	err := eachField(rest, func(num protowire.Number, typ protowire.Type, _, v []byte) error {
 		switch {
 		case num >= 1 && num <= 4 && typ != protowire.BytesType:
-			return fmt.Errorf("protobuf envelope: field %d has wire type %d, want bytes", num, typ)
-		case num == 1 || num == 2: // typeMeta, raw; contentEncoding and contentType are not read
-			v, n := protowire.ConsumeBytes(rest)
-			if n < 0 {
-				return fmt.Errorf("protobuf envelope: field %d: %w", num, protowire.ParseError(n))
+			return fmt.Errorf("field %d has wire type %d, want bytes", num, typ)
+		case num == 1: // typeMeta
+			if err := tm.Unmarshal(v); err != nil {
+				return fmt.Errorf("type: %w", err)
 			}
-			if num == 2 {
-				raw = v
-			} else if err := tm.Unmarshal(v); err != nil {
-				return fmt.Errorf("protobuf envelope: type: %w", err)
-			}
-			rest = rest[n:]
-			continue
+		case num == 2: // raw; contentEncoding and contentType are not read
+			raw = v
 		}
-		n = protowire.ConsumeFieldValue(num, typ, rest)
-		if n < 0 {
-			return fmt.Errorf("protobuf envelope: field %d: %w", num, protowire.ParseError(n))
-		}
-		rest = rest[n:]
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("protobuf envelope: %w", err)
 	}
 	// As the serializer reads the envelope's type: what it leaves out is
 	// what was asked for.
@@ -142,69 +130,53 @@ const (
 // entry's field set) was a tenth of what listing a cluster allocated.
 // Where raw does not parse it stops, leaving the rest to the decoder.
 func dropManagedFields(raw []byte) {
-	eachField(raw, func(num protowire.Number, typ protowire.Type, item []byte) {
+	_ = eachField(raw, func(num protowire.Number, typ protowire.Type, _, item []byte) error {
 		if num != listItemsField || typ != protowire.BytesType {
-			return
+			return nil
 		}
-		eachField(item, func(num protowire.Number, typ protowire.Type, meta []byte) {
+		return eachField(item, func(num protowire.Number, typ protowire.Type, _, meta []byte) error {
 			if num != objectMetaField || typ != protowire.BytesType {
-				return
+				return nil
 			}
-			eachTag(meta, func(num protowire.Number, typ protowire.Type, tag []byte) {
+			return eachField(meta, func(num protowire.Number, typ protowire.Type, tag, _ []byte) error {
 				// A tag of other length (a varint padded out) is left
 				// for the decoder: the retag must not move a byte.
 				if num == managedFieldsField && typ == protowire.BytesType && len(tag) == protowire.SizeTag(skippedField) {
 					protowire.AppendTag(tag[:0], skippedField, protowire.BytesType)
 				}
+				return nil
 			})
 		})
 	})
 }
 
-// eachTag calls f with the number, wire type and tag bytes of every field
-// of msg, in order, until msg does not parse.
-func eachTag(msg []byte, f func(num protowire.Number, typ protowire.Type, tag []byte)) {
+// eachField calls f with the number, wire type, tag bytes and value (a
+// bytes field's contents) of every field of msg, in order. It stops at
+// f's first error, or where msg does not parse, and returns that error.
+func eachField(msg []byte, f func(num protowire.Number, typ protowire.Type, tag, value []byte) error) error {
 	for len(msg) > 0 {
 		num, typ, n := protowire.ConsumeTag(msg)
 		if n < 0 {
-			return
+			return protowire.ParseError(n)
 		}
 		tag := msg[:n:n]
 		msg = msg[n:]
-		m := protowire.ConsumeFieldValue(num, typ, msg)
-		if m < 0 {
-			return
-		}
-		f(num, typ, tag)
-		msg = msg[m:]
-	}
-}
-
-// eachField calls f with the number, wire type and value of every field of
-// msg (a bytes field's contents), in order, until msg does not parse.
-func eachField(msg []byte, f func(num protowire.Number, typ protowire.Type, value []byte)) {
-	for len(msg) > 0 {
-		num, typ, n := protowire.ConsumeTag(msg)
-		if n < 0 {
-			return
-		}
-		msg = msg[n:]
+		var value []byte
+		var m int
 		if typ == protowire.BytesType {
-			v, m := protowire.ConsumeBytes(msg)
-			if m < 0 {
-				return
-			}
-			f(num, typ, v)
-			msg = msg[m:]
-			continue
+			value, m = protowire.ConsumeBytes(msg)
+		} else if m = protowire.ConsumeFieldValue(num, typ, msg); m >= 0 {
+			value = msg[:m]
 		}
-		m := protowire.ConsumeFieldValue(num, typ, msg)
 		if m < 0 {
-			return
+			return fmt.Errorf("field %d: %w", num, protowire.ParseError(m))
 		}
-		f(num, typ, msg[:m])
+		if err := f(num, typ, tag, value); err != nil {
+			return err
+		}
 		msg = msg[m:]
 	}
+	return nil
 }
 
 // presizeItems gives into's Items the capacity of the items in raw, its
@@ -219,10 +191,11 @@ func presizeItems(into runtime.Object, raw []byte) {
 		return
 	}
 	n := 0
-	eachField(raw, func(num protowire.Number, typ protowire.Type, _ []byte) {
+	_ = eachField(raw, func(num protowire.Number, typ protowire.Type, _, _ []byte) error {
 		if num == listItemsField && typ == protowire.BytesType {
 			n++
 		}
+		return nil
 	})
 	if n > 0 {
 		items.Set(reflect.MakeSlice(items.Type(), 0, n))
