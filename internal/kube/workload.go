@@ -41,7 +41,12 @@ func (w *Workload) Line(path ...string) int {
 // Path returns the path below the pod spec of a container listed by
 // AllContainers: ("containers", "0"), ("initContainers", "1"), …
 func (c ContainerRef) Path(field ...string) []string {
-	return append([]string{c.List, strconv.Itoa(c.Index)}, field...)
+	return c.AppendPath(make([]string, 0, 2+len(field)), field...)
+}
+
+// AppendPath appends Path(field...) to dst.
+func (c ContainerRef) AppendPath(dst []string, field ...string) []string {
+	return append(append(dst, c.List, strconv.Itoa(c.Index)), field...)
 }
 
 // ContainerRef is one container of a pod spec, with where it is listed.

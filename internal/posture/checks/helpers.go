@@ -47,9 +47,7 @@ func cpath(in *posture.Input, c kube.ContainerRef, field ...string) []string {
 	// spath(in, c.Path(field...)...) in one allocation: results of container
 	// checks are the bulk of a scan's findings.
 	p := make([]string, 0, len(in.Workload.SpecPath)+2+len(field))
-	p = append(p, in.Workload.SpecPath...)
-	p = append(p, c.List, strconv.Itoa(c.Index))
-	return append(p, field...)
+	return c.AppendPath(append(p, in.Workload.SpecPath...), field...)
 }
 
 // spath returns the path from the object's root to field of the pod spec.
