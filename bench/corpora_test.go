@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -55,7 +56,7 @@ type scanned struct {
 // disagreement in internal/posture/compliance/DISAGREEMENTS.md and move
 // this floor in the same review. Issue 5 targets 95; see DISAGREEMENTS.md
 // for where we stand and why.
-const minAgreement = 93.1
+const minAgreement = 93.3
 
 // TestCorpora runs our checks over every peer case whose check peers.yaml
 // maps, and prints per tool and check: cases / agree / disagree, and the
@@ -285,12 +286,15 @@ func fires(s *scanned, evidence []string, c corpusCase) bool {
 	return false
 }
 
+// hasEvidence reports whether f has one of want's entries: "name=value",
+// or "a=x & b=y" for both.
 func hasEvidence(f finding.Finding, want []string) bool {
-	for _, e := range f.Evidence {
-		for _, w := range want {
-			if e.Name+"="+e.Value == w {
-				return true
-			}
+	has := func(w string) bool {
+		return slices.ContainsFunc(f.Evidence, func(e finding.Evidence) bool { return e.Name+"="+e.Value == w })
+	}
+	for _, w := range want {
+		if !slices.ContainsFunc(strings.Split(w, " & "), func(p string) bool { return !has(p) }) {
+			return true
 		}
 	}
 	return false

@@ -3,6 +3,7 @@ package nodecheck
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -278,8 +279,10 @@ func featureGateNotFalse(gate, field string) func(context.Context, *Node, *Compo
 	}
 }
 
-// strongCiphers are the suites CIS 1.2.29 and 4.2.12 accept.
-var strongCiphers = map[string]bool{
+// aeadCiphers are the suites CIS 4.2.12 lists for the kubelet (ECDHE and
+// RSA key exchange with AES-GCM or ChaCha20-Poly1305), and TLS 1.3's.
+// Posture behaviour versions 4–10 judged the API server by them too.
+var aeadCiphers = map[string]bool{
 	"TLS_AES_128_GCM_SHA256": true, "TLS_AES_256_GCM_SHA384": true, "TLS_CHACHA20_POLY1305_SHA256": true,
 	"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256": true, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384": true,
 	"TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305": true, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256": true,
@@ -288,15 +291,50 @@ var strongCiphers = map[string]bool{
 	"TLS_RSA_WITH_AES_256_GCM_SHA384": true, "TLS_RSA_WITH_AES_128_GCM_SHA256": true,
 }
 
-// strongCipherSuites passes when the cipher suites are set and all strong.
-func strongCipherSuites(s setting) func(context.Context, *Node, *Component) []Result {
+// apiServerCiphers are the suites CIS v1.10 lists for the API server: TLS
+// 1.3's, and ECDHE key exchange with AES-GCM, ChaCha20-Poly1305 or
+// AES-CBC-SHA (CBC suites Go still counts secure). Earlier benchmark
+// versions also listed 3DES (Sweet32), RSA key exchange (no forward
+// secrecy) and CBC-SHA256 suites, which Go lists as insecure; v1.10 dropped
+// them, and an API server offering them fails here.
+var apiServerCiphers = map[string]bool{
+	"TLS_AES_128_GCM_SHA256": true, "TLS_AES_256_GCM_SHA384": true, "TLS_CHACHA20_POLY1305_SHA256": true,
+	"TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA": true, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA": true,
+	"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256": true, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384": true,
+	"TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305": true, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256": true,
+	"TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA": true, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA": true,
+	"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256": true, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384": true,
+	"TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305": true, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256": true,
+}
+
+// goDefaultsCBC is why an unset list fails aeadCiphers.
+const goDefaultsCBC = "Go's defaults include CBC suites"
+
+// WithAEADAPIServerCiphers returns checks with node/apiserver-tls-ciphers
+// judging the API server by aeadCiphers, as posture behaviour versions
+// 4–10 did; checks itself is not changed.
+func WithAEADAPIServerCiphers(checks []Check) []Check {
+	out := slices.Clone(checks)
+	for i := range out {
+		if out[i].ID == "node/apiserver-tls-ciphers" {
+			out[i].Eval = strongCipherSuites(flg("tls-cipher-suites", ""), aeadCiphers, goDefaultsCBC)
+			out[i].Remediation = "Set --tls-cipher-suites to AEAD ECDHE suites only."
+		}
+	}
+	return out
+}
+
+// strongCipherSuites passes when the cipher suites are set and all in
+// allowed. Unset fails, as CIS's audit does, saying why (unset): the
+// component then offers the defaults of the Go release it was built with.
+func strongCipherSuites(s setting, allowed map[string]bool, unset string) func(context.Context, *Node, *Component) []Result {
 	return judge(s, func(v string, set bool) (bool, string) {
 		if !set || strings.TrimSpace(v) == "" {
-			return false, s.name() + " is not set: Go's defaults include CBC suites"
+			return false, s.name() + " is not set: " + unset
 		}
 		var weak []string
 		for _, c := range strings.Split(v, ",") {
-			if c = strings.TrimSpace(c); c != "" && !strongCiphers[c] {
+			if c = strings.TrimSpace(c); c != "" && !allowed[c] {
 				weak = append(weak, c)
 			}
 		}

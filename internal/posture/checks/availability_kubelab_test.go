@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -116,6 +117,18 @@ func TestPriorityClassLive(t *testing.T) {
 		}
 	}
 	bare := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "bare"}, Spec: corev1.PodSpec{Containers: spec.Containers}}
+	// The Priority admission plugin reads classes from an informer, which
+	// sees a new class a moment after it is stored: dry runs (admitted,
+	// not stored) until it does, for up to 10 s.
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		dry, err := cs.CoreV1().Pods("default").Create(ctx, bare, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dry.Spec.PriorityClassName != "" {
+			break
+		}
+	}
 	stored, err := cs.CoreV1().Pods("default").Create(ctx, bare, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -119,7 +119,9 @@ func TestPodDisruptionBudgetEdges(t *testing.T) {
 		want      []string
 	}{
 		{"90% of 3 rounds up to 3", deployment("web", "  replicas: 3\n") + pdb("web", "policy/v1", "  minAvailable: 90%\n  selector: {matchLabels: {app: web}}\n"),
-			[]string{"PodDisruptionBudget/web problem=zero-disruptions field=minAvailable basis=replicas workload=Deployment/web"}},
+			[]string{"PodDisruptionBudget/web problem=zero-disruptions field=minAvailable basis=replicas workload=Deployment/web relation=equal"}},
+		{"4 of 3 is never met", deployment("web", "  replicas: 3\n") + pdb("web", "policy/v1", "  minAvailable: 4\n  selector: {matchLabels: {app: web}}\n"),
+			[]string{"PodDisruptionBudget/web problem=zero-disruptions field=minAvailable basis=replicas workload=Deployment/web relation=greater"}},
 		{"60% of 5 leaves two", deployment("web", "  replicas: 5\n") + pdb("web", "policy/v1", "  minAvailable: 60%\n  selector: {matchLabels: {app: web}}\n"), nil},
 		{"maxUnavailable 0%", pdb("web", "policy/v1", "  maxUnavailable: 0%\n  selector: {matchLabels: {app: web}}\n"),
 			[]string{"PodDisruptionBudget/web problem=zero-disruptions field=maxUnavailable basis=value"}},
@@ -135,7 +137,7 @@ func TestPodDisruptionBudgetEdges(t *testing.T) {
 		{"a KEDA minimum of zero is judged at one pod", deployment("web", "") +
 			"apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata: {name: web, namespace: shop}\nspec:\n  scaleTargetRef: {name: web}\n---\n" +
 			pdb("web", "policy/v1", "  minAvailable: 1\n  selector: {matchLabels: {app: web}}\n"),
-			[]string{"PodDisruptionBudget/web problem=zero-disruptions field=minAvailable basis=autoscaler workload=Deployment/web"}},
+			[]string{"PodDisruptionBudget/web problem=zero-disruptions field=minAvailable basis=autoscaler workload=Deployment/web relation=equal"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if diff := cmp.Diff(tc.want, scanAvailability(t, "pod-disruption-budget", posture.Options{}, tc.doc)); diff != "" {

@@ -42,9 +42,12 @@ func ControlPlaneFlags() posture.Check {
 		// New in version 4. A change of nodecheck's flag rules changes this
 		// check's verdicts: TestControlPlaneFlagsRules fails until the
 		// change comes with a new Versioned (and, for a rule whose logic
-		// changes, its old logic kept for pinned scans).
+		// changes, its old logic kept for pinned scans). Version 11 judges
+		// the API server's cipher suites by CIS v1.10's list (ECDHE
+		// AES-CBC-SHA accepted, RSA key exchange not).
 		Versions: []posture.Versioned{
-			{MinVersion: 4, Eval: controlPlaneFlags(nodecheck.All(), controlPlaneFlagRules())},
+			{MinVersion: 4, Eval: controlPlaneFlags(nodecheck.WithAEADAPIServerCiphers(nodecheck.All()), controlPlaneFlagRules())},
+			{MinVersion: 11, Eval: controlPlaneFlags(nodecheck.All(), controlPlaneFlagRules())},
 		},
 	}
 }

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/kube"
 	"github.com/palisade-sec/palisade/internal/nodecheck"
 	"github.com/palisade-sec/palisade/internal/posture"
@@ -131,6 +132,51 @@ func TestControlPlaneFlagsPinned(t *testing.T) {
 				}
 				if len(out.Findings) != p.want || rules[tc.v4RuleID] != (p.pin == 4 || p.pin == posture.Latest) {
 					t.Errorf("pinned to %d: %d findings (rules %v), want %d", p.pin, len(out.Findings), rules, p.want)
+				}
+			}
+		})
+	}
+}
+
+// TestControlPlaneFlagsCiphers: from version 11 the API server's cipher
+// suites are judged by CIS v1.10's list (ECDHE AES-CBC-SHA accepted; 3DES,
+// RSA key exchange and CBC-SHA256 not); scans pinned to 4–10 keep AEAD only.
+func TestControlPlaneFlagsCiphers(t *testing.T) {
+	const (
+		aead    = "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,TLS_AES_128_GCM_SHA256"
+		cbcSHA  = aead + ",TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA"
+		rsaGCM  = aead + ",TLS_RSA_WITH_AES_128_GCM_SHA256"
+		threeDE = cbcSHA + ",TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA"
+		sha256  = aead + ",TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256"
+	)
+	for _, tc := range []struct {
+		name, suites string
+		v10, latest  bool // reported
+	}{
+		{"AEAD only", aead, false, false},
+		{"ECDHE AES-CBC-SHA (CIS v1.10 list)", cbcSHA, true, false},
+		{"RSA key exchange", rsaGCM, false, true},
+		{"3DES", threeDE, true, true},
+		{"CBC-SHA256", sha256, true, true},
+		{"unset", "", true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			flag := ""
+			if tc.suites != "" {
+				flag = ", '--tls-cipher-suites=" + tc.suites + "'"
+			}
+			doc := "apiVersion: v1\nkind: Pod\nmetadata: {name: kube-apiserver-cp1, namespace: kube-system, labels: {component: kube-apiserver}}\n" +
+				"spec:\n  containers: [{name: kube-apiserver, image: registry.k8s.io/kube-apiserver:v1.37.0, command: [kube-apiserver" + flag + "]}]\n"
+			for _, p := range []struct {
+				pin  posture.Version
+				want bool
+			}{{4, tc.v10}, {10, tc.v10}, {11, tc.latest}, {posture.Latest, tc.latest}} {
+				got := false
+				for _, f := range scanDoc(t, ControlPlaneFlags(), p.pin, doc) {
+					got = got || slices.Contains(f.Evidence, finding.Evidence{Name: "rule", Value: "node/apiserver-tls-ciphers", Key: true})
+				}
+				if got != p.want {
+					t.Errorf("pinned to %d: cipher suites reported %v, want %v", p.pin, got, p.want)
 				}
 			}
 		})

@@ -25,7 +25,8 @@ package checks
 //   - problem=zero-disruptions: maxUnavailable 0 or 0%, minAvailable 100%
 //     (basis=value), or minAvailable at least the pods of a workload it
 //     selects (basis=replicas), or of the minimum its autoscaler keeps
-//     (basis=autoscaler).
+//     (basis=autoscaler); relation=greater when minAvailable exceeds those
+//     pods (the budget is never met at that size), equal when it matches.
 //   - problem=both-set: minAvailable and maxUnavailable together, which
 //     the API server refuses.
 //   - problem=unhealthy-eviction-unset (info): without
@@ -74,6 +75,7 @@ type budget struct {
 	blocked *kube.Object
 	basis   string
 	pods    int
+	need    int // pods minAvailable asks for at that size
 }
 
 func readBudget(o *kube.Object) *budget {
@@ -194,7 +196,7 @@ func noteBlocked(b *budget, o *kube.Object, lo int, sc *scaler) {
 	if !ok || need < pods {
 		return
 	}
-	b.blocked, b.pods, b.basis = o, pods, "replicas"
+	b.blocked, b.pods, b.need, b.basis = o, pods, need, "replicas"
 	if sc != nil {
 		b.basis = "autoscaler"
 	}
@@ -220,8 +222,14 @@ func budgetResults(b *budget) []posture.Result {
 		if b.basis == "autoscaler" {
 			what = "the autoscaler's minReplicas"
 		}
-		zero("minAvailable", b.basis, "PodDisruptionBudget minAvailable "+b.minAvailable.String()+" is at least the "+itoa(b.pods)+" pod(s) of "+b.blocked.Ref.Kind+" "+b.blocked.Meta.Name+" ("+what+"): at that size no pod can be evicted and drains stall.")
-		out[len(out)-1].Evidence = append(out[len(out)-1].Evidence, ev("workload", b.blocked.Ref.Kind+"/"+b.blocked.Meta.Name))
+		// Exceeding the pods is worse than equalling them: the budget is
+		// then never met at that size, not just left without room.
+		relation, verb := "equal", " equals the "
+		if b.need > b.pods {
+			relation, verb = "greater", " exceeds the "
+		}
+		zero("minAvailable", b.basis, "PodDisruptionBudget minAvailable "+b.minAvailable.String()+verb+itoa(b.pods)+" pod(s) of "+b.blocked.Ref.Kind+" "+b.blocked.Meta.Name+" ("+what+"): at that size no pod can be evicted and drains stall.")
+		out[len(out)-1].Evidence = append(out[len(out)-1].Evidence, ev("workload", b.blocked.Ref.Kind+"/"+b.blocked.Meta.Name), ev("relation", relation))
 	case b.minAvailable != nil && fullPercent(*b.minAvailable):
 		zero("minAvailable", "value", "PodDisruptionBudget minAvailable is "+b.minAvailable.String()+": no pod it selects can ever be evicted, so every drain of their nodes stalls.")
 	}

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"slices"
 	"sort"
 	"strings"
 
@@ -22,7 +23,8 @@ type PeerCheck struct {
 	// Check is our check ID.
 	Check string `yaml:"check"`
 	// Evidence narrows the mapping to findings with one of these
-	// "name=value" evidence entries; empty means any finding of Check.
+	// "name=value" evidence entries ("a=x & b=y": with both); empty means
+	// any finding of Check.
 	Evidence []string `yaml:"evidence"`
 	// Or lists further checks that count too: the peer fires when any does.
 	Or []PeerCheck `yaml:"or"`
@@ -78,6 +80,9 @@ func parsePeers(data []byte) (*Peers, error) {
 				return nil, fmt.Errorf("%s %s: no check", tool, id)
 			}
 			for _, e := range pc.Evidence {
+				if strings.Contains(e, "&") && slices.ContainsFunc(strings.Split(e, " & "), func(p string) bool { return !strings.Contains(p, "=") }) {
+					return nil, fmt.Errorf("%s %s: evidence %q is not name=value & name=value", tool, id, e)
+				}
 				if !strings.Contains(e, "=") {
 					return nil, fmt.Errorf("%s %s: evidence %q is not name=value", tool, id, e)
 				}
