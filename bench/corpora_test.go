@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -28,13 +29,16 @@ const corporaDir = "../../shared/posture-corpora"
 
 // corpusCase is one line of a tool's cases.jsonl.
 type corpusCase struct {
-	File   string   `json:"file"`
-	Check  string   `json:"check"`
-	Expect string   `json:"expect"`
-	Level  string   `json:"level"`
-	Kind   string   `json:"kind"`
-	Name   string   `json:"name"`
-	Inputs []string `json:"inputs"`
+	File   string `json:"file"`
+	Check  string `json:"check"`
+	Expect string `json:"expect"`
+	Level  string `json:"level"`
+	Kind   string `json:"kind"`
+	Name   string `json:"name"`
+	// DocIndex, for a document-level case, is the document's place in its
+	// file: it tells apart documents that share a kind and name.
+	DocIndex *int     `json:"doc_index"`
+	Inputs   []string `json:"inputs"`
 	// CaseDir, for graph cases, is a directory whose files are loaded together.
 	CaseDir string `json:"case_dir"`
 }
@@ -48,6 +52,14 @@ type scanned struct {
 	// so that a peer attributing a role's grant to the binding (kube-linter,
 	// Checkov graph checks) can be compared with our finding on the role.
 	roleOf map[string]string
+	// docs lists each file's objects in file order, for DocIndex.
+	docs map[string][]docObject
+}
+
+// docObject is an object's "Kind/name" and the line it starts at.
+type docObject struct {
+	ref  string
+	line int
 }
 
 // minAgreement is the floor, in percent, of the agreement over all mapped
@@ -235,8 +247,9 @@ func scanCached(t *testing.T, cache map[string]*scanned, reg *posture.Registry, 
 	if cfg != nil {
 		config.ApplyExceptions(corporaNow, cfg.Exceptions, out.Findings, nil)
 	}
-	sc := &scanned{findings: out.Findings, roleOf: map[string]string{}}
+	sc := &scanned{findings: out.Findings, roleOf: map[string]string{}, docs: map[string][]docObject{}}
 	for _, o := range inv.Objects {
+		sc.docs[o.Source.File] = append(sc.docs[o.Source.File], docObject{o.Ref.Kind + "/" + o.Ref.Name, o.Source.Line})
 		switch b := o.Typed.(type) {
 		case *rbacv1.RoleBinding:
 			sc.roleOf[o.Ref.Kind+"/"+o.Ref.Name] = b.RoleRef.Kind + "/" + b.RoleRef.Name
@@ -271,6 +284,7 @@ func firesAny(t *testing.T, cache map[string]*scanned, reg *posture.Registry, pc
 func fires(s *scanned, evidence []string, c corpusCase) bool {
 	self := c.Kind + "/" + c.Name
 	role := s.roleOf[self]
+	file, from, to := s.docLines(c)
 	for _, f := range s.findings {
 		if !f.Open() {
 			continue
@@ -279,11 +293,35 @@ func fires(s *scanned, evidence []string, c corpusCase) bool {
 		if c.Level == "doc" && at != self && (role == "" || at != role) {
 			continue
 		}
+		if at == self && file != "" && (f.Resource.File != file || f.Resource.Line < from || f.Resource.Line >= to) {
+			continue // another document of the same kind and name
+		}
 		if len(evidence) == 0 || hasEvidence(f, evidence) {
 			return true
 		}
 	}
 	return false
+}
+
+// docLines returns the file and the lines [from, to) of c's document when
+// c names one by DocIndex and the objects read from its file line up with
+// the peer's document count there; file is "" otherwise.
+func (s *scanned) docLines(c corpusCase) (file string, from, to int) {
+	if c.Level != "doc" || c.DocIndex == nil {
+		return "", 0, 0
+	}
+	for f, objs := range s.docs {
+		i := *c.DocIndex
+		if !strings.HasSuffix(f, "/"+c.File) || i >= len(objs) || objs[i].ref != c.Kind+"/"+c.Name {
+			continue
+		}
+		to = math.MaxInt
+		if i+1 < len(objs) {
+			to = objs[i+1].line
+		}
+		return f, objs[i].line, to
+	}
+	return "", 0, 0
 }
 
 // hasEvidence reports whether f has one of want's entries: "name=value",
