@@ -27,6 +27,10 @@ type Inventory struct {
 	// object at all (package.json, values files, CI pipelines): Load
 	// leaves them out instead of failing, and says so here.
 	Skipped []*InputError
+	// Unlisted are the kinds a live scan could not list (RBAC, a failing
+	// API): that the inventory holds no object of such a kind proves
+	// nothing, so checks that follow a reference do not report it missing.
+	Unlisted map[string]bool
 
 	byKind map[string][]*Object
 
@@ -70,7 +74,7 @@ func (inv *Inventory) WithoutWorkloads(drop func(*Workload) bool) *Inventory {
 	}
 	// A new inventory, not a copy of *inv: its Derived results (the
 	// exposure graph, token grants) must be computed from these workloads.
-	return &Inventory{Objects: inv.Objects, Workloads: kept, Skipped: inv.Skipped, byKind: inv.byKind}
+	return &Inventory{Objects: inv.Objects, Workloads: kept, Skipped: inv.Skipped, Unlisted: inv.Unlisted, byKind: inv.byKind}
 }
 
 // Derived returns what build computes from the inventory, computed once

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -155,7 +156,17 @@ func ListCluster(ctx context.Context, cfg *rest.Config, cluster string, pageSize
 		objs = append(objs, r.objs...)
 		missing = append(missing, r.missing...)
 	}
-	return NewInventory(objs), missing, nil
+	inv := NewInventory(objs)
+	for _, e := range missing {
+		if le, ok := e.(*ListError); ok {
+			if inv.Unlisted == nil {
+				inv.Unlisted = map[string]bool{}
+			}
+			kind, _, _ := strings.Cut(le.Kind, ".") // a custom kind is named Kind.group
+			inv.Unlisted[kind] = true
+		}
+	}
+	return inv, missing, nil
 }
 
 // pagedObjects lists one kind (gvk) with list in pages of pageSize and

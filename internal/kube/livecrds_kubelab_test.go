@@ -3,6 +3,7 @@ package kube_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -334,6 +335,9 @@ func TestListClusterCRDKinds(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"ConfigMap", "CiliumNetworkPolicy.cilium.io", "CiliumClusterwideNetworkPolicy.cilium.io"}, notVisible); diff != "" {
 		t.Errorf("kinds the narrow user could not see (-want +got):\n%s", diff)
+	}
+	if want := map[string]bool{"ConfigMap": true, "CiliumNetworkPolicy": true, "CiliumClusterwideNetworkPolicy": true}; !maps.Equal(inv.Unlisted, want) {
+		t.Errorf("narrow user's inventory: unlisted kinds %v, want %v", inv.Unlisted, want)
 	}
 	if len(inv.OfKind("HTTPRoute")) != 1 || len(inv.OfKind("CiliumNetworkPolicy")) != 0 {
 		t.Errorf("narrow user's inventory: %d HTTPRoutes, %d CiliumNetworkPolicies", len(inv.OfKind("HTTPRoute")), len(inv.OfKind("CiliumNetworkPolicy")))

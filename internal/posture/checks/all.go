@@ -94,6 +94,7 @@ func All() []posture.Check {
 		MissingConfigSource(),
 		DanglingAutoscaler(),
 		DanglingMonitor(),
+		DanglingRoleBinding(),
 		InvalidPort(),
 		RequiredMetadata(),
 		// Session 8: Agent Sandbox

@@ -1,0 +1,100 @@
+package checks
+
+// A RoleBinding or ClusterRoleBinding whose roleRef names a role that does
+// not exist grants nothing today, and the API server accepts it: the
+// authorizer skips it. It is a grant waiting for a role — whoever later
+// creates a Role (in the binding's namespace) or ClusterRole of that name
+// decides what the binding's subjects may do, and a chart reinstalled
+// after its role was deleted turns the stale binding back on. Often it is
+// a typo, and the subjects lack the access they were meant to have.
+// Kubernetes' default ClusterRoles (cluster-admin, admin, edit, view and
+// every system: role) exist in every cluster and are not looked up in a
+// manifest set; a live scan that could not list a role kind judges no
+// binding to it. Polaris fails such bindings in its pod exec/attach
+// binding checks ("or the role does not exist").
+
+import (
+	"strings"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+
+	"github.com/palisade-sec/palisade/internal/finding"
+	"github.com/palisade-sec/palisade/internal/kube"
+	"github.com/palisade-sec/palisade/internal/posture"
+)
+
+// DanglingRoleBinding reports bindings whose role does not exist.
+func DanglingRoleBinding() posture.Check {
+	return posture.Check{
+		ID:          "dangling-role-binding",
+		Title:       "RoleBinding or ClusterRoleBinding names a role that does not exist",
+		Level:       posture.LevelRestricted,
+		Severity:    finding.SeverityLow,
+		Category:    "rbac",
+		Rationale:   "A binding to a missing role grants nothing until a role of that name appears; then its subjects get whatever that role grants, chosen by whoever creates it. It is usually a typo or a leftover of a deleted role.",
+		Remediation: "Point roleRef at the role the subjects need (a RoleBinding's Role must be in its namespace), or delete the binding.",
+		Scope:       posture.ScopeInventory,
+		Kinds:       []string{"RoleBinding", "ClusterRoleBinding"},
+		Versions:    []posture.Versioned{{MinVersion: 11, Eval: evalDanglingRoleBinding}}, // new in version 11
+	}
+}
+
+func evalDanglingRoleBinding(in *posture.Input) []posture.Result {
+	inv := in.Inventory
+	var out []posture.Result
+	for _, kind := range []string{"RoleBinding", "ClusterRoleBinding"} {
+		for _, o := range inv.OfKind(kind) {
+			ref, ns, ok := bindingRoleRef(o)
+			if !ok || inv.Unlisted[ref.Kind] || defaultClusterRole(ref) {
+				continue
+			}
+			if objectsNamed(inv, ref.Kind).get(o, ns, ref.Name) != nil {
+				continue
+			}
+			where := ""
+			if ref.Kind == "Role" {
+				where = " in namespace " + kube.AppliedNamespace(ns)
+			}
+			out = append(out, posture.Result{Object: o, Path: []string{"roleRef", "name"},
+				Message: kind + " " + o.Meta.Name + " binds " + ref.Kind + " " + ref.Name + ", which does not exist" + where + " " + scannedSet(o) +
+					": it grants nothing now, and later whatever a " + ref.Kind + " of that name grants.",
+				Evidence: []finding.Evidence{key("roleRef", ref.Kind+"/"+ref.Name)}})
+		}
+	}
+	return out
+}
+
+// bindingRoleRef returns the role a binding object refers to and the
+// namespace to find it in ("" for a ClusterRole); ok is false for an
+// object that is not a binding or refers to something not a role.
+func bindingRoleRef(o *kube.Object) (ref rbacv1.RoleRef, ns string, ok bool) {
+	switch b := o.Typed.(type) {
+	case *rbacv1.RoleBinding:
+		ref = b.RoleRef
+		if ref.Kind == "Role" {
+			ns = o.Meta.Namespace
+		}
+	case *rbacv1.ClusterRoleBinding:
+		ref = b.RoleRef
+		if ref.Kind != "ClusterRole" {
+			return ref, "", false // refused by the API server; rbac checks say so
+		}
+	default:
+		return ref, "", false
+	}
+	ok = (ref.Kind == "Role" || ref.Kind == "ClusterRole") && ref.Name != ""
+	return ref, ns, ok
+}
+
+// defaultClusterRole reports whether ref names a ClusterRole every cluster
+// has: the user-facing defaults and the control plane's system: roles.
+func defaultClusterRole(ref rbacv1.RoleRef) bool {
+	if ref.Kind != "ClusterRole" {
+		return false
+	}
+	switch ref.Name {
+	case "cluster-admin", "admin", "edit", "view":
+		return true
+	}
+	return strings.HasPrefix(ref.Name, "system:")
+}
