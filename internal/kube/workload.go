@@ -89,6 +89,12 @@ func (w *Workload) Containers() iter.Seq[ContainerRef] {
 	}
 }
 
+// PodKinds are the built-in kinds that run pods, which a live scan lists:
+// a check that looks for the pods a selector matches needs every one.
+func PodKinds() []string {
+	return []string{"Pod", "ReplicationController", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob"}
+}
+
 // WorkloadOf returns the workload o holds, or nil when o is not a workload kind.
 func WorkloadOf(o *Object) *Workload {
 	if o == nil || o.Typed == nil {

@@ -62,6 +62,12 @@ type Check struct {
 	// ScopeObject checks.
 	Scope Scope
 	Kinds []string
+	// Needs lists the kinds whose absence the check reads as a problem (a
+	// Service no workload is behind, a namespace without NetworkPolicies).
+	// On an inventory that could not list one of them
+	// (kube.Inventory.Unlisted: RBAC hid it from a live scan) the check is
+	// not evaluated, and the outcome warns: absence proves nothing there.
+	Needs []string
 	// Versions are the check's behaviours, MinVersion strictly increasing.
 	Versions []Versioned
 }

@@ -89,6 +89,7 @@ func (s *Scanner) Scan(ctx context.Context, inv *kube.Inventory, opts Options) (
 		return out
 	}
 	var cov finding.CoverageBuilder
+	var blind []string             // checks not evaluated for want of a kind (Check.Needs)
 	var namespaces []finding.Scope // computed once, for inventory checks
 	var wlScopes []scopeCount      // computed once, for workload checks
 	// One Input per workload serves every workload check: checks do not
@@ -110,6 +111,10 @@ func (s *Scanner) Scan(ctx context.Context, inv *kube.Inventory, opts Options) (
 		ruleID := RulePrefix + c.ID
 		h := checkHits{check: c, ruleID: ruleID, controls: s.controls(c.ID)}
 		cov.Rule(ruleID, c.Title, c.Severity, h.controls)
+		if kind := unseenNeed(c, inv); kind != "" {
+			blind = append(blind, fmt.Sprintf("check %s not evaluated: the scan could not list %s objects, and it judges their absence", c.ID, kind))
+			continue
+		}
 		// Workload and object checks are evaluated in parallel (Eval is
 		// pure), in input order, so the outcome is the same as one
 		// goroutine's.
@@ -170,9 +175,19 @@ func (s *Scanner) Scan(ctx context.Context, inv *kube.Inventory, opts Options) (
 		hits = append(hits, h)
 	}
 	findings()
-	out.Warnings = ex.warnings
+	out.Warnings = append(blind, ex.warnings...)
 	out.Coverage = cov.Build()
 	return out, nil
+}
+
+// unseenNeed returns a kind c needs that inv could not list, or "".
+func unseenNeed(c *Check, inv *kube.Inventory) string {
+	for _, k := range c.Needs {
+		if inv.Unlisted[k] {
+			return k
+		}
+	}
+	return ""
 }
 
 // convertBatch is the fewest results a goroutine makes findings of.
@@ -222,7 +237,9 @@ func (s *Scanner) evalInventoryChecks(ctx context.Context, inv *kube.Inventory, 
 	}
 	err := parallel.Each(ctx, len(idx), workers, 1, func(j int) {
 		i := idx[j]
-		out[i] = s.reg.checks[i].eval(&Input{Inventory: inv, Options: opts})
+		if unseenNeed(s.reg.checks[i].check, inv) == "" {
+			out[i] = s.reg.checks[i].eval(&Input{Inventory: inv, Options: opts})
+		}
 	})
 	return out, err
 }

@@ -47,6 +47,9 @@ func NewAlertmanager(opts AlertmanagerOptions) (*Alertmanager, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Client == nil {
+		opts.Client = ownClient()
+	}
 	return &Alertmanager{opts: opts}, nil
 }
 

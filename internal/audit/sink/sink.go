@@ -19,6 +19,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/palisade-sec/palisade/internal/audit"
 	"github.com/palisade-sec/palisade/internal/finding"
@@ -127,6 +128,14 @@ func (e *StatusError) Error() string {
 	return fmt.Sprintf("sink %s: HTTP %d: %s", e.Sink, e.Code, e.Body)
 }
 
+// ownClient is a sink's client when its options give none: its own
+// connections (not http.DefaultTransport's, which anything in the process
+// may close) and a deadline, so a receiver that never answers cannot hold
+// a delivery forever.
+func ownClient() *http.Client {
+	return &http.Client{Timeout: 30 * time.Second, Transport: http.DefaultTransport.(*http.Transport).Clone()}
+}
+
 // post sends body to url with the headers and fails on a non-2xx answer.
 // accept, when set, may declare other statuses a success (TheHive answers
 // an already-known alert with an error that means "delivered before").
@@ -140,9 +149,6 @@ func post(ctx context.Context, c *http.Client, name, url string, body []byte, hd
 	}
 	if req.Header.Get("Content-Type") == "" {
 		req.Header.Set("Content-Type", "application/json")
-	}
-	if c == nil {
-		c = http.DefaultClient
 	}
 	resp, err := c.Do(req)
 	if err != nil {

@@ -30,6 +30,9 @@ func NewSlack(opts SlackOptions) (*Slack, error) {
 	if opts.PlaybookSteps <= 0 {
 		opts.PlaybookSteps = 3
 	}
+	if opts.Client == nil {
+		opts.Client = ownClient()
+	}
 	return &Slack{opts: opts}, nil
 }
 

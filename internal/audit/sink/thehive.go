@@ -35,6 +35,9 @@ func NewTheHive(opts TheHiveOptions) (*TheHive, error) {
 	if opts.APIKey == "" {
 		return nil, fmt.Errorf("thehive sink %s: an API key is required (apiKeyEnv or apiKeyFile)", opts.Name)
 	}
+	if opts.Client == nil {
+		opts.Client = ownClient()
+	}
 	return &TheHive{opts: opts}, nil
 }
 

@@ -42,6 +42,9 @@ func NewWebhook(opts WebhookOptions) (*Webhook, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Client == nil {
+		opts.Client = ownClient()
+	}
 	return &Webhook{opts: opts}, nil
 }
 

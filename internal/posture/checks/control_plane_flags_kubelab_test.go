@@ -16,12 +16,9 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/palisade-sec/palisade/internal/finding"
-	"github.com/palisade-sec/palisade/internal/kube"
 	"github.com/palisade-sec/palisade/internal/kubelab"
 	"github.com/palisade-sec/palisade/internal/kubelab/kubelabtest"
 	"github.com/palisade-sec/palisade/internal/nodecheck"
-	"github.com/palisade-sec/palisade/internal/posture"
-	"github.com/palisade-sec/palisade/internal/posture/checks"
 )
 
 // TestControlPlaneFlagsMatchNodeScan starts a real kube-apiserver and
@@ -81,18 +78,7 @@ func TestControlPlaneFlagsMatchNodeScan(t *testing.T) {
 		t.Fatalf("stored %d component pods, want the API server and etcd (pids %v)", pods, c.PIDs())
 	}
 
-	inv, missing, err := kube.ListCluster(ctx, c.Config, "lab", 0)
-	if err != nil || len(missing) > 0 {
-		t.Fatalf("list cluster: %v %v", err, missing)
-	}
-	reg, err := posture.NewRegistry(checks.All(), posture.Latest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := posture.NewScanner(reg.Only("control-plane-flags"), nil).Scan(ctx, inv, posture.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := scanLive(t, c.Config, "control-plane-flags")
 	var got []string
 	for _, f := range out.Findings {
 		if f.Resource.Kind != "Pod" || f.Resource.Namespace != "kube-system" || f.Resource.Cluster != "lab" {

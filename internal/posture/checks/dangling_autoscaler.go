@@ -32,6 +32,7 @@ func DanglingAutoscaler() posture.Check {
 		Remediation: "Point scaleTargetRef at the workload's kind, apiVersion and name in the autoscaler's namespace, or remove the autoscaler.",
 		Scope:       posture.ScopeInventory,
 		Kinds:       []string{"HorizontalPodAutoscaler"},
+		Needs:       []string{"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"},
 		Versions:    []posture.Versioned{{MinVersion: 8, Eval: evalDanglingAutoscaler}}, // new in version 8
 	}
 }

@@ -33,6 +33,7 @@ func DanglingBackend() posture.Check {
 		Remediation: "Point the backend at an existing Service and one of its ports (by number or name), in the same namespace, or for a route in another namespace add a ReferenceGrant there; remove backends no longer served.",
 		Scope:       posture.ScopeInventory,
 		Kinds:       []string{"Ingress", "HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute"},
+		Needs:       []string{"Service"},
 		Versions:    []posture.Versioned{{MinVersion: 8, Eval: evalDanglingBackend}}, // new in version 8
 	}
 }

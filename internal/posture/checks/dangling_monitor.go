@@ -35,6 +35,7 @@ func DanglingMonitor() posture.Check {
 		Remediation: "Make the selector match the labels of the Services (ServiceMonitor) or pods (PodMonitor) to scrape, and namespaceSelector name their namespaces (absent means the monitor's own).",
 		Scope:       posture.ScopeInventory,
 		Kinds:       []string{"ServiceMonitor", "PodMonitor"},
+		Needs:       append(kube.PodKinds(), "Service"),
 		Versions:    []posture.Versioned{{MinVersion: 8, Eval: evalDanglingMonitor}}, // new in version 8
 	}
 }

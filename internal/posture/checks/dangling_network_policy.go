@@ -37,6 +37,7 @@ func DanglingNetworkPolicy() posture.Check {
 		Remediation: "Make the podSelector match the pod template labels of the workloads to isolate, in the policy's namespace (or use podSelector: {} for all of them); fix or remove rule peers that match no pod.",
 		Scope:       posture.ScopeInventory,
 		Kinds:       []string{"NetworkPolicy"},
+		Needs:       kube.PodKinds(),
 		Versions:    []posture.Versioned{{MinVersion: 8, Eval: evalDanglingNetworkPolicy}}, // new in version 8
 	}
 }

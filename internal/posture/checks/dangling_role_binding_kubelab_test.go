@@ -8,11 +8,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/palisade-sec/palisade/internal/kube"
 	"github.com/palisade-sec/palisade/internal/kubelab"
 	"github.com/palisade-sec/palisade/internal/kubelab/kubelabtest"
-	"github.com/palisade-sec/palisade/internal/posture"
-	"github.com/palisade-sec/palisade/internal/posture/checks"
 )
 
 // TestDanglingRoleBindingLive: a real API server stores bindings to roles
@@ -35,18 +32,7 @@ func TestDanglingRoleBindingLive(t *testing.T) {
 	if _, err := cs.RbacV1().ClusterRoleBindings().Create(ctx, typo, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	inv, missing, err := kube.ListCluster(ctx, c.Config, "lab", 0)
-	if err != nil || len(missing) > 0 {
-		t.Fatalf("list: %v %v", err, missing)
-	}
-	reg, err := posture.NewRegistry(checks.All(), posture.Latest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := posture.NewScanner(reg.Only("dangling-role-binding"), nil).Scan(ctx, inv, posture.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := scanLive(t, c.Config, "dangling-role-binding")
 	var got []string
 	for _, f := range out.Findings {
 		got = append(got, f.Resource.Kind+"/"+f.Resource.Name)

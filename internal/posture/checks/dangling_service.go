@@ -36,6 +36,7 @@ func DanglingService() posture.Check {
 		Remediation: "Make the Service's selector match the pod template labels of its workload, in the same namespace, and its named targetPorts name container ports of those pods (same protocol); or remove the Service.",
 		Scope:       posture.ScopeInventory,
 		Kinds:       []string{"Service"},
+		Needs:       kube.PodKinds(),
 		Versions:    []posture.Versioned{{MinVersion: 8, Eval: evalDanglingService}}, // new in version 8
 	}
 }

@@ -59,18 +59,7 @@ func TestNamespaceBoundsLive(t *testing.T) {
 		t.Errorf("pod without limits under a Pod max: err %v, want Forbidden", err)
 	}
 
-	live, missing, err := kube.ListCluster(ctx, c.Config, "lab", 0)
-	if err != nil || len(missing) > 0 {
-		t.Fatalf("list cluster: %v %v", err, missing)
-	}
-	reg, err := posture.NewRegistry(checks.All(), posture.Latest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := posture.NewScanner(reg.Only("namespace-limit-range"), nil).Scan(ctx, live, posture.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := scanLive(t, c.Config, "namespace-limit-range")
 	var got []string
 	for _, f := range out.Findings {
 		if f.Resource.Kind == "LimitRange" {

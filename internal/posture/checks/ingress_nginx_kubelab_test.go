@@ -11,11 +11,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/palisade-sec/palisade/internal/kube"
 	"github.com/palisade-sec/palisade/internal/kubelab"
 	"github.com/palisade-sec/palisade/internal/kubelab/kubelabtest"
-	"github.com/palisade-sec/palisade/internal/posture"
-	"github.com/palisade-sec/palisade/internal/posture/checks"
 )
 
 // TestIngressNginxInjectionLive stores IngressNightmare-shaped annotations
@@ -63,18 +60,7 @@ func TestIngressNginxInjectionLive(t *testing.T) {
 	if _, err := cs.AppsV1().Deployments("default").Create(ctx, ctrl, metav1.CreateOptions{}); err != nil {
 		t.Fatalf("create controller Deployment: %v", err)
 	}
-	inv, missing, err := kube.ListCluster(ctx, c.Config, "lab", 0)
-	if err != nil || len(missing) > 0 {
-		t.Fatalf("list cluster: %v %v", err, missing)
-	}
-	reg, err := posture.NewRegistry(checks.All(), posture.Latest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := posture.NewScanner(reg.Only("ingress-nginx-injection", "ingress-nginx-snippets", "ingress-nginx-eol"), nil).Scan(ctx, inv, posture.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := scanLive(t, c.Config, "ingress-nginx-injection", "ingress-nginx-snippets", "ingress-nginx-eol")
 	var got []string
 	for _, f := range out.Findings {
 		got = append(got, f.RuleID+" "+f.Resource.Kind+"/"+f.Resource.Name+" "+keyEvidence(f))

@@ -29,6 +29,7 @@ func MissingServiceAccount() posture.Check {
 		Rationale:   "The API server refuses pods whose ServiceAccount does not exist, so the workload does not start; whoever creates an account of that name later decides the pods' identity and API permissions.",
 		Remediation: "Create the ServiceAccount in the workload's namespace with the manifests that deploy it, or correct the name in serviceAccountName.",
 		Scope:       posture.ScopeWorkload,
+		Needs:       []string{"ServiceAccount"},
 		Versions:    []posture.Versioned{{MinVersion: 8, Eval: evalMissingServiceAccount}}, // new in version 8
 	}
 }

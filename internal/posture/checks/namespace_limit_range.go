@@ -24,6 +24,7 @@ func NamespaceLimitRange() posture.Check {
 		Rationale:   "Without a LimitRange giving containers default or maximum cpu and memory limits, containers that set none run unbounded.",
 		Remediation: "Add a LimitRange with default requests and limits for containers.",
 		Scope:       posture.ScopeInventory,
+		Needs:       []string{"LimitRange"},
 		Versions: []posture.Versioned{
 			{MinVersion: 1, Eval: limitRangeMissing},
 			{MinVersion: 4, Eval: func(in *posture.Input) []posture.Result {

@@ -25,6 +25,7 @@ func NamespaceResourceQuota() posture.Check {
 		Rationale:   "Without a quota on cpu and memory one namespace can reserve or consume the cluster's capacity.",
 		Remediation: "Add a ResourceQuota with hard requests.cpu, requests.memory, limits.cpu and limits.memory (and object counts) to the namespace.",
 		Scope:       posture.ScopeInventory,
+		Needs:       []string{"ResourceQuota"},
 		Versions: []posture.Versioned{
 			{MinVersion: 1, Eval: resourceQuotaMissing},
 			{MinVersion: 4, Eval: func(in *posture.Input) []posture.Result {

@@ -28,6 +28,7 @@ func NetworkDefaultDeny() posture.Check {
 		Rationale:   "Without a default-deny policy every pod accepts traffic from every other pod in the cluster, so one compromised pod reaches them all.",
 		Remediation: "Add a NetworkPolicy with podSelector: {} and policyTypes [Ingress, Egress] and no rules, then allow the flows each workload needs.",
 		Scope:       posture.ScopeInventory,
+		Needs:       policyKinds(),
 		Versions: []posture.Versioned{
 			{MinVersion: 1, Eval: networkDefaultDeny(false)},
 			// Version 6 does not count a PodTemplate as a workload of its

@@ -41,6 +41,12 @@ import (
 // version 8 (posture.CustomWorkloadsSince), so older pins judge none.
 var isolationKinds = []string{"Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob", "ReplicationController", "DeploymentConfig", "Sandbox"}
 
+// policyKinds are the kinds whose objects isolate pods: a check that
+// reports pods or namespaces without a policy needs them all listed.
+func policyKinds() []string {
+	return []string{"NetworkPolicy", "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"}
+}
+
 // NetworkPodIsolation reports workloads whose pods no network policy
 // isolates, once per direction (ingress, egress).
 func NetworkPodIsolation() posture.Check {
@@ -54,6 +60,7 @@ func NetworkPodIsolation() posture.Check {
 		Remediation: "Add a NetworkPolicy whose podSelector matches the pod's labels, with policyTypes Ingress and Egress, allowing only the flows the workload needs (or a namespace default-deny policy with podSelector: {}).",
 		Scope:       posture.ScopeInventory,
 		Kinds:       isolationKinds,
+		Needs:       policyKinds(),
 		Versions:    []posture.Versioned{{MinVersion: 4, Eval: evalPodIsolation}}, // new in version 4
 	}
 }

@@ -59,6 +59,7 @@ func PodDisruptionBudget() posture.Check {
 		Rationale:   "Without a budget one drain can evict every replica; a budget allowing no disruption stalls every drain, so nodes are not upgraded or patched.",
 		Remediation: "Give each replicated workload a PodDisruptionBudget that allows at least one disruption at its minimum size (maxUnavailable: 1 is the simplest), with unhealthyPodEvictionPolicy: AlwaysAllow.",
 		Scope:       posture.ScopeInventory,
+		Needs:       []string{"PodDisruptionBudget", "HorizontalPodAutoscaler"},
 		Versions:    availabilityV8(disruptionBudgetResults),
 	}
 }

@@ -36,6 +36,7 @@ func PriorityClass() posture.Check {
 		Rationale:   "Pods without a priority class are evicted first under node pressure and preempted by any pod that has one.",
 		Remediation: "Set priorityClassName to one of the classes your cluster defines for this tier of workload.",
 		Scope:       posture.ScopeWorkload,
+		Needs:       []string{"PriorityClass"},
 		Versions: availabilityV8(func(in *posture.Input) []posture.Result {
 			if in.Object.Ref.Kind == "PodTemplate" {
 				return nil

@@ -11,11 +11,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/palisade-sec/palisade/internal/finding"
-	"github.com/palisade-sec/palisade/internal/kube"
 	"github.com/palisade-sec/palisade/internal/kubelab"
 	"github.com/palisade-sec/palisade/internal/kubelab/kubelabtest"
-	"github.com/palisade-sec/palisade/internal/posture"
-	"github.com/palisade-sec/palisade/internal/posture/checks"
 )
 
 // TestWorkloadTokenTakeoverAgreesWithAPIServer deploys workloads into a
@@ -102,18 +99,7 @@ func TestWorkloadTokenTakeoverAgreesWithAPIServer(t *testing.T) {
 		}, metav1.CreateOptions{}))
 	}
 
-	inv, missing, err := kube.ListCluster(ctx, c.Config, "lab", 0)
-	if err != nil || len(missing) > 0 {
-		t.Fatalf("list cluster: %v %v", err, missing)
-	}
-	reg, err := posture.NewRegistry(checks.All(), posture.Latest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := posture.NewScanner(reg.Only("workload-token-takeover"), nil).Scan(ctx, inv, posture.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := scanLive(t, c.Config, "workload-token-takeover")
 	byWorkload := map[string]finding.Finding{}
 	for _, f := range out.Findings {
 		byWorkload[f.Resource.Namespace+"/"+f.Resource.Name] = f
