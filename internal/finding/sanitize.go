@@ -1,6 +1,7 @@
 package finding
 
 import (
+	"encoding/binary"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -58,15 +59,75 @@ func cleanText(s string) string {
 }
 
 // plainText reports whether cleanText(s) is s: printable ASCII, no white
-// space at either end and no two spaces in a row.
+// space at either end and no two spaces in a row. The table writer asks it
+// of every cell, so it reads s eight bytes at a time.
 func plainText(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c > 0x7e || c == ' ' && (i == 0 || i == len(s)-1 || s[i-1] == ' ') {
+	if s == "" {
+		return true
+	}
+	if s[0] == ' ' || s[len(s)-1] == ' ' {
+		return false
+	}
+	const ones, lows = 0x0101010101010101, 0x7f7f7f7f7f7f7f7f
+	prevSpace := false // the byte before i is a space
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := binary.LittleEndian.Uint64([]byte(s[i : i+8]))
+		if !printableASCII8(w) {
 			return false
 		}
+		// The high bit of each byte of w that is a space (exact: no
+		// borrow crosses bytes), then two in a row, within w or across.
+		x := w ^ 0x20*ones
+		sp := ^((x&lows + lows) | x | lows)
+		if sp&(sp<<8) != 0 || prevSpace && sp&0x80 != 0 {
+			return false
+		}
+		prevSpace = sp>>63 != 0
+	}
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c > 0x7e || c == ' ' && prevSpace {
+			return false
+		}
+		prevSpace = c == ' '
 	}
 	return true
+}
+
+// asciiLen returns how many bytes s starts with below 0x80, reading eight
+// at a time: each is a rune of its own.
+func asciiLen(s string) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if binary.LittleEndian.Uint64([]byte(s[i:i+8]))&0x8080808080808080 != 0 {
+			break
+		}
+	}
+	for ; i < len(s) && s[i] < 0x80; i++ {
+	}
+	return i
+}
+
+// runeCount is utf8.RuneCountInString, faster over an ASCII prefix.
+func runeCount(s string) int {
+	n := asciiLen(s)
+	if n == len(s) {
+		return n
+	}
+	return n + utf8.RuneCountInString(s[n:])
+}
+
+// printableASCII8 reports whether each byte of w is in 0x20–0x7e.
+func printableASCII8(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	// A byte below 0x20 borrows when 0x20 is taken from it; one of 0x7f or
+	// more carries into (or has) its high bit when 1 is added. Neither
+	// reaches a neighbour once bytes with the high bit set are ruled out.
+	if w&highs != 0 {
+		return false
+	}
+	return (w-0x20*ones)&highs == 0 && (w+ones)&highs == 0
 }
 
 // skipEscape returns the index just past the escape sequence whose ESC ends
@@ -133,26 +194,42 @@ func skipString(s string, i int) int {
 }
 
 // truncate returns s cut to at most n runes, the last being "…" when s was
-// cut.
+// cut. It reads no further into s than the n+1st rune.
 func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
+	if len(s) <= n {
+		return s // never more runes than bytes
 	}
 	if n < 1 {
 		return ""
 	}
-	cut := 0
-	for range n - 1 {
+	if asciiLen(s[:n]) == n {
+		// n runes and more bytes after them: cut after n-1.
+		return strings.TrimRight(s[:n-1], " ") + "…"
+	}
+	cut, keep := 0, 0 // keep: the bytes of the first n-1 runes
+	for k := range n {
+		if cut >= len(s) {
+			return s
+		}
+		if k == n-1 {
+			keep = cut
+		}
 		_, size := utf8.DecodeRuneInString(s[cut:])
 		cut += size
 	}
-	return strings.TrimRight(s[:cut], " ") + "…"
+	if cut >= len(s) {
+		return s // exactly n runes
+	}
+	return strings.TrimRight(s[:keep], " ") + "…"
 }
 
 // truncateLeft is truncate keeping the end of s, for paths and locations
 // whose most telling part is the file name.
 func truncateLeft(s string, n int) string {
-	count := utf8.RuneCountInString(s)
+	if len(s) <= n {
+		return s // never more runes than bytes
+	}
+	count := runeCount(s)
 	if count <= n {
 		return s
 	}

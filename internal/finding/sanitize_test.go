@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+	"unicode/utf8"
 )
 
 func TestCleanText(t *testing.T) {
@@ -83,6 +84,49 @@ func FuzzCleanText(f *testing.F) {
 		}
 		if again := cleanText(out); again != out {
 			t.Fatalf("cleanText not idempotent: %q then %q", out, again)
+		}
+	})
+}
+
+// FuzzPlainTextTruncate holds plainText, runeCount and truncate to their
+// plain definitions: cleanText leaving s as it is, utf8's count, and the
+// first n-1 runes.
+func FuzzPlainTextTruncate(f *testing.F) {
+	for _, s := range []string{"", "plain text", " lead", "trail ", "two  spaces", "tab\there", "\x7f", "äöü", "exactly eight!!", "~}|{zyx 0123456789", "1234567  9abcdefgh", "12345678 9 123456  x", "a b c d e f g h i j k"} {
+		f.Add(s, 5)
+	}
+	f.Fuzz(func(t *testing.T, s string, n int) {
+		if n > 1<<16 || n < -1 {
+			return
+		}
+		want := true
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if c < 0x20 || c > 0x7e || c == ' ' && (i == 0 || i == len(s)-1 || s[i-1] == ' ') {
+				want = false
+				break
+			}
+		}
+		if got, want := runeCount(s), utf8.RuneCountInString(s); got != want {
+			t.Fatalf("runeCount(%q) = %d, want %d", s, got, want)
+		}
+		if got := plainText(s); got != want {
+			t.Fatalf("plainText(%q) = %v, want %v", s, got, want)
+		}
+		runes := []rune(s)
+		wantCut := s
+		switch {
+		case len(runes) <= n:
+		case n < 1:
+			wantCut = ""
+		default:
+			wantCut = strings.TrimRight(string(runes[:n-1]), " ") + "…"
+			if !utf8.ValidString(s) {
+				return // []rune maps invalid bytes to U+FFFD; truncate keeps them
+			}
+		}
+		if got := truncate(s, n); got != wantCut {
+			t.Fatalf("truncate(%q, %d) = %q, want %q", s, n, got, wantCut)
 		}
 	})
 }

@@ -10,7 +10,6 @@ import (
 	"sync"
 	"text/tabwriter"
 	"time"
-	"unicode/utf8"
 
 	"github.com/palisade-sec/palisade/internal/parallel"
 )
@@ -80,9 +79,9 @@ type tableLayout struct {
 // cellWidth is the width of cell j, c, in runes; the first counts the
 // indent.
 func (l *tableLayout) cellWidth(j int, c string) int {
-	w := utf8.RuneCountInString(c)
+	w := runeCount(c)
 	if j == 0 {
-		w += utf8.RuneCountInString(l.indent)
+		w += runeCount(l.indent)
 	}
 	return w
 }
