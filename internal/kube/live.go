@@ -157,16 +157,31 @@ func ListCluster(ctx context.Context, cfg *rest.Config, cluster string, pageSize
 		missing = append(missing, r.missing...)
 	}
 	inv := NewInventory(objs)
+	var unlisted []string
 	for _, e := range missing {
 		if le, ok := e.(*ListError); ok {
-			if inv.Unlisted == nil {
-				inv.Unlisted = map[string]bool{}
-			}
-			kind, _, _ := strings.Cut(le.Kind, ".") // a custom kind is named Kind.group
-			inv.Unlisted[kind] = true
+			unlisted = append(unlisted, le.Kind)
 		}
 	}
+	inv.Unlisted = UnlistedKinds(unlisted)
 	return inv, missing, nil
+}
+
+// UnlistedKinds returns the kinds (Inventory.Unlisted) that names of
+// kinds a scan could not read stand for: "ConfigMap",
+// "CiliumNetworkPolicy.cilium.io" (a custom kind is named Kind.group),
+// "Deployment (not synced)". Nil for none.
+func UnlistedKinds(names []string) map[string]bool {
+	var out map[string]bool
+	for _, n := range names {
+		n, _, _ = strings.Cut(n, " ")
+		kind, _, _ := strings.Cut(n, ".")
+		if out == nil {
+			out = map[string]bool{}
+		}
+		out[kind] = true
+	}
+	return out
 }
 
 // pagedObjects lists one kind (gvk) with list in pages of pageSize and

@@ -270,6 +270,8 @@ func (w *watcher) scan(ctx context.Context, mirrors []mirrored, facts clusterFac
 		}
 	}
 	inv := kube.NewInventory(objs)
+	// What the watcher cannot see proves nothing missing (Check.Needs).
+	inv.Unlisted = kube.UnlistedKinds(w.snapshot().Missing)
 	// Base.Cluster carries what serve set for every cluster (the versions
 	// table `palisade db update` refreshed); the rest is this cluster's.
 	opts := w.m.opts.Base
