@@ -304,8 +304,9 @@ func fires(s *scanned, evidence []string, c corpusCase) bool {
 }
 
 // docLines returns the file and the lines [from, to) of c's document when
-// c names one by DocIndex and the objects read from its file line up with
-// the peer's document count there; file is "" otherwise.
+// c names one by DocIndex and the object at that place in its file has c's
+// kind and name (a List or an empty document would shift the count); file
+// is "" otherwise, and documents are told apart by kind and name alone.
 func (s *scanned) docLines(c corpusCase) (file string, from, to int) {
 	if c.Level != "doc" || c.DocIndex == nil {
 		return "", 0, 0
