@@ -91,8 +91,9 @@ func (w *Workload) Containers() iter.Seq[ContainerRef] {
 
 // PodKinds are the built-in kinds that run pods, which a live scan lists:
 // a check that looks for the pods a selector matches needs every one.
+// Checks' kind lists extend it (in this order) with kinds of other APIs.
 func PodKinds() []string {
-	return []string{"Pod", "ReplicationController", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob"}
+	return []string{"Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob", "ReplicationController"}
 }
 
 // WorkloadOf returns the workload o holds, or nil when o is not a workload kind.

@@ -317,7 +317,7 @@ func WithAEADAPIServerCiphers(checks []Check) []Check {
 	out := slices.Clone(checks)
 	for i := range out {
 		if out[i].ID == "node/apiserver-tls-ciphers" {
-			out[i].Eval = strongCipherSuites(flg("tls-cipher-suites", ""), aeadCiphers, goDefaultsCBC)
+			out[i].Eval = strongCipherSuites(apiServerCipherFlag, aeadCiphers, goDefaultsCBC)
 			out[i].Remediation = "Set --tls-cipher-suites to AEAD ECDHE suites only."
 		}
 	}

@@ -27,6 +27,9 @@ var (
 	kubeletCiphers = setting{flag: "tls-cipher-suites", field: "tlsCipherSuites"}
 	kubeletKubecfg = setting{flag: "kubeconfig"}
 	proxyKubecfg   = setting{flag: "kubeconfig"}
+	// apiServerCipherFlag is judged by node/apiserver-tls-ciphers and, for
+	// pinned posture versions, WithAEADAPIServerCiphers.
+	apiServerCipherFlag = setting{flag: "tls-cipher-suites"}
 )
 
 func flg(name, def string) setting { return setting{flag: name, def: def} }
@@ -91,7 +94,7 @@ func All() []Check {
 		{ID: "node/apiserver-etcd-ca", CIS: "1.2.26", Component: APIServer, Title: "API server --etcd-cafile is set", Severity: medium, Eval: isSet(flg("etcd-cafile", "")), Remediation: "Set --etcd-cafile."},
 		{ID: "node/apiserver-encryption-config", CIS: "1.2.27", Component: APIServer, Title: "API server --encryption-provider-config is set", Severity: high, Eval: isSet(flg("encryption-provider-config", "")), Remediation: "Write an EncryptionConfiguration and pass it with --encryption-provider-config."},
 		{ID: "node/apiserver-encryption-providers", CIS: "1.2.28", Component: APIServer, Title: "Encryption at rest uses aescbc, aesgcm, kms or secretbox", Severity: high, Eval: encryptionProviders, Remediation: "List kms (v2), aescbc, aesgcm or secretbox before identity for every resource in the EncryptionConfiguration, then rewrite the secrets."},
-		{ID: "node/apiserver-tls-ciphers", CIS: "1.2.29", Component: APIServer, Title: "API server uses only strong TLS cipher suites", Severity: low, Eval: strongCipherSuites(flg("tls-cipher-suites", ""), apiServerCiphers, "the suites are then the defaults of the Go release the server was built with (Go 1.21 and older also offer RSA key exchange, Go 1.22 and older 3DES)"), Remediation: "Set --tls-cipher-suites to the CIS list: TLS 1.3 suites and ECDHE suites with AES-GCM, ChaCha20-Poly1305 or AES-CBC-SHA (no 3DES, no RSA key exchange)."},
+		{ID: "node/apiserver-tls-ciphers", CIS: "1.2.29", Component: APIServer, Title: "API server uses only strong TLS cipher suites", Severity: low, Eval: strongCipherSuites(apiServerCipherFlag, apiServerCiphers, "the suites are then the defaults of the Go release the server was built with (Go 1.21 and older also offer RSA key exchange, Go 1.22 and older 3DES)"), Remediation: "Set --tls-cipher-suites to the CIS list: TLS 1.3 suites and ECDHE suites with AES-GCM, ChaCha20-Poly1305 or AES-CBC-SHA (no 3DES, no RSA key exchange)."},
 
 		// 1.3 Controller manager.
 		{ID: "node/controller-manager-pod-gc", CIS: "1.3.1", Component: ControllerManager, Title: "Controller manager --terminated-pod-gc-threshold is a positive number", Severity: low, Eval: positiveInt(flg("terminated-pod-gc-threshold", "")), Remediation: "Set --terminated-pod-gc-threshold to a positive number, e.g. 10."},

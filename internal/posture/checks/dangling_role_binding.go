@@ -66,24 +66,19 @@ func evalDanglingRoleBinding(in *posture.Input) []posture.Result {
 
 // bindingRoleRef returns the role a binding object refers to and the
 // namespace to find it in ("" for a ClusterRole); ok is false for an
-// object that is not a binding or refers to something not a role.
+// object that is not a binding or refers to something not a role (a
+// ClusterRoleBinding to a Role, which the API server refuses).
 func bindingRoleRef(o *kube.Object) (ref rbacv1.RoleRef, ns string, ok bool) {
-	switch b := o.Typed.(type) {
-	case *rbacv1.RoleBinding:
-		ref = b.RoleRef
-		if ref.Kind == "Role" {
-			ns = o.Meta.Namespace
-		}
-	case *rbacv1.ClusterRoleBinding:
-		ref = b.RoleRef
-		if ref.Kind != "ClusterRole" {
-			return ref, "", false // refused by the API server; rbac checks say so
-		}
-	default:
+	_, ref, ok = subjectsOf(o)
+	switch {
+	case !ok || ref.Name == "":
 		return ref, "", false
+	case ref.Kind == "ClusterRole":
+		return ref, "", true
+	case ref.Kind == "Role" && o.Ref.Kind == "RoleBinding":
+		return ref, o.Meta.Namespace, true
 	}
-	ok = (ref.Kind == "Role" || ref.Kind == "ClusterRole") && ref.Name != ""
-	return ref, ns, ok
+	return ref, "", false
 }
 
 // defaultClusterRole reports whether ref names a ClusterRole every cluster

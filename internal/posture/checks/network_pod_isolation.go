@@ -39,7 +39,7 @@ import (
 // one Pod and, unlike a SandboxTemplate's (sandbox-egress), gets no
 // NetworkPolicy from its controller; it is a workload from behaviour
 // version 8 (posture.CustomWorkloadsSince), so older pins judge none.
-var isolationKinds = []string{"Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob", "ReplicationController", "DeploymentConfig", "Sandbox"}
+var isolationKinds = append(kube.PodKinds(), "DeploymentConfig", "Sandbox")
 
 // policyKinds are the kinds whose objects isolate pods: a check that
 // reports pods or namespaces without a policy needs them all listed.

@@ -62,8 +62,7 @@ func WorkloadTokenTakeover() posture.Check {
 }
 
 // tokenWorkloadKinds are the kinds whose objects hold a pod spec (kube.WorkloadOf).
-var tokenWorkloadKinds = []string{"Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob",
-	"ReplicationController", "DeploymentConfig", "PodTemplate"}
+var tokenWorkloadKinds = append(kube.PodKinds(), "DeploymentConfig", "PodTemplate")
 
 // takeover is a kind of grant that takes over the cluster.
 type takeover struct {
