@@ -68,18 +68,17 @@ func plainText(s string) bool {
 	if s[0] == ' ' || s[len(s)-1] == ' ' {
 		return false
 	}
-	const ones, lows = 0x0101010101010101, 0x7f7f7f7f7f7f7f7f
 	prevSpace := false // the byte before i is a space
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
-		w := binary.LittleEndian.Uint64([]byte(s[i : i+8]))
+		w := word8(s, i)
 		if !printableASCII8(w) {
 			return false
 		}
 		// The high bit of each byte of w that is a space (exact: no
 		// borrow crosses bytes), then two in a row, within w or across.
-		x := w ^ 0x20*ones
-		sp := ^((x&lows + lows) | x | lows)
+		x := w ^ 0x20*byteOnes
+		sp := ^((x&byteLows + byteLows) | x | byteLows)
 		if sp&(sp<<8) != 0 || prevSpace && sp&0x80 != 0 {
 			return false
 		}
@@ -100,7 +99,7 @@ func plainText(s string) bool {
 func asciiLen(s string) int {
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
-		if binary.LittleEndian.Uint64([]byte(s[i:i+8]))&0x8080808080808080 != 0 {
+		if word8(s, i)&byteHighs != 0 {
 			break
 		}
 	}
@@ -118,16 +117,26 @@ func runeCount(s string) int {
 	return n + utf8.RuneCountInString(s[n:])
 }
 
+// Eight bytes at a time: word8 is s[i:i+8] as a little-endian word, and
+// byteOnes, byteHighs and byteLows are 1, the high bit and the other
+// bits in each of its bytes.
+const (
+	byteOnes  = 0x0101010101010101
+	byteHighs = 0x8080808080808080
+	byteLows  = 0x7f7f7f7f7f7f7f7f
+)
+
+func word8(s string, i int) uint64 { return binary.LittleEndian.Uint64([]byte(s[i : i+8])) }
+
 // printableASCII8 reports whether each byte of w is in 0x20–0x7e.
 func printableASCII8(w uint64) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	// A byte below 0x20 borrows when 0x20 is taken from it; one of 0x7f or
 	// more carries into (or has) its high bit when 1 is added. Neither
 	// reaches a neighbour once bytes with the high bit set are ruled out.
-	if w&highs != 0 {
+	if w&byteHighs != 0 {
 		return false
 	}
-	return (w-0x20*ones)&highs == 0 && (w+ones)&highs == 0
+	return (w-0x20*byteOnes)&byteHighs == 0 && (w+byteOnes)&byteHighs == 0
 }
 
 // skipEscape returns the index just past the escape sequence whose ESC ends
