@@ -99,7 +99,8 @@ func (s *Scanner) Scan(ctx context.Context, inv *kube.Inventory, opts Options) (
 		wls[i] = Input{Workload: w, Object: w.Object, Inventory: inv, Options: &opts}
 	}
 	workers := runtime.GOMAXPROCS(0)
-	invResults, err := s.evalInventoryChecks(ctx, inv, &opts, workers)
+	unseen := s.unseenNeeds(inv)
+	invResults, err := s.evalInventoryChecks(ctx, inv, &opts, unseen, workers)
 	if err != nil {
 		return findings(), fmt.Errorf("posture scan: %w", err)
 	}
@@ -111,7 +112,7 @@ func (s *Scanner) Scan(ctx context.Context, inv *kube.Inventory, opts Options) (
 		ruleID := RulePrefix + c.ID
 		h := checkHits{check: c, ruleID: ruleID, controls: s.controls(c.ID)}
 		cov.Rule(ruleID, c.Title, c.Severity, h.controls)
-		if kind := unseenNeed(c, inv); kind != "" {
+		if kind := unseen[ci]; kind != "" {
 			blind = append(blind, fmt.Sprintf("check %s not evaluated: the scan could not list %s objects, and it judges their absence", c.ID, kind))
 			continue
 		}
@@ -180,14 +181,20 @@ func (s *Scanner) Scan(ctx context.Context, inv *kube.Inventory, opts Options) (
 	return out, nil
 }
 
-// unseenNeed returns a kind c needs that inv could not list, or "".
-func unseenNeed(c *Check, inv *kube.Inventory) string {
-	for _, k := range c.Needs {
-		if inv.Unlisted[k] {
-			return k
+// unseenNeeds returns, by the check's index in the registry, a kind the
+// check needs (Check.Needs) that inv could not list, or "": such a check
+// is not evaluated.
+func (s *Scanner) unseenNeeds(inv *kube.Inventory) []string {
+	out := make([]string, len(s.reg.checks))
+	for i, rc := range s.reg.checks {
+		for _, k := range rc.check.Needs {
+			if inv.Unlisted[k] {
+				out[i] = k
+				break
+			}
 		}
 	}
-	return ""
+	return out
 }
 
 // convertBatch is the fewest results a goroutine makes findings of.
@@ -224,22 +231,21 @@ func (h *checkHits) keep(ins []Input, rs [][]Result) {
 	}
 }
 
-// evalInventoryChecks evaluates every inventory check, several at a time
-// (each relates many objects serially, and a scan has two dozen of them),
-// and returns their results by the check's index in the registry.
-func (s *Scanner) evalInventoryChecks(ctx context.Context, inv *kube.Inventory, opts *Options, workers int) ([][]Result, error) {
+// evalInventoryChecks evaluates every inventory check but those unseen
+// names (unseenNeeds), several at a time (each relates many objects
+// serially, and a scan has two dozen of them), and returns their results
+// by the check's index in the registry.
+func (s *Scanner) evalInventoryChecks(ctx context.Context, inv *kube.Inventory, opts *Options, unseen []string, workers int) ([][]Result, error) {
 	out := make([][]Result, len(s.reg.checks))
 	var idx []int
 	for i, rc := range s.reg.checks {
-		if rc.check.Scope == ScopeInventory {
+		if rc.check.Scope == ScopeInventory && unseen[i] == "" {
 			idx = append(idx, i)
 		}
 	}
 	err := parallel.Each(ctx, len(idx), workers, 1, func(j int) {
 		i := idx[j]
-		if unseenNeed(s.reg.checks[i].check, inv) == "" {
-			out[i] = s.reg.checks[i].eval(&Input{Inventory: inv, Options: opts})
-		}
+		out[i] = s.reg.checks[i].eval(&Input{Inventory: inv, Options: opts})
 	})
 	return out, err
 }
