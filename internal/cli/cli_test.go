@@ -123,6 +123,9 @@ func TestExitCodes(t *testing.T) {
 		{"malformed config names file", []string{"version", "--config", malformed}, ExitUsage, "malformed.yaml:"},
 		{"plain http off loopback", []string{"serve", "--plain-http", "--listen", "0.0.0.0:0"}, ExitUsage, "only allowed on a loopback"},
 		{"tls cert without key", []string{"serve", "--tls-cert", "x.pem"}, ExitUsage, "together"},
+		{"unknown subcommand", []string{"posture", "scann", "."}, ExitUsage, `unknown command "scann" for "palisade posture"; did you mean can or scan?`},
+		{"unknown subcommand two deep", []string{"image", "attestation", "x"}, ExitUsage, `unknown command "attestation" for "palisade image"`},
+		{"group alone prints its help", []string{"posture"}, ExitOK, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -134,6 +137,28 @@ func TestExitCodes(t *testing.T) {
 				t.Errorf("stderr lacks %q:\n%s", tt.wantStderr, errOut)
 			}
 		})
+	}
+}
+
+// TestUsageHint checks that the pointer to --help follows mistakes of the
+// command line only, not input or configuration errors the message names.
+func TestUsageHint(t *testing.T) {
+	const hint = "Run 'palisade --help' for usage."
+	tests := []struct {
+		args     []string
+		wantHint bool
+	}{
+		{[]string{"frobnicate"}, true},
+		{[]string{"posture", "scann"}, true},
+		{[]string{"version", "x"}, true},
+		{[]string{"posture", "scan", filepath.Join(t.TempDir(), "nope.yaml")}, false},
+		{[]string{"version", "--config", filepath.Join(t.TempDir(), "nope.yaml")}, false},
+	}
+	for _, tt := range tests {
+		_, _, errOut := run(t, tt.args...)
+		if got := strings.Contains(errOut, hint); got != tt.wantHint {
+			t.Errorf("%q: usage hint %v, want %v; stderr:\n%s", tt.args, got, tt.wantHint, errOut)
+		}
 	}
 }
 

@@ -90,7 +90,33 @@ of manifests and live clusters — one engine, one finding model, one store.
 		newPolicyCommand(g),
 		newNodeCommand(g),
 	)
+	requireKnownSubcommands(root)
 	return root
+}
+
+// requireKnownSubcommands makes every command that only groups others
+// refuse an unknown subcommand. Cobra prints such a group's help and
+// exits 0 on `palisade posture scann`: in a CI pipeline a typo would pass
+// the gate without scanning anything.
+func requireKnownSubcommands(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		requireKnownSubcommands(sub)
+	}
+	if c.Runnable() || !c.HasSubCommands() || c.Parent() == nil {
+		return // the root already refuses unknown commands
+	}
+	c.SuggestionsMinimumDistance = 2 // cobra's default, which SuggestionsFor does not apply
+	c.Args = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += "; did you mean " + strings.Join(s, " or ") + "?"
+		}
+		return errors.New(msg)
+	}
+	c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
 }
 
 func formatNames() string {
@@ -166,11 +192,15 @@ func Execute(ctx context.Context, args []string, env Env) int {
 	if errors.As(err, &exitErr) && exitErr.Err == nil {
 		return code // the command already reported (e.g. findings written)
 	}
-	if code == ExitInternal && isCobraUsageError(err) {
+	misused := isCobraUsageError(err)
+	if code == ExitInternal && misused {
 		code = ExitUsage
 	}
 	fmt.Fprintf(env.Stderr, "palisade: %v\n", err)
-	if code == ExitUsage {
+	// The hint only where the command line itself is wrong: after a file
+	// that does not parse or a flag value the error already names, it
+	// sends the user to read help that says nothing about their mistake.
+	if misused {
 		fmt.Fprintln(env.Stderr, "Run 'palisade --help' for usage.")
 	}
 	return code

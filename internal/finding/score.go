@@ -12,8 +12,12 @@ import (
 // rule's severity (critical 10, high 6, medium 3, low 1, info 0), so one
 // privileged pod costs more than ten missing probes. Excepted findings
 // count as passes: the risk was accepted by someone the report names.
+// A score over no evaluation is 100 and means nothing: Evaluated says so.
 type Scores struct {
-	Overall    float64          `json:"overall"`
+	Overall float64 `json:"overall"`
+	// Evaluated is the rule × resource evaluations of the whole report
+	// (since schema 1.3); 0 when the scan judged nothing.
+	Evaluated  int              `json:"evaluated"`
 	Clusters   []ScopeScore     `json:"clusters,omitempty"`
 	Namespaces []ScopeScore     `json:"namespaces,omitempty"`
 	Frameworks []FrameworkScore `json:"frameworks,omitempty"`
@@ -31,21 +35,31 @@ type ScopeScore struct {
 // FrameworkScore is the score of one compliance framework and of each of
 // its controls that some rule of the scan maps to.
 type FrameworkScore struct {
-	Framework      string         `json:"framework"`
-	Score          float64        `json:"score"`
-	ControlsPassed int            `json:"controlsPassed"`
-	Controls       []ControlScore `json:"controls"`
+	Framework      string  `json:"framework"`
+	Score          float64 `json:"score"`
+	ControlsPassed int     `json:"controlsPassed"`
+	// ControlsEvaluated counts the controls some resource was judged
+	// against (since schema 1.3); the others are NotEvaluated.
+	ControlsEvaluated int            `json:"controlsEvaluated"`
+	Controls          []ControlScore `json:"controls"`
 }
 
-// ControlScore is one control: it passes when no resource fails any of its
-// rules.
+// ControlsNotEvaluated counts the controls no resource was judged against.
+func (fs *FrameworkScore) ControlsNotEvaluated() int { return len(fs.Controls) - fs.ControlsEvaluated }
+
+// ControlScore is one control: it passes when its rules judged some
+// resource and none failed any of them. A control whose rules judged
+// nothing (RBAC controls in a scan of Deployments) is not evaluated rather
+// than passed: a report handed to an auditor must not claim a control it
+// never looked at.
 type ControlScore struct {
-	ID        string   `json:"id"`
-	Rules     []string `json:"rules"`
-	Score     float64  `json:"score"`
-	Evaluated int      `json:"evaluated"`
-	Failed    int      `json:"failed"`
-	Pass      bool     `json:"pass"`
+	ID           string   `json:"id"`
+	Rules        []string `json:"rules"`
+	Score        float64  `json:"score"`
+	Evaluated    int      `json:"evaluated"`
+	Failed       int      `json:"failed"`
+	Pass         bool     `json:"pass"`
+	NotEvaluated bool     `json:"notEvaluated,omitempty"`
 }
 
 func severityWeight(s Severity) float64 {
@@ -142,7 +156,7 @@ func ComputeScores(r *Report) *Scores {
 			controlRules[k] = append(controlRules[k], rc.RuleID)
 		}
 	}
-	out := &Scores{Overall: overall.score()}
+	out := &Scores{Overall: overall.score(), Evaluated: overall.eval}
 	for _, name := range slices.Sorted(maps.Keys(clusters)) {
 		t := clusters[name]
 		out.Clusters = append(out.Clusters, ScopeScore{Cluster: name, Score: t.score(), Evaluated: t.eval, Failed: t.failed})
@@ -163,9 +177,13 @@ func ComputeScores(r *Report) *Scores {
 		}
 		rules := slices.Clone(controlRules[k])
 		slices.Sort(rules)
-		cs := ControlScore{ID: k.id, Rules: slices.Compact(rules), Score: t.score(), Evaluated: t.eval, Failed: t.failed, Pass: t.failed == 0}
+		cs := ControlScore{ID: k.id, Rules: slices.Compact(rules), Score: t.score(), Evaluated: t.eval, Failed: t.failed,
+			Pass: t.eval > 0 && t.failed == 0, NotEvaluated: t.eval == 0}
 		if cs.Pass {
 			fs.ControlsPassed++
+		}
+		if !cs.NotEvaluated {
+			fs.ControlsEvaluated++
 		}
 		fs.Controls = append(fs.Controls, cs)
 		getTally(fwTally, k.fw).merge(t)

@@ -294,12 +294,26 @@ func summaryText(s Summary, partial bool) string {
 }
 
 // scoreText is the one-line score: overall, then per framework with the
-// controls that pass.
+// controls that pass of those evaluated. A scan that judged nothing (a
+// path that does not exist, a file with no Kubernetes objects) has no
+// score rather than 100%.
 func scoreText(s *Scores) string {
+	if s.Evaluated == 0 {
+		return "Score: n/a (no resource was evaluated)"
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Score: %s overall", pctText(s.Overall))
-	for _, fw := range s.Frameworks {
-		fmt.Fprintf(&b, "; %s %s (%d/%d controls pass)", cleanText(fw.Framework), pctText(fw.Score), fw.ControlsPassed, len(fw.Controls))
+	for i := range s.Frameworks {
+		fw := &s.Frameworks[i]
+		if fw.ControlsEvaluated == 0 {
+			fmt.Fprintf(&b, "; %s n/a (%d controls not evaluated)", cleanText(fw.Framework), len(fw.Controls))
+			continue
+		}
+		fmt.Fprintf(&b, "; %s %s (%d/%d controls pass", cleanText(fw.Framework), pctText(fw.Score), fw.ControlsPassed, fw.ControlsEvaluated)
+		if n := fw.ControlsNotEvaluated(); n > 0 {
+			fmt.Fprintf(&b, ", %d not evaluated", n)
+		}
+		b.WriteString(")")
 	}
 	return b.String()
 }

@@ -330,7 +330,8 @@ func scopeOf(o *kube.Object) finding.Scope {
 }
 
 // namespaceScopes lists every (cluster, namespace) an object of inv is in
-// or declares; an inventory of cluster-scoped objects only is one scope.
+// or declares; an inventory of cluster-scoped objects only is one scope,
+// and an empty one none: there is nothing to judge.
 func namespaceScopes(inv *kube.Inventory) []finding.Scope {
 	seen := map[finding.Scope]bool{}
 	var out []finding.Scope
@@ -348,7 +349,7 @@ func namespaceScopes(inv *kube.Inventory) []finding.Scope {
 			add(finding.Scope{Cluster: o.Source.Cluster, Namespace: o.Ref.Namespace})
 		}
 	}
-	if len(out) == 0 {
+	if len(out) == 0 && len(inv.Objects) > 0 {
 		out = append(out, finding.Scope{})
 	}
 	return out
