@@ -69,6 +69,11 @@ func (o *Object) Known() bool {
 	return o.Typed != nil && !unknown
 }
 
+// HasLines reports whether o knows the lines of its fields (it was read
+// from a document): without, Line returns Source.Line whatever the path,
+// and a check need not build one.
+func (o *Object) HasLines() bool { return o != nil && o.lines.nodes != nil }
+
 // Line returns the line of the field at path below the object's root, such
 // as ("spec", "template", "spec", "containers", "0", "image"): the deepest
 // part of the path that exists in the document. Numbers index sequences.

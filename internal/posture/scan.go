@@ -121,7 +121,7 @@ func (s *Scanner) Scan(ctx context.Context, inv *kube.Inventory, opts Options) (
 		// goroutine's.
 		switch c.Scope {
 		case ScopeWorkload:
-			rs, err := evalAll(ctx, rc.eval, wls, workers)
+			parts, err := evalAll(ctx, rc.eval, wls, workers)
 			if err != nil {
 				return findings(), fmt.Errorf("posture scan: %w", err)
 			}
@@ -131,7 +131,7 @@ func (s *Scanner) Scan(ctx context.Context, inv *kube.Inventory, opts Options) (
 			for _, sc := range wlScopes {
 				cov.EvaluatedN(ruleID, sc.Scope, sc.n)
 			}
-			h.keep(wls, rs)
+			h.keep(parts)
 		case ScopeObject:
 			var ins []Input
 			for _, kind := range c.Kinds {
@@ -139,14 +139,14 @@ func (s *Scanner) Scan(ctx context.Context, inv *kube.Inventory, opts Options) (
 					ins = append(ins, Input{Object: o, Inventory: inv, Options: &opts})
 				}
 			}
-			rs, err := evalAll(ctx, rc.eval, ins, workers)
+			parts, err := evalAll(ctx, rc.eval, ins, workers)
 			if err != nil {
 				return findings(), fmt.Errorf("posture scan: %w", err)
 			}
 			for _, sc := range countScopes(ins) {
 				cov.EvaluatedN(ruleID, sc.Scope, sc.n)
 			}
-			h.keep(ins, rs)
+			h.keep(parts)
 		case ScopeInventory:
 			// An inventory check judges the objects of its kinds, or else
 			// (quotas, default-deny policies) each namespace.
@@ -167,9 +167,9 @@ func (s *Scanner) Scan(ctx context.Context, inv *kube.Inventory, opts Options) (
 			// Results of an inventory check name their objects; their
 			// input is the inventory alone. They are kept in runs, so
 			// that a check with thousands converts on every core.
-			in, rs := Input{Inventory: inv, Options: &opts}, invResults[ci]
+			in, rs := &Input{Inventory: inv, Options: &opts}, invResults[ci]
 			for lo := 0; lo < len(rs); lo += convertBatch {
-				h.keep([]Input{in}, [][]Result{rs[lo:min(lo+convertBatch, len(rs))]})
+				h.keep([][]hit{{{in: in, rs: rs[lo:min(lo+convertBatch, len(rs))]}}})
 			}
 			invResults[ci] = nil
 		}
@@ -201,32 +201,31 @@ func (s *Scanner) unseenNeeds(inv *kube.Inventory) []string {
 const convertBatch = 256
 
 // checkHits is what one check found: the inputs it returned results for,
-// each with its results, in input order.
+// each with its results, in input order, in the parts evalAll made them
+// (joining them would copy every hit once more).
 type checkHits struct {
 	check    *Check
 	ruleID   string // of its findings, made once rather than per finding
 	controls []finding.Control
-	ins      []Input
-	rs       [][]Result
+	parts    [][]hit
 	n        int // results in all
 }
 
-// keep records the inputs of ins with results in rs (rs[i] for ins[i]).
-func (h *checkHits) keep(ins []Input, rs [][]Result) {
-	// Grown once, to what is kept: a check with results on 10,000 inputs
-	// grew them a dozen times, by copies.
-	k := 0
-	for i := range rs {
-		if len(rs[i]) > 0 {
-			k++
+// hit is an input a check returned results for, with its results.
+type hit struct {
+	in *Input
+	rs []Result
+}
+
+// keep records parts, the hits of a run of inputs.
+func (h *checkHits) keep(parts [][]hit) {
+	for _, p := range parts {
+		if len(p) == 0 {
+			continue
 		}
-	}
-	h.ins, h.rs = slices.Grow(h.ins, k), slices.Grow(h.rs, k)
-	for i := range rs {
-		if len(rs[i]) > 0 {
-			h.ins = append(h.ins, ins[i])
-			h.rs = append(h.rs, rs[i])
-			h.n += len(rs[i])
+		h.parts = append(h.parts, p)
+		for i := range p {
+			h.n += len(p[i].rs)
 		}
 	}
 }
@@ -254,9 +253,13 @@ func (s *Scanner) evalInventoryChecks(ctx context.Context, inv *kube.Inventory, 
 // every core, then annotation exceptions applied on this goroutine (ex
 // caches and warns).
 func (s *Scanner) toFindings(h *checkHits, fs []finding.Finding, ex *annotationExceptions) {
-	offsets := make([]int, len(h.ins)+1)
-	for i := range h.rs {
-		offsets[i+1] = offsets[i] + len(h.rs[i])
+	// offsets[k] is where the findings of part k start in fs.
+	offsets := make([]int, len(h.parts)+1)
+	for k, p := range h.parts {
+		offsets[k+1] = offsets[k]
+		for i := range p {
+			offsets[k+1] += len(p[i].rs)
+		}
 	}
 	convert := func(lo, hi int) {
 		// A check says the same thing of many objects ("Container app
@@ -264,15 +267,19 @@ func (s *Scanner) toFindings(h *checkHits, fs []finding.Finding, ex *annotationE
 		// each distinct message is built once per goroutine, not once per
 		// finding (a third of a large scan's findings memory).
 		messages := map[string]string{}
-		for i := lo; i < hi; i++ {
-			for j := range h.rs[i] {
-				r := &h.rs[i][j]
-				msg, ok := messages[r.Message]
-				if !ok {
-					msg = findingMessage(h.check, r)
-					messages[r.Message] = msg
+		for k := lo; k < hi; k++ {
+			at := offsets[k]
+			for _, x := range h.parts[k] {
+				for j := range x.rs {
+					r := &x.rs[j]
+					msg, ok := messages[r.Message]
+					if !ok {
+						msg = findingMessage(h.check, r)
+						messages[r.Message] = msg
+					}
+					fs[at] = s.toFinding(h, x.in, r, msg)
+					at++
 				}
-				fs[offsets[i]+j] = s.toFinding(h, &h.ins[i], r, msg)
 			}
 		}
 	}
@@ -280,10 +287,14 @@ func (s *Scanner) toFindings(h *checkHits, fs []finding.Finding, ex *annotationE
 		return
 	}
 	// Spread by results: at least convertBatch results a goroutine.
-	parallel.For(len(h.ins), max(1, convertBatch*len(h.ins)/h.n), convert)
-	for i := range h.ins {
-		for j := range h.rs[i] {
-			ex.apply(h.check.ID, objectOf(&h.ins[i], &h.rs[i][j]), h.ins[i].Workload, &fs[offsets[i]+j])
+	parallel.For(len(h.parts), max(1, convertBatch*len(h.parts)/h.n), convert)
+	at := 0
+	for _, p := range h.parts {
+		for _, x := range p {
+			for j := range x.rs {
+				ex.apply(h.check.ID, objectOf(x.in, &x.rs[j]), x.in.Workload, &fs[at])
+				at++
+			}
 		}
 	}
 }
@@ -315,14 +326,30 @@ func countScopes(ins []Input) []scopeCount {
 // to make the hand-off cheap, few enough to spread a small scan.
 const evalBatch = 64
 
-// evalAll returns eval of each input, in input order, on up to workers
-// goroutines. It stops early, with ctx's error, when ctx is done.
-func evalAll(ctx context.Context, eval func(*Input) []Result, ins []Input, workers int) ([][]Result, error) {
-	rs := make([][]Result, len(ins))
-	if err := parallel.Each(ctx, len(ins), workers, evalBatch, func(i int) { rs[i] = eval(&ins[i]) }); err != nil {
+// evalAll evaluates eval on each input on up to workers goroutines, and
+// returns the inputs with results, with their results, in input order: in
+// parts of up to evalBatch inputs, one per batch a worker took. It keeps
+// nothing for an input without results (a slot per input was a tenth of a
+// large scan's memory). It stops early, with ctx's error, when ctx is done.
+func evalAll(ctx context.Context, eval func(*Input) []Result, ins []Input, workers int) ([][]hit, error) {
+	parts := make([][]hit, (len(ins)+evalBatch-1)/evalBatch)
+	err := parallel.Each(ctx, len(parts), workers, 1, func(k int) {
+		var buf [evalBatch]hit
+		n := 0
+		for i := k * evalBatch; i < min((k+1)*evalBatch, len(ins)); i++ {
+			if rs := eval(&ins[i]); len(rs) > 0 {
+				buf[n] = hit{in: &ins[i], rs: rs}
+				n++
+			}
+		}
+		if n > 0 {
+			parts[k] = slices.Clone(buf[:n])
+		}
+	})
+	if err != nil {
 		return nil, err
 	}
-	return rs, nil
+	return parts, nil
 }
 
 func scopeOf(o *kube.Object) finding.Scope {

@@ -45,13 +45,20 @@ func eachContainer(in *posture.Input, f func(c kube.ContainerRef) []posture.Resu
 // cpath returns the path from the object's root to field of container c.
 func cpath(in *posture.Input, c kube.ContainerRef, field ...string) []string {
 	// spath(in, c.Path(field...)...) in one allocation: results of container
-	// checks are the bulk of a scan's findings.
+	// checks are the bulk of a scan's findings. A live object has no lines
+	// for a path to find.
+	if !in.Workload.Object.HasLines() {
+		return nil
+	}
 	p := make([]string, 0, len(in.Workload.SpecPath)+2+len(field))
 	return c.AppendPath(append(p, in.Workload.SpecPath...), field...)
 }
 
 // spath returns the path from the object's root to field of the pod spec.
 func spath(in *posture.Input, field ...string) []string {
+	if !in.Workload.Object.HasLines() {
+		return nil
+	}
 	p := make([]string, 0, len(in.Workload.SpecPath)+len(field))
 	p = append(p, in.Workload.SpecPath...)
 	return append(p, field...)

@@ -2,6 +2,8 @@ package checks
 
 import (
 	"fmt"
+	"sync"
+	"sync/atomic"
 
 	corev1 "k8s.io/api/core/v1"
 	psaapi "k8s.io/pod-security-admission/api"
@@ -15,7 +17,30 @@ import (
 // pssEvaluator evaluates the Pod Security Standards with the upstream
 // k8s.io/pod-security-admission library, the code the API server's own
 // PodSecurity admission runs: Palisade never re-implements PSS.
-type pssEvaluator struct{ eval policy.Evaluator }
+type pssEvaluator struct {
+	eval policy.Evaluator
+	// said holds the message and evidence of each (level, reason, detail)
+	// seen, shared by every result that says it: the same few reasons
+	// recur on thousands of workloads, and building them per result was a
+	// seventh of a large scan's memory. Bounded by pssSaidMax entries
+	// (the evaluator lives as long as the check registry).
+	said  sync.Map // pssKey → *pssSaid
+	saidN atomic.Int64
+}
+
+type pssKey struct {
+	level          psaapi.Level
+	reason, detail string
+}
+
+type pssSaid struct {
+	message  string
+	evidence []finding.Evidence // full: an append copies it
+}
+
+// pssSaidMax bounds pssEvaluator.said: past it, results are built each
+// time, as before.
+const pssSaidMax = 4096
 
 // newPSSEvaluator returns an evaluator of the upstream checks defined at
 // level only: baseline's, or the checks the restricted level adds. So
@@ -59,13 +84,30 @@ func (p *pssEvaluator) failures(w *kube.Workload, level psaapi.Level, defaults b
 func (p *pssEvaluator) results(in *posture.Input, level psaapi.Level, defaults bool) []posture.Result {
 	var out []posture.Result
 	for _, r := range p.failures(in.Workload, level, defaults) {
-		out = append(out, posture.Result{
-			Path:     in.Workload.SpecPath,
-			Message:  "PodSecurity " + string(level) + ": " + r.ForbiddenReason + detail(r.ForbiddenDetail) + ".",
-			Evidence: []finding.Evidence{key("reason", r.ForbiddenReason), ev("detail", r.ForbiddenDetail)},
-		})
+		said := p.say(pssKey{level, r.ForbiddenReason, r.ForbiddenDetail})
+		out = append(out, posture.Result{Path: in.Workload.SpecPath, Message: said.message, Evidence: said.evidence})
 	}
 	return out
+}
+
+// say returns the message and evidence of a failure at k's level for k's
+// reason and detail.
+func (p *pssEvaluator) say(k pssKey) *pssSaid {
+	if v, ok := p.said.Load(k); ok {
+		return v.(*pssSaid)
+	}
+	ev := []finding.Evidence{key("reason", k.reason), ev("detail", k.detail)}
+	s := &pssSaid{
+		message:  "PodSecurity " + string(k.level) + ": " + k.reason + detail(k.detail) + ".",
+		evidence: ev[:len(ev):len(ev)],
+	}
+	if p.saidN.Load() < pssSaidMax {
+		if v, loaded := p.said.LoadOrStore(k, s); loaded {
+			return v.(*pssSaid)
+		}
+		p.saidN.Add(1)
+	}
+	return s
 }
 
 func detail(d string) string {
