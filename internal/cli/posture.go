@@ -3,6 +3,8 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -203,6 +205,9 @@ func runPostureScan(cmd *cobra.Command, g *globals, f postureScanFlags, paths []
 		}
 	} else {
 		phase := time.Now()
+		if n := memlimit.Pretouch(memlimit.ManifestHeapPerInputByte * inputBytes(paths)); n > 0 {
+			g.logger.Debug("posture scan: heap pretouched", "bytes", n, "took", time.Since(phase))
+		}
 		inv, err := render.Load(ctx, paths, g.env.Stdin, render.Options{Helm: f.helm})
 		g.logger.Debug("posture scan: manifests read", "objects", len(inv.Objects), "took", time.Since(phase))
 		phase = time.Now()
@@ -343,4 +348,28 @@ func warnSkipped(g *globals, skipped []*kube.InputError) {
 		names = append(names, s.Error())
 	}
 	g.logger.Warn("skipped files in the scanned directories that hold no Kubernetes object", "count", len(skipped), "files", strings.Join(names, "; "))
+}
+
+// inputBytes is the size of the files under paths (stdin counts 0), to
+// size the heap a scan of them needs; paths that cannot be read count 0
+// here and are reported by the scan.
+func inputBytes(paths []string) int64 {
+	var n int64
+	for _, p := range paths {
+		if p == "-" {
+			continue
+		}
+		_ = filepath.WalkDir(p, func(_ string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return nil // the scan names it
+			}
+			if d.Type().IsRegular() {
+				if info, err := d.Info(); err == nil {
+					n += info.Size()
+				}
+			}
+			return nil
+		})
+	}
+	return n
 }
