@@ -167,19 +167,33 @@ func ListCluster(ctx context.Context, cfg *rest.Config, cluster string, pageSize
 	return inv, missing, nil
 }
 
+// UndiscoveredKinds names what a scan could not read when API discovery
+// failed: every custom kind it reads (CRDKinds) may be served, unseen.
+const UndiscoveredKinds = "custom resources (API discovery failed)"
+
 // UnlistedKinds returns the kinds (Inventory.Unlisted) that names of
 // kinds a scan could not read stand for: "ConfigMap",
 // "CiliumNetworkPolicy.cilium.io" (a custom kind is named Kind.group),
-// "Deployment (not synced)". Nil for none.
+// "Deployment (not synced)", and UndiscoveredKinds for every CRDKinds
+// kind. Nil for none.
 func UnlistedKinds(names []string) map[string]bool {
 	var out map[string]bool
-	for _, n := range names {
-		n, _, _ = strings.Cut(n, " ")
-		kind, _, _ := strings.Cut(n, ".")
+	add := func(kind string) {
 		if out == nil {
 			out = map[string]bool{}
 		}
 		out[kind] = true
+	}
+	for _, n := range names {
+		if n == UndiscoveredKinds {
+			for _, k := range CRDKinds() {
+				add(k.Kind)
+			}
+			continue
+		}
+		n, _, _ = strings.Cut(n, " ")
+		kind, _, _ := strings.Cut(n, ".")
+		add(kind)
 	}
 	return out
 }

@@ -193,7 +193,7 @@ func listCRDKinds(ctx context.Context, cfg *rest.Config, rc rest.Interface, clus
 		if ctx.Err() != nil {
 			return nil, nil, fmt.Errorf("list cluster %s: %w", cluster, ctx.Err())
 		}
-		return nil, []error{&ListError{Kind: "custom resources (API discovery)", Forbidden: apierrors.IsForbidden(err), Err: err}}, nil
+		return nil, []error{&ListError{Kind: UndiscoveredKinds, Forbidden: apierrors.IsForbidden(err), Err: err}}, nil
 	}
 	if len(kinds) == 0 {
 		return nil, nil, nil

@@ -63,10 +63,9 @@ func (w *watcher) run(ctx context.Context) {
 	crds := newCRDWatch(cs, w.cluster.Config)
 	crdKinds, crdMissing, err := crds.discover(ctx)
 	// Until a discovery succeeds, the status says CRD kinds may be unseen.
-	const discoveryFailed = "custom resources (API discovery failed)"
 	if err != nil {
 		log.Warn("discover custom resources; watching built-in kinds only until the next discovery", "error", err)
-		missing = append(missing, discoveryFailed)
+		missing = append(missing, kube.UndiscoveredKinds)
 	}
 	missing = append(missing, crdMissing...)
 	factory := informers.NewSharedInformerFactory(watchCS, 0)
@@ -136,7 +135,7 @@ func (w *watcher) run(ctx context.Context) {
 			return false
 		}
 		recovered := false
-		if i := slices.Index(missing, discoveryFailed); i >= 0 {
+		if i := slices.Index(missing, kube.UndiscoveredKinds); i >= 0 {
 			missing, recovered = slices.Delete(missing, i, i+1), true
 		}
 		if len(fresh) == 0 && len(forbidden) == 0 {
