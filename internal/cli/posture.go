@@ -350,23 +350,34 @@ func warnSkipped(g *globals, skipped []*kube.InputError) {
 	g.logger.Warn("skipped files in the scanned directories that hold no Kubernetes object", "count", len(skipped), "files", strings.Join(names, "; "))
 }
 
-// inputBytes is the size of the files under paths (stdin counts 0), to
-// size the heap a scan of them needs; paths that cannot be read count 0
-// here and are reported by the scan.
+// inputBytes is the size of the manifest files under paths (stdin counts
+// 0), to size the heap a scan of them needs; paths that cannot be read
+// count 0 here and are reported by the scan. It stops counting at
+// maxCountedInput: no heap estimate needs more, and a large tree is walked
+// again by the scan.
 func inputBytes(paths []string) int64 {
+	const maxCountedInput = 64 << 20
 	var n int64
 	for _, p := range paths {
 		if p == "-" {
 			continue
 		}
-		_ = filepath.WalkDir(p, func(_ string, d fs.DirEntry, err error) error {
+		_ = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return nil // the scan names it
+			}
+			switch strings.ToLower(filepath.Ext(path)) {
+			case ".yaml", ".yml", ".json":
+			default:
+				return nil
 			}
 			if d.Type().IsRegular() {
 				if info, err := d.Info(); err == nil {
 					n += info.Size()
 				}
+			}
+			if n >= maxCountedInput {
+				return fs.SkipAll
 			}
 			return nil
 		})

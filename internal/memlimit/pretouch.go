@@ -53,13 +53,18 @@ func Pretouch(n int64) int64 {
 	return n
 }
 
+// unlimitedPretouch caps Pretouch when no memory limit is set (--memory-limit
+// none): an estimate from a large input must not back gigabytes at once.
+const unlimitedPretouch = 256 << 20
+
 // headroom is how much the Go runtime's memory may grow before it reaches
 // the soft memory limit (a quarter of it is left for what the heap does
-// not hold: stacks, metadata, fragmentation); unbounded without a limit.
+// not hold: stacks, metadata, fragmentation); unlimitedPretouch without a
+// limit.
 func headroom() int64 {
 	limit := debug.SetMemoryLimit(-1)
 	if limit == math.MaxInt64 {
-		return math.MaxInt64
+		return unlimitedPretouch
 	}
 	s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
 	metrics.Read(s)

@@ -2,6 +2,7 @@ package memlimit
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"runtime"
@@ -30,6 +31,14 @@ func TestPretouchCappedByLimit(t *testing.T) {
 	defer debug.SetMemoryLimit(old)
 	if n := Pretouch(1 << 30); n != 0 {
 		t.Errorf("Pretouch(1 GiB) with 8 MiB below the limit = %d, want 0", n)
+	}
+}
+
+func TestPretouchCappedWithoutLimit(t *testing.T) {
+	old := debug.SetMemoryLimit(math.MaxInt64)
+	defer debug.SetMemoryLimit(old)
+	if h := headroom(); h != unlimitedPretouch {
+		t.Errorf("headroom without a memory limit = %d, want %d: an estimate must not back gigabytes", h, unlimitedPretouch)
 	}
 }
 
