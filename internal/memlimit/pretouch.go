@@ -41,12 +41,9 @@ func Pretouch(n int64) int64 {
 	if n < minPretouch {
 		return 0
 	}
-	b := make([]byte, n)
-	if !populate(b) {
+	if !populate(make([]byte, n)) {
 		return 0
 	}
-	runtime.KeepAlive(b)
-	b = nil
 	// Free the block now: the allocations that follow reuse its pages only
 	// once a collection has swept it (cheap here: it holds no pointers).
 	runtime.GC()
