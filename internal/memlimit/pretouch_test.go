@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/palisade-sec/palisade/internal/sharedtest"
 )
 
 func TestPretouchTooSmall(t *testing.T) {
@@ -46,16 +48,12 @@ func TestPretouchCappedWithoutLimit(t *testing.T) {
 // (a scan command), filling the heap with new objects after it faults far
 // fewer pages than without. Each measurement runs in a child process: in
 // one that has grown and returned its heap before, new objects land in
-// its older free pages, not in those Pretouch backed.
+// its older free pages, not in those Pretouch backed. Without the kernel's
+// MADV_POPULATE_WRITE (Linux 5.14) the test is skipped, and fails under
+// make test, whose machines have it.
 func TestPretouchSavesFaults(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("populate needs Linux")
-	}
-	if raceEnabled {
-		t.Skip("the race detector's shadow memory faults apart from the heap")
-	}
 	child := func(mode string) int64 {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestPretouchChild$", "-test.count=1")
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), pretouchChildEnv+"="+mode)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
@@ -71,14 +69,24 @@ func TestPretouchSavesFaults(t *testing.T) {
 		}
 		return n
 	}
+	// The best of three warm children is judged: how many pages the
+	// scavenger returns first varies with when it gets the CPU.
 	cold := child("cold")
 	warm := child("warm")
-	if warm < 0 {
-		t.Skip("the kernel cannot populate (before 5.14?)")
+	for range 2 {
+		warm = min(warm, child("warm"))
 	}
-	// Cold is ~12,300 (48 MiB in 4 KiB pages); warm is not 0: the
-	// background scavenger returns some free pages before they are used.
-	if warm*4 > cold*3 {
+	if warm < 0 {
+		sharedtest.Missing(t, "the kernel cannot populate memory (MADV_POPULATE_WRITE: Linux 5.14 and later)")
+	}
+	// Written, 48 MiB is 12,288 pages; warm is not 0: the background
+	// scavenger returns some free pages before they are used. Under the
+	// race detector each page also faults its shadow, which Pretouch does
+	// not back: the saving is judged, not only the ratio.
+	if saved := cold - warm; saved < 12288/3 {
+		t.Errorf("writing 48 MiB faulted %d pages after Pretouch, %d without: want at least 4,096 fewer", warm, cold)
+	}
+	if !raceEnabled && warm*4 > cold*3 {
 		t.Errorf("writing 48 MiB faulted %d pages after Pretouch, %d without: want far fewer", warm, cold)
 	}
 	t.Logf("faults writing 48 MiB: %d without Pretouch, %d after", cold, warm)
@@ -86,14 +94,18 @@ func TestPretouchSavesFaults(t *testing.T) {
 
 const pretouchChildEnv = "PALISADE_PRETOUCH_CHILD"
 
-// TestPretouchChild is TestPretouchSavesFaults' child: it writes 48 MiB of
-// new 32 KiB objects, after Pretouch when warm, and prints the faults
-// (-1: Pretouch could not populate).
-func TestPretouchChild(t *testing.T) {
-	mode := os.Getenv(pretouchChildEnv)
-	if mode == "" {
-		t.Skip("run by TestPretouchSavesFaults")
+// TestMain runs the child of TestPretouchSavesFaults when asked to.
+func TestMain(m *testing.M) {
+	if mode := os.Getenv(pretouchChildEnv); mode != "" {
+		pretouchChild(mode)
+		return
 	}
+	os.Exit(m.Run())
+}
+
+// pretouchChild writes 48 MiB of new 32 KiB objects, after Pretouch when
+// mode is warm, and prints the faults (-1: Pretouch could not populate).
+func pretouchChild(mode string) {
 	if mode == "warm" && Pretouch(64<<20) == 0 {
 		fmt.Println("faults=-1")
 		return
@@ -101,7 +113,7 @@ func TestPretouchChild(t *testing.T) {
 	faults := func() int64 {
 		var ru syscall.Rusage
 		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-			t.Fatal(err)
+			panic(fmt.Sprintf("getrusage: %v", err))
 		}
 		return ru.Minflt
 	}
