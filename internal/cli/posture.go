@@ -3,8 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"io/fs"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -205,7 +203,7 @@ func runPostureScan(cmd *cobra.Command, g *globals, f postureScanFlags, paths []
 		}
 	} else {
 		phase := time.Now()
-		if n := memlimit.Pretouch(memlimit.ManifestHeapPerInputByte * inputBytes(paths)); n > 0 {
+		if n := memlimit.Pretouch(memlimit.ManifestHeapPerInputByte * kube.InputSize(paths, maxSizedInput)); n > 0 {
 			g.logger.Debug("posture scan: heap pretouched", "bytes", n, "took", time.Since(phase))
 		}
 		inv, err := render.Load(ctx, paths, g.env.Stdin, render.Options{Helm: f.helm})
@@ -331,6 +329,11 @@ func labelsIndex(invs ...*kube.Inventory) func(finding.Resource) map[string]stri
 	}
 }
 
+// maxSizedInput is as much input as posture scan counts to size its heap
+// (memlimit.Pretouch): no estimate needs more, and the scan walks a large
+// tree again.
+const maxSizedInput = 64 << 20
+
 // warnSkipped says which files under the scanned directories were left out
 // because they hold no Kubernetes object, so that a manifest with a typo in
 // apiVersion is not silently ignored.
@@ -348,39 +351,4 @@ func warnSkipped(g *globals, skipped []*kube.InputError) {
 		names = append(names, s.Error())
 	}
 	g.logger.Warn("skipped files in the scanned directories that hold no Kubernetes object", "count", len(skipped), "files", strings.Join(names, "; "))
-}
-
-// inputBytes is the size of the manifest files under paths (stdin counts
-// 0), to size the heap a scan of them needs; paths that cannot be read
-// count 0 here and are reported by the scan. It stops counting at
-// maxCountedInput: no heap estimate needs more, and a large tree is walked
-// again by the scan.
-func inputBytes(paths []string) int64 {
-	const maxCountedInput = 64 << 20
-	var n int64
-	for _, p := range paths {
-		if p == "-" {
-			continue
-		}
-		_ = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return nil // the scan names it
-			}
-			switch strings.ToLower(filepath.Ext(path)) {
-			case ".yaml", ".yml", ".json":
-			default:
-				return nil
-			}
-			if d.Type().IsRegular() {
-				if info, err := d.Info(); err == nil {
-					n += info.Size()
-				}
-			}
-			if n >= maxCountedInput {
-				return fs.SkipAll
-			}
-			return nil
-		})
-	}
-	return n
 }

@@ -190,33 +190,3 @@ func TestPostureScanSkipsNonManifests(t *testing.T) {
 		t.Errorf("stdout %q, stderr %q: want a clean scan and package.json named as skipped", out, errOut)
 	}
 }
-
-// TestInputBytes checks the input size posture scan sizes its heap by:
-// manifest files only, under directories too; stdin and unreadable paths
-// count nothing.
-func TestInputBytes(t *testing.T) {
-	dir := t.TempDir()
-	for name, size := range map[string]int{"a.yaml": 100, "b.JSON": 50, "c.bin": 1000, "sub/d.yml": 10, "sub/README.md": 7} {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, make([]byte, size), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	tests := []struct {
-		paths []string
-		want  int64
-	}{
-		{[]string{dir}, 160},
-		{[]string{filepath.Join(dir, "a.yaml"), "-"}, 100},
-		{[]string{filepath.Join(dir, "sub"), filepath.Join(dir, "nope.yaml")}, 10},
-		{nil, 0},
-	}
-	for _, tt := range tests {
-		if got := inputBytes(tt.paths); got != tt.want {
-			t.Errorf("inputBytes(%q) = %d, want %d", tt.paths, got, tt.want)
-		}
-	}
-}

@@ -262,15 +262,27 @@ func unwrapPath(err error) error {
 // manifestFiles returns path itself when it is a file, or the manifest files
 // below it, sorted, when it is a directory. Hidden directories are skipped.
 func manifestFiles(path string) ([]string, error) {
+	var files []string
+	err := walkManifests(path, func(p string, _ int64) bool {
+		files = append(files, p)
+		return true
+	})
+	return files, err
+}
+
+// walkManifests calls visit with path and its size when it is a file, or
+// with each manifest file below it, in order, when it is a directory
+// (hidden directories skipped), until visit returns false.
+func walkManifests(path string, visit func(file string, size int64) bool) error {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return nil, &InputError{File: path, Err: unwrapPath(err)}
+		return &InputError{File: path, Err: unwrapPath(err)}
 	}
 	if !fi.IsDir() {
-		return []string{path}, nil
+		visit(path, fi.Size())
+		return nil
 	}
-	var files []string
-	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+	return filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return &InputError{File: p, Err: unwrapPath(err)}
 		}
@@ -283,10 +295,32 @@ func manifestFiles(path string) ([]string, error) {
 		switch strings.ToLower(filepath.Ext(p)) {
 		case ".yaml", ".yml", ".json":
 			if d.Type().IsRegular() {
-				files = append(files, p)
+				var size int64
+				if info, err := d.Info(); err == nil {
+					size = info.Size()
+				}
+				if !visit(p, size) {
+					return fs.SkipAll
+				}
 			}
 		}
 		return nil
 	})
-	return files, err
+}
+
+// InputSize is the size of the manifest files Load reads under paths
+// (stdin, "-", counts 0), counted up to max: what a scan sizes its heap
+// by. Paths that cannot be read count 0; Load reports them.
+func InputSize(paths []string, max int64) int64 {
+	var n int64
+	for _, p := range paths {
+		if p == "-" || n >= max {
+			continue
+		}
+		_ = walkManifests(p, func(_ string, size int64) bool {
+			n += size
+			return n < max
+		})
+	}
+	return n
 }
