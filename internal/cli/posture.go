@@ -100,7 +100,9 @@ A chart directory (with Chart.yaml) or packaged chart (.tgz) is rendered with
 the Helm SDK, as 'helm template' would (--values, --set, --release-name,
 --namespace); a directory with kustomization.yaml is built with the kustomize
 API, as 'kustomize build' would. Findings then name the template or the
-kustomization.
+kustomization. Charts found in a scanned directory are rendered too. A
+dependency Chart.yaml declares that charts/ lacks is named (run 'helm
+dependency build') and makes the report partial.
 
 Reports list the exposed workloads apart from the findings: every workload
 reachable from outside the cluster (Ingress → Service → workload,

@@ -47,6 +47,13 @@ func TestPostureScanRenders(t *testing.T) {
 			wantCode: ExitUsage,
 			want:     []string{"badchart", "name is required"},
 		},
+		{
+			// Helm's renderer would drop the missing subchart silently.
+			name:     "a chart missing a dependency is scanned in part and exits 2 naming it",
+			args:     []string{"posture", "scan", "-o", "json", "../kube/render/testdata/depchart"},
+			wantCode: ExitUsage,
+			want:     []string{`"partial": true`, "metrics 4.56.*", "helm dependency build", "release-web"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

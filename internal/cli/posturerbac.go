@@ -14,6 +14,7 @@ import (
 
 	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/kube"
+	"github.com/palisade-sec/palisade/internal/kube/render"
 	"github.com/palisade-sec/palisade/internal/posture/rbac"
 )
 
@@ -65,7 +66,9 @@ func rbacEngine(cmd *cobra.Command, g *globals, f *rbacFlags, what string, paths
 		}
 	default:
 		var err error
-		inv, err = kube.Load(ctx, paths, g.env.Stdin, kube.Limits{})
+		// As posture scan reads them: charts and kustomizations rendered
+		// (with their defaults), so their RBAC counts.
+		inv, err = render.Load(ctx, paths, g.env.Stdin, render.Options{})
 		if err != nil {
 			return nil, usageError(fmt.Errorf("%s: %w", what, err))
 		}
@@ -97,7 +100,9 @@ every service account of shop, group:system:authenticated everyone signed in.
 RESOURCE is resource[.group][/subresource] (pods, deployments.apps,
 pods/exec) or a non-resource URL (/metrics). Common resources get their
 group without it (deployments → apps). -n NS asks about that namespace;
-without it, about cluster-wide access. Input: manifests or --kubeconfig.`,
+without it, about cluster-wide access. Input: manifests (Helm charts and
+kustomizations rendered with their defaults, as posture scan reads them) or
+--kubeconfig.`,
 		Example: `  palisade posture who-can get secrets -n shop ./manifests
   palisade posture who-can create pods/exec -n shop --kubeconfig ~/.kube/config
   palisade posture who-can get /metrics --kubeconfig ~/.kube/config -o json`,
@@ -142,7 +147,8 @@ SUBJECT is user:NAME, group:NAME (a member of that group only) or
 sa:NAMESPACE:NAME. A user's groups come from the authenticator (an OIDC
 groups claim, a client certificate's O=, an EKS access entry), which
 manifests and the API do not show: name them with --member-of. Input:
-manifests or --kubeconfig.`,
+manifests (charts and kustomizations rendered, as for who-can) or
+--kubeconfig.`,
 		Example: `  palisade posture can sa:shop:ci ./manifests
   palisade posture can user:alice --member-of platform --member-of oncall ./manifests
   palisade posture can user:alice --kubeconfig ~/.kube/config --dangerous`,

@@ -186,6 +186,9 @@ func TestLoad(t *testing.T) {
 	write("bad\nname.yaml", "kind: [\n")
 	write("package.json", `{"name": "shop", "version": "1.0.0"}`)
 	write("ci/pipeline.yml", "stages: [build]\n---\n- just a list\n")
+	// A Helm chart: its templates are not YAML until rendered.
+	write("charts/web/Chart.yaml", "apiVersion: v2\nname: web\nversion: 1.0.0\n")
+	write("charts/web/templates/deploy.yaml", "metadata:\n  name: {{ .Release.Name }}\n{{- if .Values.x }}\n")
 	inv, err := Load(t.Context(), []string{dir, "-"}, strings.NewReader("apiVersion: v1\nkind: Pod\nmetadata: {name: s}\n"), Limits{})
 	if err == nil || !strings.Contains(err.Error(), `"`) {
 		t.Errorf("err = %v, want the hostile file name quoted", err)
@@ -198,8 +201,13 @@ func TestLoad(t *testing.T) {
 		skipped = append(skipped, filepath.Base(s.File))
 	}
 	slices.Sort(skipped)
-	if diff := cmp.Diff([]string{"package.json", "pipeline.yml"}, skipped); diff != "" {
+	if diff := cmp.Diff([]string{"package.json", "pipeline.yml", "web"}, skipped); diff != "" {
 		t.Errorf("skipped (-want +got):\n%s", diff)
+	}
+	for _, s := range inv.Skipped {
+		if filepath.Base(s.File) == "web" && !errors.Is(s, ErrHelmChart) {
+			t.Errorf("chart skipped with %v, want ErrHelmChart", s.Err)
+		}
 	}
 	// Named files and files that mix objects with other documents stay errors.
 	write("mixed/m.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: m}\n---\nname: oops\n")

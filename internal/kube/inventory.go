@@ -128,8 +128,9 @@ const Stdin = "-"
 // returns the inventory of everything it could decode and an error joining
 // one *InputError per bad file or document. A file found in a directory
 // whose documents are all not Kubernetes objects is not an error: it is
-// listed in the inventory's Skipped. Named files, mixed files and YAML
-// that does not parse are errors.
+// listed in the inventory's Skipped, and so is a directory below one named
+// that holds a Helm chart (ErrHelmChart: render.Load renders it). Named
+// files, mixed files and YAML that does not parse are errors.
 func Load(ctx context.Context, paths []string, stdin io.Reader, lim Limits) (*Inventory, error) {
 	lim = lim.withDefaults()
 	var objs []*Object
@@ -158,10 +159,13 @@ func Load(ctx context.Context, paths []string, stdin io.Reader, lim Limits) (*In
 			add(Decode(ctx, "<stdin>", data, lim))
 			continue
 		}
-		files, err := manifestFiles(p)
+		files, charts, err := manifestFiles(p)
 		if err != nil {
 			errs = append(errs, err)
 			continue
+		}
+		for _, dir := range charts {
+			skipped = append(skipped, &InputError{File: dir, Err: ErrHelmChart})
 		}
 		loaded := loadFiles(ctx, files, lim)
 		for i, f := range files {
@@ -260,20 +264,33 @@ func unwrapPath(err error) error {
 }
 
 // manifestFiles returns path itself when it is a file, or the manifest files
-// below it, sorted, when it is a directory. Hidden directories are skipped.
-func manifestFiles(path string) ([]string, error) {
-	var files []string
-	err := walkManifests(path, func(p string, _ int64) bool {
+// below it, sorted, when it is a directory, and the Helm charts below it
+// (chartDirs). Hidden directories are skipped.
+func manifestFiles(path string) (files, charts []string, err error) {
+	err = walkManifests(path, func(p string, _ int64) bool {
 		files = append(files, p)
 		return true
-	})
-	return files, err
+	}, func(dir string) { charts = append(charts, dir) })
+	return files, charts, err
+}
+
+// ErrHelmChart marks, in Inventory.Skipped, a directory found below a
+// scanned one that holds a Helm chart (Chart.yaml): its templates are not
+// manifests until rendered, which render.Load does.
+var ErrHelmChart = errors.New("a Helm chart: its templates are not manifests until rendered")
+
+// IsChartDir reports whether dir holds a Helm chart: a Chart.yaml.
+func IsChartDir(dir string) bool {
+	fi, err := os.Stat(filepath.Join(dir, "Chart.yaml"))
+	return err == nil && !fi.IsDir()
 }
 
 // walkManifests calls visit with path and its size when it is a file, or
 // with each manifest file below it, in order, when it is a directory
-// (hidden directories skipped), until visit returns false.
-func walkManifests(path string, visit func(file string, size int64) bool) error {
+// (hidden directories skipped), until visit returns false. A directory
+// below path that holds a Helm chart is not entered: chart (when not nil)
+// is called with it.
+func walkManifests(path string, visit func(file string, size int64) bool, chart func(dir string)) error {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return &InputError{File: path, Err: unwrapPath(err)}
@@ -288,6 +305,12 @@ func walkManifests(path string, visit func(file string, size int64) bool) error 
 		}
 		if d.IsDir() {
 			if p != path && strings.HasPrefix(d.Name(), ".") {
+				return filepath.SkipDir
+			}
+			if p != path && IsChartDir(p) {
+				if chart != nil {
+					chart(p)
+				}
 				return filepath.SkipDir
 			}
 			return nil
@@ -320,7 +343,7 @@ func InputSize(paths []string, max int64) int64 {
 		_ = walkManifests(p, func(_ string, size int64) bool {
 			n += size
 			return n < max
-		})
+		}, nil)
 	}
 	return n
 }

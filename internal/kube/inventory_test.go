@@ -8,11 +8,12 @@ import (
 
 // TestInputSize checks the input size a scan sizes its heap by: the files
 // Load reads (manifests under directories, hidden directories skipped, a
-// named file whatever its name), stdin and unreadable paths nothing, and
+// named file whatever its name; not a chart's templates), stdin and
+// unreadable paths nothing, and
 // no more counting once max is reached.
 func TestInputSize(t *testing.T) {
 	dir := t.TempDir()
-	for name, size := range map[string]int{"a.yaml": 100, "b.JSON": 50, "c.bin": 1000, "sub/d.yml": 10, "sub/README.md": 7, ".git/e.yaml": 3} {
+	for name, size := range map[string]int{"a.yaml": 100, "b.JSON": 50, "c.bin": 1000, "sub/d.yml": 10, "sub/README.md": 7, ".git/e.yaml": 3, "chart/Chart.yaml": 20, "chart/templates/f.yaml": 5} {
 		p := filepath.Join(dir, name)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)

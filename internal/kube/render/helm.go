@@ -12,6 +12,7 @@ import (
 
 	chartcommon "helm.sh/helm/v4/pkg/chart/common"
 	chartutil "helm.sh/helm/v4/pkg/chart/common/util"
+	chartv2 "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	chartv2util "helm.sh/helm/v4/pkg/chart/v2/util"
 	"helm.sh/helm/v4/pkg/engine"
@@ -61,6 +62,15 @@ func Helm(ctx context.Context, path string, o HelmOptions, lim kube.Limits) ([]*
 	if err := chartv2util.ProcessDependencies(ch, vals); err != nil {
 		return nil, fmt.Errorf("resolve chart dependencies: %w", err)
 	}
+	// Helm drops a dependency that charts/ does not hold (or holds at a
+	// version out of range) without a word, and a scan of a chart checked
+	// out from git, before `helm dependency build`, would pass without
+	// its subcharts' workloads. `helm template` refuses such a chart; a
+	// scan renders the rest and says what it could not.
+	var errs []error
+	if missing := missingDependencies(ch, ""); len(missing) > 0 {
+		errs = append(errs, fmt.Errorf("chart dependencies missing from charts/, their objects not scanned (run 'helm dependency build %s'): %s", path, strings.Join(missing, ", ")))
+	}
 	caps := chartcommon.DefaultCapabilities
 	if o.KubeVersion != "" {
 		kv, err := chartcommon.ParseKubeVersion(o.KubeVersion)
@@ -78,10 +88,9 @@ func Helm(ctx context.Context, path string, o HelmOptions, lim kube.Limits) ([]*
 	}
 	out, err := engine.Render(ch, rv)
 	if err != nil {
-		return nil, fmt.Errorf("render Helm chart: %w", err)
+		return nil, joinErrs(append(errs, fmt.Errorf("render Helm chart: %w", err)))
 	}
 	var objs []*kube.Object
-	var errs []error
 	for _, name := range slices.Sorted(maps.Keys(out)) {
 		if ctx.Err() != nil {
 			return objs, ctx.Err()
@@ -92,23 +101,39 @@ func Helm(ctx context.Context, path string, o HelmOptions, lim kube.Limits) ([]*
 		}
 		// name is "<chart>/templates/…": show it under the path given.
 		file := filepath.Join(path, strings.TrimPrefix(name, ch.Name()+"/"))
-		os, err := kube.Decode(ctx, file, []byte(out[name]), lim)
-		for _, obj := range os {
+		decoded, err := kube.Decode(ctx, file, []byte(out[name]), lim)
+		for _, obj := range decoded {
 			defaultNamespace(obj, rel.Namespace)
 			// Templates also write the release namespace themselves
 			// ({{ .Release.Namespace }}), so every object in it is
 			// marked, not only those defaulted here.
 			obj.Source.NamespaceAssumed = o.Namespace == "" && obj.Ref.Namespace == rel.Namespace
 		}
-		objs = append(objs, os...)
-		if err != nil {
-			errs = append(errs, err)
+		objs = append(objs, decoded...)
+		errs = append(errs, kube.SplitErrors(err)...) // each names its template and line
+	}
+	return objs, joinErrs(errs)
+}
+
+// missingDependencies names the dependencies that ch (after
+// ProcessDependencies, which drops the disabled ones) and its subcharts
+// declare and charts/ does not provide: "name version", a subchart's
+// prefixed with its path ("parent/name version").
+func missingDependencies(ch *chartv2.Chart, prefix string) []string {
+	have := map[string]bool{}
+	for _, d := range ch.Dependencies() {
+		have[d.Name()] = true
+	}
+	var out []string
+	for _, req := range ch.Metadata.Dependencies {
+		if req != nil && req.Enabled && !have[req.Name] {
+			out = append(out, strings.TrimSpace(prefix+req.Name+" "+req.Version))
 		}
 	}
-	if len(errs) > 0 {
-		return objs, fmt.Errorf("rendered templates: %w", joinErrs(errs))
+	for _, d := range ch.Dependencies() {
+		out = append(out, missingDependencies(d, prefix+d.Name()+"/")...)
 	}
-	return objs, nil
+	return out
 }
 
 func or(s, def string) string {

@@ -41,7 +41,7 @@ func Detect(path string) Kind {
 		}
 		return Manifests
 	}
-	if exists(filepath.Join(path, "Chart.yaml")) {
+	if kube.IsChartDir(path) {
 		return HelmChart
 	}
 	for _, name := range kustomizationFiles {
@@ -65,8 +65,12 @@ type Options struct {
 }
 
 // Load reads paths into one inventory: charts and kustomizations are
-// rendered, everything else is read by kube.Load. Like kube.Load, it
-// returns what it could read and an error joining one error per bad input.
+// rendered, everything else is read by kube.Load, and so are the charts
+// found in directories (kube.ErrHelmChart). Like kube.Load, it returns what
+// it could read and an error joining one error per bad input.
+//
+// A kustomization found in a directory is read as manifests, not built:
+// building each would report a base once more for every overlay over it.
 func Load(ctx context.Context, paths []string, stdin io.Reader, opts Options) (*kube.Inventory, error) {
 	var plain []string
 	var objs []*kube.Object
@@ -77,30 +81,34 @@ func Load(ctx context.Context, paths []string, stdin io.Reader, opts Options) (*
 			plain = append(plain, p)
 			continue
 		}
-		var os []*kube.Object
+		var rendered []*kube.Object
 		var err error
 		switch Detect(p) {
 		case HelmChart:
-			os, err = Helm(ctx, p, opts.Helm, opts.Limits)
+			rendered, err = Helm(ctx, p, opts.Helm, opts.Limits)
 		case Kustomization:
-			os, err = Kustomize(ctx, p, opts.Limits)
+			rendered, err = Kustomize(ctx, p, opts.Limits)
 		default:
 			plain = append(plain, p)
 			continue
 		}
-		objs = append(objs, os...)
-		if err != nil {
-			errs = append(errs, &kube.InputError{File: p, Err: err})
-		}
+		objs = append(objs, rendered...)
+		errs = append(errs, inputErrors(p, err)...)
 	}
 	if len(plain) > 0 {
 		inv, err := kube.Load(ctx, plain, stdin, opts.Limits)
-		if inv != nil {
-			objs = append(objs, inv.Objects...)
-			skipped = inv.Skipped
-		}
 		if err != nil {
 			errs = append(errs, err)
+		}
+		objs = append(objs, inv.Objects...) // never nil
+		for _, s := range inv.Skipped {
+			if !errors.Is(s, kube.ErrHelmChart) {
+				skipped = append(skipped, s)
+				continue
+			}
+			rendered, err := Helm(ctx, s.File, opts.Helm, opts.Limits)
+			objs = append(objs, rendered...)
+			errs = append(errs, inputErrors(s.File, err)...)
 		}
 	}
 	inv := kube.NewInventory(objs)
@@ -109,4 +117,18 @@ func Load(ctx context.Context, paths []string, stdin io.Reader, opts Options) (*
 		return inv, fmt.Errorf("load manifests: %w", ctx.Err())
 	}
 	return inv, errors.Join(errs...)
+}
+
+// inputErrors splits err, what rendering path returned, into one error per
+// problem, each naming where it is: those that do not name a file (Helm's
+// own errors, which name the template) are put under path.
+func inputErrors(path string, err error) []error {
+	var out []error
+	for _, e := range kube.SplitErrors(err) {
+		if _, ok := e.(*kube.InputError); !ok {
+			e = &kube.InputError{File: path, Err: e}
+		}
+		out = append(out, e)
+	}
+	return out
 }

@@ -115,3 +115,84 @@ func TestLoadMixed(t *testing.T) {
 		t.Errorf("error %v, want the bad chart named with Helm's message", err)
 	}
 }
+
+// TestHelmMissingDependencies: a dependency Chart.yaml declares and
+// charts/ does not hold is named (Helm's renderer drops it silently), but
+// not when its condition disables it; what is there is still rendered.
+func TestHelmMissingDependencies(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		set     []string
+		missing []string // in the error, in order; none: no error
+		absent  []string // not in the error
+	}{
+		{name: "defaults", missing: []string{"metrics 4.56.*"}, absent: []string{"logging", "web", "cache"}},
+		{name: "metrics disabled", set: []string{"metrics.enabled=false"}},
+		{name: "logging enabled", set: []string{"logging.enabled=true"}, missing: []string{"metrics 4.56.*, logging 2.*"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			objs, err := Helm(t.Context(), "testdata/depchart", HelmOptions{Set: tc.set}, kube.Limits{})
+			want := []string{"ConfigMap default/release-settings", "Deployment default/release-web", "Service default/release-cache"}
+			if got := refs(objs); !slices.Equal(got, want) {
+				t.Errorf("rendered %q, want %q", got, want)
+			}
+			if len(tc.missing) == 0 {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("no error for missing dependencies")
+			}
+			for _, s := range append(tc.missing, "helm dependency build testdata/depchart") {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q does not name %q", err, s)
+				}
+			}
+			for _, s := range tc.absent {
+				if strings.Contains(err.Error(), s) {
+					t.Errorf("error %q names %q", err, s)
+				}
+			}
+		})
+	}
+}
+
+// TestLoadRendersChartsInDirectories: a directory scanned as manifests
+// renders the charts below it (their templates are not YAML until then)
+// and reports each chart's problems under its path.
+func TestLoadRendersChartsInDirectories(t *testing.T) {
+	inv, err := Load(t.Context(), []string{"testdata"}, nil, Options{})
+	got := refs(inv.Objects)
+	for _, want := range []string{"Deployment default/release-web", "ConfigMap default/release-settings", "Deployment /web"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("objects %q lack %q", got, want)
+		}
+	}
+	for _, o := range inv.Objects {
+		if o.Ref.Name == "release-web" && o.Source.File != filepath.Join("testdata", "depchart", "charts", "web", "templates", "deployment.yaml") {
+			t.Errorf("release-web from %s, want its template", o.Source.File)
+		}
+	}
+	for _, s := range inv.Skipped {
+		if errors.Is(s, kube.ErrHelmChart) {
+			t.Errorf("chart %s left unrendered", s.File)
+		}
+	}
+	files := map[string]bool{}
+	for _, e := range kube.SplitErrors(err) {
+		var ie *kube.InputError
+		if !errors.As(e, &ie) {
+			t.Errorf("error %v names no file", e)
+			continue
+		}
+		files[ie.File] = true
+		if strings.Contains(ie.File, "templates") {
+			t.Errorf("a template was read as a manifest: %v", e)
+		}
+	}
+	if !files[filepath.Join("testdata", "badchart")] || !files[filepath.Join("testdata", "depchart")] {
+		t.Errorf("errors %v, want one naming each chart with a problem", err)
+	}
+}
