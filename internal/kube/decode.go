@@ -202,7 +202,11 @@ func (d *docDecoder) document(n *yaml.Node, depth int) {
 	}
 	js, err := toJSON(n, d.budget)
 	if err != nil {
-		d.errs = append(d.errs, &InputError{File: d.file, Line: n.Line, Err: fmt.Errorf("%s %s: %w", apiVersion, kind, err)})
+		line := n.Line
+		if le, ok := err.(*lineError); ok {
+			line, err = le.line, le.err
+		}
+		d.errs = append(d.errs, &InputError{File: d.file, Line: line, Err: fmt.Errorf("%s %s: %w", apiVersion, kind, err)})
 		return
 	}
 	d.object(apiVersion, kind, n.Line, js, indexLines(n, d.keys))

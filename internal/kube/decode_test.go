@@ -107,6 +107,9 @@ func TestDecodeErrors(t *testing.T) {
 		{"bad apiVersion", "apiVersion: a/b/c\nkind: X\n", "bad.yaml:1: apiVersion"},
 		{"alias bomb", aliasBomb(), "beyond the size limit"},
 		{"self merge", "a: &a\n  <<: *a\n", "bad.yaml"},
+		// A template placeholder (a flow mapping as a key): the line of the
+		// key, not of the document.
+		{"non-scalar key", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: x\ndata:\n  config: {{config_data}}\n", "bad.yaml:6: v1 Secret: mapping key is not a scalar"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Decode(t.Context(), "bad.yaml", []byte(tc.in), Limits{})

@@ -16,6 +16,20 @@ const maxDepth = 256
 
 var errTooLarge = errors.New("document expands (through aliases) beyond the size limit")
 
+// lineError is a problem at a line of the file, inside a document: the
+// decoder reports it there rather than at the document's first line.
+type lineError struct {
+	line int
+	err  error
+}
+
+func (e *lineError) Error() string { return fmt.Sprintf("line %d: %v", e.line, e.err) }
+func (e *lineError) Unwrap() error { return e.err }
+
+func atLine(line int, format string, args ...any) error {
+	return &lineError{line: line, err: fmt.Errorf(format, args...)}
+}
+
 // jsonWriter converts a YAML node tree to JSON bytes, resolving aliases and
 // merge keys, within a byte budget so that alias bombs cannot exhaust memory.
 type jsonWriter struct {
@@ -42,7 +56,7 @@ func (w *jsonWriter) write(b []byte) error {
 
 func (w *jsonWriter) node(n *yaml.Node, depth int) error {
 	if depth > maxDepth {
-		return fmt.Errorf("line %d: nesting deeper than %d levels", n.Line, maxDepth)
+		return atLine(n.Line, "nesting deeper than %d levels", maxDepth)
 	}
 	switch n.Kind {
 	case yaml.DocumentNode:
@@ -52,7 +66,7 @@ func (w *jsonWriter) node(n *yaml.Node, depth int) error {
 		return w.node(n.Content[0], depth+1)
 	case yaml.AliasNode:
 		if n.Alias == nil {
-			return fmt.Errorf("line %d: unknown alias", n.Line)
+			return atLine(n.Line, "unknown alias")
 		}
 		return w.node(n.Alias, depth+1)
 	case yaml.SequenceNode:
@@ -75,14 +89,14 @@ func (w *jsonWriter) node(n *yaml.Node, depth int) error {
 	case yaml.ScalarNode:
 		return w.scalar(n)
 	}
-	return fmt.Errorf("line %d: unexpected YAML node kind %d", n.Line, n.Kind)
+	return atLine(n.Line, "unexpected YAML node kind %d", n.Kind)
 }
 
 // pairs returns the key/value pairs of mapping n with merge keys ("<<")
 // expanded; keys written in n override merged ones.
 func pairs(n *yaml.Node, depth int) ([]*yaml.Node, error) {
 	if depth > maxDepth {
-		return nil, fmt.Errorf("line %d: nesting deeper than %d levels", n.Line, maxDepth)
+		return nil, atLine(n.Line, "nesting deeper than %d levels", maxDepth)
 	}
 	var own, merged []*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -98,7 +112,7 @@ func pairs(n *yaml.Node, depth int) ([]*yaml.Node, error) {
 					depth++
 				}
 				if s.Kind != yaml.MappingNode {
-					return nil, fmt.Errorf("line %d: merge key value is not a mapping", v.Line)
+					return nil, atLine(v.Line, "merge key value is not a mapping")
 				}
 				p, err := pairs(s, depth+1)
 				if err != nil {
@@ -139,7 +153,7 @@ func (w *jsonWriter) mapping(n *yaml.Node, depth int) error {
 		}
 	}
 	if len(ps)%2 != 0 {
-		return fmt.Errorf("line %d: mapping with a key and no value", n.Line)
+		return atLine(n.Line, "mapping with a key and no value")
 	}
 	if err := w.write([]byte{'{'}); err != nil {
 		return err
@@ -150,7 +164,7 @@ func (w *jsonWriter) mapping(n *yaml.Node, depth int) error {
 			k = k.Alias
 		}
 		if k.Kind != yaml.ScalarNode {
-			return fmt.Errorf("line %d: mapping key is not a scalar", k.Line)
+			return atLine(k.Line, "mapping key is not a scalar")
 		}
 		if i > 0 {
 			if err := w.write([]byte{','}); err != nil {
@@ -205,7 +219,7 @@ func (w *jsonWriter) scalarValue(tag, value string, line int) error {
 	case "!!bool":
 		var b bool
 		if err := decode(&b); err != nil {
-			return fmt.Errorf("line %d: %w", line, err)
+			return atLine(line, "%w", err)
 		}
 		return w.write([]byte(strconv.FormatBool(b)))
 	case "!!int":
@@ -221,11 +235,11 @@ func (w *jsonWriter) scalarValue(tag, value string, line int) error {
 	case "!!float":
 		var f float64
 		if err := decode(&f); err != nil {
-			return fmt.Errorf("line %d: %w", line, err)
+			return atLine(line, "%w", err)
 		}
 		b, err := json.Marshal(f)
 		if err != nil {
-			return fmt.Errorf("line %d: number %q has no JSON form", line, value)
+			return atLine(line, "number %q has no JSON form", value)
 		}
 		return w.write(b)
 	}
