@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -59,6 +60,11 @@ func Helm(ctx context.Context, path string, o HelmOptions, lim kube.Limits) ([]*
 			return nil, fmt.Errorf("--set %q: %w", s, err)
 		}
 	}
+	var errs []error
+	local := map[string]string{} // the charts/ path of a file:// dependency → its directory
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		errs = append(errs, addLocalDependencies(ch, path, "", local)...)
+	}
 	if err := chartv2util.ProcessDependencies(ch, vals); err != nil {
 		return nil, fmt.Errorf("resolve chart dependencies: %w", err)
 	}
@@ -67,7 +73,6 @@ func Helm(ctx context.Context, path string, o HelmOptions, lim kube.Limits) ([]*
 	// out from git, before `helm dependency build`, would pass without
 	// its subcharts' workloads. `helm template` refuses such a chart; a
 	// scan renders the rest and says what it could not.
-	var errs []error
 	if missing := missingDependencies(ch, ""); len(missing) > 0 {
 		errs = append(errs, fmt.Errorf("chart dependencies missing from charts/, their objects not scanned (run 'helm dependency build %s'): %s", path, strings.Join(missing, ", ")))
 	}
@@ -99,8 +104,9 @@ func Helm(ctx context.Context, path string, o HelmOptions, lim kube.Limits) ([]*
 		if strings.HasPrefix(base, "_") || strings.EqualFold(base, "NOTES.txt") || strings.TrimSpace(out[name]) == "" {
 			continue
 		}
-		// name is "<chart>/templates/…": show it under the path given.
-		file := filepath.Join(path, strings.TrimPrefix(name, ch.Name()+"/"))
+		// name is "<chart>/templates/…": show it under the path given, or
+		// where a file:// dependency's template is.
+		file := templateFile(path, strings.TrimPrefix(name, ch.Name()+"/"), local)
 		decoded, err := kube.Decode(ctx, file, []byte(out[name]), lim)
 		for _, obj := range decoded {
 			defaultNamespace(obj, rel.Namespace)
@@ -113,6 +119,83 @@ func Helm(ctx context.Context, path string, o HelmOptions, lim kube.Limits) ([]*
 		errs = append(errs, kube.SplitErrors(err)...) // each names its template and line
 	}
 	return objs, joinErrs(errs)
+}
+
+// maxLocalDependencyDepth bounds addLocalDependencies: charts that depend
+// on each other through file:// would otherwise load without end.
+const maxLocalDependencyDepth = 8
+
+// addLocalDependencies adds to ch, a chart read from the directory dir,
+// the dependencies Chart.yaml takes from a directory (repository
+// file://PATH, relative to dir) that charts/ does not hold, as `helm
+// dependency build` would copy them there: a chart repository that
+// depends on its own charts renders without a build step. Each is
+// recorded in local, its path as a subchart of the chart rendered (under
+// at, ch's own: "" for the top) → its directory, so that findings name
+// its templates where they are. A dependency that does not load stays
+// missing, and its error is returned.
+func addLocalDependencies(ch *chartv2.Chart, dir, at string, local map[string]string) []error {
+	have := map[string]bool{}
+	for _, d := range ch.Dependencies() {
+		have[d.Name()] = true
+	}
+	added := map[string]string{} // name → directory of the charts added here
+	var errs []error
+	for _, req := range ch.Metadata.Dependencies {
+		if req == nil {
+			continue
+		}
+		src, ok := strings.CutPrefix(req.Repository, "file://")
+		if !ok {
+			continue
+		}
+		if !filepath.IsAbs(src) {
+			src = filepath.Join(dir, src)
+		}
+		// Helm renders an aliased dependency under its alias.
+		sub := strings.TrimPrefix(at+"/charts/"+cmp.Or(req.Alias, req.Name), "/")
+		if !have[req.Name] {
+			if strings.Count(sub, "charts/") > maxLocalDependencyDepth {
+				errs = append(errs, fmt.Errorf("dependency %s (%s): more than %d levels of file:// dependencies", req.Name, req.Repository, maxLocalDependencyDepth))
+				continue
+			}
+			dep, err := loader.Load(src)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("dependency %s (%s): %w", req.Name, req.Repository, err))
+				continue
+			}
+			if dep.Name() != req.Name {
+				errs = append(errs, fmt.Errorf("dependency %s (%s): the chart there is %s", req.Name, req.Repository, dep.Name()))
+				continue
+			}
+			if fi, err := os.Stat(src); err == nil && fi.IsDir() {
+				added[req.Name] = src
+				errs = append(errs, addLocalDependencies(dep, src, sub, local)...)
+			}
+			ch.AddDependency(dep)
+			have[req.Name] = true
+		}
+		if d, ok := added[req.Name]; ok {
+			local[sub] = d
+		}
+	}
+	return errs
+}
+
+// templateFile is the file of a rendered template, rel inside the chart
+// at dir ("templates/x.yaml", "charts/sub/templates/y.yaml"): the
+// directory of a file:// dependency (local) when rel is in one.
+func templateFile(dir, rel string, local map[string]string) string {
+	best := ""
+	for sub := range local {
+		if strings.HasPrefix(rel, sub+"/") && len(sub) > len(best) {
+			best = sub
+		}
+	}
+	if best == "" {
+		return filepath.Join(dir, rel)
+	}
+	return filepath.Join(local[best], strings.TrimPrefix(rel, best+"/"))
 }
 
 // missingDependencies names the dependencies that ch (after

@@ -196,3 +196,26 @@ func TestLoadRendersChartsInDirectories(t *testing.T) {
 		t.Errorf("errors %v, want one naming each chart with a problem", err)
 	}
 }
+
+// TestHelmLocalDependencies: dependencies from a directory (file://) are
+// read from there, as `helm dependency build` would vendor them, aliases
+// included, and findings name their templates where they are; one that
+// does not load is missing, with why.
+func TestHelmLocalDependencies(t *testing.T) {
+	objs, err := Helm(t.Context(), "testdata/localdeps/app", HelmOptions{}, kube.Limits{})
+	want := []string{"Deployment default/release-cache", "Deployment default/release-shared", "Service default/release-app"}
+	if got := refs(objs); !slices.Equal(got, want) {
+		t.Errorf("rendered %q, want %q", got, want)
+	}
+	for _, o := range objs {
+		if o.Ref.Kind == "Deployment" && o.Source.File != filepath.Join("testdata", "localdeps", "shared", "templates", "deployment.yaml") {
+			t.Errorf("%s from %s, want the template in the dependency's directory", o.Ref.Name, o.Source.File)
+		}
+	}
+	if err == nil || !strings.Contains(err.Error(), "file://../nope") || !strings.Contains(err.Error(), "missing from charts/") || !strings.Contains(err.Error(), "nope 1.x") {
+		t.Errorf("error %v, want the dependency that does not load named as missing", err)
+	}
+	if err != nil && strings.Contains(err.Error(), "shared 1.x") {
+		t.Errorf("error %v names a dependency read from its directory", err)
+	}
+}
