@@ -66,11 +66,7 @@ func writeSARIF(w io.Writer, p *Report) error {
 	var lastFile, lastBase string // findings of one file mostly follow each other
 	for i := range p.Findings {
 		if r := &p.Findings[i].Resource; r.File != "" {
-			// As sarifLocationOf places the file.
-			base := sarifSrcRoot
-			if r.Image != "" || r.ImageDigest != "" {
-				base = sarifImageRoot
-			}
+			base := sarifBaseOfFile(*r) // as sarifLocationOf places it
 			if r.File == lastFile && base == lastBase {
 				continue
 			}
@@ -304,10 +300,7 @@ func sarifLocationOf(r Resource, key string) (sarifLocation, bool) {
 		loc.LogicalLocations = []sarifLogical{{FullyQualifiedName: key, Kind: "resource"}}
 	}
 	if r.File != "" {
-		base := sarifSrcRoot
-		if r.Image != "" || r.ImageDigest != "" {
-			base = sarifImageRoot
-		}
+		base := sarifBaseOfFile(r)
 		phys := &sarifPhysical{ArtifactLocation: sarifArtifactOf(r.File, base)}
 		if r.Line > 0 {
 			phys.Region = &sarifRegion{StartLine: r.Line}
@@ -318,6 +311,17 @@ func sarifLocationOf(r Resource, key string) (sarifLocation, bool) {
 		loc.PhysicalLocation = phys
 	}
 	return loc, loc.PhysicalLocation != nil || loc.LogicalLocations != nil
+}
+
+// sarifBaseOfFile is the URI base of r's file: the image's root when r is
+// a file of an image (an image scan's finding), else the directory the
+// scan ran in — a Kubernetes object's manifest, even when the finding
+// names the container's image (posture findings do).
+func sarifBaseOfFile(r Resource) string {
+	if r.Kind == "" && (r.Image != "" || r.ImageDigest != "") {
+		return sarifImageRoot
+	}
+	return sarifSrcRoot
 }
 
 // sarifArtifactOf turns a file path into an artifact location: a relative

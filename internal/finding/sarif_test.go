@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -277,5 +278,47 @@ func TestSARIFArtifactURI(t *testing.T) {
 				t.Errorf("sarifArtifactOf(%q) (-want +got):\n%s", tt.file, diff)
 			}
 		})
+	}
+}
+
+// TestSARIFBaseOfFile: a posture finding on a container names its image,
+// but its file is the manifest in the repository (%SRCROOT%, which code
+// scanning maps to the checkout); only an image's own files are under
+// IMAGEROOT.
+func TestSARIFBaseOfFile(t *testing.T) {
+	container := Resource{Namespace: "shop", APIVersion: "apps/v1", Kind: "Deployment", Name: "api", Container: "api", Image: "ghcr.io/acme/api:1.4.2", File: "deploy/api.yaml", Line: 20}
+	inImage := Resource{Image: "ghcr.io/acme/api:1.4.2", ImageDigest: "sha256:0f5c", File: "/app/config/.env", Line: 3}
+	for _, tt := range []struct {
+		r    Resource
+		want string
+	}{
+		{container, sarifSrcRoot},
+		{Resource{Kind: "ConfigMap", Name: "c", File: "deploy/c.yaml"}, sarifSrcRoot},
+		{inImage, sarifImageRoot},
+		{Resource{ImageDigest: "sha256:0f5c", File: "etc/passwd"}, sarifImageRoot},
+	} {
+		if got := sarifBaseOfFile(tt.r); got != tt.want {
+			t.Errorf("sarifBaseOfFile(%s) = %s, want %s", tt.r.Key(), got, tt.want)
+		}
+	}
+	r := &Report{Findings: []Finding{
+		{RuleID: "posture/privileged", Severity: SeverityCritical, Resource: container, Message: "privileged"},
+		{RuleID: "secret/aws-access-key-id", Severity: SeverityHigh, Resource: inImage, Message: "key"},
+	}}
+	var buf bytes.Buffer
+	if err := Write(&buf, FormatSARIF, r, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var log sarifLog
+	if err := json.Unmarshal(buf.Bytes(), &log); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, res := range log.Runs[0].Results {
+		a := res.Locations[0].PhysicalLocation.ArtifactLocation
+		got = append(got, a.URIBaseID+" "+a.URI)
+	}
+	if want := []string{"%SRCROOT% deploy/api.yaml", "IMAGEROOT app/config/.env"}; !slices.Equal(got, want) {
+		t.Errorf("artifact locations %q, want %q", got, want)
 	}
 }
