@@ -303,6 +303,13 @@ func newObject(obj runtime.Object, apiVersion, kind string) *Object {
 			Annotations: a.GetAnnotations(),
 		}
 		o.Ref.Name, o.Ref.Namespace = a.GetName(), a.GetNamespace()
+		if o.Ref.Name == "" {
+			// A manifest created with generateName (Helm hooks, Jobs run
+			// with kubectl create) is known by its prefix: without it,
+			// findings named no object ("Job/container:migrate") and two
+			// such objects of a kind shared one finding ID.
+			o.Ref.Name = a.GetGenerateName()
+		}
 	}
 	return o
 }

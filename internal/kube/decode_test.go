@@ -276,3 +276,22 @@ func TestLoadDirectoryKeepsFileOrder(t *testing.T) {
 		t.Errorf("skipped %d files, first %v; want 6, cm-013.yaml first", len(inv.Skipped), inv.Skipped)
 	}
 }
+
+// TestDecodeGenerateName: an object created with generateName is known by
+// its prefix, typed or not; a name, when set, wins.
+func TestDecodeGenerateName(t *testing.T) {
+	in := "apiVersion: batch/v1\nkind: Job\nmetadata: {generateName: migrate-, namespace: shop}\n" +
+		"---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {generateName: w-}\n" +
+		"---\napiVersion: v1\nkind: Pod\nmetadata: {name: p, generateName: ignored-}\n"
+	objs, err := Decode(t.Context(), "g.yaml", []byte(in), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range objs {
+		got = append(got, o.Ref.String()+" meta="+o.Meta.Name)
+	}
+	if want := []string{"Job/shop/migrate- meta=", "Widget/w- meta=", "Pod/p meta=p"}; !slices.Equal(got, want) {
+		t.Errorf("refs %q, want %q", got, want)
+	}
+}
