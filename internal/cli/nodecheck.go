@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -120,6 +121,9 @@ func runNodeCheck(cmd *cobra.Command, g *globals, f nodeCheckFlags) error {
 		target = collectedTarget(out.Nodes, f.from)
 	} else {
 		if out, err = nodecheck.Run(cmd.Context(), nodecheck.All(), opts); err != nil {
+			if errors.Is(err, nodecheck.ErrNoComponents) {
+				err = fmt.Errorf("%w; run it on a node (from a pod: mount the host's / and give --root), or check nodes from collector output with --from", err)
+			}
 			return usageError(fmt.Errorf("node check: %w", err))
 		}
 		target = "node " + out.Node.Name

@@ -65,6 +65,9 @@ func TestNodeCheck(t *testing.T) {
 		{"sarif carries the CIS control", []string{"node", "check", "--root", root, "--root-owner", me, "--fail-on", "none", "-o", "sarif"}, ExitOK, "CIS-K8s-1.9"},
 		{"bad owner", []string{"node", "check", "--root", root, "--root-owner", "root"}, ExitUsage, "--root-owner"},
 		{"missing root", []string{"node", "check", "--root", filepath.Join(root, "nope")}, ExitUsage, "node root"},
+		// Not a node (or --root points elsewhere): nothing was checked,
+		// which is no clean bill of health.
+		{"no component", []string{"node", "check", "--root", t.TempDir()}, ExitUsage, "no Kubernetes component found under"},
 	})
 }
 

@@ -183,3 +183,19 @@ func TestRegistry(t *testing.T) {
 		}
 	}
 }
+
+// TestRunWithoutComponents: a tree with no Kubernetes component (a
+// machine that is no node, a wrong --root) is an error, not a clean report.
+func TestRunWithoutComponents(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "etc", "hostname"), []byte("laptop\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := Run(t.Context(), All(), Options{Root: root})
+	if !errors.Is(err, ErrNoComponents) || !strings.Contains(err.Error(), root) {
+		t.Errorf("Run = %v, %v; want ErrNoComponents naming %s", out, err, root)
+	}
+}

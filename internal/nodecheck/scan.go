@@ -44,13 +44,24 @@ func (ne NotEvaluated) Error() string {
 // Run discovers the node under opts.Root and evaluates checks on it.
 // Checks of a component that is not on the node, and files that do not
 // exist, are not applicable: neither passes nor findings.
+//
+// A node where no component is found is an error (ErrNoComponents), not
+// a clean report: it is a machine that is not a node, or a --root or
+// --pid that points at the wrong place, and nothing was checked.
 func Run(ctx context.Context, checks []Check, opts Options) (*Output, error) {
 	n, err := Discover(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
+	if len(n.Components) == 0 && !n.IsControlPlane() {
+		return nil, fmt.Errorf("%w under %s (no kubelet, kube-proxy, kube-apiserver, kube-controller-manager, kube-scheduler or etcd process, static pod manifest or kubelet systemd unit): nothing was checked", ErrNoComponents, n.root)
+	}
 	return evaluate(ctx, checks, []*Node{n})
 }
+
+// ErrNoComponents is Run's error on a machine where no Kubernetes
+// component is found.
+var ErrNoComponents = errors.New("no Kubernetes component found")
 
 // RunFacts evaluates checks on the nodes that node collector output
 // describes (see FromFacts): the same checks and verdicts as Run, with
