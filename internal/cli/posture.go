@@ -216,6 +216,11 @@ func runPostureScan(cmd *cobra.Command, g *globals, f postureScanFlags, paths []
 		}
 		inputErr = err
 		warnSkipped(g, inv.Skipped)
+		if len(inv.Objects) == 0 && err == nil {
+			// As kube-linter and Trivy do, no objects is no failure; but a
+			// gate pointed at the wrong directory should not pass unseen.
+			g.logger.Warn("posture scan: no Kubernetes object found; nothing was checked", "paths", strings.Join(paths, ","))
+		}
 		ci, err := f.cluster.info(g)
 		if err != nil {
 			return usageError(err)

@@ -48,6 +48,12 @@ func TestPostureScanRenders(t *testing.T) {
 			want:     []string{"badchart", "name is required"},
 		},
 		{
+			name:     "no objects passes, with a warning",
+			args:     []string{"posture", "scan", t.TempDir()},
+			wantCode: ExitOK,
+			want:     []string{"no Kubernetes object found; nothing was checked", "Score: n/a"},
+		},
+		{
 			// Helm's renderer would drop the missing subchart silently.
 			name:     "a chart missing a dependency is scanned in part and exits 2 naming it",
 			args:     []string{"posture", "scan", "-o", "json", "../kube/render/testdata/depchart"},
