@@ -178,6 +178,20 @@ func decodeSARIF(t *testing.T, r *Report) map[string]any {
 	return log
 }
 
+// writeSARIFLog writes r as SARIF and reads it back typed.
+func writeSARIFLog(t *testing.T, r *Report) sarifLog {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := Write(&buf, FormatSARIF, r, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var log sarifLog
+	if err := json.Unmarshal(buf.Bytes(), &log); err != nil {
+		t.Fatal(err)
+	}
+	return log
+}
+
 func firstResult(log map[string]any) map[string]any {
 	return log["runs"].([]any)[0].(map[string]any)["results"].([]any)[0].(map[string]any)
 }
@@ -187,14 +201,7 @@ func firstResult(log map[string]any) map[string]any {
 // every finding keeps its ID, and the partial state is reported.
 func TestSARIFContent(t *testing.T) {
 	r := richReport()
-	var buf bytes.Buffer
-	if err := Write(&buf, FormatSARIF, r, WriteOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	var log sarifLog
-	if err := json.Unmarshal(buf.Bytes(), &log); err != nil {
-		t.Fatal(err)
-	}
+	log := writeSARIFLog(t, r)
 	if len(log.Runs) != 1 {
 		t.Fatalf("got %d runs, want 1", len(log.Runs))
 	}
@@ -305,16 +312,8 @@ func TestSARIFBaseOfFile(t *testing.T) {
 		{RuleID: "posture/privileged", Severity: SeverityCritical, Resource: container, Message: "privileged"},
 		{RuleID: "secret/aws-access-key-id", Severity: SeverityHigh, Resource: inImage, Message: "key"},
 	}}
-	var buf bytes.Buffer
-	if err := Write(&buf, FormatSARIF, r, WriteOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	var log sarifLog
-	if err := json.Unmarshal(buf.Bytes(), &log); err != nil {
-		t.Fatal(err)
-	}
 	var got []string
-	for _, res := range log.Runs[0].Results {
+	for _, res := range writeSARIFLog(t, r).Runs[0].Results {
 		a := res.Locations[0].PhysicalLocation.ArtifactLocation
 		got = append(got, a.URIBaseID+" "+a.URI)
 	}
