@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strings"
@@ -51,6 +52,24 @@ func (f *postureScanFlags) scanOptions(g *globals, ci posture.ClusterInfo) postu
 	opts := configuredPostureOptions(g.cfg)
 	opts.IgnoreAnnotationExceptions, opts.Cluster, opts.Images = f.noAnnotations, ci, f.images
 	return opts
+}
+
+// helmFor returns the Helm options charts are rendered with: for the
+// Kubernetes version their objects are judged against (--target-version,
+// else the newest release of the versions table), so that a chart that
+// picks API versions by .Capabilities.KubeVersion renders what it would
+// install there, not what Helm's built-in default (v1.20 in tests)
+// would pick.
+func (f *postureScanFlags) helmFor(ci posture.ClusterInfo) render.HelmOptions {
+	o := f.helm
+	switch {
+	case ci.TargetVersion != "":
+		o.KubeVersion = "v" + ci.TargetVersion + ".0"
+	case ci.Versions != nil:
+		newest := ci.Versions.Newest()
+		o.KubeVersion = "v" + strings.TrimPrefix(cmp.Or(newest.Latest, newest.Minor+".0"), "v")
+	}
+	return o
 }
 
 func newPostureScanCommand(g *globals) *cobra.Command {
@@ -204,11 +223,15 @@ func runPostureScan(cmd *cobra.Command, g *globals, f postureScanFlags, paths []
 			return err
 		}
 	} else {
+		ci, err := f.cluster.info(g)
+		if err != nil {
+			return usageError(err)
+		}
 		phase := time.Now()
 		if n := memlimit.Pretouch(memlimit.ManifestHeapPerInputByte * kube.InputSize(paths, maxSizedInput)); n > 0 {
 			g.logger.Debug("posture scan: heap pretouched", "bytes", n, "took", time.Since(phase))
 		}
-		inv, err := render.Load(ctx, paths, g.env.Stdin, render.Options{Helm: f.helm})
+		inv, err := render.Load(ctx, paths, g.env.Stdin, render.Options{Helm: f.helmFor(ci)})
 		g.logger.Debug("posture scan: manifests read", "objects", len(inv.Objects), "took", time.Since(phase))
 		phase = time.Now()
 		if ctx.Err() != nil {
@@ -220,10 +243,6 @@ func runPostureScan(cmd *cobra.Command, g *globals, f postureScanFlags, paths []
 			// As kube-linter and Trivy do, no objects is no failure; but a
 			// gate pointed at the wrong directory should not pass unseen.
 			g.logger.Warn("posture scan: no Kubernetes object found; nothing was checked", "paths", strings.Join(paths, ","))
-		}
-		ci, err := f.cluster.info(g)
-		if err != nil {
-			return usageError(err)
 		}
 		out, err := scanner.Scan(ctx, inv, f.scanOptions(g, ci))
 		if err != nil {

@@ -48,6 +48,20 @@ func TestPostureScanRenders(t *testing.T) {
 			want:     []string{"badchart", "name is required"},
 		},
 		{
+			// Rendered for the newest release the versions table knows
+			// (Helm's own default is v1.20 in tests).
+			name:     "a chart renders for the newest Kubernetes release",
+			args:     []string{"posture", "scan", "-o", "json", "--fail-on", "none", "../kube/render/testdata/versioned"},
+			wantCode: ExitOK,
+			want:     []string{`"apiVersion": "policy/v1",`},
+		},
+		{
+			name:     "a chart renders for --target-version",
+			args:     []string{"posture", "scan", "-o", "json", "--fail-on", "none", "--target-version", "1.20", "../kube/render/testdata/versioned"},
+			wantCode: ExitOK,
+			want:     []string{`"apiVersion": "policy/v1beta1",`},
+		},
+		{
 			name:     "no objects passes, with a warning",
 			args:     []string{"posture", "scan", t.TempDir()},
 			wantCode: ExitOK,

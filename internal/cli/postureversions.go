@@ -31,7 +31,7 @@ type clusterVersionFlags struct {
 
 func (f *clusterVersionFlags) add(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.StringVar(&f.target, "target-version", "", "Kubernetes version (1.32) to judge deprecated and removed APIs against (default: the cluster's, else the newest known)")
+	fl.StringVar(&f.target, "target-version", "", "Kubernetes version (1.32) to judge deprecated and removed APIs against, and to render charts for (default: the cluster's, else the newest known)")
 	fl.StringVar(&f.distribution, "distribution", "", "Kubernetes distribution for end-of-support dates: upstream, eks, gke, aks (default: detected)")
 }
 

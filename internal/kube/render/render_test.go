@@ -171,7 +171,7 @@ func TestLoadRendersChartsInDirectories(t *testing.T) {
 		}
 	}
 	for _, o := range inv.Objects {
-		if o.Ref.Name == "release-web" && o.Source.File != filepath.Join("testdata", "depchart", "charts", "web", "templates", "deployment.yaml") {
+		if o.Ref.Kind == "Deployment" && o.Ref.Name == "release-web" && o.Source.File != filepath.Join("testdata", "depchart", "charts", "web", "templates", "deployment.yaml") {
 			t.Errorf("release-web from %s, want its template", o.Source.File)
 		}
 	}
