@@ -376,5 +376,5 @@ func warnSkipped(g *globals, skipped []*kube.InputError) {
 		}
 		names = append(names, s.Error())
 	}
-	g.logger.Warn("skipped files in the scanned directories that hold no Kubernetes object", "count", len(skipped), "files", strings.Join(names, "; "))
+	g.logger.Warn("skipped files in the scanned directories that hold no Kubernetes object or are kustomize patches", "count", len(skipped), "files", strings.Join(names, "; "))
 }

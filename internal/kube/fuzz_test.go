@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"path/filepath"
 	"testing"
 )
 
@@ -21,6 +22,21 @@ func FuzzDecode(f *testing.F) {
 			_ = o.Line("spec", "containers", "0", "image")
 			if w := WorkloadOf(o); w != nil {
 				_ = w.AllContainers()
+			}
+		}
+	})
+}
+
+// FuzzPatchPaths feeds arbitrary kustomizations to the patch reader: it
+// must never panic, and every path it returns is relative and not empty.
+func FuzzPatchPaths(f *testing.F) {
+	f.Add([]byte("patches:\n  - path: p.yaml\npatchesStrategicMerge: [s.yaml, \"a: 1\\nb: 2\"]\npatchesJson6902: [{path: j.yaml}]\n"))
+	f.Add([]byte("patches: {path: x}\n"))
+	f.Add([]byte("patchesStrategicMerge: [/etc/passwd, '  ']\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, p := range parsePatchPaths(data) {
+			if p == "" || filepath.IsAbs(p) {
+				t.Fatalf("patch path %q from %q", p, data)
 			}
 		}
 	})

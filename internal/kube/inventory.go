@@ -128,9 +128,11 @@ const Stdin = "-"
 // returns the inventory of everything it could decode and an error joining
 // one *InputError per bad file or document. A file found in a directory
 // whose documents are all not Kubernetes objects is not an error: it is
-// listed in the inventory's Skipped, and so is a directory below one named
-// that holds a Helm chart (ErrHelmChart: render.Load renders it). Named
-// files, mixed files and YAML that does not parse are errors.
+// listed in the inventory's Skipped, and so are a directory below one
+// named that holds a Helm chart (ErrHelmChart: render.Load renders it) and
+// a file that a kustomization found beside it names as a patch
+// (ErrKustomizePatch). Named files, mixed files and YAML that does not
+// parse are errors.
 func Load(ctx context.Context, paths []string, stdin io.Reader, lim Limits) (*Inventory, error) {
 	lim = lim.withDefaults()
 	var objs []*Object
@@ -166,6 +168,18 @@ func Load(ctx context.Context, paths []string, stdin io.Reader, lim Limits) (*In
 		}
 		for _, dir := range charts {
 			skipped = append(skipped, &InputError{File: dir, Err: ErrHelmChart})
+		}
+		// A named file is judged as asked, even when it is a patch.
+		if patches := kustomizePatches(files, lim.MaxFileSize); patches != nil {
+			kept := files[:0]
+			for _, f := range files {
+				if k, ok := patches[f]; ok && f != p {
+					skipped = append(skipped, patchErr(f, k))
+					continue
+				}
+				kept = append(kept, f)
+			}
+			files = kept
 		}
 		loaded := loadFiles(ctx, files, lim)
 		for i, f := range files {
