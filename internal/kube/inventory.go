@@ -278,8 +278,9 @@ func unwrapPath(err error) error {
 }
 
 // manifestFiles returns path itself when it is a file, or the manifest files
-// below it, sorted, when it is a directory, and the Helm charts below it
-// (chartDirs). Hidden directories are skipped.
+// below it, sorted, when it is a directory, and the directories of the Helm
+// charts below it, whose files it leaves out. Hidden directories are
+// skipped.
 func manifestFiles(path string) (files, charts []string, err error) {
 	err = walkManifests(path, func(p string, _ int64) bool {
 		files = append(files, p)

@@ -65,9 +65,10 @@ type Options struct {
 }
 
 // Load reads paths into one inventory: charts and kustomizations are
-// rendered, everything else is read by kube.Load, and so are the charts
-// found in directories (kube.ErrHelmChart). Like kube.Load, it returns what
-// it could read and an error joining one error per bad input.
+// rendered, everything else is read by kube.Load, and the charts kube.Load
+// finds in directories (kube.ErrHelmChart) are rendered too. Like
+// kube.Load, it returns what it could read and an error joining one error
+// per bad input.
 //
 // A kustomization found in a directory is read as manifests, not built:
 // building each would report a base once more for every overlay over it.
