@@ -153,6 +153,7 @@ finding is at or above it; unreadable input exits 2.`,
 	fl.StringArrayVarP(&f.helm.ValuesFiles, "values", "f", nil, "Helm values file for chart paths (repeatable, merged in order)")
 	fl.StringArrayVar(&f.helm.Set, "set", nil, "Helm value for chart paths, key=value[,key=value] (repeatable)")
 	fl.StringVar(&f.helm.ReleaseName, "release-name", "release", "Helm release name for chart paths")
+	fl.StringSliceVar(&f.helm.APIVersions, "api-versions", nil, "API versions charts may gate on besides the built-in ones, group/version or group/version/Kind (Helm's --api-versions; repeatable or comma-separated)")
 	fl.StringVar(&f.helm.Namespace, "namespace", "", "namespace charts are rendered into (Helm's --namespace; unset: default, which the default-namespace checks take as no namespace set)")
 	fl.StringVar(&f.memoryLimit, "memory-limit", memlimit.DefaultScan, "soft memory target of the scan (Go's GOMEMLIMIT, which wins when set): the collector works harder near it, never fails; 0 or none: the Go default")
 	fl.StringArrayVar(&f.imageReports, "image-report", nil, "image scan report (palisade image scan -o json REF > FILE) or directory of them, joined to the workloads running the images (repeatable)")

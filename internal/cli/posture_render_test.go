@@ -62,6 +62,12 @@ func TestPostureScanRenders(t *testing.T) {
 			want:     []string{`"apiVersion": "policy/v1beta1",`},
 		},
 		{
+			name:     "--api-versions renders what a chart gates on a CRD",
+			args:     []string{"posture", "scan", "-o", "json", "--fail-on", "none", "--api-versions", "monitoring.coreos.com/v1,monitoring.coreos.com/v1/ServiceMonitor", "../kube/render/testdata/versioned"},
+			wantCode: ExitOK,
+			want:     []string{`"kind": "ServiceMonitor"`},
+		},
+		{
 			name:     "no objects passes, with a warning",
 			args:     []string{"posture", "scan", t.TempDir()},
 			wantCode: ExitOK,

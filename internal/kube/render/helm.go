@@ -31,6 +31,11 @@ type HelmOptions struct {
 	// KubeVersion is .Capabilities.KubeVersion ("v1.32.0"); empty is
 	// Helm's default.
 	KubeVersion string
+	// APIVersions are added to .Capabilities.APIVersions, the built-in
+	// ones (Helm's --api-versions): charts render what they gate on a
+	// CRD being served ("monitoring.coreos.com/v1",
+	// "monitoring.coreos.com/v1/ServiceMonitor").
+	APIVersions []string
 }
 
 // Helm renders the chart at path (a directory or a packaged .tgz) as
@@ -60,15 +65,9 @@ func Helm(ctx context.Context, path string, o HelmOptions, lim kube.Limits) ([]*
 	if missing := missingDependencies(ch, ""); len(missing) > 0 {
 		errs = append(errs, fmt.Errorf("chart dependencies missing from charts/, their objects not scanned (run 'helm dependency build %s'): %s", path, strings.Join(missing, ", ")))
 	}
-	caps := chartcommon.DefaultCapabilities
-	if o.KubeVersion != "" {
-		kv, err := chartcommon.ParseKubeVersion(o.KubeVersion)
-		if err != nil {
-			return nil, fmt.Errorf("kube version %q: %w", o.KubeVersion, err)
-		}
-		c := *caps
-		c.KubeVersion = *kv
-		caps = &c
+	caps, err := o.capabilities()
+	if err != nil {
+		return nil, err
 	}
 	rel := chartcommon.ReleaseOptions{Name: or(o.ReleaseName, "release"), Namespace: or(o.Namespace, "default"), Revision: 1, IsInstall: true}
 	rv, err := chartutil.ToRenderValues(ch, vals, rel, caps)
@@ -103,6 +102,23 @@ func Helm(ctx context.Context, path string, o HelmOptions, lim kube.Limits) ([]*
 		errs = append(errs, kube.SplitErrors(err)...) // each names its template and line
 	}
 	return objs, joinErrs(errs)
+}
+
+// capabilities are Helm's defaults with o's Kubernetes version and
+// extra API versions.
+func (o HelmOptions) capabilities() (*chartcommon.Capabilities, error) {
+	c := *chartcommon.DefaultCapabilities
+	if o.KubeVersion != "" {
+		kv, err := chartcommon.ParseKubeVersion(o.KubeVersion)
+		if err != nil {
+			return nil, fmt.Errorf("kube version %q: %w", o.KubeVersion, err)
+		}
+		c.KubeVersion = *kv
+	}
+	if len(o.APIVersions) > 0 {
+		c.APIVersions = append(slices.Clip(c.APIVersions), o.APIVersions...)
+	}
+	return &c, nil
 }
 
 // values merges the values files in order, then the --set values.

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/palisade-sec/palisade/internal/kube"
+	chartcommon "helm.sh/helm/v4/pkg/chart/common"
 )
 
 const chart = "../../../deploy/helm/palisade"
@@ -217,5 +218,29 @@ func TestHelmLocalDependencies(t *testing.T) {
 	}
 	if err != nil && strings.Contains(err.Error(), "shared 1.x") {
 		t.Errorf("error %v names a dependency read from its directory", err)
+	}
+}
+
+// TestHelmAPIVersions: a template gated on a served CRD renders only when
+// its API version is given, as with helm template --api-versions.
+func TestHelmAPIVersions(t *testing.T) {
+	for _, tc := range []struct {
+		apis []string
+		want bool
+	}{
+		{nil, false},
+		{[]string{"monitoring.coreos.com/v1/ServiceMonitor"}, true},
+		{[]string{"cert-manager.io/v1"}, false},
+	} {
+		objs, err := Helm(t.Context(), "testdata/versioned", HelmOptions{APIVersions: tc.apis}, kube.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := slices.Contains(refs(objs), "ServiceMonitor default/release-versioned"); got != tc.want {
+			t.Errorf("APIVersions %q: ServiceMonitor rendered %v, want %v (%q)", tc.apis, got, tc.want, refs(objs))
+		}
+	}
+	if slices.Contains(chartcommon.DefaultCapabilities.APIVersions, "monitoring.coreos.com/v1/ServiceMonitor") {
+		t.Error("Helm's default capabilities were changed in place")
 	}
 }
