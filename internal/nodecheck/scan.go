@@ -53,7 +53,7 @@ func Run(ctx context.Context, checks []Check, opts Options) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(n.Components) == 0 && !n.IsControlPlane() {
+	if len(n.Components) == 0 { // only collector input marks a control plane without one
 		return nil, fmt.Errorf("%w under %s (no kubelet, kube-proxy, kube-apiserver, kube-controller-manager, kube-scheduler or etcd process, static pod manifest or kubelet systemd unit): nothing was checked", ErrNoComponents, n.root)
 	}
 	return evaluate(ctx, checks, []*Node{n})
