@@ -54,14 +54,13 @@ func (f *postureScanFlags) scanOptions(g *globals, ci posture.ClusterInfo) postu
 	return opts
 }
 
-// helmFor returns the Helm options charts are rendered with: for the
-// Kubernetes version their objects are judged against (--target-version,
-// else the newest release of the versions table), so that a chart that
+// helmFor returns o, the Helm options charts are rendered with, for the
+// Kubernetes version their objects are judged against (ci's
+// --target-version, else the newest release of its versions table), so that a chart that
 // picks API versions by .Capabilities.KubeVersion renders what it would
 // install there, not what Helm's built-in default (v1.20 in tests)
 // would pick.
-func (f *postureScanFlags) helmFor(ci posture.ClusterInfo) render.HelmOptions {
-	o := f.helm
+func helmFor(o render.HelmOptions, ci posture.ClusterInfo) render.HelmOptions {
 	switch {
 	case ci.TargetVersion != "":
 		o.KubeVersion = "v" + ci.TargetVersion + ".0"
@@ -232,7 +231,7 @@ func runPostureScan(cmd *cobra.Command, g *globals, f postureScanFlags, paths []
 		if n := memlimit.Pretouch(memlimit.ManifestHeapPerInputByte * kube.InputSize(paths, maxSizedInput)); n > 0 {
 			g.logger.Debug("posture scan: heap pretouched", "bytes", n, "took", time.Since(phase))
 		}
-		inv, err := render.Load(ctx, paths, g.env.Stdin, render.Options{Helm: f.helmFor(ci)})
+		inv, err := render.Load(ctx, paths, g.env.Stdin, render.Options{Helm: helmFor(f.helm, ci)})
 		g.logger.Debug("posture scan: manifests read", "objects", len(inv.Objects), "took", time.Since(phase))
 		phase = time.Now()
 		if ctx.Err() != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/kube"
 	"github.com/palisade-sec/palisade/internal/kube/render"
+	"github.com/palisade-sec/palisade/internal/posture"
 	"github.com/palisade-sec/palisade/internal/posture/rbac"
 )
 
@@ -67,8 +68,11 @@ func rbacEngine(cmd *cobra.Command, g *globals, f *rbacFlags, what string, paths
 	default:
 		var err error
 		// As posture scan reads them: charts and kustomizations rendered
-		// (with their defaults), so their RBAC counts.
-		inv, err = render.Load(ctx, paths, g.env.Stdin, render.Options{})
+		// (with their default values, for the newest release), so their
+		// RBAC counts.
+		versions, _ := loadVersionsTable(versionsTablePath()) // the embedded table when the saved one is unusable
+		helm := helmFor(render.HelmOptions{}, posture.ClusterInfo{Versions: versions})
+		inv, err = render.Load(ctx, paths, g.env.Stdin, render.Options{Helm: helm})
 		if err != nil {
 			return nil, usageError(fmt.Errorf("%s: %w", what, err))
 		}
