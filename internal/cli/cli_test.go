@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -180,5 +181,20 @@ func TestExitCode(t *testing.T) {
 	}
 	if got := ExitCode(os.ErrPermission); got != ExitInternal {
 		t.Errorf("ExitCode(plain error) = %d", got)
+	}
+}
+
+// TestStdLogWriter: lines libraries write with the standard log package
+// (Helm's value-merging warnings) become warnings of the command's logger.
+func TestStdLogWriter(t *testing.T) {
+	var buf strings.Builder
+	w := stdLogWriter{slog.New(slog.NewJSONHandler(&buf, nil))}
+	msg := "warning: destination for a.b is a table. Ignoring non-table value ([])\nsecond line\n\n"
+	if n, err := w.Write([]byte(msg)); n != len(msg) || err != nil {
+		t.Fatalf("Write = %d, %v", n, err)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `"level":"WARN","msg":"destination for a.b is a table. Ignoring non-table value ([])","from":"library"`) || !strings.Contains(lines[1], `"msg":"second line"`) {
+		t.Errorf("logged:\n%s", buf.String())
 	}
 }

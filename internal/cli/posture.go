@@ -231,7 +231,11 @@ func runPostureScan(cmd *cobra.Command, g *globals, f postureScanFlags, paths []
 		if n := memlimit.Pretouch(memlimit.ManifestHeapPerInputByte * kube.InputSize(paths, maxSizedInput)); n > 0 {
 			g.logger.Debug("posture scan: heap pretouched", "bytes", n, "took", time.Since(phase))
 		}
-		inv, err := render.Load(ctx, paths, g.env.Stdin, render.Options{Helm: helmFor(f.helm, ci)})
+		helm := helmFor(f.helm, ci)
+		if err := helm.Validate(); err != nil {
+			return usageError(fmt.Errorf("posture scan: %w", err))
+		}
+		inv, err := render.Load(ctx, paths, g.env.Stdin, render.Options{Helm: helm, Logger: g.logger})
 		g.logger.Debug("posture scan: manifests read", "objects", len(inv.Objects), "took", time.Since(phase))
 		phase = time.Now()
 		if ctx.Err() != nil {
@@ -367,14 +371,9 @@ func warnSkipped(g *globals, skipped []*kube.InputError) {
 	if len(skipped) == 0 {
 		return
 	}
-	const show = 5
-	var names []string
+	names := make([]string, len(skipped))
 	for i, s := range skipped {
-		if i == show {
-			names = append(names, fmt.Sprintf("and %d more", len(skipped)-show))
-			break
-		}
-		names = append(names, s.Error())
+		names[i] = s.Error()
 	}
-	g.logger.Warn("skipped files in the scanned directories that hold no Kubernetes object or are kustomize patches", "count", len(skipped), "files", strings.Join(names, "; "))
+	g.logger.Warn("skipped files in the scanned directories that hold no Kubernetes object or are kustomize patches", "count", len(skipped), "files", kube.Abbreviate(names, 5))
 }

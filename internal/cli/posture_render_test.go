@@ -80,6 +80,22 @@ func TestPostureScanRenders(t *testing.T) {
 			wantCode: ExitUsage,
 			want:     []string{`"partial": true`, "metrics 4.56.*", "helm dependency build", "release-web"},
 		},
+		{
+			// "-f json", meant as a format, used to fail once per chart and
+			// pass a scan without charts.
+			name:     "a values file that does not read is a command-line error",
+			args:     []string{"posture", "scan", "-f", "json", "../kube/render/testdata/kustomize/base"},
+			wantCode: ExitUsage,
+			want:     []string{"posture scan: read values file: open json:"},
+			notWant:  []string{"Summary:"},
+		},
+		{
+			// store takes common from a registry: read from the scan.
+			name:     "dependencies are read from the scanned charts",
+			args:     []string{"posture", "scan", "-o", "json", "--fail-on", "none", "../kube/render/testdata/monorepo"},
+			wantCode: ExitUsage,
+			want:     []string{`"name": "release-store"`, "chart dependencies read from the scanned charts", "common 2.x.x from", "db 1.x.x ("},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -91,6 +107,11 @@ func TestPostureScanRenders(t *testing.T) {
 			for _, w := range tt.want {
 				if !strings.Contains(out, w) {
 					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(out, w) {
+					t.Errorf("output has %q:\n%s", w, out)
 				}
 			}
 		})

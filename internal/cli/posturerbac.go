@@ -72,7 +72,7 @@ func rbacEngine(cmd *cobra.Command, g *globals, f *rbacFlags, what string, paths
 		// RBAC counts.
 		versions, _ := loadVersionsTable(versionsTablePath()) // the embedded table when the saved one is unusable
 		helm := helmFor(render.HelmOptions{}, posture.ClusterInfo{Versions: versions})
-		inv, err = render.Load(ctx, paths, g.env.Stdin, render.Options{Helm: helm})
+		inv, err = render.Load(ctx, paths, g.env.Stdin, render.Options{Helm: helm, Logger: g.logger})
 		if err != nil {
 			return nil, usageError(fmt.Errorf("%s: %w", what, err))
 		}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"os"
 	"strings"
@@ -31,11 +32,15 @@ type Env struct {
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
 	Now            func() time.Time
+	// OwnsStdLog lets the commands send the standard log package's output
+	// (Helm warns through it when it merges chart values) into their
+	// logger, in its format: only the process's own environment does.
+	OwnsStdLog bool
 }
 
 // OSEnv is the real process environment.
 func OSEnv() Env {
-	return Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Now: time.Now}
+	return Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Now: time.Now, OwnsStdLog: true}
 }
 
 // globals are the persistent flags and what is derived from them once, in
@@ -154,7 +159,25 @@ func (g *globals) setup(cmd *cobra.Command) error {
 	} else {
 		g.logger = slog.New(slog.NewJSONHandler(g.env.Stderr, hopts))
 	}
+	if g.env.OwnsStdLog {
+		log.SetFlags(0)
+		log.SetOutput(stdLogWriter{g.logger})
+	}
 	return nil
+}
+
+// stdLogWriter turns each line libraries write with the standard log
+// package into a warning of logger (Helm's "warning: destination for
+// x is a table" would otherwise break a JSON log stream).
+type stdLogWriter struct{ logger *slog.Logger }
+
+func (w stdLogWriter) Write(p []byte) (int, error) {
+	for line := range strings.Lines(string(p)) {
+		if line = strings.TrimSpace(line); line != "" {
+			w.logger.Warn(strings.TrimPrefix(line, "warning: "), "from", "library")
+		}
+	}
+	return len(p), nil
 }
 
 func (g *globals) loadConfig(cmd *cobra.Command) (*config.Config, error) {

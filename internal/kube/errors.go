@@ -92,3 +92,12 @@ func yamlErrLine(msg string) int {
 	}
 	return n
 }
+
+// Abbreviate joins the first n items with "; " and says how many more
+// there are, for a log line that names a few of many inputs.
+func Abbreviate(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, "; ")
+	}
+	return strings.Join(items[:n], "; ") + fmt.Sprintf("; and %d more", len(items)-n)
+}

@@ -9,9 +9,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"text/template"
 
 	chartcommon "helm.sh/helm/v4/pkg/chart/common"
 	chartutil "helm.sh/helm/v4/pkg/chart/common/util"
+	chartv2 "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	chartv2util "helm.sh/helm/v4/pkg/chart/v2/util"
 	"helm.sh/helm/v4/pkg/engine"
@@ -42,27 +44,54 @@ type HelmOptions struct {
 // `helm template` would, without a cluster: lookup returns nothing. Each
 // object's file is the template that produced it, inside the chart.
 func Helm(ctx context.Context, path string, o HelmOptions, lim kube.Limits) ([]*kube.Object, error) {
+	objs, _, err := renderHelm(ctx, path, o, lim, newChartScan(nil))
+	return objs, err
+}
+
+// chartScan is what the charts rendered in one scan share.
+type chartScan struct {
+	// index holds the scan's charts, read for dependencies charts/ lacks.
+	index chartIndex
+	// funcs replace the template functions that generate keys (keyCache).
+	funcs template.FuncMap
+}
+
+func newChartScan(index chartIndex) *chartScan {
+	return &chartScan{index: index, funcs: newKeyCache().funcs()}
+}
+
+// renderHelm is Helm within a scan: it also returns the dependencies it
+// read from the scan's charts (dependencies.fromIndex).
+func renderHelm(ctx context.Context, path string, o HelmOptions, lim kube.Limits, scan *chartScan) ([]*kube.Object, []string, error) {
 	ch, err := loader.Load(path)
 	if err != nil {
-		return nil, fmt.Errorf("load Helm chart: %w", err)
+		return nil, nil, fmt.Errorf("load Helm chart: %w", err)
 	}
 	vals, err := o.values()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var errs []error
-	local := map[string]string{} // the charts/ path of a file:// dependency → its directory
+	deps := &dependencies{index: scan.index, local: map[string]string{}}
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		errs = append(errs, addLocalDependencies(ch, path, "", local)...)
+		errs = append(errs, addDependencies(ch, path, "", deps)...)
 	}
+	objs, err := renderChart(ctx, ch, path, o, vals, lim, deps, scan.funcs)
+	return objs, deps.fromIndex, joinErrs(append(errs, kube.SplitErrors(err)...))
+}
+
+// renderChart renders ch, read from path, with its dependencies added.
+func renderChart(ctx context.Context, ch *chartv2.Chart, path string, o HelmOptions, vals map[string]any, lim kube.Limits, deps *dependencies, funcs template.FuncMap) ([]*kube.Object, error) {
+	var errs []error
 	if err := chartv2util.ProcessDependencies(ch, vals); err != nil {
 		return nil, fmt.Errorf("resolve chart dependencies: %w", err)
 	}
 	// Helm's renderer drops a dependency that charts/ does not hold
 	// without a word, and a scan of a chart checked out from git, before
-	// `helm dependency build`, would pass without its subcharts' workloads. `helm template` refuses such a chart; a
-	// scan renders the rest and says what it could not.
-	if missing := missingDependencies(ch, ""); len(missing) > 0 {
+	// `helm dependency build`, would pass without its subcharts'
+	// workloads. `helm template` refuses such a chart; a scan renders the
+	// rest and says what it could not.
+	if missing := missingDependencies(ch, "", deps.index); len(missing) > 0 {
 		errs = append(errs, fmt.Errorf("chart dependencies missing from charts/, their objects not scanned (run 'helm dependency build %s'): %s", path, strings.Join(missing, ", ")))
 	}
 	caps, err := o.capabilities()
@@ -74,7 +103,7 @@ func Helm(ctx context.Context, path string, o HelmOptions, lim kube.Limits) ([]*
 	if err != nil {
 		return nil, fmt.Errorf("chart values: %w", err)
 	}
-	out, err := engine.Render(ch, rv)
+	out, err := engine.Engine{CustomTemplateFuncs: funcs}.Render(ch, rv)
 	if err != nil {
 		return nil, joinErrs(append(errs, fmt.Errorf("render Helm chart: %w", err)))
 	}
@@ -88,8 +117,8 @@ func Helm(ctx context.Context, path string, o HelmOptions, lim kube.Limits) ([]*
 			continue
 		}
 		// name is "<chart>/templates/…": show it under the path given, or
-		// where a file:// dependency's template is.
-		file := templateFile(path, strings.TrimPrefix(name, ch.Name()+"/"), local)
+		// where the template of a dependency read from a directory is.
+		file := templateFile(path, strings.TrimPrefix(name, ch.Name()+"/"), deps.local)
 		decoded, err := kube.Decode(ctx, file, []byte(out[name]), lim)
 		for _, obj := range decoded {
 			defaultNamespace(obj, rel.Namespace)
@@ -102,6 +131,17 @@ func Helm(ctx context.Context, path string, o HelmOptions, lim kube.Limits) ([]*
 		errs = append(errs, kube.SplitErrors(err)...) // each names its template and line
 	}
 	return objs, joinErrs(errs)
+}
+
+// Validate reads the values files and --set values, and parses the
+// Kubernetes version: a mistake there is the command line's, found before
+// any chart is rendered rather than once per chart.
+func (o HelmOptions) Validate() error {
+	if _, err := o.values(); err != nil {
+		return err
+	}
+	_, err := o.capabilities()
+	return err
 }
 
 // capabilities are Helm's defaults with o's Kubernetes version and

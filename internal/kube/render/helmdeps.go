@@ -11,23 +11,40 @@ import (
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 )
 
-// maxLocalDependencyDepth bounds addLocalDependencies: charts that depend
-// on each other through file:// would otherwise load without end.
+// maxLocalDependencyDepth bounds addDependencies: charts that depend on
+// each other (file://, or through the scan's index) would otherwise load
+// without end.
 const maxLocalDependencyDepth = 8
 
-// addLocalDependencies adds to ch, a chart read from the directory dir,
-// the dependencies Chart.yaml takes from a directory (repository
-// file://PATH, relative to dir) that charts/ does not hold, as `helm
-// dependency build` would copy them there: a chart repository that
-// depends on its own charts renders without a build step. Each is
-// recorded in local, its path as a subchart of the chart rendered (under
-// at, ch's own: "" for the top) → its directory, so that findings name
-// its templates where they are. A dependency that does not load stays
+// dependencies is what addDependencies works with and records for one
+// chart rendered.
+type dependencies struct {
+	// index holds the scan's charts (nil: none), read for dependencies
+	// charts/ lacks that come from a repository.
+	index chartIndex
+	// local maps the charts/ path of each dependency read from a
+	// directory, as a subchart of the chart rendered, to that directory,
+	// so that findings name its templates where they are.
+	local map[string]string
+	// fromIndex says which dependencies came from the index: "common
+	// 2.x.x from bitnami/common (2.31.4)", a subchart's prefixed with its
+	// path ("postgresql/common …").
+	fromIndex []string
+}
+
+// addDependencies adds to ch, a chart read from the directory dir, the
+// dependencies Chart.yaml declares that charts/ does not hold, as `helm
+// dependency build` would copy them there: one from a directory
+// (repository file://PATH, relative to dir) is read there, one from a
+// repository is read from the scan's chart of that name whose version
+// matches (d.index). So a chart repository that depends on its own charts
+// renders without a build step. at is ch's path as a subchart of the
+// chart rendered ("" for the top). A dependency that does not load stays
 // missing, and its error is returned.
-func addLocalDependencies(ch *chartv2.Chart, dir, at string, local map[string]string) []error {
+func addDependencies(ch *chartv2.Chart, dir, at string, d *dependencies) []error {
 	have := map[string]bool{}
-	for _, d := range ch.Dependencies() {
-		have[d.Name()] = true
+	for _, dep := range ch.Dependencies() {
+		have[dep.Name()] = true
 	}
 	added := map[string]string{} // name → directory of the charts added here
 	var errs []error
@@ -35,18 +52,25 @@ func addLocalDependencies(ch *chartv2.Chart, dir, at string, local map[string]st
 		if req == nil {
 			continue
 		}
-		src, ok := strings.CutPrefix(req.Repository, "file://")
-		if !ok {
-			continue
-		}
-		if !filepath.IsAbs(src) {
-			src = filepath.Join(dir, src)
-		}
 		// Helm renders an aliased dependency under its alias.
 		sub := strings.TrimPrefix(at+"/charts/"+cmp.Or(req.Alias, req.Name), "/")
 		if !have[req.Name] {
+			src, ok := strings.CutPrefix(req.Repository, "file://")
+			if ok && !filepath.IsAbs(src) {
+				src = filepath.Join(dir, src)
+			}
+			if !ok {
+				ic, found := d.index.find(req, dir)
+				if !found {
+					continue
+				}
+				src = ic.dir
+				// Named as missingDependencies names them: "postgresql/common 2.x.x".
+				name := strings.TrimPrefix(strings.ReplaceAll(at, "charts/", "")+"/"+req.Name, "/")
+				d.fromIndex = append(d.fromIndex, strings.TrimSpace(name+" "+req.Version)+" from "+ic.String())
+			}
 			if strings.Count(sub, "charts/") > maxLocalDependencyDepth {
-				errs = append(errs, fmt.Errorf("dependency %s (%s): more than %d levels of file:// dependencies", req.Name, req.Repository, maxLocalDependencyDepth))
+				errs = append(errs, fmt.Errorf("dependency %s (%s): more than %d levels of dependencies read from directories", req.Name, req.Repository, maxLocalDependencyDepth))
 				continue
 			}
 			dep, err := loader.Load(src)
@@ -60,13 +84,13 @@ func addLocalDependencies(ch *chartv2.Chart, dir, at string, local map[string]st
 			}
 			if fi, err := os.Stat(src); err == nil && fi.IsDir() {
 				added[req.Name] = src
-				errs = append(errs, addLocalDependencies(dep, src, sub, local)...)
+				errs = append(errs, addDependencies(dep, src, sub, d)...)
 			}
 			ch.AddDependency(dep)
 			have[req.Name] = true
 		}
-		if d, ok := added[req.Name]; ok {
-			local[sub] = d
+		if dir, ok := added[req.Name]; ok {
+			d.local[sub] = dir
 		}
 	}
 	return errs
@@ -91,20 +115,30 @@ func templateFile(dir, rel string, local map[string]string) string {
 // missingDependencies names the dependencies that ch (after
 // ProcessDependencies, which drops the disabled ones) and its subcharts
 // declare and charts/ does not provide: "name version", a subchart's
-// prefixed with its path ("parent/name version").
-func missingDependencies(ch *chartv2.Chart, prefix string) []string {
+// prefixed with its path ("parent/name version"), and the versions of the
+// scanned charts of that name (index) when none matched.
+func missingDependencies(ch *chartv2.Chart, prefix string, index chartIndex) []string {
 	have := map[string]bool{}
 	for _, d := range ch.Dependencies() {
 		have[d.Name()] = true
 	}
 	var out []string
 	for _, req := range ch.Metadata.Dependencies {
-		if req != nil && req.Enabled && !have[req.Name] {
-			out = append(out, strings.TrimSpace(prefix+req.Name+" "+req.Version))
+		if req == nil || !req.Enabled || have[req.Name] {
+			continue
 		}
+		m := strings.TrimSpace(prefix + req.Name + " " + req.Version)
+		if scanned := index[req.Name]; len(scanned) > 0 {
+			names := make([]string, len(scanned))
+			for i, ic := range scanned {
+				names[i] = ic.dir + " is " + ic.version.Original()
+			}
+			m += " (" + strings.Join(names, ", ") + ")"
+		}
+		out = append(out, m)
 	}
 	for _, d := range ch.Dependencies() {
-		out = append(out, missingDependencies(d, prefix+d.Name()+"/")...)
+		out = append(out, missingDependencies(d, prefix+d.Name()+"/", index)...)
 	}
 	return out
 }

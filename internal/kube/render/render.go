@@ -10,8 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/palisade-sec/palisade/internal/kube"
 )
@@ -62,55 +64,83 @@ type Options struct {
 	Helm HelmOptions
 	// Limits bound the rendered output like manifest files.
 	Limits kube.Limits
+	// Logger hears which chart dependencies were read from the scanned
+	// charts (nil: nobody).
+	Logger *slog.Logger
 }
 
 // Load reads paths into one inventory: charts and kustomizations are
 // rendered, everything else is read by kube.Load, and the charts kube.Load
-// finds in directories (kube.ErrHelmChart) are rendered too. Like
-// kube.Load, it returns what it could read and an error joining one error
-// per bad input.
+// finds in directories (kube.ErrHelmChart) are rendered too. A dependency
+// a chart's charts/ lacks is read from a scanned chart of that name and a
+// matching version when there is one (chartIndex). Like kube.Load, it
+// returns what it could read and an error joining one error per bad
+// input.
 //
 // A kustomization found in a directory is read as manifests, not built:
 // building each would report a base once more for every overlay over it.
 func Load(ctx context.Context, paths []string, stdin io.Reader, opts Options) (*kube.Inventory, error) {
-	var plain []string
-	var objs []*kube.Object
+	kinds := make([]Kind, len(paths))
+	var plain, charts []string
+	for i, p := range paths {
+		if p != kube.Stdin {
+			kinds[i] = Detect(p)
+		}
+		switch kinds[i] {
+		case Manifests:
+			plain = append(plain, p)
+		case HelmChart:
+			charts = append(charts, p)
+		}
+	}
 	var errs []error
 	var skipped []*kube.InputError
-	for _, p := range paths {
-		if p == kube.Stdin {
-			plain = append(plain, p)
-			continue
-		}
-		var rendered []*kube.Object
-		var err error
-		switch Detect(p) {
-		case HelmChart:
-			rendered, err = Helm(ctx, p, opts.Helm, opts.Limits)
-		case Kustomization:
-			rendered, err = Kustomize(ctx, p, opts.Limits)
-		default:
-			plain = append(plain, p)
-			continue
-		}
-		objs = append(objs, rendered...)
-		errs = append(errs, inputErrors(p, err)...)
-	}
+	var found []string // charts kube.Load found in directories
+	plainObjs := []*kube.Object{}
 	if len(plain) > 0 {
 		inv, err := kube.Load(ctx, plain, stdin, opts.Limits)
 		if err != nil {
 			errs = append(errs, err)
 		}
-		objs = append(objs, inv.Objects...) // never nil
+		plainObjs = inv.Objects
 		for _, s := range inv.Skipped {
-			if !errors.Is(s, kube.ErrHelmChart) {
+			if errors.Is(s, kube.ErrHelmChart) {
+				found = append(found, s.File)
+			} else {
 				skipped = append(skipped, s)
-				continue
 			}
-			rendered, err := Helm(ctx, s.File, opts.Helm, opts.Limits)
-			objs = append(objs, rendered...)
-			errs = append(errs, inputErrors(s.File, err)...)
 		}
+	}
+	scan := newChartScan(newChartIndex(append(slices.Clip(charts), found...)))
+	var objs []*kube.Object
+	var fromIndex []string
+	render := func(p string, kind Kind) {
+		var rendered []*kube.Object
+		var err error
+		if kind == HelmChart {
+			var used []string
+			rendered, used, err = renderHelm(ctx, p, opts.Helm, opts.Limits, scan)
+			for _, u := range used {
+				fromIndex = append(fromIndex, p+": "+u)
+			}
+		} else {
+			rendered, err = Kustomize(ctx, p, opts.Limits)
+		}
+		objs = append(objs, rendered...)
+		errs = append(errs, inputErrors(p, err)...)
+	}
+	// Objects in the order of paths, then the charts found in directories.
+	for i, p := range paths {
+		if kinds[i] != Manifests {
+			render(p, kinds[i])
+		}
+	}
+	objs = append(objs, plainObjs...)
+	for _, p := range found {
+		render(p, HelmChart)
+	}
+	if len(fromIndex) > 0 && opts.Logger != nil {
+		opts.Logger.Info("chart dependencies read from the scanned charts of the same name and a matching version, where 'helm dependency build' would fetch them from their repositories", "count", len(fromIndex), "dependencies", kube.Abbreviate(fromIndex, 5))
 	}
 	inv := kube.NewInventory(objs)
 	inv.Skipped = skipped
