@@ -78,6 +78,7 @@ func NewReportInPlace(tool Tool, target string, now time.Time, fs []Finding) *Re
 		fs = []Finding{}
 	}
 	Normalize(fs)
+	fs = dropRepeats(fs)
 	return &Report{
 		SchemaVersion: SchemaVersion,
 		Tool:          tool,
@@ -86,6 +87,19 @@ func NewReportInPlace(tool Tool, target string, now time.Time, fs []Finding) *Re
 		Summary:       Summarize(fs),
 		Findings:      fs,
 	}
+}
+
+// dropRepeats removes, from normalized fs, each finding that repeats the
+// one before it: same ID, line, message and status. A scan meets the same
+// object twice when it is given one file twice, or renders a chart both
+// alone and as another chart's dependency under one release name; a
+// report that lists an ID twice is counted twice by every consumer. Only
+// exact repeats go: two objects of one name in one file keep both their
+// findings (their lines differ).
+func dropRepeats(fs []Finding) []Finding {
+	return slices.CompactFunc(fs, func(a, b Finding) bool {
+		return a.ID == b.ID && a.Resource.Line == b.Resource.Line && a.Message == b.Message && a.Status == b.Status
+	})
 }
 
 // AddError records why the scan is incomplete and marks the report partial.

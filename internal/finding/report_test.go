@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -39,6 +40,30 @@ func TestNewReport(t *testing.T) {
 	}
 	if r.Partial || r.IsPartial() {
 		t.Error("new report is partial")
+	}
+}
+
+// TestNewReportDropsRepeats: a finding met twice (one object scanned
+// twice) is listed once; findings that share an ID but not a line (two
+// objects of one name in one file) or a message are all kept.
+func TestNewReportDropsRepeats(t *testing.T) {
+	base := Finding{RuleID: "posture/privileged", Severity: SeverityCritical, Message: "privileged",
+		Resource: Resource{Kind: "Deployment", Name: "web", File: "chart/templates/deploy.yaml", Line: 12}}
+	otherLine, otherMessage, otherRule := base, base, base
+	otherLine.Resource.Line = 40
+	otherMessage.Message = "privileged, with hostPID"
+	otherRule.RuleID = "posture/run-as-root"
+	r := NewReport(testTool(), "t", testNow(), []Finding{base, otherRule, base, otherLine, base, otherMessage})
+	var got []string
+	for _, f := range r.Findings {
+		got = append(got, fmt.Sprintf("%s:%d %s", f.RuleID, f.Resource.Line, f.Message))
+	}
+	want := []string{"posture/privileged:12 privileged", "posture/privileged:12 privileged, with hostPID", "posture/privileged:40 privileged", "posture/run-as-root:12 privileged"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+	if r.Summary.Total != 4 {
+		t.Errorf("summary counts %d, want 4", r.Summary.Total)
 	}
 }
 
