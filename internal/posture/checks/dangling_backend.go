@@ -41,7 +41,7 @@ func DanglingBackend() posture.Check {
 func evalDanglingBackend(in *posture.Input) []posture.Result {
 	var out []posture.Result
 	for _, b := range exposure.Backends(in.Inventory) {
-		what := b.From.Ref.Kind + " " + b.From.Ref.Namespace + "/" + b.From.Meta.Name
+		what := b.From.Ref.Kind + " " + qualifiedName(b.From.Ref.Namespace, b.From.Meta.Name)
 		if b.From.Ref.Namespace == "" {
 			what = b.From.Ref.Kind + " " + b.Namespace + "/" + b.From.Meta.Name
 		}

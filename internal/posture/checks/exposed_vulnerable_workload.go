@@ -56,7 +56,7 @@ func exposedVulnerableWorkloads(in *posture.Input) []posture.Result {
 			}
 			worst := worstIDs(m.Scan.Vulns, finding.SeverityHigh, true, 5)
 			ref := e.Ref
-			msg := ref.Kind + " " + ref.Namespace + "/" + ref.Name + " is exposed (" + strings.Join(paths, "; ") + ") and its container " +
+			msg := ref.Kind + " " + qualifiedName(ref.Namespace, ref.Name) + " is exposed (" + strings.Join(paths, "; ") + ") and its container " +
 				c.Container.Name + " runs " + c.Container.Image + " with " + plural(n, "network-exploitable critical or high vulnerability", "network-exploitable critical or high vulnerabilities") +
 				": " + strings.Join(worst, ", ") + "." + matchText(m)
 			out = append(out, posture.Result{

@@ -51,8 +51,8 @@ func RBACClusterAdminBinding() posture.Check {
 					}
 					out = append(out, posture.Result{
 						Path:     []string{"subjects", itoa(i)},
-						Message:  o.Ref.Kind + " " + o.Ref.Name + " binds " + role + " to " + s.Kind + " " + subjectName(s.Namespace, s.Name) + ".",
-						Evidence: []finding.Evidence{key("subject", s.Kind+":"+subjectName(s.Namespace, s.Name))},
+						Message:  o.Ref.Kind + " " + o.Ref.Name + " binds " + role + " to " + s.Kind + " " + qualifiedName(s.Namespace, s.Name) + ".",
+						Evidence: []finding.Evidence{key("subject", s.Kind+":"+qualifiedName(s.Namespace, s.Name))},
 					})
 				}
 				return out
@@ -76,7 +76,9 @@ func skipSubject(level exemption, kind, name string) bool {
 	return kind == "Group" && name == "system:masters"
 }
 
-func subjectName(ns, name string) string {
+// qualifiedName is "namespace/name", or "name" for an object written
+// without a namespace (or cluster-scoped).
+func qualifiedName(ns, name string) string {
 	if ns == "" {
 		return name
 	}

@@ -196,6 +196,13 @@ spec: {type: LoadBalancer, selector: {app: web}, ports: [{port: 443}]}
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The same Services and Ingress again in another file (a tree with the
+	// app in two forms): each way in is still listed once.
+	again, err := kube.Decode(t.Context(), "copy.yaml", []byte(docs), kube.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs = append(objs, again...)
 	tls := true
 	want := []finding.ExposedWorkload{
 		{Resource: finding.Resource{Namespace: "other", APIVersion: "apps/v1", Kind: "Deployment", Name: "web", File: "test.yaml", Line: 15},

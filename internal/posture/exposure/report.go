@@ -1,6 +1,8 @@
 package exposure
 
 import (
+	"fmt"
+
 	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/kube"
 )
@@ -18,13 +20,35 @@ func Workloads(invs ...*kube.Inventory) []finding.ExposedWorkload {
 				Cluster: o.Source.Cluster, Namespace: o.Ref.Namespace, APIVersion: o.Ref.APIVersion,
 				Kind: o.Ref.Kind, Name: o.Ref.Name, File: o.Source.File, Line: o.Source.Line,
 			}}
+			// One way in is listed once: a Service met twice (the same
+			// manifests in two files of a scanned tree) is one way in.
+			seen := map[reportedPathKey]bool{}
 			for _, p := range e.Paths {
-				w.Paths = append(w.Paths, reportPath(p))
+				rp := reportPath(p)
+				if k := reportedKeyOf(rp); !seen[k] {
+					seen[k] = true
+					w.Paths = append(w.Paths, rp)
+				}
 			}
 			out = append(out, w)
 		}
 	}
 	return out
+}
+
+// reportedPathKey is an ExposurePath as a map key: TLS by value, not pointer.
+type reportedPathKey struct {
+	p   finding.ExposurePath
+	tls string
+}
+
+func reportedKeyOf(p finding.ExposurePath) reportedPathKey {
+	k := reportedPathKey{p: p, tls: "unknown"}
+	if p.TLS != nil {
+		k.tls = fmt.Sprint(*p.TLS)
+	}
+	k.p.TLS = nil
+	return k
 }
 
 func reportPath(p Path) finding.ExposurePath {
