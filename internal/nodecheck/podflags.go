@@ -43,7 +43,14 @@ func ComponentCommand(argv []string) (component string, args []string, ok bool) 
 	if len(argv) == 0 {
 		return "", nil, false
 	}
-	prog := path.Base(strings.TrimSpace(argv[0]))
+	first := strings.TrimSpace(argv[0])
+	if strings.HasPrefix(first, "-") {
+		// A flag, not a program: path.Base would make
+		// "--kubelet-service=kube-system/kubelet" (Prometheus operator's
+		// first argument) the kubelet.
+		return "", nil, false
+	}
+	prog := path.Base(first)
 	if c := componentOf(prog); c != "" {
 		return c, argv[1:], true
 	}

@@ -25,6 +25,8 @@ func TestComponentCommand(t *testing.T) {
 		{"short name without hyperkube", []string{"apiserver", "--x"}, "", nil},
 		{"other program", []string{"nginx", "-g", "daemon off;"}, "", nil},
 		{"flags only", []string{"--profiling=false"}, "", nil},
+		{"a flag whose value is a path to a component", []string{"--kubelet-service=kube-system/kubelet", "--x"}, "", nil},
+		{"a flag naming a component's binary", []string{"--etcd-binary=/usr/local/bin/etcd"}, "", nil},
 		{"empty", nil, "", nil},
 		{"kubectl is not the API server", []string{"kubectl", "kube-apiserver"}, "", nil},
 	} {
