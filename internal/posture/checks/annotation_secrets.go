@@ -59,36 +59,43 @@ func AnnotationSecrets() posture.Check {
 		Remediation: "Move the value into a Secret and reference it; for a Secret, remove the last-applied-configuration annotation and apply it with kubectl apply --server-side or create it from a secret store.",
 		Scope:       posture.ScopeInventory,
 		// New in behaviour version 4: scans pinned to 1–3 leave it out.
-		Versions: []posture.Versioned{{MinVersion: 4, Eval: annotationSecrets}},
+		Versions: []posture.Versioned{
+			{MinVersion: 4, Eval: annotationSecrets(judgeSecret)},
+			{MinVersion: 12, Eval: annotationSecrets(judgeSecretV12)},
+		},
 	}
 }
 
-func annotationSecrets(in *posture.Input) []posture.Result {
-	templates := make(map[*kube.Object]*kube.Workload, len(in.Inventory.Workloads))
-	for _, w := range in.Inventory.Workloads {
-		templates[w.Object] = w
-	}
-	var out []posture.Result
-	for _, o := range in.Inventory.Objects {
-		out = append(out, annotationResults(o, []string{"metadata"}, o.Meta.Annotations, nil)...)
-		// A Pod's spec path is ["spec"]: its pod metadata is its own.
-		if w := templates[o]; w != nil && len(w.SpecPath) > 1 {
-			meta := append(slices.Clone(w.SpecPath[:len(w.SpecPath)-1]), "metadata")
-			out = append(out, annotationResults(o, meta, w.PodMeta.Annotations, nil)...)
+// annotationSecrets reports annotations (and kubectl's last-applied copies)
+// that hold, or are placeholders for, a secret as judge sees them.
+func annotationSecrets(judge judgeFunc) func(*posture.Input) []posture.Result {
+	return func(in *posture.Input) []posture.Result {
+		templates := make(map[*kube.Object]*kube.Workload, len(in.Inventory.Workloads))
+		for _, w := range in.Inventory.Workloads {
+			templates[w.Object] = w
 		}
-		if raw, ok := o.Meta.Annotations[lastApplied]; ok {
-			if applied, err := parseLastApplied(raw); err == nil {
-				out = append(out, lastAppliedResults(o, applied)...)
+		var out []posture.Result
+		for _, o := range in.Inventory.Objects {
+			out = append(out, annotationResults(o, []string{"metadata"}, o.Meta.Annotations, nil, judge)...)
+			// A Pod's spec path is ["spec"]: its pod metadata is its own.
+			if w := templates[o]; w != nil && len(w.SpecPath) > 1 {
+				meta := append(slices.Clone(w.SpecPath[:len(w.SpecPath)-1]), "metadata")
+				out = append(out, annotationResults(o, meta, w.PodMeta.Annotations, nil, judge)...)
+			}
+			if raw, ok := o.Meta.Annotations[lastApplied]; ok {
+				if applied, err := parseLastApplied(raw); err == nil {
+					out = append(out, lastAppliedResults(o, applied, judge)...)
+				}
 			}
 		}
+		return out
 	}
-	return out
 }
 
 // annotationResults judges annotations, found at meta/annotations of o.
 // With live set, the annotations are those of the last-applied copy and
 // only those that differ from live are judged.
-func annotationResults(o *kube.Object, meta []string, annotations, live map[string]string) []posture.Result {
+func annotationResults(o *kube.Object, meta []string, annotations, live map[string]string, judge judgeFunc) []posture.Result {
 	var out []posture.Result
 	for _, k := range sortedKeys(annotations) {
 		v := annotations[k]
@@ -98,7 +105,7 @@ func annotationResults(o *kube.Object, meta []string, annotations, live map[stri
 		if cur, ok := live[k]; live != nil && ok && cur == v {
 			continue
 		}
-		kind, why := judgeAnnotation(k, v)
+		kind, why := judgeAnnotation(k, v, judge)
 		if kind == notSecret {
 			continue
 		}
@@ -125,13 +132,13 @@ func annotationResults(o *kube.Object, meta []string, annotations, live map[stri
 // secrets, but they never hold one.
 var referenceAnnotationPrefixes = []string{"checksum/", "vault.hashicorp.com/", "vault.security.banzaicloud.io/", "palisade.dev/"}
 
-// judgeAnnotation is judgeSecret for an annotation: the name is the part
+// judgeAnnotation is judge for an annotation: the name is the part
 // after the prefix, and a name ending in "secret" names a Secret (ingress
 // controllers' auth-secret, auth-tls-secret) rather than holding one. Those
 // are still reported when the value is a credential by its form. Failing
 // that, a value holding NAME=value words (kubernetes.io/change-cause keeps
 // the kubectl command, "set env … DB_PASSWORD=…") is judged word by word.
-func judgeAnnotation(k, v string) (secretKind, string) {
+func judgeAnnotation(k, v string, judge judgeFunc) (secretKind, string) {
 	name := k[strings.LastIndexByte(k, '/')+1:]
 	ref := strings.HasSuffix(strings.ToLower(name), "secret") || strings.HasSuffix(strings.ToLower(name), "secrets")
 	for _, p := range referenceAnnotationPrefixes {
@@ -143,12 +150,12 @@ func judgeAnnotation(k, v string) (secretKind, string) {
 		}
 		return notSecret, ""
 	}
-	if kind, why := judgeSecret(name, v); kind != notSecret {
+	if kind, why := judge(name, v); kind != notSecret {
 		return kind, why
 	}
 	if strings.Contains(v, "=") {
 		// Only literals: a placeholder in a recorded command says nothing.
-		if kind, why := secretLine(strings.Join(assignments(v), "\n"), judgeSecret); kind == secretLiteral {
+		if kind, why := secretLine(strings.Join(assignments(v), "\n"), judge); kind == secretLiteral {
 			return kind, "its value " + why[strings.Index(why, "sets "):]
 		}
 	}
@@ -216,7 +223,7 @@ func stringValues(m map[string]any) map[string]string {
 
 // lastAppliedResults judges o's last-applied configuration (see the file
 // comment).
-func lastAppliedResults(o *kube.Object, a *appliedObject) []posture.Result {
+func lastAppliedResults(o *kube.Object, a *appliedObject, judge judgeFunc) []posture.Result {
 	path := []string{"metadata", "annotations", lastApplied}
 	var out []posture.Result
 	switch o.Ref.Kind {
@@ -242,7 +249,7 @@ func lastAppliedResults(o *kube.Object, a *appliedObject) []posture.Result {
 			if cur, ok := live[k]; ok && cur == v {
 				continue
 			}
-			kind, why := judgeConfigValue(k, v)
+			kind, why := judgeConfigValue(k, v, judge)
 			if kind == notSecret {
 				continue
 			}
@@ -256,7 +263,7 @@ func lastAppliedResults(o *kube.Object, a *appliedObject) []posture.Result {
 	if live == nil {
 		live = map[string]string{}
 	}
-	return append(out, annotationResults(o, []string{"metadata"}, a.Annotations, live)...)
+	return append(out, annotationResults(o, []string{"metadata"}, a.Annotations, live, judge)...)
 }
 
 func sortedKeys(m map[string]string) []string {

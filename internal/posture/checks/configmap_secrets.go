@@ -40,7 +40,8 @@ func ConfigMapSecrets() posture.Check {
 		Versions: []posture.Versioned{
 			{MinVersion: 1, Eval: func(in *posture.Input) []posture.Result { return configMapSecrets(in, false) }},
 			{MinVersion: 2, Eval: func(in *posture.Input) []posture.Result { return configMapSecrets(in, true) }},
-			{MinVersion: 4, Eval: configMapSecretsV4},
+			{MinVersion: 4, Eval: configMapSecretsJudged(judgeSecret)},
+			{MinVersion: 12, Eval: configMapSecretsJudged(judgeSecretV12)},
 		},
 	}
 }
@@ -74,31 +75,34 @@ func configMapSecrets(in *posture.Input, lines bool) []posture.Result {
 	return out
 }
 
-// configMapSecretsV4 reports the keys of in's ConfigMap that hold, or are
-// placeholders for, a secret: by name and value, or by a NAME=value line.
-func configMapSecretsV4(in *posture.Input) []posture.Result {
-	cm, ok := in.Object.Typed.(*corev1.ConfigMap)
-	if !ok {
-		return nil
-	}
-	var out []posture.Result
-	for _, k := range sortedKeys(cm.Data) {
-		kind, why := judgeConfigValue(k, cm.Data[k])
-		if kind == notSecret {
-			continue
+// configMapSecretsJudged reports the keys of in's ConfigMap that hold, or
+// are placeholders for, a secret as judge sees them: by name and value, or
+// by a NAME=value line (version 4 and later).
+func configMapSecretsJudged(judge judgeFunc) func(*posture.Input) []posture.Result {
+	return func(in *posture.Input) []posture.Result {
+		cm, ok := in.Object.Typed.(*corev1.ConfigMap)
+		if !ok {
+			return nil
 		}
-		out = append(out, secretResult(kind, []string{"data", k},
-			"ConfigMap "+cm.Name+" key "+k+": "+why+".", key("key", k)))
+		var out []posture.Result
+		for _, k := range sortedKeys(cm.Data) {
+			kind, why := judgeConfigValue(k, cm.Data[k], judge)
+			if kind == notSecret {
+				continue
+			}
+			out = append(out, secretResult(kind, []string{"data", k},
+				"ConfigMap "+cm.Name+" key "+k+": "+why+".", key("key", k)))
+		}
+		return out
 	}
-	return out
 }
 
-// judgeConfigValue judges a ConfigMap key and value with judgeSecret, and
+// judgeConfigValue judges a ConfigMap key and value with judge, and
 // failing a literal, the value's NAME=value lines.
-func judgeConfigValue(k, v string) (secretKind, string) {
-	kind, why := judgeSecret(k, v)
+func judgeConfigValue(k, v string, judge judgeFunc) (secretKind, string) {
+	kind, why := judge(k, v)
 	if kind != secretLiteral {
-		if lk, lwhy := secretLine(v, judgeSecret); lk > kind {
+		if lk, lwhy := secretLine(v, judge); lk > kind {
 			kind, why = lk, lwhy
 		}
 	}
@@ -117,7 +121,7 @@ func judgeV1(name, value string) (secretKind, string) {
 // NAME a literal ("NAME=value", "export NAME=value") as judge sees it, and
 // says which: the first line holding a literal secret, else the first
 // holding a placeholder.
-func secretLine(value string, judge func(name, value string) (secretKind, string)) (secretKind, string) {
+func secretLine(value string, judge judgeFunc) (secretKind, string) {
 	best, why := notSecret, ""
 	for i, line := range strings.Split(value, "\n") {
 		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "export "))

@@ -15,6 +15,7 @@ package checks
 import (
 	"context"
 	"fmt"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,22 +46,27 @@ func ControlPlaneFlags() posture.Check {
 		// changes, its old logic kept for pinned scans). Version 11 judges
 		// the API server's cipher suites by CIS v1.10's list (ECDHE
 		// AES-CBC-SHA accepted, RSA key exchange not).
+		// Version 12: a command line that starts with a flag names no
+		// program (before, "--kubelet-service=kube-system/kubelet", the
+		// Prometheus operator's first argument, made it the kubelet).
 		Versions: []posture.Versioned{
-			{MinVersion: 4, Eval: controlPlaneFlags(nodecheck.WithAEADAPIServerCiphers(nodecheck.All()), controlPlaneFlagRules())},
-			{MinVersion: 11, Eval: controlPlaneFlags(nodecheck.All(), controlPlaneFlagRules())},
+			{MinVersion: 4, Eval: controlPlaneFlags(nodecheck.WithAEADAPIServerCiphers(nodecheck.All()), controlPlaneFlagRules(), true)},
+			{MinVersion: 11, Eval: controlPlaneFlags(nodecheck.All(), controlPlaneFlagRules(), true)},
+			{MinVersion: 12, Eval: controlPlaneFlags(nodecheck.All(), controlPlaneFlagRules(), false)},
 		},
 	}
 }
 
 // controlPlaneFlags evaluates the nodecheck rules on every container that
 // runs a control-plane component, reporting the failures of the rules
-// listed in known.
-func controlPlaneFlags(rules []nodecheck.Check, known []string) func(*posture.Input) []posture.Result {
+// listed in known. flagAsProgram keeps versions 4–11's reading of a first
+// argument that is a flag ending in a component's name as that program.
+func controlPlaneFlags(rules []nodecheck.Check, known []string, flagAsProgram bool) func(*posture.Input) []posture.Result {
 	return func(in *posture.Input) []posture.Result {
 		var out []posture.Result
 		for i := range in.Workload.PodSpec.Containers {
 			c := kube.ContainerRef{List: "containers", Index: i, Container: &in.Workload.PodSpec.Containers[i]}
-			component, args := controlPlaneComponent(in.Workload, c.Container)
+			component, args := controlPlaneComponent(in.Workload, c.Container, flagAsProgram)
 			if component == "" {
 				continue
 			}
@@ -107,10 +113,15 @@ func controlPlaneFlagRules() []string {
 // label when the container is named after it or is the only one, or by
 // the image's repository (registry.k8s.io/etcd, …/kube-apiserver-amd64).
 // A container with no command line at all is not judged.
-func controlPlaneComponent(w *kube.Workload, c *corev1.Container) (string, []string) {
+func controlPlaneComponent(w *kube.Workload, c *corev1.Container, flagAsProgram bool) (string, []string) {
 	argv := append(append([]string{}, c.Command...), c.Args...)
 	if comp, args, ok := nodecheck.ComponentCommand(argv); ok {
 		return comp, args
+	}
+	if flagAsProgram && len(argv) > 0 {
+		if prog := path.Base(strings.TrimSpace(argv[0])); strings.HasPrefix(argv[0], "-") && nodecheck.IsComponent(prog) {
+			return prog, argv[1:]
+		}
 	}
 	if len(argv) == 0 || !strings.HasPrefix(argv[0], "-") {
 		// Another program, or an entrypoint run as the image says:

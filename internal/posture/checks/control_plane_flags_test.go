@@ -56,14 +56,21 @@ func TestControlPlaneComponent(t *testing.T) {
 		{"image but no args: defaults of an unknown entrypoint are not judged", nil, []corev1.Container{{Name: "db", Image: "quay.io/coreos/etcd:v3.5.15"}}, "", nil},
 		{"image with another program", nil, []corev1.Container{{Name: "db", Image: "quay.io/coreos/etcd:v3.5.15", Command: []string{"etcdctl", "get"}}}, "", nil},
 		{"registry port is not a tag", nil, []corev1.Container{{Name: "db", Image: "localhost:5000/etcd", Args: []string{"--a"}}}, nodecheck.Etcd, []string{"--a"}},
+		{"a first flag whose value ends in a component's name", nil, []corev1.Container{{Name: "op", Image: "quay.io/prometheus-operator/prometheus-operator:v0.93.1",
+			Args: []string{"--kubelet-service=kube-system/kubelet", "--kubelet-endpoints=true"}}}, "", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := &kube.Workload{PodMeta: metav1.ObjectMeta{Labels: tc.labels}, PodSpec: &corev1.PodSpec{Containers: tc.containers}}
-			comp, args := controlPlaneComponent(w, &w.PodSpec.Containers[0])
+			comp, args := controlPlaneComponent(w, &w.PodSpec.Containers[0], false)
 			if comp != tc.component || !slices.Equal(args, tc.args) {
 				t.Errorf("got %q %q, want %q %q", comp, args, tc.component, tc.args)
 			}
 		})
+	}
+	// Versions 4–11 took that flag for the kubelet; pinned scans still do.
+	w := &kube.Workload{PodSpec: &corev1.PodSpec{Containers: []corev1.Container{{Args: []string{"--kubelet-service=kube-system/kubelet", "--x"}}}}}
+	if comp, args := controlPlaneComponent(w, &w.PodSpec.Containers[0], true); comp != nodecheck.Kubelet || !slices.Equal(args, []string{"--x"}) {
+		t.Errorf("flagAsProgram: got %q %q, want the kubelet as before version 12", comp, args)
 	}
 }
 

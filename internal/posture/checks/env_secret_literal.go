@@ -11,7 +11,8 @@ package checks
 // the real secret will be written into the manifest in its place; $(VAR)
 // (expanded by Kubernetes from the container's other variables) and ${VAR}
 // are references, not reported; JWTs and Authorization values ("Bearer …")
-// are credentials whatever the variable's name.
+// are credentials whatever the variable's name. Version 12 (judgeSecretV12)
+// passes names that configure how a secret is obtained (*_CMD, *_IPS).
 
 import (
 	"github.com/palisade-sec/palisade/internal/finding"
@@ -34,13 +35,14 @@ func EnvSecretLiteral() posture.Check {
 		Versions: []posture.Versioned{
 			{MinVersion: 1, Eval: func(in *posture.Input) []posture.Result { return envSecretLiterals(in, judgeV1) }},
 			{MinVersion: 4, Eval: func(in *posture.Input) []posture.Result { return envSecretLiterals(in, judgeSecret) }},
+			{MinVersion: 12, Eval: func(in *posture.Input) []posture.Result { return envSecretLiterals(in, judgeSecretV12) }},
 		},
 	}
 }
 
 // envSecretLiterals reports the literal env values of in's containers that
 // judge finds secret (or, from version 4, placeholders for a secret).
-func envSecretLiterals(in *posture.Input, judge func(name, value string) (secretKind, string)) []posture.Result {
+func envSecretLiterals(in *posture.Input, judge judgeFunc) []posture.Result {
 	return eachContainer(in, func(c kube.ContainerRef) []posture.Result {
 		var out []posture.Result
 		for i, e := range c.Container.Env {

@@ -144,6 +144,33 @@ func judgeSecret(name, value string) (secretKind, string) {
 	return secretLiteral, "name " + name + " suggests a secret"
 }
 
+// judgeFunc says whether a name/value pair holds a literal secret or a
+// placeholder for one, and why: judgeSecret, judgeSecretV12.
+type judgeFunc func(name, value string) (secretKind, string)
+
+// settingNameV12 matches names whose value says how a secret is obtained
+// or where it may be used, not the secret (behaviour version 12, from
+// rendering Bitnami's charts): Airflow's *_CMD variables hold a command
+// that prints the secret (AIRFLOW__API__SECRET_KEY_CMD: "cat
+// /opt/…/secret-key"); *_IPS and *_CIDRS the addresses allowed to use a
+// key (PARSE_SERVER_MASTER_KEY_IPS: "0.0.0.0/0"); etcd's ETCD_AUTH_TOKEN
+// is its token provider ("simple", "jwt,priv-key=FILE,…") and
+// ETCD_INITIAL_CLUSTER_TOKEN an identifier that etcd's documentation says
+// only keeps clusters apart.
+var settingNameV12 = regexp.MustCompile(`(?i)([_.-](cmd|command|ips|cidrs?)$|^etcd_(auth|initial_cluster)_token$)`)
+
+// judgeSecretV12 is judgeSecret that passes settingNameV12 names, unless
+// their value is a credential by its form.
+func judgeSecretV12(name, value string) (secretKind, string) {
+	if settingNameV12.MatchString(name) {
+		if ok, why := credentialValue(strings.TrimSpace(value)); ok {
+			return secretLiteral, why
+		}
+		return notSecret, ""
+	}
+	return judgeSecret(name, value)
+}
+
 // secretResult is a finding of kind at path: placeholders are medium, and
 // say so in their evidence.
 func secretResult(kind secretKind, path []string, msg string, id finding.Evidence) posture.Result {

@@ -57,6 +57,34 @@ func TestJudgeSecret(t *testing.T) {
 	}
 }
 
+// TestJudgeSecretV12: names that say how a secret is obtained or where it
+// may be used pass, unless the value is a credential by its form; the
+// rest is judged as version 4 judges it.
+func TestJudgeSecretV12(t *testing.T) {
+	for _, tc := range []struct {
+		name, value string
+		v4, v12     secretKind
+	}{
+		{"AIRFLOW__API__SECRET_KEY_CMD", "cat /opt/bitnami/airflow/secrets/secret-key", secretLiteral, notSecret},
+		{"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD", "bash -c 'echo $CONN'", notSecret, notSecret},
+		{"PARSE_SERVER_MASTER_KEY_IPS", "0.0.0.0/0,::/0", secretLiteral, notSecret},
+		{"ETCD_AUTH_TOKEN", "jwt,priv-key=/opt/bitnami/etcd/certs/token/jwt-token.pem,sign-method=RS256,ttl=10m", secretLiteral, notSecret},
+		{"ETCD_AUTH_TOKEN", "simple", secretLiteral, notSecret},
+		{"ETCD_INITIAL_CLUSTER_TOKEN", "etcd-cluster-k8s", secretLiteral, notSecret},
+		{"API_TOKEN_CMD", "Bearer 9f8e7d6c5b4a3f2e", secretLiteral, secretLiteral}, // a credential by its form
+		{"VAULT_DEV_ROOT_TOKEN_ID", "s.9f8e7d6c5b4a", secretLiteral, secretLiteral},
+		{"DB_PASSWORD", "hunter2-prod", secretLiteral, secretLiteral},
+		{"SECRET_KEY_COMMANDER", "hunter2-prod", secretLiteral, secretLiteral}, // a suffix, not a word inside
+	} {
+		if got, why := judgeSecret(tc.name, tc.value); got != tc.v4 {
+			t.Errorf("judgeSecret(%q, %q) = %v (%s), want %v", tc.name, tc.value, got, why, tc.v4)
+		}
+		if got, why := judgeSecretV12(tc.name, tc.value); got != tc.v12 {
+			t.Errorf("judgeSecretV12(%q, %q) = %v (%s), want %v", tc.name, tc.value, got, why, tc.v12)
+		}
+	}
+}
+
 func TestJudgeAnnotation(t *testing.T) {
 	for _, tc := range []struct {
 		key, value string
@@ -76,7 +104,7 @@ func TestJudgeAnnotation(t *testing.T) {
 		{"kubernetes.io/change-cause", "kubectl set env deployment/api DB_PASSWORD=xxxx", notSecret},
 		{"kubernetes.io/change-cause", "kubectl set image deployment/api api=registry.example.com/api:1.4", notSecret},
 	} {
-		if got, why := judgeAnnotation(tc.key, tc.value); got != tc.want {
+		if got, why := judgeAnnotation(tc.key, tc.value, judgeSecret); got != tc.want {
 			t.Errorf("judgeAnnotation(%q, %q) = %v (%s), want %v", tc.key, tc.value, got, why, tc.want)
 		}
 	}
@@ -117,7 +145,7 @@ func FuzzParseLastApplied(f *testing.F) {
 			secretLine(v, judgeSecret)
 		}
 		for k, v := range a.Annotations {
-			judgeAnnotation(k, v)
+			judgeAnnotation(k, v, judgeSecretV12)
 		}
 	})
 }
