@@ -2,11 +2,14 @@ package render
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/Masterminds/semver/v3"
 	chartv2 "helm.sh/helm/v4/pkg/chart/v2"
 	chartv2util "helm.sh/helm/v4/pkg/chart/v2/util"
+
+	"github.com/palisade-sec/palisade/internal/kube"
 )
 
 // chartIndex holds the chart directories of one scan by chart name. A
@@ -24,20 +27,44 @@ type indexedChart struct {
 	version *semver.Version
 }
 
-// newChartIndex reads the Chart.yaml of each directory; one that does not
-// read or has no semantic version is left out (rendering it says why).
+// newChartIndex reads the Chart.yaml of each chart directory of the scan
+// and of the chart directories beside them (a chart scanned alone in a
+// repository of charts finds its "../common" too); one that does not read
+// or has no semantic version is left out (rendering it says why).
 func newChartIndex(dirs []string) chartIndex {
 	idx := chartIndex{}
-	for _, dir := range dirs {
+	seen := map[string]bool{}
+	add := func(dir string) {
+		if seen[filepath.Clean(dir)] {
+			return
+		}
+		seen[filepath.Clean(dir)] = true
 		md, err := chartv2util.LoadChartfile(filepath.Join(dir, "Chart.yaml"))
 		if err != nil || md.Name == "" {
-			continue
+			return
 		}
 		v, err := semver.NewVersion(md.Version)
 		if err != nil {
-			continue
+			return
 		}
 		idx[md.Name] = append(idx[md.Name], indexedChart{dir: dir, version: v})
+	}
+	for _, dir := range dirs {
+		add(dir)
+	}
+	parents := map[string]bool{}
+	for _, dir := range dirs {
+		parent := filepath.Dir(filepath.Clean(dir))
+		if parents[parent] {
+			continue
+		}
+		parents[parent] = true
+		entries, _ := os.ReadDir(parent) // unreadable: no siblings
+		for _, e := range entries {
+			if sib := filepath.Join(parent, e.Name()); e.IsDir() && kube.IsChartDir(sib) {
+				add(sib)
+			}
+		}
 	}
 	return idx
 }

@@ -20,13 +20,14 @@ import (
 
 // TestLoadDependenciesFromScannedCharts: in a repository of charts that
 // take each other from a chart registry, a dependency charts/ lacks is
-// read from the scanned chart of that name when its version matches (and
-// its templates are named where they are); when none matches it stays
-// missing, and the message says which versions the scan holds.
+// read from the scanned chart of that name (or one beside a scanned
+// chart) when its version matches; when none matches it stays missing,
+// and the message says which versions the scan holds.
 func TestLoadDependenciesFromScannedCharts(t *testing.T) {
 	var log strings.Builder
 	inv, err := Load(t.Context(), []string{"testdata/monorepo"}, nil, Options{Logger: slog.New(slog.NewTextHandler(&log, nil))})
-	want := []string{"Deployment default/release-store", "Service default/release-db"}
+	// cache renders once: alone, not as store's disabled dependency.
+	want := []string{"Deployment default/release-store", "Service default/release-cache", "Service default/release-db"}
 	if got := refs(inv.Objects); !slices.Equal(got, want) {
 		t.Errorf("rendered %q, want %q", got, want)
 	}
@@ -40,19 +41,27 @@ func TestLoadDependenciesFromScannedCharts(t *testing.T) {
 			t.Errorf("error %q lacks %q", msg, want)
 		}
 	}
-	if strings.Contains(msg, "common") {
-		t.Errorf("error %q names common, which the scan holds", msg)
+	if strings.Contains(msg, "common") || strings.Contains(msg, "cache") {
+		t.Errorf("error %q names common or cache, which the scan holds", msg)
 	}
 	for _, want := range []string{"count=2", "common 2.x.x from " + filepath.Join("testdata", "monorepo", "common") + " (2.3.0)"} {
 		if !strings.Contains(log.String(), want) {
 			t.Errorf("log %q lacks %q", log.String(), want)
 		}
 	}
+	if strings.Contains(log.String(), "cache 1.x.x") {
+		t.Errorf("log %q names the disabled dependency", log.String())
+	}
 
-	// A chart scanned alone has no other chart to take common from.
+	// A chart scanned alone takes common from beside it; Helm (one chart,
+	// no scan) does not look there.
+	inv, err = Load(t.Context(), []string{"testdata/monorepo/db"}, nil, Options{})
+	if got := refs(inv.Objects); err != nil || !slices.Equal(got, []string{"Service default/release-db"}) {
+		t.Errorf("db alone: %q, %v; want its Service, common read from beside it", got, err)
+	}
 	objs, err := Helm(t.Context(), "testdata/monorepo/db", HelmOptions{}, kube.Limits{})
 	if err == nil || !strings.Contains(err.Error(), "common >=2.0.0") || len(objs) != 0 {
-		t.Errorf("db alone: %q, %v; want common missing and no object", refs(objs), err)
+		t.Errorf("Helm(db): %q, %v; want common missing and no object", refs(objs), err)
 	}
 }
 

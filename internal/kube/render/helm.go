@@ -61,7 +61,7 @@ func newChartScan(index chartIndex) *chartScan {
 }
 
 // renderHelm is Helm within a scan: it also returns the dependencies it
-// read from the scan's charts (dependencies.fromIndex).
+// read from the scan's charts and rendered (dependencies.usedFromIndex).
 func renderHelm(ctx context.Context, path string, o HelmOptions, lim kube.Limits, scan *chartScan) ([]*kube.Object, []string, error) {
 	ch, err := loader.Load(path)
 	if err != nil {
@@ -77,7 +77,7 @@ func renderHelm(ctx context.Context, path string, o HelmOptions, lim kube.Limits
 		errs = append(errs, addDependencies(ch, path, "", deps)...)
 	}
 	objs, err := renderChart(ctx, ch, path, o, vals, lim, deps, scan.funcs)
-	return objs, deps.fromIndex, joinErrs(append(errs, kube.SplitErrors(err)...))
+	return objs, deps.usedFromIndex(ch), joinErrs(append(errs, kube.SplitErrors(err)...))
 }
 
 // renderChart renders ch, read from path, with its dependencies added.

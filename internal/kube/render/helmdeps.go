@@ -5,16 +5,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	chartv2 "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 )
 
-// maxLocalDependencyDepth bounds addDependencies: charts that depend on
+// maxDependencyDepth bounds addDependencies: charts that depend on
 // each other (file://, or through the scan's index) would otherwise load
 // without end.
-const maxLocalDependencyDepth = 8
+const maxDependencyDepth = 8
 
 // dependencies is what addDependencies works with and records for one
 // chart rendered.
@@ -26,10 +27,44 @@ type dependencies struct {
 	// directory, as a subchart of the chart rendered, to that directory,
 	// so that findings name its templates where they are.
 	local map[string]string
-	// fromIndex says which dependencies came from the index: "common
-	// 2.x.x from bitnami/common (2.31.4)", a subchart's prefixed with its
-	// path ("postgresql/common …").
-	fromIndex []string
+	// fromIndex are the dependencies read from the index.
+	fromIndex []indexUse
+}
+
+// indexUse is a dependency read from the scan's index.
+type indexUse struct {
+	sub  string // its charts/ path in the chart rendered
+	req  *chartv2.Dependency
+	from string // the index's chart: "bitnami/common (2.31.4)"
+}
+
+// usedFromIndex names the dependencies of d.fromIndex that ch, after
+// ProcessDependencies (which drops disabled ones), renders: "common 2.x.x
+// from bitnami/common (2.31.4)", a subchart's prefixed with its path as
+// missingDependencies names them ("postgresql/common …").
+func (d *dependencies) usedFromIndex(ch *chartv2.Chart) []string {
+	var out []string
+	for _, u := range d.fromIndex {
+		if !hasSubchart(ch, u.sub) {
+			continue
+		}
+		name := strings.ReplaceAll(strings.TrimSuffix(u.sub, cmp.Or(u.req.Alias, u.req.Name)), "charts/", "") + u.req.Name
+		out = append(out, strings.TrimSpace(name+" "+u.req.Version)+" from "+u.from)
+	}
+	return out
+}
+
+// hasSubchart reports whether ch holds the subchart at sub
+// ("charts/a/charts/b"), by the names it renders them under.
+func hasSubchart(ch *chartv2.Chart, sub string) bool {
+	for name := range strings.SplitSeq(strings.TrimPrefix(sub, "charts/"), "/charts/") {
+		i := slices.IndexFunc(ch.Dependencies(), func(c *chartv2.Chart) bool { return c.Name() == name })
+		if i < 0 {
+			return false
+		}
+		ch = ch.Dependencies()[i]
+	}
+	return true
 }
 
 // addDependencies adds to ch, a chart read from the directory dir, the
@@ -59,18 +94,16 @@ func addDependencies(ch *chartv2.Chart, dir, at string, d *dependencies) []error
 			if ok && !filepath.IsAbs(src) {
 				src = filepath.Join(dir, src)
 			}
+			var from string // the index's chart, when read from there
 			if !ok {
 				ic, found := d.index.find(req, dir)
 				if !found {
 					continue
 				}
-				src = ic.dir
-				// Named as missingDependencies names them: "postgresql/common 2.x.x".
-				name := strings.TrimPrefix(strings.ReplaceAll(at, "charts/", "")+"/"+req.Name, "/")
-				d.fromIndex = append(d.fromIndex, strings.TrimSpace(name+" "+req.Version)+" from "+ic.String())
+				src, from = ic.dir, ic.String()
 			}
-			if strings.Count(sub, "charts/") > maxLocalDependencyDepth {
-				errs = append(errs, fmt.Errorf("dependency %s (%s): more than %d levels of dependencies read from directories", req.Name, req.Repository, maxLocalDependencyDepth))
+			if strings.Count(sub, "charts/") > maxDependencyDepth {
+				errs = append(errs, fmt.Errorf("dependency %s (%s): more than %d levels of dependencies read from directories", req.Name, req.Repository, maxDependencyDepth))
 				continue
 			}
 			dep, err := loader.Load(src)
@@ -88,6 +121,9 @@ func addDependencies(ch *chartv2.Chart, dir, at string, d *dependencies) []error
 			}
 			ch.AddDependency(dep)
 			have[req.Name] = true
+			if from != "" {
+				d.fromIndex = append(d.fromIndex, indexUse{sub: sub, req: req, from: from})
+			}
 		}
 		if dir, ok := added[req.Name]; ok {
 			d.local[sub] = dir

@@ -13,9 +13,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 
 	"github.com/palisade-sec/palisade/internal/kube"
+	"github.com/palisade-sec/palisade/internal/parallel"
 )
 
 // Kind is what a path holds.
@@ -111,33 +113,42 @@ func Load(ctx context.Context, paths []string, stdin io.Reader, opts Options) (*
 			}
 		}
 	}
-	scan := newChartScan(newChartIndex(append(slices.Clip(charts), found...)))
+	// Charts render on every core (Bitnami's 139: 5.8 → 3.3 s on two),
+	// each into its own slot, so the objects keep the order of paths, then
+	// of the charts found in directories.
+	all := append(slices.Clip(charts), found...)
+	scan := newChartScan(newChartIndex(all))
+	rendered := make([]renderedChart, len(all))
+	// Each stops when ctx ends, which the end of Load reports.
+	_ = parallel.Each(ctx, len(all), runtime.GOMAXPROCS(0), 1, func(i int) {
+		r := &rendered[i]
+		r.objs, r.fromIndex, r.err = renderHelm(ctx, all[i], opts.Helm, opts.Limits, scan)
+	})
 	var objs []*kube.Object
 	var fromIndex []string
-	render := func(p string, kind Kind) {
-		var rendered []*kube.Object
-		var err error
-		if kind == HelmChart {
-			var used []string
-			rendered, used, err = renderHelm(ctx, p, opts.Helm, opts.Limits, scan)
-			for _, u := range used {
-				fromIndex = append(fromIndex, p+": "+u)
-			}
-		} else {
-			rendered, err = Kustomize(ctx, p, opts.Limits)
-		}
-		objs = append(objs, rendered...)
+	add := func(p string, objsOf []*kube.Object, used []string, err error) {
+		objs = append(objs, objsOf...)
 		errs = append(errs, inputErrors(p, err)...)
+		for _, u := range used {
+			fromIndex = append(fromIndex, p+": "+u)
+		}
 	}
-	// Objects in the order of paths, then the charts found in directories.
+	next := 0 // rendered[:len(charts)] are the charts of paths, in order
 	for i, p := range paths {
-		if kinds[i] != Manifests {
-			render(p, kinds[i])
+		switch kinds[i] {
+		case HelmChart:
+			r := rendered[next]
+			next++
+			add(p, r.objs, r.fromIndex, r.err)
+		case Kustomization:
+			built, err := Kustomize(ctx, p, opts.Limits)
+			add(p, built, nil, err)
 		}
 	}
 	objs = append(objs, plainObjs...)
-	for _, p := range found {
-		render(p, HelmChart)
+	for j, p := range found {
+		r := rendered[len(charts)+j]
+		add(p, r.objs, r.fromIndex, r.err)
 	}
 	if len(fromIndex) > 0 && opts.Logger != nil {
 		opts.Logger.Info("chart dependencies read from the scanned charts of the same name and a matching version, where 'helm dependency build' would fetch them from their repositories", "count", len(fromIndex), "dependencies", kube.Abbreviate(fromIndex, 5))
@@ -148,6 +159,13 @@ func Load(ctx context.Context, paths []string, stdin io.Reader, opts Options) (*
 		return inv, fmt.Errorf("load manifests: %w", ctx.Err())
 	}
 	return inv, errors.Join(errs...)
+}
+
+// renderedChart is what renderHelm returned for one chart.
+type renderedChart struct {
+	objs      []*kube.Object
+	fromIndex []string
+	err       error
 }
 
 // inputErrors splits err, what rendering path returned, into one error per
