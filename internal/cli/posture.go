@@ -29,7 +29,7 @@ func newPostureCommand(g *globals) *cobra.Command {
 		Use:   "posture",
 		Short: "Report misconfigurations of manifests and live clusters",
 	}
-	cmd.AddCommand(newPostureScanCommand(g), newPostureWhoCanCommand(g), newPostureCanCommand(g), newPostureChecksCommand(g))
+	cmd.AddCommand(newPostureScanCommand(g), newPostureWhoCanCommand(g), newPostureCanCommand(g), newPostureChecksCommand(g), newPostureExceptionsCommand(g))
 	return cmd
 }
 
