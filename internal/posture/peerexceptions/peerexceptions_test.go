@@ -132,44 +132,31 @@ func TestTrivyIDs(t *testing.T) {
 // FuzzKubescape: any input is translated or refused with an error, and
 // whatever is translated writes and loads as palisade.yaml.
 func FuzzKubescape(f *testing.F) {
-	for _, name := range []string{"kubescape-exceptions.json", "kube-prometheus-kubescape-exceptions.json"} {
+	f.Add([]byte(`[{"resources":[{"attributes":{"name":"a\nb: c"}}],"posturePolicies":[{"controlID":"C-0038"}]}]`))
+	fuzzTranslate(f, Kubescape, "kubescape-exceptions.json", "kube-prometheus-kubescape-exceptions.json")
+}
+
+// FuzzTrivyIgnore is FuzzKubescape for .trivyignore.
+func FuzzTrivyIgnore(f *testing.F) {
+	fuzzTranslate(f, TrivyIgnore, "trivyignore")
+}
+
+func fuzzTranslate(f *testing.F, translate func([]byte, *compliance.Peers) (*Translation, error), seeds ...string) {
+	for _, name := range seeds {
 		data, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {
 			f.Fatal(err)
 		}
 		f.Add(data)
 	}
-	f.Add([]byte(`[{"resources":[{"attributes":{"name":"a\nb: c"}}],"posturePolicies":[{"controlID":"C-0038"}]}]`))
 	p, err := compliance.LoadPeers()
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		tr, err := Kubescape(data, p)
-		if err != nil {
-			return
+		if tr, err := translate(data, p); err == nil {
+			checkWrites(t, tr)
 		}
-		checkWrites(t, tr)
-	})
-}
-
-// FuzzTrivyIgnore is FuzzKubescape for .trivyignore.
-func FuzzTrivyIgnore(f *testing.F) {
-	data, err := os.ReadFile("testdata/trivyignore")
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add(data)
-	p, err := compliance.LoadPeers()
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		tr, err := TrivyIgnore(data, p)
-		if err != nil {
-			return
-		}
-		checkWrites(t, tr)
 	})
 }
 
