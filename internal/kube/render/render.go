@@ -113,7 +113,7 @@ func Load(ctx context.Context, paths []string, stdin io.Reader, opts Options) (*
 			}
 		}
 	}
-	// Charts render on every core (Bitnami's 139: 5.8 → 3.3 s on two),
+	// Charts render on every core (Bitnami's 139: 5.8 → 2.9 s on two),
 	// each into its own slot, so the objects keep the order of paths, then
 	// of the charts found in directories.
 	all := append(slices.Clip(charts), found...)
