@@ -72,11 +72,14 @@ func TestPostureExceptionsImportErrors(t *testing.T) {
 		want string
 	}{
 		{"owner required", []string{"kubescape", bad}, ExitUsage, "--owner is required"},
-		{"unknown tool", []string{"polaris", bad, "--owner", "x"}, ExitUsage, `unknown tool "polaris"`},
+		{"unknown tool", []string{"polaris", bad, "--owner", "x"}, ExitUsage, `unknown source "polaris"`},
 		{"bad date", []string{"trivy", trivy, "--owner", "x", "--expires", "next year"}, ExitUsage, "--expires"},
 		{"missing file", []string{"trivy", "/nonexistent/.trivyignore", "--owner", "x"}, ExitUsage, "no such file"},
 		{"truncated JSON names the file", []string{"kubescape", bad, "--owner", "x"}, ExitUsage, "bad.json: parse Kubescape exceptions"},
 		{"something not translated exits 1", []string{"trivy", trivy, "--owner", "x"}, ExitViolation, "aws-access-key-id"},
+		{"one file for a tool's file", []string{"trivy", trivy, trivy, "--owner", "x"}, ExitUsage, "one file, not 2"},
+		{"annotations: a manifest that does not read", []string{"annotations", bad, "--owner", "x"}, ExitUsage, "bad.json"},
+		{"annotations: exemptions of three tools", []string{"annotations", "../posture/peerexceptions/testdata/annotated", "--owner", "x"}, ExitViolation, "name: debug"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errOut := run(t, append([]string{"posture", "exceptions", "import"}, tc.args...)...)

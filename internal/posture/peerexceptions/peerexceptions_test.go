@@ -5,11 +5,14 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/palisade-sec/palisade/internal/config"
+	"github.com/palisade-sec/palisade/internal/kube"
 	"github.com/palisade-sec/palisade/internal/posture/compliance"
+	"github.com/palisade-sec/palisade/internal/sharedtest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -172,4 +175,72 @@ func checkWrites(t *testing.T, tr *Translation) {
 	if len(cfg.Exceptions) != len(tr.Entries) {
 		t.Fatalf("%d exceptions loaded, %d translated\n%s", len(cfg.Exceptions), len(tr.Entries), out.String())
 	}
+}
+
+// TestAnnotations: exemptions written for kube-linter, Polaris and
+// Checkov on the objects (here, and in Checkov's own suppression test
+// manifest) become one entry per object; "false" exempts nothing and an
+// unknown check is listed.
+func TestAnnotations(t *testing.T) {
+	objs, err := kube.Decode(t.Context(), "testdata/annotated/manifests.yaml", mustRead(t, "testdata/annotated/manifests.yaml"), kube.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := Annotations(objs, peers(t))
+	var out bytes.Buffer
+	if err := Write(&out, tr, "testdata/annotated", "platform-team@example.com", "2027-02-25"); err != nil {
+		t.Fatal(err)
+	}
+	golden := "testdata/annotated.golden.yaml"
+	if *update {
+		if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := string(mustRead(t, golden)); out.String() != want {
+		t.Errorf("output differs from %s (-update rewrites it):\n%s", golden, out.String())
+	}
+	if len(tr.Entries) != 2 || len(tr.Skipped) != 1 || !strings.Contains(tr.Skipped[0].Why, "no-such-check") {
+		t.Fatalf("entries %+v, skipped %+v", tr.Entries, tr.Skipped)
+	}
+	web, debug := tr.Entries[0], tr.Entries[1]
+	if got := strings.Join(web.Rules, ","); got != "posture/allow-privilege-escalation,posture/run-as-root,posture/host-namespaces" {
+		t.Errorf("web rules %s", got)
+	}
+	if debug.Rules != nil || debug.Name != "debug" || debug.Kind != "Pod" {
+		t.Errorf("debug %+v, want every check of Pod debug", debug)
+	}
+	if cfg, err := config.Parse(golden, out.Bytes()); err != nil || len(cfg.Exceptions) != 2 {
+		t.Errorf("output loads as %v, %v", cfg, err)
+	}
+}
+
+// TestAnnotationsCheckovCorpus: Checkov's own suppression test manifest.
+func TestAnnotationsCheckovCorpus(t *testing.T) {
+	const file = "../../../../shared/posture-corpora/checkov/tests/kubernetes/checks/example_Suppressed/suppress-checks-PASSED.yaml"
+	data, err := os.ReadFile(file)
+	if err != nil {
+		sharedtest.Missing(t, "peer corpora not found: %v", err)
+	}
+	objs, _ := kube.Decode(t.Context(), file, data, kube.Limits{})
+	tr := Annotations(objs, peers(t))
+	var named []string
+	for _, e := range tr.Entries {
+		named = append(named, e.Name+":"+strings.Join(e.Rules, ","))
+	}
+	// checkov.io/ and bridgecrew.io/ alike; CKV_K8S_11 (CPU limits) is our resources check.
+	for _, want := range []string{"liveness-exec:", "bcliveness-exec:"} {
+		if !slices.ContainsFunc(named, func(s string) bool { return strings.HasPrefix(s, want) && strings.Contains(s, "posture/resources") }) {
+			t.Errorf("entries %q lack %s with posture/resources", named, want)
+		}
+	}
+}
+
+func mustRead(t *testing.T, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }

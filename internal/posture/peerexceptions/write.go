@@ -19,11 +19,13 @@ func Write(w io.Writer, t *Translation, from, owner, expires string) error {
 	seq := &yaml.Node{Kind: yaml.SequenceNode}
 	for _, e := range t.Entries {
 		match := mapping()
-		rules := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
-		for _, r := range e.Rules {
-			rules.Content = append(rules.Content, scalar(r))
+		if len(e.Rules) > 0 { // none: every finding of the resource
+			rules := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+			for _, r := range e.Rules {
+				rules.Content = append(rules.Content, scalar(r))
+			}
+			match.Content = append(match.Content, scalar("rule"), rules)
 		}
-		match.Content = append(match.Content, scalar("rule"), rules)
 		for _, f := range [][2]string{{"namespace", e.Namespace}, {"kind", e.Kind}, {"name", e.Name}, {"labels", e.Labels}} {
 			if f[1] != "" {
 				match.Content = append(match.Content, scalar(f[0]), scalar(f[1]))

@@ -1,0 +1,107 @@
+package peerexceptions
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/palisade-sec/palisade/internal/kube"
+	"github.com/palisade-sec/palisade/internal/posture/compliance"
+)
+
+// Annotations translates the exemptions other tools read from the
+// annotations of the objects themselves, so that manifests annotated for
+// them keep what they accepted:
+//
+//   - kube-linter: ignore-check.kube-linter.io/CHECK: "reason", and
+//     kube-linter.io/ignore-all;
+//   - Polaris: polaris.fairwinds.com/CHECK-exempt: "true", and
+//     polaris.fairwinds.com/exempt: "true" for every check;
+//   - Checkov: checkov.io/skipN (or bridgecrew.io/skipN): "CKV_K8S_20=reason".
+//
+// Each annotated object becomes one entry matching its kind, name and
+// namespace as written (none: any), with the Palisade checks of all its
+// annotations; an exemption from every check matches the object alone.
+func Annotations(objs []*kube.Object, peers *compliance.Peers) *Translation {
+	t := &Translation{}
+	for _, o := range objs {
+		var rules, notes, reasons []string
+		all := false
+		src := fmt.Sprintf("%s %s", o.Ref.Kind, qualified(o.Ref.Namespace, o.Ref.Name))
+		if o.Source.File != "" {
+			src = fmt.Sprintf("%s:%d: %s", o.Source.File, o.Source.Line, src)
+		}
+		for _, k := range slices.Sorted(maps.Keys(o.Meta.Annotations)) {
+			tool, check, reason, isAll, ok := peerAnnotation(k, o.Meta.Annotations[k])
+			if !ok {
+				continue
+			}
+			asrc := src + ", annotation " + k
+			if reason != "" && (isAll || peers.Tools[tool][check].Check != "") {
+				reasons = append(reasons, tool+": "+reason)
+			}
+			if isAll {
+				all = true
+				notes = append(notes, k+": every check")
+				continue
+			}
+			rs, ns, mapped := checksOf(peers, tool, check)
+			if !mapped {
+				t.Skipped = append(t.Skipped, Skip{asrc, tool + " check " + check + " has no Palisade counterpart"})
+				continue
+			}
+			for _, r := range rs {
+				if !slices.Contains(rules, r) {
+					rules = append(rules, r)
+				}
+			}
+			notes = append(notes, append([]string{k + ": " + check + " → " + strings.Join(rs, ", ")}, ns...)...)
+		}
+		if !all && len(rules) == 0 {
+			continue
+		}
+		if all {
+			rules = nil
+		}
+		if o.Ref.Name == "" {
+			t.Skipped = append(t.Skipped, Skip{src, "the object has no name to match"})
+			continue
+		}
+		reason := "Exempted by annotations for other tools (translated by palisade posture exceptions import)"
+		if len(reasons) > 0 {
+			reason = strings.Join(reasons, "; ")
+		}
+		t.add(Entry{Rules: rules, Namespace: o.Ref.Namespace, Kind: o.Ref.Kind, Name: o.Ref.Name,
+			Reason: reason, Source: src, Notes: notes})
+	}
+	return t
+}
+
+// peerAnnotation reads one annotation: the tool it speaks to, the check
+// it exempts (or every check: all), and the reason it gives; ok is false
+// for an annotation that is no exemption.
+func peerAnnotation(key, value string) (tool, check, reason string, all, ok bool) {
+	switch {
+	case strings.HasPrefix(key, "ignore-check.kube-linter.io/"):
+		return "kube-linter", strings.TrimPrefix(key, "ignore-check.kube-linter.io/"), strings.TrimSpace(value), false, true
+	case key == "kube-linter.io/ignore-all":
+		return "kube-linter", "", strings.TrimSpace(value), true, true
+	case key == "polaris.fairwinds.com/exempt":
+		return "polaris", "", "", true, strings.EqualFold(strings.TrimSpace(value), "true")
+	case strings.HasPrefix(key, "polaris.fairwinds.com/") && strings.HasSuffix(key, "-exempt"):
+		check := strings.TrimSuffix(strings.TrimPrefix(key, "polaris.fairwinds.com/"), "-exempt")
+		return "polaris", check, "", false, strings.EqualFold(strings.TrimSpace(value), "true")
+	case strings.HasPrefix(key, "checkov.io/skip"), strings.HasPrefix(key, "bridgecrew.io/skip"):
+		id, why, _ := strings.Cut(value, "=")
+		return "checkov", strings.TrimSpace(id), strings.TrimSpace(why), false, strings.TrimSpace(id) != ""
+	}
+	return "", "", "", false, false
+}
+
+func qualified(ns, name string) string {
+	if ns == "" {
+		return name
+	}
+	return ns + "/" + name
+}
