@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/palisade-sec/palisade/internal/kube"
 	"github.com/palisade-sec/palisade/internal/posture/compliance"
@@ -68,11 +69,16 @@ func Annotations(objs []*kube.Object, peers *compliance.Peers) *Translation {
 			t.Skipped = append(t.Skipped, Skip{src, "the object has no name to match"})
 			continue
 		}
+		if !utf8.ValidString(o.Ref.Kind + o.Ref.Namespace + o.Ref.Name) {
+			// Decoded manifests are UTF-8; only a hand-built object is not.
+			t.Skipped = append(t.Skipped, Skip{src, "the object's kind, namespace or name is not UTF-8"})
+			continue
+		}
 		reason := "Exempted by annotations for other tools (translated by palisade posture exceptions import)"
 		if len(reasons) > 0 {
-			reason = strings.Join(reasons, "; ")
+			reason = strings.ToValidUTF8(strings.Join(reasons, "; "), "\uFFFD")
 		}
-		t.add(Entry{Rules: rules, Namespace: o.Ref.Namespace, Kind: o.Ref.Kind, Name: o.Ref.Name,
+		t.add(Entry{Rules: rules, Namespace: globLiteral(o.Ref.Namespace), Kind: o.Ref.Kind, Name: globLiteral(o.Ref.Name),
 			Reason: reason, Source: src, Notes: notes})
 	}
 	return t
@@ -97,6 +103,19 @@ func peerAnnotation(key, value string) (tool, check, reason string, all, ok bool
 		return "checkov", strings.TrimSpace(id), strings.TrimSpace(why), false, strings.TrimSpace(id) != ""
 	}
 	return "", "", "", false, false
+}
+
+// globLiteral is a glob that matches s alone: palisade.yaml's name and
+// namespace are globs, and a manifest's name may hold *, ? or [.
+func globLiteral(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[]\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 func qualified(ns, name string) string {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -159,6 +160,29 @@ func fuzzTranslate(f *testing.F, translate func([]byte, *compliance.Peers) (*Tra
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if tr, err := translate(data, p); err == nil {
 			checkWrites(t, tr)
+		}
+	})
+}
+
+// FuzzAnnotations: an object of any name with any annotation translates
+// into exceptions that load as palisade.yaml and match that name.
+func FuzzAnnotations(f *testing.F) {
+	f.Add("web", "shop", "ignore-check.kube-linter.io/run-as-non-root", "reason")
+	f.Add("a[b*", "", "polaris.fairwinds.com/exempt", "true")
+	f.Add("x", "ns", "checkov.io/skip1", "CKV_K8S_20=why\nnot")
+	p, err := compliance.LoadPeers()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, name, ns, key, value string) {
+		o := &kube.Object{Ref: kube.Ref{Kind: "Deployment", Namespace: ns, Name: name}}
+		o.Meta.Annotations = map[string]string{key: value}
+		tr := Annotations([]*kube.Object{o}, p)
+		checkWrites(t, tr)
+		for _, e := range tr.Entries {
+			if ok, err := path.Match(e.Name, name); !ok || err != nil {
+				t.Fatalf("entry name %q does not match the object's %q: %v", e.Name, name, err)
+			}
 		}
 	})
 }

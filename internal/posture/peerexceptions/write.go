@@ -45,7 +45,7 @@ func Write(w io.Writer, t *Translation, from, owner, expires string) error {
 			scalar("match"), match,
 			scalar("owner"), scalar(owner),
 			scalar("reason"), scalar(e.Reason),
-			scalar("expires"), scalar(exp))
+			scalar("expires"), &yaml.Node{Kind: yaml.ScalarNode, Value: exp}) // a date, checked by the caller
 		seq.Content = append(seq.Content, entry)
 	}
 	doc := mapping()
@@ -75,7 +75,8 @@ func Write(w io.Writer, t *Translation, from, owner, expires string) error {
 
 func mapping() *yaml.Node { return &yaml.Node{Kind: yaml.MappingNode} }
 
-func scalar(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Value: s} }
+// scalar is s as a string: "0" or "true" as a name stays a name.
+func scalar(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s} }
 
 // oneLine makes s fit one comment line: valid UTF-8, no control
 // characters (a peer file's names and IDs are the peer's to choose).
