@@ -35,6 +35,29 @@ const (
 	DefaultMaxDocuments = 100_000
 )
 
+// spaceCommentedMarkers returns data with a space after each "---" that
+// starts a line and is followed by a comment ("---# Permission to …").
+// YAML wants a blank after a document marker, but kubectl's reader
+// (apimachinery's YAMLReader) and Helm's SplitManifests split documents
+// there, and a chart whose template trims the newline after "---"
+// (cert-manager's rbac.yaml) renders such lines: read as YAML, the two
+// documents became one that did not parse. Lines keep their numbers; data
+// is copied only when it holds such a line.
+func spaceCommentedMarkers(data []byte) []byte {
+	if !bytes.HasPrefix(data, []byte("---#")) && !bytes.Contains(data, []byte("\n---#")) {
+		return data
+	}
+	out := make([]byte, 0, len(data)+8)
+	for line := range bytes.Lines(data) {
+		if bytes.HasPrefix(line, []byte("---#")) {
+			out = append(append(out, "--- "...), line[3:]...)
+			continue
+		}
+		out = append(out, line...)
+	}
+	return out
+}
+
 func (l Limits) withDefaults() Limits {
 	if l.MaxFileSize <= 0 {
 		l.MaxFileSize = DefaultMaxFileSize
@@ -55,6 +78,7 @@ func Decode(ctx context.Context, file string, data []byte, lim Limits) ([]*Objec
 	if int64(len(data)) > lim.MaxFileSize {
 		return nil, inputErr(file, 0, "file is larger than %d bytes", lim.MaxFileSize)
 	}
+	data = spaceCommentedMarkers(data)
 	budget := 8*len(data) + 1<<20
 	if !jsonLike(data) && splittable(data) {
 		// Documents are parsed one at a time (fastParse, else yaml.v3),

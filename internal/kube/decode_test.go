@@ -295,3 +295,21 @@ func TestDecodeGenerateName(t *testing.T) {
 		t.Errorf("refs %q, want %q", got, want)
 	}
 }
+
+// TestDecodeCommentedMarker: "---#comment" separates documents, as kubectl
+// and Helm read it (cert-manager's chart renders such a line), and lines
+// keep their numbers.
+func TestDecodeCommentedMarker(t *testing.T) {
+	for _, in := range []string{
+		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---# the next one\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n",
+		"---# first\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n\n\n---#\r\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n",
+	} {
+		objs, err := Decode(t.Context(), "m.yaml", []byte(in), Limits{})
+		if err != nil || len(objs) != 2 {
+			t.Fatalf("%q: %d objects, %v", in, len(objs), err)
+		}
+		if want := strings.Count(in[:strings.Index(in, "name: b")], "\n") - 1; objs[1].Source.Line != want {
+			t.Errorf("%q: b at line %d, want %d", in, objs[1].Source.Line, want)
+		}
+	}
+}
