@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"bufio"
 	"cmp"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -44,6 +46,7 @@ type postureScanFlags struct {
 	imageReports  []string
 	images        posture.ImageVulns // loaded from imageReports; nil without them
 	memoryLimit   string
+	baselineFile  string
 }
 
 // scanOptions are the options of one scan: palisade.yaml's settings, the
@@ -138,6 +141,12 @@ matchedBy=tag). vulnerable-image then reports images with open vulnerabilities
 at medium or above, and exposed-vulnerable-workload (critical) exposed
 workloads whose image has a network-exploitable critical or high one.
 
+--baseline FILE (an earlier 'posture scan -o json' report) gates on what is
+new: findings open in it are excepted as the baseline's (reports show them
+excepted, owner "baseline FILE"), so --fail-on judges only the others; the
+log says how many of the baseline's findings are gone. Finding IDs leave
+line numbers out, so a finding keeps its place when unrelated lines move.
+
 --fail-on SEVERITY (default high; "none" never fails) exits 1 when an open
 finding is at or above it; unreadable input exits 2.`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runPostureScan(cmd, g, f, args) },
@@ -155,6 +164,7 @@ finding is at or above it; unreadable input exits 2.`,
 	fl.StringSliceVar(&f.helm.APIVersions, "api-versions", nil, "API versions charts may gate on besides the built-in ones, group/version or group/version/Kind (Helm's --api-versions; repeatable or comma-separated)")
 	fl.StringVar(&f.helm.Namespace, "namespace", "", "namespace charts are rendered into (Helm's --namespace; unset: default, which the default-namespace checks take as no namespace set)")
 	fl.StringVar(&f.memoryLimit, "memory-limit", memlimit.DefaultScan, "soft memory target of the scan (Go's GOMEMLIMIT, which wins when set): the collector works harder near it, never fails; 0 or none: the Go default")
+	fl.StringVar(&f.baselineFile, "baseline", "", "earlier JSON report (posture scan -o json) whose open findings are not new: they are excepted, and --fail-on judges the rest")
 	fl.StringArrayVar(&f.imageReports, "image-report", nil, "image scan report (palisade image scan -o json REF > FILE) or directory of them, joined to the workloads running the images (repeatable)")
 	f.cluster.add(cmd)
 	return cmd
@@ -202,6 +212,12 @@ func runPostureScan(cmd *cobra.Command, g *globals, f postureScanFlags, paths []
 		return err
 	}
 	scanner := posture.NewScanner(reg, mapping.ControlsOf)
+	var baseline *finding.Baseline
+	if f.baselineFile != "" {
+		if baseline, err = loadBaseline(f.baselineFile); err != nil {
+			return usageError(fmt.Errorf("posture scan: %w", err))
+		}
+	}
 	if len(f.imageReports) > 0 {
 		idx, err := imagevulns.LoadFiles(ctx, f.imageReports...)
 		if err != nil {
@@ -274,6 +290,11 @@ func runPostureScan(cmd *cobra.Command, g *globals, f postureScanFlags, paths []
 	exposed := exposure.Workloads(res.invs...)
 	res.invs, res.findings = nil, nil
 	rep := finding.NewReportInPlace(finding.Tool{Name: "palisade", Version: buildinfo.Get().Version}, res.target, g.env.Now(), fs)
+	if baseline != nil {
+		excepted, gone := baseline.Apply(rep.Findings)
+		rep.Summary = finding.Summarize(rep.Findings)
+		g.logger.Info("posture scan: baseline applied", "baseline", baseline.Name, "inBaseline", excepted, "new", rep.Summary.Open, "goneSinceBaseline", gone)
+	}
 	rep.Coverage = res.coverage
 	if err := rep.SetExposed(exposed); err != nil {
 		return fmt.Errorf("list exposed workloads: %w", err)
@@ -357,6 +378,16 @@ func labelsIndex(invs ...*kube.Inventory) func(finding.Resource) map[string]stri
 		}
 		return idx[[4]string{r.Cluster, ns, r.Kind, r.Name}]
 	}
+}
+
+// loadBaseline reads the baseline report at path.
+func loadBaseline(path string) (*finding.Baseline, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("baseline: %w", err)
+	}
+	defer fh.Close()
+	return finding.LoadBaseline(path, bufio.NewReaderSize(fh, 1<<20))
 }
 
 // maxSizedInput is as much input as posture scan counts to size its heap

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -142,5 +143,47 @@ func TestWriteRecomputes(t *testing.T) {
 	}
 	if r.Findings[0].ID != "" || r.Summary.Total != 99 {
 		t.Error("Write modified the report it was given")
+	}
+}
+
+// TestBaseline: findings open in an earlier report are excepted as the
+// baseline's; new ones stay open; one excepted in the baseline is not in
+// it; baseline findings no longer found are counted.
+func TestBaseline(t *testing.T) {
+	mk := func(rule, name string) Finding {
+		return Finding{RuleID: rule, Severity: SeverityHigh, Message: "m", Resource: Resource{Kind: "Deployment", Name: name}}
+	}
+	old := NewReport(testTool(), "t", testNow(), []Finding{mk("posture/a", "web"), mk("posture/b", "web"), mk("posture/c", "gone"), mk("posture/d", "web")})
+	for i := range old.Findings {
+		if old.Findings[i].RuleID == "posture/d" {
+			old.Findings[i].Status, old.Findings[i].Exception = StatusExcepted, &ExceptionRef{ID: "x", Owner: "o", Reason: "r"}
+		}
+	}
+	var buf bytes.Buffer
+	if err := Write(&buf, FormatJSON, old, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := LoadBaseline("old.json", &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Len() != 3 {
+		t.Errorf("baseline holds %d open findings, want 3", b.Len())
+	}
+	now := NewReport(testTool(), "t", testNow(), []Finding{mk("posture/a", "web"), mk("posture/b", "web"), mk("posture/d", "web"), mk("posture/e", "web")})
+	excepted, gone := b.Apply(now.Findings)
+	if excepted != 2 || gone != 1 {
+		t.Errorf("excepted %d, gone %d; want 2, 1", excepted, gone)
+	}
+	for _, f := range now.Findings {
+		wantOpen := f.RuleID == "posture/d" || f.RuleID == "posture/e"
+		if f.Open() != wantOpen || (!wantOpen && (f.Exception == nil || f.Exception.ID != "baseline")) {
+			t.Errorf("%s: status %s, exception %+v", f.RuleID, f.Status, f.Exception)
+		}
+	}
+	for _, bad := range []string{``, `{"findings": []}`, `{"schemaVersion": "1.3"}`, `[1,2]`, `{"schemaVersion": "1.3", "findings": [`} {
+		if _, err := LoadBaseline("bad.json", strings.NewReader(bad)); err == nil || !strings.Contains(err.Error(), "bad.json") {
+			t.Errorf("LoadBaseline(%q) = %v, want an error naming the file", bad, err)
+		}
 	}
 }
