@@ -94,7 +94,7 @@ func TestPostureScanRenders(t *testing.T) {
 			name:     "dependencies are read from the scanned charts",
 			args:     []string{"posture", "scan", "-o", "json", "--fail-on", "none", "../kube/render/testdata/monorepo"},
 			wantCode: ExitUsage,
-			want:     []string{`"name": "release-store"`, "chart dependencies read from the scanned charts", "common 2.x.x from", "db 1.x.x ("},
+			want:     []string{`"name": "release-store"`, "chart dependencies read from charts of that name", "common 2.x.x from", "db 1.x.x ("},
 		},
 	}
 	for _, tt := range tests {

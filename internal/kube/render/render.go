@@ -95,23 +95,10 @@ func Load(ctx context.Context, paths []string, stdin io.Reader, opts Options) (*
 			charts = append(charts, p)
 		}
 	}
+	plainInv, found, err := loadPlain(ctx, plain, stdin, opts.Limits)
 	var errs []error
-	var skipped []*kube.InputError
-	var found []string // charts kube.Load found in directories
-	plainObjs := []*kube.Object{}
-	if len(plain) > 0 {
-		inv, err := kube.Load(ctx, plain, stdin, opts.Limits)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		plainObjs = inv.Objects
-		for _, s := range inv.Skipped {
-			if errors.Is(s, kube.ErrHelmChart) {
-				found = append(found, s.File)
-			} else {
-				skipped = append(skipped, s)
-			}
-		}
+	if err != nil {
+		errs = append(errs, err)
 	}
 	// Charts render on every core (Bitnami's 139: 5.8 → 2.9 s on two),
 	// each into its own slot, so the objects keep the order of paths, then
@@ -145,20 +132,41 @@ func Load(ctx context.Context, paths []string, stdin io.Reader, opts Options) (*
 			add(p, built, nil, err)
 		}
 	}
-	objs = append(objs, plainObjs...)
+	objs = append(objs, plainInv.Objects...)
 	for j, p := range found {
 		r := rendered[len(charts)+j]
 		add(p, r.objs, r.fromIndex, r.err)
 	}
 	if len(fromIndex) > 0 && opts.Logger != nil {
-		opts.Logger.Info("chart dependencies read from the scanned charts of the same name and a matching version, where 'helm dependency build' would fetch them from their repositories", "count", len(fromIndex), "dependencies", kube.Abbreviate(fromIndex, 5))
+		opts.Logger.Info("chart dependencies read from charts of that name and a matching version in or beside the scanned paths, where 'helm dependency build' would fetch them from their repositories", "count", len(fromIndex), "dependencies", kube.Abbreviate(fromIndex, 5))
 	}
 	inv := kube.NewInventory(objs)
-	inv.Skipped = skipped
+	inv.Skipped = plainInv.Skipped
 	if ctx.Err() != nil {
 		return inv, fmt.Errorf("load manifests: %w", ctx.Err())
 	}
 	return inv, errors.Join(errs...)
+}
+
+// loadPlain reads the plain paths with kube.Load: the inventory's Skipped
+// are what it skipped but the chart directories it found, returned apart
+// for rendering.
+func loadPlain(ctx context.Context, plain []string, stdin io.Reader, lim kube.Limits) (*kube.Inventory, []string, error) {
+	if len(plain) == 0 {
+		return kube.NewInventory(nil), nil, nil
+	}
+	inv, err := kube.Load(ctx, plain, stdin, lim)
+	var found []string
+	var skipped []*kube.InputError
+	for _, s := range inv.Skipped {
+		if errors.Is(s, kube.ErrHelmChart) {
+			found = append(found, s.File)
+		} else {
+			skipped = append(skipped, s)
+		}
+	}
+	inv.Skipped = skipped
+	return inv, found, err
 }
 
 // renderedChart is what renderHelm returned for one chart.
