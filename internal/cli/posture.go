@@ -141,7 +141,7 @@ matchedBy=tag). vulnerable-image then reports images with open vulnerabilities
 at medium or above, and exposed-vulnerable-workload (critical) exposed
 workloads whose image has a network-exploitable critical or high one.
 
---baseline FILE (an earlier 'posture scan -o json' report) gates on what is
+--baseline FILE (an earlier 'posture scan -o json' report or -o sarif log) gates on what is
 new: findings open in it are excepted as the baseline's (reports show them
 excepted, owner "baseline FILE"), so --fail-on judges only the others; the
 log says how many of the baseline's findings are gone. Finding IDs leave
@@ -164,7 +164,7 @@ finding is at or above it; unreadable input exits 2.`,
 	fl.StringSliceVar(&f.helm.APIVersions, "api-versions", nil, "API versions charts may gate on besides the built-in ones, group/version or group/version/Kind (Helm's --api-versions; repeatable or comma-separated)")
 	fl.StringVar(&f.helm.Namespace, "namespace", "", "namespace charts are rendered into (Helm's --namespace; unset: default, which the default-namespace checks take as no namespace set)")
 	fl.StringVar(&f.memoryLimit, "memory-limit", memlimit.DefaultScan, "soft memory target of the scan (Go's GOMEMLIMIT, which wins when set): the collector works harder near it, never fails; 0 or none: the Go default")
-	fl.StringVar(&f.baselineFile, "baseline", "", "earlier JSON report (posture scan -o json) whose open findings are not new: they are excepted, and --fail-on judges the rest")
+	fl.StringVar(&f.baselineFile, "baseline", "", "earlier report (posture scan -o json, or -o sarif) whose open findings are not new: they are excepted, and --fail-on judges the rest")
 	fl.StringArrayVar(&f.imageReports, "image-report", nil, "image scan report (palisade image scan -o json REF > FILE) or directory of them, joined to the workloads running the images (repeatable)")
 	f.cluster.add(cmd)
 	return cmd

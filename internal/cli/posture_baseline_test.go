@@ -41,6 +41,14 @@ spec:
 	}
 	write(baseline, out)
 
+	// The same scan's SARIF log serves as well.
+	_, sarif, _ := run(t, "posture", "scan", "-o", "sarif", manifest)
+	sarifBaseline := filepath.Join(dir, "baseline.sarif")
+	write(sarifBaseline, sarif)
+	if code, out, errOut := run(t, "posture", "scan", "--baseline", sarifBaseline, manifest); code != ExitOK || !strings.Contains(out, "0 open") {
+		t.Fatalf("SARIF baseline: exit %d, want 0:\n%s%s", code, out, errOut)
+	}
+
 	// The same problems, lines moved: nothing new, the gate passes.
 	write(manifest, "# moved down by a comment\n\n"+web)
 	code, out, errOut = run(t, "posture", "scan", "--baseline", baseline, manifest)
@@ -75,7 +83,8 @@ spec:
 	for _, tc := range []struct{ file, content, want string }{
 		{"missing.json", "", "no such file"},
 		{"table.txt", "Summary: 0 open", "not a JSON report"},
-		{"other.json", `{"foo": 1}`, "not a Palisade JSON report"},
+		{"other.json", `{"foo": 1}`, "not a Palisade report"},
+		{"other.sarif", `{"runs": [{"results": [{"ruleId": "KSV001"}]}]}`, "not written by Palisade"},
 	} {
 		p := filepath.Join(dir, tc.file)
 		if tc.content != "" {

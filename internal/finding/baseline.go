@@ -19,30 +19,62 @@ type Baseline struct {
 	open        map[string]bool
 }
 
-// LoadBaseline reads a JSON report this tool wrote (-o json) as a
-// baseline named name. Findings excepted in it are not part of it: when
-// their exception ends they are judged again.
+// LoadBaseline reads, as a baseline named name, a report this tool wrote:
+// JSON (-o json), or SARIF (-o sarif, whose results carry the finding ID as
+// a partial fingerprint), so that the log a CI run uploaded serves too.
+// Findings excepted (suppressed) in it are not part of it: when their
+// exception ends they are judged again.
 func LoadBaseline(name string, r io.Reader) (*Baseline, error) {
 	var doc struct {
 		SchemaVersion string    `json:"schemaVersion"`
-		Tool          Tool      `json:"tool"`
 		GeneratedAt   time.Time `json:"generatedAt"`
 		Findings      []struct {
 			ID     string `json:"id"`
 			Status Status `json:"status"`
 		} `json:"findings"`
+		Runs []struct {
+			Invocations []struct {
+				EndTimeUTC string `json:"endTimeUtc"`
+			} `json:"invocations"`
+			Results []struct {
+				PartialFingerprints map[string]string `json:"partialFingerprints"`
+				Suppressions        []json.RawMessage `json:"suppressions"`
+			} `json:"results"`
+		} `json:"runs"`
 	}
 	if err := json.NewDecoder(r).Decode(&doc); err != nil {
-		return nil, fmt.Errorf("baseline %s: not a JSON report: %w", name, err)
+		return nil, fmt.Errorf("baseline %s: not a JSON report or SARIF log: %w", name, err)
 	}
-	if doc.SchemaVersion == "" || doc.Findings == nil {
-		return nil, fmt.Errorf("baseline %s: not a Palisade JSON report (no schemaVersion or findings); write one with -o json", name)
-	}
-	b := &Baseline{Name: name, GeneratedAt: doc.GeneratedAt, open: make(map[string]bool, len(doc.Findings))}
-	for _, f := range doc.Findings {
-		if f.ID != "" && f.Status != StatusExcepted {
-			b.open[f.ID] = true
+	b := &Baseline{Name: name, GeneratedAt: doc.GeneratedAt, open: map[string]bool{}}
+	switch {
+	case doc.SchemaVersion != "" && doc.Findings != nil:
+		for _, f := range doc.Findings {
+			if f.ID != "" && f.Status != StatusExcepted {
+				b.open[f.ID] = true
+			}
 		}
+	case len(doc.Runs) > 0:
+		results, fingerprinted := 0, false
+		for _, run := range doc.Runs {
+			results += len(run.Results)
+			for _, inv := range run.Invocations {
+				if t, err := time.Parse(time.RFC3339Nano, inv.EndTimeUTC); err == nil {
+					b.GeneratedAt = t
+				}
+			}
+			for _, res := range run.Results {
+				id, ok := res.PartialFingerprints[sarifFingerprintKey]
+				fingerprinted = fingerprinted || ok
+				if ok && id != "" && len(res.Suppressions) == 0 {
+					b.open[id] = true
+				}
+			}
+		}
+		if results > 0 && !fingerprinted {
+			return nil, fmt.Errorf("baseline %s: a SARIF log without %s fingerprints: not written by Palisade", name, sarifFingerprintKey)
+		}
+	default:
+		return nil, fmt.Errorf("baseline %s: not a Palisade report (no findings, no SARIF runs); write one with -o json or -o sarif", name)
 	}
 	return b, nil
 }

@@ -99,3 +99,23 @@ func assertWellFormedXML(t *testing.T, b []byte) {
 type stringError struct{ s string }
 
 func (e *stringError) Error() string { return e.s }
+
+// FuzzLoadBaseline: any input is a baseline or an error naming it; never a
+// panic.
+func FuzzLoadBaseline(f *testing.F) {
+	f.Add([]byte(`{"schemaVersion": "1.3", "generatedAt": "2026-11-25T12:00:00Z", "findings": [{"id": "PAL-1", "status": "open"}, {"id": "PAL-2", "status": "excepted"}]}`))
+	f.Add([]byte(`{"runs": [{"invocations": [{"endTimeUtc": "2026-11-25T12:00:00Z"}], "results": [{"partialFingerprints": {"palisadeFindingId/v1": "PAL-1"}}, {"partialFingerprints": {"palisadeFindingId/v1": "PAL-2"}, "suppressions": [{}]}]}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b, err := LoadBaseline("fuzz.json", bytes.NewReader(data))
+		if err != nil {
+			if !strings.Contains(err.Error(), "fuzz.json") {
+				t.Fatalf("error %v does not name the baseline", err)
+			}
+			return
+		}
+		fs := []Finding{{ID: "PAL-1", Status: StatusOpen}, {ID: "PAL-3", Status: StatusOpen}}
+		if excepted, gone := b.Apply(fs); excepted > 1 || gone < 0 || gone > b.Len() {
+			t.Fatalf("Apply: excepted %d, gone %d of %d", excepted, gone, b.Len())
+		}
+	})
+}

@@ -181,7 +181,20 @@ func TestBaseline(t *testing.T) {
 			t.Errorf("%s: status %s, exception %+v", f.RuleID, f.Status, f.Exception)
 		}
 	}
-	for _, bad := range []string{``, `{"findings": []}`, `{"schemaVersion": "1.3"}`, `[1,2]`, `{"schemaVersion": "1.3", "findings": [`} {
+	// The same baseline as a SARIF log: the suppressed result is not in it.
+	buf.Reset()
+	if err := Write(&buf, FormatSARIF, old, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	sb, err := LoadBaseline("old.sarif", &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sb.Len() != 3 || !sb.GeneratedAt.Equal(testNow()) {
+		t.Errorf("SARIF baseline: %d open findings at %v; want 3 at %v", sb.Len(), sb.GeneratedAt, testNow())
+	}
+	for _, bad := range []string{``, `{"findings": []}`, `{"schemaVersion": "1.3"}`, `[1,2]`, `{"schemaVersion": "1.3", "findings": [`,
+		`{"runs": [{"results": [{"ruleId": "x"}]}]}`} {
 		if _, err := LoadBaseline("bad.json", strings.NewReader(bad)); err == nil || !strings.Contains(err.Error(), "bad.json") {
 			t.Errorf("LoadBaseline(%q) = %v, want an error naming the file", bad, err)
 		}
