@@ -294,6 +294,11 @@ func runPostureScan(cmd *cobra.Command, g *globals, f postureScanFlags, paths []
 		excepted, gone := baseline.Apply(rep.Findings)
 		rep.Summary = finding.Summarize(rep.Findings)
 		g.logger.Info("posture scan: baseline applied", "baseline", baseline.Name, "inBaseline", excepted, "new", rep.Summary.Open, "goneSinceBaseline", gone)
+		if excepted == 0 && baseline.Len() > 0 {
+			// Finding IDs hash the file paths as given: a baseline made from
+			// another directory or with other paths matches nothing.
+			g.logger.Warn("posture scan: no finding of the baseline was found again; was it made with the same paths, from the same directory?", "baseline", baseline.Name, "baselineFindings", baseline.Len())
+		}
 	}
 	rep.Coverage = res.coverage
 	if err := rep.SetExposed(exposed); err != nil {

@@ -80,6 +80,12 @@ spec:
 		}
 	}
 
+	// From another directory the paths differ, so does every ID: said.
+	t.Chdir(dir)
+	if _, _, errOut := run(t, "posture", "scan", "--baseline", baseline, "app.yaml"); !strings.Contains(errOut, "no finding of the baseline was found again") {
+		t.Errorf("baseline of other paths: no warning:\n%s", errOut)
+	}
+
 	for _, tc := range []struct{ file, content, want string }{
 		{"missing.json", "", "no such file"},
 		{"table.txt", "Summary: 0 open", "not a JSON report"},
