@@ -37,6 +37,15 @@ func (r Ref) String() string {
 	return r.Kind + "/" + r.Namespace + "/" + r.Name
 }
 
+// QualifiedName is "namespace/name", or "name" for an object written
+// without a namespace (or cluster-scoped): how messages name an object.
+func QualifiedName(ns, name string) string {
+	if ns == "" {
+		return name
+	}
+	return ns + "/" + name
+}
+
 // Object is one decoded Kubernetes object.
 type Object struct {
 	Ref    Ref

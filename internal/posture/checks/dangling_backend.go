@@ -16,6 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/palisade-sec/palisade/internal/finding"
+	"github.com/palisade-sec/palisade/internal/kube"
 	"github.com/palisade-sec/palisade/internal/posture"
 	"github.com/palisade-sec/palisade/internal/posture/exposure"
 )
@@ -41,7 +42,7 @@ func DanglingBackend() posture.Check {
 func evalDanglingBackend(in *posture.Input) []posture.Result {
 	var out []posture.Result
 	for _, b := range exposure.Backends(in.Inventory) {
-		what := b.From.Ref.Kind + " " + qualifiedName(b.From.Ref.Namespace, b.From.Meta.Name)
+		what := b.From.Ref.Kind + " " + kube.QualifiedName(b.From.Ref.Namespace, b.From.Meta.Name)
 		if b.From.Ref.Namespace == "" {
 			what = b.From.Ref.Kind + " " + b.Namespace + "/" + b.From.Meta.Name
 		}

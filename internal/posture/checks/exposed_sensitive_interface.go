@@ -62,7 +62,7 @@ func sensitiveInterfaces(g *exposure.Graph) []posture.Result {
 				Path:      spathOf(e.Workload.SpecPath, c.Path("image")),
 				Container: c.Container.Name,
 				Image:     c.Container.Image,
-				Message:   ref.Kind + " " + qualifiedName(ref.Namespace, ref.Name) + " runs " + iface + " (container " + c.Container.Name + ") and is exposed: " + strings.Join(paths, "; ") + ".",
+				Message:   ref.Kind + " " + kube.QualifiedName(ref.Namespace, ref.Name) + " runs " + iface + " (container " + c.Container.Name + ") and is exposed: " + strings.Join(paths, "; ") + ".",
 				Evidence:  []finding.Evidence{key("interface", iface), ev("exposure", firstExposure(e))},
 			})
 			break // one finding per workload: the exposure is the workload's

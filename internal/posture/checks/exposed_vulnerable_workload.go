@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/palisade-sec/palisade/internal/finding"
+	"github.com/palisade-sec/palisade/internal/kube"
 	"github.com/palisade-sec/palisade/internal/posture"
 	"github.com/palisade-sec/palisade/internal/posture/exposure"
 )
@@ -56,7 +57,7 @@ func exposedVulnerableWorkloads(in *posture.Input) []posture.Result {
 			}
 			worst := worstIDs(m.Scan.Vulns, finding.SeverityHigh, true, 5)
 			ref := e.Ref
-			msg := ref.Kind + " " + qualifiedName(ref.Namespace, ref.Name) + " is exposed (" + strings.Join(paths, "; ") + ") and its container " +
+			msg := ref.Kind + " " + kube.QualifiedName(ref.Namespace, ref.Name) + " is exposed (" + strings.Join(paths, "; ") + ") and its container " +
 				c.Container.Name + " runs " + c.Container.Image + " with " + plural(n, "network-exploitable critical or high vulnerability", "network-exploitable critical or high vulnerabilities") +
 				": " + strings.Join(worst, ", ") + "." + matchText(m)
 			out = append(out, posture.Result{

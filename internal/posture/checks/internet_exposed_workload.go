@@ -76,7 +76,7 @@ func exposedWorkloads(analyze func(*kube.Inventory) *exposure.Graph, tokens, ima
 			}
 			sev, why := exposedSeverity(e.Workload.PodSpec)
 			ref := e.Ref
-			msg := ref.Kind + " " + qualifiedName(ref.Namespace, ref.Name) + " is exposed: " + strings.Join(paths, "; ") + "."
+			msg := ref.Kind + " " + kube.QualifiedName(ref.Namespace, ref.Name) + " is exposed: " + strings.Join(paths, "; ") + "."
 			if why != "" {
 				msg += " It " + why + "."
 			}

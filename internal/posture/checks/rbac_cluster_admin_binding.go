@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/palisade-sec/palisade/internal/finding"
+	"github.com/palisade-sec/palisade/internal/kube"
 	"github.com/palisade-sec/palisade/internal/posture"
 )
 
@@ -51,8 +52,8 @@ func RBACClusterAdminBinding() posture.Check {
 					}
 					out = append(out, posture.Result{
 						Path:     []string{"subjects", itoa(i)},
-						Message:  o.Ref.Kind + " " + o.Ref.Name + " binds " + role + " to " + s.Kind + " " + qualifiedName(s.Namespace, s.Name) + ".",
-						Evidence: []finding.Evidence{key("subject", s.Kind+":"+qualifiedName(s.Namespace, s.Name))},
+						Message:  o.Ref.Kind + " " + o.Ref.Name + " binds " + role + " to " + s.Kind + " " + kube.QualifiedName(s.Namespace, s.Name) + ".",
+						Evidence: []finding.Evidence{key("subject", s.Kind+":"+kube.QualifiedName(s.Namespace, s.Name))},
 					})
 				}
 				return out
@@ -74,15 +75,6 @@ func skipSubject(level exemption, kind, name string) bool {
 		return strings.HasPrefix(name, "system:") && name != "system:anonymous" && name != "system:unauthenticated" && name != "system:authenticated"
 	}
 	return kind == "Group" && name == "system:masters"
-}
-
-// qualifiedName is "namespace/name", or "name" for an object written
-// without a namespace (or cluster-scoped).
-func qualifiedName(ns, name string) string {
-	if ns == "" {
-		return name
-	}
-	return ns + "/" + name
 }
 
 // grantsEverything reports whether the role named by kind, ns and name is

@@ -29,7 +29,7 @@ func Annotations(objs []*kube.Object, peers *compliance.Peers) *Translation {
 	for _, o := range objs {
 		var rules, notes, reasons []string
 		all := false
-		src := fmt.Sprintf("%s %s", o.Ref.Kind, qualified(o.Ref.Namespace, o.Ref.Name))
+		src := fmt.Sprintf("%s %s", o.Ref.Kind, kube.QualifiedName(o.Ref.Namespace, o.Ref.Name))
 		if o.Source.File != "" {
 			src = fmt.Sprintf("%s:%d: %s", o.Source.File, o.Source.Line, src)
 		}
@@ -116,11 +116,4 @@ func globLiteral(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
-}
-
-func qualified(ns, name string) string {
-	if ns == "" {
-		return name
-	}
-	return ns + "/" + name
 }
