@@ -52,11 +52,7 @@ func Annotations(objs []*kube.Object, peers *compliance.Peers) *Translation {
 				t.Skipped = append(t.Skipped, Skip{asrc, tool + " check " + check + " has no Palisade counterpart"})
 				continue
 			}
-			for _, r := range rs {
-				if !slices.Contains(rules, r) {
-					rules = append(rules, r)
-				}
-			}
+			rules = appendNew(rules, rs...)
 			notes = append(notes, append([]string{k + ": " + check + " → " + strings.Join(rs, ", ")}, ns...)...)
 		}
 		if !all && len(rules) == 0 {

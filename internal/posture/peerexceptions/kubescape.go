@@ -98,11 +98,7 @@ func Kubescape(data []byte, peers *compliance.Peers) (*Translation, error) {
 			if p.FrameworkName != "" {
 				n = append(n, "Kubescape applied it in framework "+p.FrameworkName+" only; Palisade checks are not per framework")
 			}
-			for _, rule := range r {
-				if !slices.Contains(rules, rule) {
-					rules = append(rules, rule)
-				}
-			}
+			rules = appendNew(rules, r...)
 			notes = append(notes, n...)
 		}
 		if len(rules) == 0 {
@@ -158,11 +154,7 @@ func kubescapePolicy(ctrls map[string]control, byName map[string]string, peers *
 			unmapped = append(unmapped, r)
 			continue
 		}
-		for _, x := range rs {
-			if !slices.Contains(rules, x) {
-				rules = append(rules, x)
-			}
-		}
+		rules = appendNew(rules, rs...)
 		notes = append(notes, ns...)
 	}
 	label := strings.TrimSpace(id + " " + c.Name)

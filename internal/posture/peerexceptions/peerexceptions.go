@@ -60,11 +60,7 @@ func (t *Translation) add(e Entry) {
 	for i := range t.Entries {
 		if x := &t.Entries[i]; key(x) == k {
 			x.Source += "; " + e.Source
-			for _, n := range e.Notes {
-				if !slices.Contains(x.Notes, n) {
-					x.Notes = append(x.Notes, n)
-				}
-			}
+			x.Notes = appendNew(x.Notes, e.Notes...)
 			if e.Reason != x.Reason {
 				x.Reason += " " + e.Reason
 			}
@@ -75,6 +71,16 @@ func (t *Translation) add(e Entry) {
 		}
 	}
 	t.Entries = append(t.Entries, e)
+}
+
+// appendNew appends to list the items it does not hold yet, in order.
+func appendNew(list []string, items ...string) []string {
+	for _, it := range items {
+		if !slices.Contains(list, it) {
+			list = append(list, it)
+		}
+	}
+	return list
 }
 
 // checksOf returns the rule IDs of the Palisade checks peer check id of
@@ -93,9 +99,7 @@ func checksOf(peers *compliance.Peers, tool, id string) (rules, notes []string, 
 		if !strings.HasPrefix(rule, "node/") {
 			rule = posture.RulePrefix + rule
 		}
-		if !slices.Contains(rules, rule) {
-			rules = append(rules, rule)
-		}
+		rules = appendNew(rules, rule)
 		if len(pc.Evidence) > 0 {
 			notes = append(notes, id+" is the part of "+pc.Check+" with "+strings.Join(pc.Evidence, " or ")+"; the exception covers all of "+pc.Check)
 		}
