@@ -119,7 +119,7 @@ version, else the oldest Node's, else the newest release in the table).
 
 A chart directory (with Chart.yaml) or packaged chart (.tgz) is rendered with
 the Helm SDK, as 'helm template' would (--values, --set, --release-name,
---namespace); a directory with kustomization.yaml is built with the kustomize
+--namespace, --skip-tests); a directory with kustomization.yaml is built with the kustomize
 API, as 'kustomize build' would. Findings then name the template or the
 kustomization. Charts found in a scanned directory are rendered too. A
 dependency Chart.yaml declares that charts/ lacks is named (run 'helm
@@ -162,6 +162,7 @@ finding is at or above it; unreadable input exits 2.`,
 	fl.StringArrayVar(&f.helm.Set, "set", nil, "Helm value for chart paths, key=value[,key=value] (repeatable)")
 	fl.StringVar(&f.helm.ReleaseName, "release-name", "release", "Helm release name for chart paths")
 	fl.StringSliceVar(&f.helm.APIVersions, "api-versions", nil, "API versions charts may gate on besides the built-in ones, group/version or group/version/Kind (Helm's --api-versions; repeatable or comma-separated)")
+	fl.BoolVar(&f.helm.SkipTests, "skip-tests", false, "leave out the charts' tests (helm.sh/hook: test), which only 'helm test' runs (Helm's --skip-tests)")
 	fl.StringVar(&f.helm.Namespace, "namespace", "", "namespace charts are rendered into (Helm's --namespace; unset: default, which the default-namespace checks take as no namespace set)")
 	fl.StringVar(&f.memoryLimit, "memory-limit", memlimit.DefaultScan, "soft memory target of the scan (Go's GOMEMLIMIT, which wins when set): the collector works harder near it, never fails; 0 or none: the Go default")
 	fl.StringVar(&f.baselineFile, "baseline", "", "earlier report (posture scan -o json, or -o sarif) whose open findings are not new: they are excepted, and --fail-on judges the rest")

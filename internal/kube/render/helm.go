@@ -38,6 +38,9 @@ type HelmOptions struct {
 	// CRD being served ("monitoring.coreos.com/v1",
 	// "monitoring.coreos.com/v1/ServiceMonitor").
 	APIVersions []string
+	// SkipTests leaves out the chart's tests (kube.IsHelmTest), as
+	// `helm template --skip-tests` does: they run only on `helm test`.
+	SkipTests bool
 }
 
 // Helm renders the chart at path (a directory or a packaged .tgz) as
@@ -120,6 +123,9 @@ func renderChart(ctx context.Context, ch *chartv2.Chart, path string, o HelmOpti
 		// where the template of a dependency read from a directory is.
 		file := templateFile(path, strings.TrimPrefix(name, ch.Name()+"/"), deps.local)
 		decoded, err := kube.Decode(ctx, file, []byte(out[name]), lim)
+		if o.SkipTests {
+			decoded = slices.DeleteFunc(decoded, kube.IsHelmTest)
+		}
 		for _, obj := range decoded {
 			defaultNamespace(obj, rel.Namespace)
 			// Templates also write the release namespace themselves

@@ -244,3 +244,26 @@ func TestHelmAPIVersions(t *testing.T) {
 		t.Error("Helm's default capabilities were changed in place")
 	}
 }
+
+// TestHelmSkipTests: the chart's tests are rendered, as `helm template`
+// renders them, unless SkipTests leaves them out (--skip-tests); other
+// hooks stay either way.
+func TestHelmSkipTests(t *testing.T) {
+	hooks := []string{"Deployment default/release-api", "Job default/release-migrate"}
+	for _, tc := range []struct {
+		skip bool
+		want []string
+	}{
+		{false, append([]string{"Pod default/release-test-connection", "Pod default/release-test-legacy"}, hooks...)},
+		{true, hooks},
+	} {
+		objs, err := Helm(t.Context(), "testdata/hooks", HelmOptions{SkipTests: tc.skip}, kube.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := slices.Sorted(slices.Values(tc.want))
+		if got := refs(objs); !slices.Equal(got, want) {
+			t.Errorf("SkipTests %v: rendered %q, want %q", tc.skip, got, want)
+		}
+	}
+}

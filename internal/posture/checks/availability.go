@@ -29,6 +29,31 @@ func availabilityV8(eval func(*posture.Input) []posture.Result) []posture.Versio
 	return []posture.Versioned{{MinVersion: 8, Eval: eval}}
 }
 
+// helmHooksOneOffSince is the behaviour version from which a Helm hook (a
+// chart's test pod, a pre-install pod) is judged as the one-off it is:
+// Helm creates it for one event, waits for it to complete and deletes it
+// as its hook-delete-policy says, so nothing is to restart, replace or
+// probe it. Earlier versions judged a chart's test pod as a long-running
+// bare pod (bare-pod, restart-policy, probes), three findings per test in
+// most charts.
+const helmHooksOneOffSince = 13
+
+// helmHook reports whether o is a Helm hook (kube.HelmHooks).
+func helmHook(o *kube.Object) bool { return len(kube.HelmHooks(o)) > 0 }
+
+// exceptHelmHooks adds to a check's versions one from
+// helmHooksOneOffSince that is its newest, except that it reports
+// nothing on Helm hooks.
+func exceptHelmHooks(vs []posture.Versioned) []posture.Versioned {
+	newest := vs[len(vs)-1].Eval
+	return append(vs, posture.Versioned{MinVersion: helmHooksOneOffSince, Eval: func(in *posture.Input) []posture.Result {
+		if helmHook(in.Object) {
+			return nil
+		}
+		return newest(in)
+	}})
+}
+
 // replicatedKinds are the kinds that keep a count of identical pods: the
 // ones replicas, PodDisruptionBudgets and spreading are about. DaemonSets
 // run one pod per node and Jobs run to completion; neither has replicas.

@@ -28,7 +28,7 @@ func BarePod() posture.Check {
 		Rationale:   "A pod no controller owns is not recreated when its node fails or is drained: the service stays down until someone notices.",
 		Remediation: "Run the pod from a Deployment (or a StatefulSet, DaemonSet or Job) so that a controller replaces it.",
 		Scope:       posture.ScopeWorkload,
-		Versions: availabilityV8(func(in *posture.Input) []posture.Result {
+		Versions: exceptHelmHooks(availabilityV8(func(in *posture.Input) []posture.Result {
 			o := in.Object
 			if o.Ref.Kind != "Pod" {
 				return nil
@@ -47,6 +47,6 @@ func BarePod() posture.Check {
 				Message:  "Pod " + o.Ref.Name + " has no controller: if its node fails or is drained, nothing recreates it.",
 				Evidence: []finding.Evidence{key("problem", "no-controller")},
 			}}
-		}),
+		})),
 	}
 }

@@ -23,7 +23,7 @@ func Probes() posture.Check {
 		Rationale:   "Without probes Kubernetes cannot tell a hung or unready container from a healthy one.",
 		Remediation: "Add livenessProbe and readinessProbe to every long-running container.",
 		Scope:       posture.ScopeWorkload,
-		Versions: v1(func(in *posture.Input) []posture.Result {
+		Versions: exceptHelmHooks(v1(func(in *posture.Input) []posture.Result {
 			switch in.Object.Ref.Kind {
 			case "Job", "CronJob":
 				return nil
@@ -48,6 +48,6 @@ func Probes() posture.Check {
 				}
 				return []posture.Result{{Path: cpath(in, c), Message: msg + ".", Evidence: evs}}
 			})
-		}),
+		})),
 	}
 }

@@ -14,7 +14,9 @@ package checks
 //   - A bare Pod with Never is not restarted by anyone when its container
 //     exits or crashes (problem=never-restarted); OnFailure and Always
 //     restart it in place. A pod a controller owns (a Job's, exported
-//     from a cluster) is replaced by it.
+//     from a cluster) is replaced by it. A Helm hook pod (a chart's test)
+//     is created by Helm for one event and run to completion: from
+//     version 13 (helmHooksOneOffSince) it passes.
 
 import (
 	corev1 "k8s.io/api/core/v1"
@@ -35,38 +37,51 @@ func RestartPolicy() posture.Check {
 		Rationale:   "A bare pod with restartPolicy Never stays down after a crash; a policy the API server refuses for the kind means the workload is never created.",
 		Remediation: "Run long-lived processes in a Deployment or StatefulSet (restartPolicy Always); give Jobs OnFailure or Never; give bare pods OnFailure or Always.",
 		Scope:       posture.ScopeWorkload,
-		Versions: availabilityV8(func(in *posture.Input) []posture.Result {
-			policy := in.Workload.PodSpec.RestartPolicy
-			path := spath(in, "restartPolicy")
-			shown := string(policy)
-			if shown == "" {
-				shown = "unset"
+		Versions: []posture.Versioned{
+			{MinVersion: 8, Eval: restartPolicy(false)},
+			{MinVersion: helmHooksOneOffSince, Eval: restartPolicy(true)},
+		},
+	}
+}
+
+// restartPolicy is restart-policy's Eval; hooksOneOff passes bare pods
+// that are Helm hooks, which Helm runs to completion once
+// (helmHooksOneOffSince).
+func restartPolicy(hooksOneOff bool) func(*posture.Input) []posture.Result {
+	return func(in *posture.Input) []posture.Result {
+		policy := in.Workload.PodSpec.RestartPolicy
+		path := spath(in, "restartPolicy")
+		shown := string(policy)
+		if shown == "" {
+			shown = "unset"
+		}
+		refused := func(allowed string) []posture.Result {
+			return []posture.Result{{Path: path,
+				Message:  in.Object.Ref.Kind + " pod template has restartPolicy " + shown + ", which the API server refuses for this kind (allowed: " + allowed + "): the workload is never created.",
+				Evidence: []finding.Evidence{key("problem", "refused"), ev("restartPolicy", shown)}}}
+		}
+		switch kind := in.Object.Ref.Kind; {
+		case kind == "Pod":
+			if policy != corev1.RestartPolicyNever || controlled(in.Object) {
+				return nil // a Job's pod: the Job controller replaces it
 			}
-			refused := func(allowed string) []posture.Result {
-				return []posture.Result{{Path: path,
-					Message:  in.Object.Ref.Kind + " pod template has restartPolicy " + shown + ", which the API server refuses for this kind (allowed: " + allowed + "): the workload is never created.",
-					Evidence: []finding.Evidence{key("problem", "refused"), ev("restartPolicy", shown)}}}
+			if hooksOneOff && helmHook(in.Object) {
+				return nil
 			}
-			switch kind := in.Object.Ref.Kind; {
-			case kind == "Pod":
-				if policy != corev1.RestartPolicyNever || controlled(in.Object) {
-					return nil // a Job's pod: the Job controller replaces it
-				}
-				return []posture.Result{{Path: path,
-					Message:  "Pod has restartPolicy Never and no controller: when its container exits or crashes nothing starts it again.",
-					Evidence: []finding.Evidence{key("problem", "never-restarted"), ev("restartPolicy", shown)}}}
-			case kind == "Job" || kind == "CronJob":
-				if policy == corev1.RestartPolicyOnFailure || policy == corev1.RestartPolicyNever {
-					return nil
-				}
-				return refused("OnFailure, Never")
-			case replicated(kind) || kind == "DaemonSet":
-				if policy == "" || policy == corev1.RestartPolicyAlways {
-					return nil
-				}
-				return refused("Always")
+			return []posture.Result{{Path: path,
+				Message:  "Pod has restartPolicy Never and no controller: when its container exits or crashes nothing starts it again.",
+				Evidence: []finding.Evidence{key("problem", "never-restarted"), ev("restartPolicy", shown)}}}
+		case kind == "Job" || kind == "CronJob":
+			if policy == corev1.RestartPolicyOnFailure || policy == corev1.RestartPolicyNever {
+				return nil
 			}
-			return nil
-		}),
+			return refused("OnFailure, Never")
+		case replicated(kind) || kind == "DaemonSet":
+			if policy == "" || policy == corev1.RestartPolicyAlways {
+				return nil
+			}
+			return refused("Always")
+		}
+		return nil
 	}
 }

@@ -94,3 +94,39 @@ func TestSandboxWorkloadsPinned(t *testing.T) {
 		}
 	}
 }
+
+// TestHelmHooksPinned checks that scans pinned before version 13 still
+// judge Helm hook pods as long-running bare pods, as those versions did.
+func TestHelmHooksPinned(t *testing.T) {
+	for _, tc := range []struct {
+		check, fixture string
+		v12            int // findings; none from version 13
+	}{
+		{"probes", "testdata/probes/pass/helm_test_pod.yaml", 1},
+		{"bare-pod", "testdata/bare_pod/pass/helm_hook.yaml", 2},
+		{"restart-policy", "testdata/restart_policy/pass/helm_test_pod.yaml", 1},
+	} {
+		t.Run(tc.check, func(t *testing.T) {
+			inv, err := kube.Load(t.Context(), []string{tc.fixture}, nil, kube.Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range []struct {
+				pin  posture.Version
+				want int
+			}{{12, tc.v12}, {13, 0}, {posture.Latest, 0}} {
+				reg, err := posture.NewRegistry(checks.All(), p.pin)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out, err := posture.NewScanner(reg.Only(tc.check), nil).Scan(t.Context(), inv, posture.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(out.Findings) != p.want {
+					t.Errorf("pinned to %d: %d findings, want %d", p.pin, len(out.Findings), p.want)
+				}
+			}
+		})
+	}
+}
