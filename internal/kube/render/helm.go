@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -45,10 +46,12 @@ type HelmOptions struct {
 
 // Helm renders the chart at path (a directory or a packaged .tgz) as
 // `helm template` would, without a cluster: lookup returns nothing. Each
-// object's file is the template that produced it, inside the chart.
+// object's file is the template that produced it, inside the chart. A
+// chart whose default values do not render is rendered with its
+// chart-testing values (ciValues), when o sets none.
 func Helm(ctx context.Context, path string, o HelmOptions, lim kube.Limits) ([]*kube.Object, error) {
-	objs, _, err := renderHelm(ctx, path, o, lim, newChartScan(nil))
-	return objs, err
+	r := renderHelm(ctx, path, o, lim, newChartScan(nil))
+	return r.objs, r.err
 }
 
 // chartScan is what the charts rendered in one scan share.
@@ -63,16 +66,48 @@ func newChartScan(index chartIndex) *chartScan {
 	return &chartScan{index: index, funcs: newKeyCache().funcs()}
 }
 
-// renderHelm is Helm within a scan: it also returns the dependencies it
-// read from the scan's charts and rendered (dependencies.usedFromIndex).
-func renderHelm(ctx context.Context, path string, o HelmOptions, lim kube.Limits, scan *chartScan) ([]*kube.Object, []string, error) {
+// renderedChart is what rendering one chart of a scan gave.
+type renderedChart struct {
+	objs []*kube.Object
+	// fromIndex are the dependencies read from the scan's charts and
+	// rendered (dependencies.usedFromIndex).
+	fromIndex []string
+	// ciValues is the chart-testing values file the chart was rendered
+	// with, when its defaults failed (defaultsErr); "" otherwise.
+	ciValues    string
+	defaultsErr error
+	err         error
+}
+
+// renderHelm is Helm within a scan.
+func renderHelm(ctx context.Context, path string, o HelmOptions, lim kube.Limits, scan *chartScan) renderedChart {
+	r := renderWith(ctx, path, o, lim, scan)
+	var failed *templateError
+	if !errors.As(r.err, &failed) || len(o.ValuesFiles) > 0 || len(o.Set) > 0 {
+		return r
+	}
+	for _, f := range ciValues(path) {
+		withCI := o
+		withCI.ValuesFiles = []string{f}
+		if c := renderWith(ctx, path, withCI, lim, scan); !errors.As(c.err, new(*templateError)) {
+			c.ciValues, c.defaultsErr = f, failed.err
+			return c
+		}
+	}
+	return r
+}
+
+// renderWith renders the chart at path with o's values.
+func renderWith(ctx context.Context, path string, o HelmOptions, lim kube.Limits, scan *chartScan) renderedChart {
+	// Loaded anew for each values: resolving dependencies removes the
+	// ones the values disable from the chart.
 	ch, err := loader.Load(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("load Helm chart: %w", err)
+		return renderedChart{err: fmt.Errorf("load Helm chart: %w", err)}
 	}
 	vals, err := o.values()
 	if err != nil {
-		return nil, nil, err
+		return renderedChart{err: err}
 	}
 	var errs []error
 	deps := &dependencies{index: scan.index, local: map[string]string{}}
@@ -80,7 +115,7 @@ func renderHelm(ctx context.Context, path string, o HelmOptions, lim kube.Limits
 		errs = append(errs, addDependencies(ch, path, "", deps)...)
 	}
 	objs, err := renderChart(ctx, ch, path, o, vals, lim, deps, scan.funcs)
-	return objs, deps.usedFromIndex(ch), joinErrs(append(errs, kube.SplitErrors(err)...))
+	return renderedChart{objs: objs, fromIndex: deps.usedFromIndex(ch), err: joinErrs(append(errs, kube.SplitErrors(err)...))}
 }
 
 // renderChart renders ch, read from path, with its dependencies added.
@@ -108,7 +143,7 @@ func renderChart(ctx context.Context, ch *chartv2.Chart, path string, o HelmOpti
 	}
 	out, err := engine.Engine{CustomTemplateFuncs: funcs}.Render(ch, rv)
 	if err != nil {
-		return nil, joinErrs(append(errs, fmt.Errorf("render Helm chart: %w", err)))
+		return nil, joinErrs(append(errs, &templateError{err}))
 	}
 	var objs []*kube.Object
 	for _, name := range slices.Sorted(maps.Keys(out)) {

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 
 	"github.com/palisade-sec/palisade/internal/kube"
 	"github.com/palisade-sec/palisade/internal/parallel"
@@ -108,37 +109,44 @@ func Load(ctx context.Context, paths []string, stdin io.Reader, opts Options) (*
 	rendered := make([]renderedChart, len(all))
 	// Each stops when ctx ends, which the end of Load reports.
 	_ = parallel.Each(ctx, len(all), runtime.GOMAXPROCS(0), 1, func(i int) {
-		r := &rendered[i]
-		r.objs, r.fromIndex, r.err = renderHelm(ctx, all[i], opts.Helm, opts.Limits, scan)
+		rendered[i] = renderHelm(ctx, all[i], opts.Helm, opts.Limits, scan)
 	})
 	var objs []*kube.Object
-	var fromIndex []string
-	add := func(p string, objsOf []*kube.Object, used []string, err error) {
-		objs = append(objs, objsOf...)
-		errs = append(errs, inputErrors(p, err)...)
-		for _, u := range used {
+	var fromIndex, withCI []string
+	add := func(p string, r renderedChart) {
+		objs = append(objs, r.objs...)
+		errs = append(errs, inputErrors(p, r.err)...)
+		for _, u := range r.fromIndex {
 			fromIndex = append(fromIndex, p+": "+u)
+		}
+		if r.ciValues != "" {
+			f := r.ciValues
+			if rel, err := filepath.Rel(p, f); err == nil {
+				f = rel
+			}
+			withCI = append(withCI, fmt.Sprintf("%s: %s (defaults: %s)", p, f, firstLine(r.defaultsErr)))
 		}
 	}
 	next := 0 // rendered[:len(charts)] are the charts of paths, in order
 	for i, p := range paths {
 		switch kinds[i] {
 		case HelmChart:
-			r := rendered[next]
+			add(p, rendered[next])
 			next++
-			add(p, r.objs, r.fromIndex, r.err)
 		case Kustomization:
 			built, err := Kustomize(ctx, p, opts.Limits)
-			add(p, built, nil, err)
+			add(p, renderedChart{objs: built, err: err})
 		}
 	}
 	objs = append(objs, plainInv.Objects...)
 	for j, p := range found {
-		r := rendered[len(charts)+j]
-		add(p, r.objs, r.fromIndex, r.err)
+		add(p, rendered[len(charts)+j])
 	}
-	if len(fromIndex) > 0 && opts.Logger != nil {
+	if opts.Logger != nil && len(fromIndex) > 0 {
 		opts.Logger.Info("chart dependencies read from charts of that name and a matching version in or beside the scanned paths, where 'helm dependency build' would fetch them from their repositories", "count", len(fromIndex), "dependencies", kube.Abbreviate(fromIndex, 5))
+	}
+	if opts.Logger != nil && len(withCI) > 0 {
+		opts.Logger.Warn("charts whose default values do not render were rendered with their chart-testing values (ci/*-values.yaml); give --values or --set to render them with yours", "count", len(withCI), "charts", kube.Abbreviate(withCI, 5))
 	}
 	inv := kube.NewInventory(objs)
 	inv.Skipped = plainInv.Skipped
@@ -169,13 +177,6 @@ func loadPlain(ctx context.Context, plain []string, stdin io.Reader, lim kube.Li
 	return inv, found, err
 }
 
-// renderedChart is what renderHelm returned for one chart.
-type renderedChart struct {
-	objs      []*kube.Object
-	fromIndex []string
-	err       error
-}
-
 // inputErrors splits err, what rendering path returned, into one error per
 // problem, each naming where it is: those that do not name a file (Helm's
 // own errors, which name the template) are put under path.
@@ -188,4 +189,11 @@ func inputErrors(path string, err error) []error {
 		out = append(out, e)
 	}
 	return out
+}
+
+// firstLine is err's message up to its first line break: Helm's template
+// errors go on with the template's call stack.
+func firstLine(err error) string {
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	return msg
 }

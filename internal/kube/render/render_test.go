@@ -1,8 +1,10 @@
 package render
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -264,6 +266,52 @@ func TestHelmSkipTests(t *testing.T) {
 		want := slices.Sorted(slices.Values(tc.want))
 		if got := refs(objs); !slices.Equal(got, want) {
 			t.Errorf("SkipTests %v: rendered %q, want %q", tc.skip, got, want)
+		}
+	}
+}
+
+// TestHelmCIValues: a chart whose defaults do not render (a required value
+// unset) is rendered with the first of its ci/*-values.yaml that renders,
+// and Load says so; values given by the user are never replaced.
+func TestHelmCIValues(t *testing.T) {
+	const dir = "testdata/required"
+	r := renderHelm(t.Context(), dir, HelmOptions{}, kube.Limits{}, newChartScan(nil))
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if want := filepath.Join(dir, "ci", "plain-values.yaml"); r.ciValues != want {
+		t.Errorf("rendered with %q, want %q", r.ciValues, want)
+	}
+	if r.defaultsErr == nil || !strings.Contains(r.defaultsErr.Error(), "'target' must be set") {
+		t.Errorf("defaults error %v, want the required message", r.defaultsErr)
+	}
+	if got := refs(r.objs); !slices.Equal(got, []string{"DaemonSet default/release-canary"}) {
+		t.Errorf("objects %q", got)
+	}
+
+	// The user's values, even ones that do not render, are what is rendered.
+	_, err := Helm(t.Context(), dir, HelmOptions{Set: []string{"mode=auth"}}, kube.Limits{})
+	if err == nil || !strings.Contains(err.Error(), "'target' must be set") {
+		t.Errorf("with --set: %v, want the defaults' error", err)
+	}
+	// A chart that does not render with any of its ci values reports the
+	// defaults' error.
+	_, err = Helm(t.Context(), "testdata/badchart", HelmOptions{}, kube.Limits{})
+	if err == nil {
+		t.Error("badchart rendered")
+	}
+
+	var logs bytes.Buffer
+	inv, err := Load(t.Context(), []string{dir}, nil, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inv.Objects) != 1 {
+		t.Errorf("Load: %d objects, want 1", len(inv.Objects))
+	}
+	for _, want := range []string{"level=WARN", "chart-testing values", "testdata/required: ci/plain-values.yaml", "'target' must be set"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log %q lacks %q", logs.String(), want)
 		}
 	}
 }
