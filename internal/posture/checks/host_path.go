@@ -107,9 +107,12 @@ func hostPaths(classify func(string) (finding.Severity, string), dir func(string
 				continue
 			}
 			sev, what := classify(v.HostPath.Path)
-			word := what
+			mounts := what + " " + v.HostPath.Path + " from the node"
 			if sev == finding.SeverityCritical && dir != nil && dir(v.HostPath.Path) {
-				word = "directory of container runtime sockets"
+				mounts = v.HostPath.Path + " from the node, a directory that holds container runtime sockets"
+				if path.Clean("/"+strings.TrimSpace(v.HostPath.Path)) == "/" {
+					mounts = "the node's whole filesystem (" + v.HostPath.Path + "), container runtime sockets included"
+				}
 			}
 			mounted, writable := hostPathMounts(in, v.Name)
 			var access string
@@ -127,7 +130,7 @@ func hostPaths(classify func(string) (finding.Severity, string), dir func(string
 			out = append(out, posture.Result{
 				Path:     spath(in, "volumes", itoa(i), "hostPath", "path"),
 				Severity: sev,
-				Message:  "Volume " + v.Name + " mounts " + word + " " + v.HostPath.Path + " from the node" + access,
+				Message:  "Volume " + v.Name + " mounts " + mounts + access,
 				Evidence: []finding.Evidence{key("hostPath", v.HostPath.Path), ev("class", what), ev("readOnly", strconv.FormatBool(!writable))},
 			})
 		}

@@ -395,7 +395,11 @@ func tokenResult(w *kube.Workload, sa, ns string, gs []tokenGrant) posture.Resul
 		if !slices.Contains(names, g.name) {
 			names = append(names, g.name)
 		}
-		paths = append(paths, tokenGrantPath(g))
+		// The same binding and role met twice (a chart rendered alone and
+		// as another's dependency under one release name) is one path.
+		if p := tokenGrantPath(g); !slices.Contains(paths, p) {
+			paths = append(paths, p)
+		}
 	}
 	ref := w.Object.Ref
 	msg := ref.Kind + " " + kube.AppliedNamespace(ref.Namespace) + "/" + ref.Name + " mounts the token of ServiceAccount " + ns + "/" + sa + ": " + paths[0] + "."

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -52,6 +53,49 @@ spec:
 	}
 	if d := cmp.Diff([]string{"prod:web critical"}, got); d != "" {
 		t.Errorf("findings (-want +got):\n%s", d)
+	}
+}
+
+// TestWorkloadTokenTakeoverRepeatedBinding: a binding and role met twice
+// (one chart rendered alone and as another's dependency, under one
+// release name) are one path, not "1 more grant".
+func TestWorkloadTokenTakeoverRepeatedBinding(t *testing.T) {
+	const docs = `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: metrics}
+rules:
+- {apiGroups: [""], resources: [secrets], verbs: [list, watch]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: metrics}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: metrics}
+subjects:
+- {kind: ServiceAccount, name: metrics, namespace: monitoring}
+`
+	var objs []*kube.Object
+	for _, file := range []string{"alone.yaml", "as-dependency.yaml"} {
+		decoded, err := kube.Decode(t.Context(), file, []byte(docs), kube.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs = append(objs, decoded...)
+	}
+	pod, err := kube.Decode(t.Context(), "pod.yaml", []byte("apiVersion: v1\nkind: Pod\nmetadata: {name: metrics, namespace: monitoring}\nspec:\n  serviceAccountName: metrics\n  containers: [{name: m, image: registry.example.com/m:1}]\n"), kube.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := workloadTokenTakeover(&posture.Input{Inventory: kube.NewInventory(append(objs, pod...))})
+	if len(rs) != 1 {
+		t.Fatalf("%d findings, want 1", len(rs))
+	}
+	for _, e := range rs[0].Evidence {
+		if e.Name == "paths" && strings.Count(e.Value, "; ") != 0 {
+			t.Errorf("paths %q: the repeated binding is listed again", e.Value)
+		}
+	}
+	if strings.Contains(rs[0].Message, "more grant") {
+		t.Errorf("message %q counts the repeated binding", rs[0].Message)
 	}
 }
 
