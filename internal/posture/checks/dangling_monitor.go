@@ -10,6 +10,8 @@ package checks
 // kube-linter dangling-servicemonitor.
 
 import (
+	"slices"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
@@ -36,8 +38,23 @@ func DanglingMonitor() posture.Check {
 		Scope:       posture.ScopeInventory,
 		Kinds:       []string{"ServiceMonitor", "PodMonitor"},
 		Needs:       append(kube.PodKinds(), "Service"),
-		Versions:    []posture.Versioned{{MinVersion: 8, Eval: evalDanglingMonitor}}, // new in version 8
+		Versions: []posture.Versioned{ // new in version 8
+			{MinVersion: 8, Eval: danglingMonitors(false)},
+			{MinVersion: 13, Eval: danglingMonitors(true)},
+		},
 	}
+}
+
+// apiServerServiceLabels are the labels of the Service the API server
+// keeps in namespace default of every cluster ("kubernetes"), which
+// monitors of the API server select (kube-prometheus-stack's). A live scan
+// lists it; a manifest set never holds it.
+var apiServerServiceLabels = labels.Set{"component": "apiserver", "provider": "kubernetes"}
+
+// danglingMonitors is dangling-monitor's Eval; apiServer counts the API
+// server's Service as selected in a manifest scan (from version 13).
+func danglingMonitors(apiServer bool) func(*posture.Input) []posture.Result {
+	return func(in *posture.Input) []posture.Result { return evalDanglingMonitor(in, apiServer) }
 }
 
 // monitorSpec is the part of a ServiceMonitor or PodMonitor read here.
@@ -51,7 +68,7 @@ type monitorSpec struct {
 	} `json:"spec"`
 }
 
-func evalDanglingMonitor(in *posture.Input) []posture.Result {
+func evalDanglingMonitor(in *posture.Input, apiServer bool) []posture.Result {
 	services := objectsNamed(in.Inventory, "Service")
 	workloads := exposure.IndexWorkloads(in.Inventory)
 	var out []posture.Result
@@ -82,6 +99,10 @@ func evalDanglingMonitor(in *posture.Input) []posture.Result {
 				nss, nsText = m.Spec.NamespaceSelector.MatchNames, "namespaces "+quoteList(m.Spec.NamespaceSelector.MatchNames)
 			}
 			if selectsAny(o, kind, sel, nss, services, workloads) {
+				continue
+			}
+			inDefault := m.Spec.NamespaceSelector.Any || slices.Contains(nss, "default")
+			if apiServer && kind == "ServiceMonitor" && o.Source.Cluster == "" && inDefault && sel.Matches(apiServerServiceLabels) {
 				continue
 			}
 			noun, none := "Services", "no Service there has such labels"

@@ -8,7 +8,8 @@ package checks
 // after its role was deleted turns the stale binding back on. Often it is
 // a typo, and the subjects lack the access they were meant to have.
 // Kubernetes' default ClusterRoles (cluster-admin, admin, edit, view and
-// every system: role) exist in every cluster and are not looked up in a
+// every system: role), and from version 13 its namespaced Roles
+// (defaultRole), exist in every cluster and are not looked up in a
 // manifest set; a live scan that could not list a role kind judges no
 // binding to it. Polaris fails such bindings in its pod exec/attach
 // binding checks ("or the role does not exist").
@@ -35,17 +36,29 @@ func DanglingRoleBinding() posture.Check {
 		Remediation: "Point roleRef at the role the subjects need (a RoleBinding's Role must be in its namespace), or delete the binding.",
 		Scope:       posture.ScopeInventory,
 		Kinds:       []string{"RoleBinding", "ClusterRoleBinding"},
-		Versions:    []posture.Versioned{{MinVersion: 11, Eval: evalDanglingRoleBinding}}, // new in version 11
+		Versions: []posture.Versioned{ // new in version 11
+			{MinVersion: 11, Eval: danglingRoleBindings(false)},
+			{MinVersion: 13, Eval: danglingRoleBindings(true)},
+		},
 	}
 }
 
-func evalDanglingRoleBinding(in *posture.Input) []posture.Result {
+// danglingRoleBindings is dangling-role-binding's Eval; defaultRoles
+// passes bindings to the API server's own namespaced roles (defaultRole).
+func danglingRoleBindings(defaultRoles bool) func(*posture.Input) []posture.Result {
+	return func(in *posture.Input) []posture.Result { return evalDanglingRoleBinding(in, defaultRoles) }
+}
+
+func evalDanglingRoleBinding(in *posture.Input, defaultRoles bool) []posture.Result {
 	inv := in.Inventory
 	var out []posture.Result
 	for _, kind := range []string{"RoleBinding", "ClusterRoleBinding"} {
 		for _, o := range inv.OfKind(kind) {
 			ref, ns, ok := bindingRoleRef(o)
 			if !ok || inv.Unlisted[ref.Kind] || defaultClusterRole(ref) {
+				continue
+			}
+			if defaultRoles && defaultRole(ref, kube.AppliedNamespace(ns)) {
 				continue
 			}
 			if objectsNamed(inv, ref.Kind).get(o, ns, ref.Name) != nil {
@@ -92,4 +105,18 @@ func defaultClusterRole(ref rbacv1.RoleRef) bool {
 		return true
 	}
 	return strings.HasPrefix(ref.Name, "system:")
+}
+
+// defaultRole reports whether the Role ref names in namespace ns is one
+// the API server creates in every cluster (its bootstrap policy's
+// namespaced roles): extension-apiserver-authentication-reader, which
+// aggregated API servers bind to read the client CA, and the system:
+// roles of kube-system and kube-public. From version 13; before it,
+// charts of aggregated API servers (prometheus-adapter, metrics-server)
+// had their binding to the first reported as dangling.
+func defaultRole(ref rbacv1.RoleRef, ns string) bool {
+	if ref.Kind != "Role" || (ns != "kube-system" && ns != "kube-public") {
+		return false
+	}
+	return strings.HasPrefix(ref.Name, "system:") || (ns == "kube-system" && ref.Name == "extension-apiserver-authentication-reader")
 }

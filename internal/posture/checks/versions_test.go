@@ -95,9 +95,11 @@ func TestSandboxWorkloadsPinned(t *testing.T) {
 	}
 }
 
-// TestHelmHooksPinned checks that scans pinned before version 13 still
-// judge Helm hook pods as long-running bare pods, as those versions did.
-func TestHelmHooksPinned(t *testing.T) {
+// TestVersion13Pinned checks that scans pinned before version 13 still
+// judge Helm hook pods as long-running bare pods, and bindings to the API
+// server's own Roles and monitors of its Service as dangling, as those
+// versions did.
+func TestVersion13Pinned(t *testing.T) {
 	for _, tc := range []struct {
 		check, fixture string
 		v12            int // findings; none from version 13
@@ -105,6 +107,8 @@ func TestHelmHooksPinned(t *testing.T) {
 		{"probes", "testdata/probes/pass/helm_test_pod.yaml", 1},
 		{"bare-pod", "testdata/bare_pod/pass/helm_hook.yaml", 2},
 		{"restart-policy", "testdata/restart_policy/pass/helm_test_pod.yaml", 1},
+		{"dangling-role-binding", "testdata/dangling_role_binding/pass/api_server_roles.yaml", 1},
+		{"dangling-monitor", "testdata/dangling_monitor/pass/api_server.yaml", 1},
 	} {
 		t.Run(tc.check, func(t *testing.T) {
 			inv, err := kube.Load(t.Context(), []string{tc.fixture}, nil, kube.Limits{})
