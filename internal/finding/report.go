@@ -89,17 +89,64 @@ func NewReportInPlace(tool Tool, target string, now time.Time, fs []Finding) *Re
 	}
 }
 
-// dropRepeats removes, from normalized fs, each finding that repeats the
-// one before it: same ID, line, message and status. A scan meets the same
-// object twice when it is given one file twice, or renders a chart both
-// alone and as another chart's dependency under one release name; a
-// report that lists an ID twice is counted twice by every consumer. Only
-// exact repeats go: two objects of one name in one file keep both their
-// findings (their lines differ).
+// dropRepeats removes, from normalized fs, each finding that repeats an
+// earlier one: same ID (rule, resource, key evidence: not the line),
+// message and status. A scan meets the same object twice when it is given
+// one file twice, renders a chart both alone and as another chart's
+// dependency under one release name (where the parent's values may move
+// its lines), or reads a file that holds one object twice; the ID is what
+// baselines, SARIF fingerprints and exceptions know a finding by, and a
+// report that lists one twice is counted twice by every consumer. The
+// first, at its line, stays. Findings that share an ID but say different
+// things are all kept.
 func dropRepeats(fs []Finding) []Finding {
-	return slices.CompactFunc(fs, func(a, b Finding) bool {
-		return a.ID == b.ID && a.Resource.Line == b.Resource.Line && a.Message == b.Message && a.Status == b.Status
-	})
+	out := fs[:0]
+	group := 0 // out[group:] are of one rule and resource, but for the line (Normalize's order)
+	var seen map[repeatKey]bool
+	for i := range fs {
+		f := &fs[i]
+		if group < len(out) && !sameRuleAndResource(&out[group], f) {
+			group, seen = len(out), nil
+		}
+		k := repeatKey{f.ID, f.Message, f.Status}
+		if n := len(out) - group; n >= repeatMapFrom && seen == nil {
+			seen = make(map[repeatKey]bool, 2*n)
+			for j := group; j < len(out); j++ {
+				seen[repeatKey{out[j].ID, out[j].Message, out[j].Status}] = true
+			}
+		}
+		switch {
+		case seen != nil:
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+		case slices.ContainsFunc(out[group:], func(g Finding) bool { return repeatKey{g.ID, g.Message, g.Status} == k }):
+			continue
+		}
+		out = append(out, *f)
+	}
+	clear(fs[len(out):]) // let the collector have what was dropped
+	return out
+}
+
+// repeatKey is what makes a finding a repeat of another.
+type repeatKey struct {
+	id, message string
+	status      Status
+}
+
+// repeatMapFrom is the size from which a group's findings are looked up in
+// a map: one resource with thousands of findings of one rule (a ConfigMap
+// of many keys) would otherwise be compared pairwise.
+const repeatMapFrom = 32
+
+// sameRuleAndResource reports whether a and b are of one rule, severity
+// and resource, lines aside: the findings Normalize puts together.
+func sameRuleAndResource(a, b *Finding) bool {
+	ra, rb := a.Resource, b.Resource
+	ra.Line, ra.Column, rb.Line, rb.Column = 0, 0, 0, 0
+	return a.Severity == b.Severity && a.RuleID == b.RuleID && ra == rb
 }
 
 // AddError records why the scan is incomplete and marks the report partial.

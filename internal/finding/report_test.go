@@ -44,27 +44,52 @@ func TestNewReport(t *testing.T) {
 	}
 }
 
-// TestNewReportDropsRepeats: a finding met twice (one object scanned
-// twice) is listed once; findings that share an ID but not a line (two
-// objects of one name in one file) or a message are all kept.
+// TestNewReportDropsRepeats: a finding met again (one object scanned
+// twice, a chart's object rendered again where the parent's values moved
+// its line, a file holding one object twice) is listed once, at its first
+// line; findings that share an ID but not a message are all kept.
 func TestNewReportDropsRepeats(t *testing.T) {
 	base := Finding{RuleID: "posture/privileged", Severity: SeverityCritical, Message: "privileged",
 		Resource: Resource{Kind: "Deployment", Name: "web", File: "chart/templates/deploy.yaml", Line: 12}}
-	otherLine, otherMessage, otherRule := base, base, base
+	otherLine, otherMessage, otherRule, otherContainer := base, base, base, base
 	otherLine.Resource.Line = 40
 	otherMessage.Message = "privileged, with hostPID"
 	otherRule.RuleID = "posture/run-as-root"
-	r := NewReport(testTool(), "t", testNow(), []Finding{base, otherRule, base, otherLine, base, otherMessage})
+	otherContainer.Resource.Container = "sidecar"
+	otherContainer.Resource.Line = 30
+	r := NewReport(testTool(), "t", testNow(), []Finding{otherLine, base, otherRule, base, otherContainer, base, otherMessage})
 	var got []string
 	for _, f := range r.Findings {
-		got = append(got, fmt.Sprintf("%s:%d %s", f.RuleID, f.Resource.Line, f.Message))
+		got = append(got, fmt.Sprintf("%s:%d %s %s", f.RuleID, f.Resource.Line, f.Resource.Container, f.Message))
 	}
-	want := []string{"posture/privileged:12 privileged", "posture/privileged:12 privileged, with hostPID", "posture/privileged:40 privileged", "posture/run-as-root:12 privileged"}
+	want := []string{
+		"posture/privileged:12  privileged",
+		"posture/privileged:12  privileged, with hostPID",
+		"posture/privileged:30 sidecar privileged",
+		"posture/run-as-root:12  privileged",
+	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("findings (-want +got):\n%s", diff)
 	}
 	if r.Summary.Total != 4 {
 		t.Errorf("summary counts %d, want 4", r.Summary.Total)
+	}
+}
+
+// TestDropRepeatsLargeGroup: one resource with many findings of one rule
+// (looked up in a map past repeatMapFrom) keeps each once, in order.
+func TestDropRepeatsLargeGroup(t *testing.T) {
+	var fs, want []Finding
+	for i := range 3 * repeatMapFrom {
+		f := Finding{ID: fmt.Sprintf("PAL-%d", i%(2*repeatMapFrom)), RuleID: "posture/configmap-secrets", Severity: SeverityHigh,
+			Message: "key", Resource: Resource{Kind: "ConfigMap", Name: "settings", Line: i + 1}, Status: StatusOpen}
+		fs = append(fs, f)
+		if i < 2*repeatMapFrom {
+			want = append(want, f)
+		}
+	}
+	if diff := cmp.Diff(want, dropRepeats(fs)); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
 	}
 }
 
