@@ -24,18 +24,7 @@ func TestInternetExposedGatewaysPinned(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			count := func(pin posture.Version) int {
-				reg, err := posture.NewRegistry(checks.All(), pin)
-				if err != nil {
-					t.Fatal(err)
-				}
-				out, err := posture.NewScanner(reg.Only("internet-exposed-workload"), nil).Scan(t.Context(), inv, posture.Options{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return len(out.Findings)
-			}
-			latest, v4 := count(posture.Latest), count(4)
+			latest, v4 := findingsPinned(t, inv, "internet-exposed-workload", posture.Latest), findingsPinned(t, inv, "internet-exposed-workload", 4)
 			if gateway[filepath.Base(f)] {
 				seen++
 				if latest != 1 || v4 != 0 {

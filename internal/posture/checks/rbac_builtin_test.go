@@ -5,7 +5,6 @@ import (
 
 	"github.com/palisade-sec/palisade/internal/kube"
 	"github.com/palisade-sec/palisade/internal/posture"
-	"github.com/palisade-sec/palisade/internal/posture/checks"
 )
 
 // TestBuiltInLevels checks the built-in exemption of the RBAC checks at
@@ -40,16 +39,8 @@ func TestBuiltInLevels(t *testing.T) {
 				pin  posture.Version
 				want int
 			}{{1, tc.v1}, {3, tc.v3}, {posture.Latest, tc.latest}} {
-				reg, err := posture.NewRegistry(checks.All(), p.pin)
-				if err != nil {
-					t.Fatal(err)
-				}
-				out, err := posture.NewScanner(reg.Only(tc.check), nil).Scan(t.Context(), inv, posture.Options{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if len(out.Findings) != p.want {
-					t.Errorf("pinned to %d: %d findings, want %d", p.pin, len(out.Findings), p.want)
+				if got := findingsPinned(t, inv, tc.check, p.pin); got != p.want {
+					t.Errorf("pinned to %d: %d findings, want %d", p.pin, got, p.want)
 				}
 			}
 		})

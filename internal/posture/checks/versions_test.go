@@ -35,16 +35,8 @@ func TestPinnedBehaviour(t *testing.T) {
 				pin  posture.Version
 				want int
 			}{{1, tc.v1}, {posture.Latest, tc.latest}} {
-				reg, err := posture.NewRegistry(checks.All(), p.pin)
-				if err != nil {
-					t.Fatal(err)
-				}
-				out, err := posture.NewScanner(reg.Only(tc.check), nil).Scan(t.Context(), inv, posture.Options{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if len(out.Findings) != p.want {
-					t.Errorf("pinned to %d: %d findings, want %d", p.pin, len(out.Findings), p.want)
+				if got := findingsPinned(t, inv, tc.check, p.pin); got != p.want {
+					t.Errorf("pinned to %d: %d findings, want %d", p.pin, got, p.want)
 				}
 			}
 		})
@@ -119,18 +111,25 @@ func TestVersion13Pinned(t *testing.T) {
 				pin  posture.Version
 				want int
 			}{{12, tc.v12}, {13, 0}, {posture.Latest, 0}} {
-				reg, err := posture.NewRegistry(checks.All(), p.pin)
-				if err != nil {
-					t.Fatal(err)
-				}
-				out, err := posture.NewScanner(reg.Only(tc.check), nil).Scan(t.Context(), inv, posture.Options{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if len(out.Findings) != p.want {
-					t.Errorf("pinned to %d: %d findings, want %d", p.pin, len(out.Findings), p.want)
+				if got := findingsPinned(t, inv, tc.check, p.pin); got != p.want {
+					t.Errorf("pinned to %d: %d findings, want %d", p.pin, got, p.want)
 				}
 			}
 		})
 	}
+}
+
+// findingsPinned returns how many findings check reports on inv in a scan
+// pinned to behaviour version pin.
+func findingsPinned(t *testing.T, inv *kube.Inventory, check string, pin posture.Version) int {
+	t.Helper()
+	reg, err := posture.NewRegistry(checks.All(), pin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := posture.NewScanner(reg.Only(check), nil).Scan(t.Context(), inv, posture.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(out.Findings)
 }
