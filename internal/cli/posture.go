@@ -120,8 +120,8 @@ version, else the oldest Node's, else the newest release in the table).
 A chart directory (with Chart.yaml) or packaged chart (.tgz) is rendered with
 the Helm SDK, as 'helm template' would (--values, --set, --release-name,
 --namespace, --skip-tests); a directory with kustomization.yaml is built with the kustomize
-API, as 'kustomize build' would. Findings then name the template or the
-kustomization. Charts found in a scanned directory are rendered too. A chart
+API, as 'kustomize build' would. Findings then name the template, or the file
+(through every base) a kustomization's object was written in. Charts found in a scanned directory are rendered too. A chart
 whose default values do not render (a required value unset) is rendered with
 the first of its chart-testing values, ci/*-values.yaml, that does, with a
 warning, unless --values or --set are given. A

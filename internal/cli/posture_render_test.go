@@ -19,7 +19,31 @@ func TestPostureScanRenders(t *testing.T) {
 			name:     "kustomize overlay adds privileged",
 			args:     []string{"posture", "scan", "-o", "json", "../kube/render/testdata/kustomize/overlay"},
 			wantCode: ExitViolation,
-			want:     []string{`"ruleId": "posture/privileged"`, `"namespace": "prod"`, `"name": "prod-web"`, "(kustomize build)"},
+			// Placed at the base's file: the patch's securityContext has
+			// the line of the container it was added to.
+			want: []string{`"ruleId": "posture/privileged"`, `"namespace": "prod"`, `"name": "prod-web"`,
+				`"file": "../kube/render/testdata/kustomize/base/deployment.yaml",
+        "line": 13`},
+			notWant: []string{"(kustomize build)", "config.kubernetes.io/origin"},
+		},
+		{
+			name:     "a chart whose defaults do not render is rendered with its ci values",
+			args:     []string{"posture", "scan", "-o", "json", "--fail-on", "none", "../kube/render/testdata/required"},
+			wantCode: ExitOK,
+			want:     []string{`"name": "release-canary"`},
+		},
+		{
+			name:     "a chart's tests are judged",
+			args:     []string{"posture", "scan", "-o", "json", "--fail-on", "none", "../kube/render/testdata/hooks"},
+			wantCode: ExitOK,
+			want:     []string{`"name": "release-test-connection"`},
+		},
+		{
+			name:     "--skip-tests leaves a chart's tests out",
+			args:     []string{"posture", "scan", "-o", "json", "--fail-on", "none", "--skip-tests", "../kube/render/testdata/hooks"},
+			wantCode: ExitOK,
+			want:     []string{`"name": "release-api"`},
+			notWant:  []string{"release-test-connection", "release-test-legacy"},
 		},
 		{
 			name:     "our own chart is clean",

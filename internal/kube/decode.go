@@ -58,6 +58,9 @@ func spaceCommentedMarkers(data []byte) []byte {
 	return out
 }
 
+// FileSizeLimit is MaxFileSize, or the default when it is unset.
+func (l Limits) FileSizeLimit() int64 { return l.withDefaults().MaxFileSize }
+
 func (l Limits) withDefaults() Limits {
 	if l.MaxFileSize <= 0 {
 		l.MaxFileSize = DefaultMaxFileSize

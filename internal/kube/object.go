@@ -72,6 +72,15 @@ func AppliedNamespace(ns string) string {
 	return ns
 }
 
+// Relocate places o where src was read: src's file, the line its
+// document starts at, and the lines of its fields, which Line then gives
+// for o's fields (the deepest part of a path src has). A built object
+// (kustomize) is placed so at the document it was built from.
+func (o *Object) Relocate(src *Object) {
+	o.Source.File, o.Source.Line = src.Source.File, src.Source.Line
+	o.lines = src.lines
+}
+
 // Known reports whether the object was decoded into a typed k8s.io/api object.
 func (o *Object) Known() bool {
 	_, unknown := o.Typed.(*unstructured.Unstructured)

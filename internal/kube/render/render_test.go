@@ -12,6 +12,7 @@ import (
 
 	"github.com/palisade-sec/palisade/internal/kube"
 	chartcommon "helm.sh/helm/v4/pkg/chart/common"
+	"k8s.io/apimachinery/pkg/api/meta"
 )
 
 const chart = "../../../deploy/helm/palisade"
@@ -312,6 +313,70 @@ func TestHelmCIValues(t *testing.T) {
 	for _, want := range []string{"level=WARN", "chart-testing values", "testdata/required: ci/plain-values.yaml", "'target' must be set"} {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("log %q lacks %q", logs.String(), want)
+		}
+	}
+}
+
+// TestKustomizeOrigins: a built object is placed at the file and document
+// it was written in (the longest name kustomize's prefix and suffix were
+// added to), with that document's field lines; a generated one at its
+// kustomization; kustomize's origin annotation is gone, and the
+// kustomization's own buildMetadata still applies.
+func TestKustomizeOrigins(t *testing.T) {
+	const dir = "testdata/kustomize-origins/overlay"
+	objs, err := Kustomize(t.Context(), dir, kube.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	workloads := filepath.Join("testdata", "kustomize-origins", "base", "workloads.yaml")
+	kustomization := filepath.Join(dir, "kustomization.yaml")
+	type place struct {
+		file        string
+		line, image int
+	}
+	want := map[string]place{
+		"Deployment prod/prod-api-v2":        {workloads, 1, 14},
+		"Deployment prod/prod-api-worker-v2": {workloads, 16, 29},
+	}
+	for _, o := range objs {
+		ref := o.Ref.Kind + " " + o.Ref.Namespace + "/" + o.Ref.Name
+		if _, ok := o.Meta.Annotations[originAnnotation]; ok {
+			t.Errorf("%s keeps the origin annotation", ref)
+		}
+		if a, _ := meta.Accessor(o.Typed); a != nil {
+			if _, ok := a.GetAnnotations()[originAnnotation]; ok {
+				t.Errorf("%s keeps the origin annotation in its typed object", ref)
+			}
+		}
+		if o.Meta.Labels["app.kubernetes.io/managed-by"] == "" {
+			t.Errorf("%s lacks the managed-by label its kustomization's buildMetadata asks for", ref)
+		}
+		if o.Ref.Kind == "ConfigMap" {
+			if o.Source.File != kustomization || o.Source.Line != 1 {
+				t.Errorf("%s at %s:%d, want %s:1", ref, o.Source.File, o.Source.Line, kustomization)
+			}
+			continue
+		}
+		w, ok := want[ref]
+		if !ok {
+			t.Errorf("unexpected %s", ref)
+			continue
+		}
+		delete(want, ref)
+		image := o.Line("spec", "template", "spec", "containers", "0", "image")
+		if o.Source.File != w.file || o.Source.Line != w.line || image != w.image {
+			t.Errorf("%s at %s:%d (image line %d), want %s:%d (image line %d)", ref, o.Source.File, o.Source.Line, image, w.file, w.line, w.image)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("not built: %v", want)
+	}
+	// The patch's field has the line of the nearest field the document has.
+	for _, o := range objs {
+		if o.Ref.Name == "prod-api-worker-v2" {
+			if got := o.Line("spec", "template", "spec", "containers", "0", "securityContext"); got != 28 {
+				t.Errorf("patched securityContext at line %d, want 28 (the container)", got)
+			}
 		}
 	}
 }
