@@ -129,3 +129,15 @@ func (idx lineIndex) child(at int32, key string) int32 {
 	}
 	return -1
 }
+
+// seq returns the number of items of node at when it is a sequence.
+func (idx lineIndex) seq(at int32) (n int32, ok bool) {
+	e := &idx.nodes[at]
+	return e.kids &^ seqKids, e.kids&seqKids != 0
+}
+
+// sameSeq reports whether node at is a sequence of n items.
+func (idx lineIndex) sameSeq(at, n int32) bool {
+	m, ok := idx.seq(at)
+	return ok && m == n
+}

@@ -59,6 +59,11 @@ type Object struct {
 	// lines indexes the YAML document's field lines; empty for live
 	// objects and JSON that only the JSON decoder could read.
 	lines lineIndex
+	// built indexes the document o was decoded from when Relocate placed
+	// it at another (its template or kustomize source), whose sequences
+	// may hold other items: Line follows an index into a sequence only
+	// where both hold as many.
+	built lineIndex
 }
 
 // AppliedNamespace is the namespace an object written with namespace ns
@@ -78,6 +83,9 @@ func AppliedNamespace(ns string) string {
 // (kustomize) is placed so at the document it was built from.
 func (o *Object) Relocate(src *Object) {
 	o.Source.File, o.Source.Line = src.Source.File, src.Source.Line
+	if o.built.nodes == nil {
+		o.built = o.lines
+	}
 	o.lines = src.lines
 }
 
@@ -104,12 +112,25 @@ func (o *Object) Line(path ...string) int {
 	if idx.nodes == nil {
 		return o.Source.Line
 	}
-	at := int32(0)
+	at, built := int32(0), int32(0)
 	line := int(idx.nodes[0].line)
 	for _, p := range path {
-		if at = idx.child(at, p); at < 0 {
+		next := idx.child(at, p)
+		if next < 0 {
 			break
 		}
+		if o.built.nodes != nil {
+			// A template's list is not the rendered one when a
+			// condition or loop made its items: the list's line is
+			// then as near as can be told.
+			if n, seq := idx.seq(at); seq && (built < 0 || !o.built.sameSeq(built, n)) {
+				break
+			}
+			if built >= 0 {
+				built = o.built.child(built, p)
+			}
+		}
+		at = next
 		line = int(idx.nodes[at].line)
 	}
 	if line == 0 {

@@ -1,6 +1,9 @@
 package render
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -37,6 +40,33 @@ func FuzzPlaceAtOrigins(f *testing.F) {
 		}
 		if o.Source.File != "built" && o.Source.Line < 1 {
 			t.Fatalf("placed at %s:%d", o.Source.File, o.Source.Line)
+		}
+	})
+}
+
+// FuzzPlaceInTemplate feeds placeInTemplate arbitrary templates and
+// rendered output: it never panics, blanking keeps the template's length
+// and lines, and every object keeps a line.
+func FuzzPlaceInTemplate(f *testing.F) {
+	for _, name := range []string{"deployment.yaml", "service.yaml", "range.yaml"} {
+		src, err := os.ReadFile(filepath.Join("testdata", "templatelines", "templates", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(src, []byte("apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {type: NodePort}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\n"))
+	}
+	f.Add([]byte("kind: {{ .k }}\n{{ if }}\nkind: Pod\n"), []byte("kind: Pod\napiVersion: v1\nmetadata: {name: p}\n"))
+	f.Fuzz(func(t *testing.T, source, rendered []byte) {
+		blank := blankActions(source)
+		if len(blank) != len(source) || bytes.Count(blank, []byte("\n")) != bytes.Count(source, []byte("\n")) {
+			t.Fatalf("blankActions(%q) = %q: length or lines changed", source, blank)
+		}
+		objs, _ := kube.Decode(t.Context(), "t.yaml", rendered, kube.Limits{MaxFileSize: 1 << 20})
+		placeInTemplate(objs, source, "t.yaml")
+		for _, o := range objs {
+			if o.Source.Line < 1 || o.Line("spec", "template", "spec", "containers", "0") < 1 {
+				t.Fatalf("%s at line %d", o.Ref, o.Source.Line)
+			}
 		}
 	})
 }

@@ -146,6 +146,7 @@ func renderChart(ctx context.Context, ch *chartv2.Chart, path string, o HelmOpti
 		return nil, joinErrs(append(errs, &templateError{err}))
 	}
 	var objs []*kube.Object
+	sources := templateSources(ch)
 	for _, name := range slices.Sorted(maps.Keys(out)) {
 		if ctx.Err() != nil {
 			return objs, ctx.Err()
@@ -158,6 +159,7 @@ func renderChart(ctx context.Context, ch *chartv2.Chart, path string, o HelmOpti
 		// where the template of a dependency read from a directory is.
 		file := templateFile(path, strings.TrimPrefix(name, ch.Name()+"/"), deps.local)
 		decoded, err := kube.Decode(ctx, file, []byte(out[name]), lim)
+		placeInTemplate(decoded, sources[name], file)
 		if o.SkipTests {
 			decoded = slices.DeleteFunc(decoded, kube.IsHelmTest)
 		}

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
 	"github.com/palisade-sec/palisade/internal/kube"
 	chartcommon "helm.sh/helm/v4/pkg/chart/common"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -378,5 +381,77 @@ func TestKustomizeOrigins(t *testing.T) {
 				t.Errorf("patched securityContext at line %d, want 28 (the container)", got)
 			}
 		}
+	}
+}
+
+// TestHelmTemplateLines: objects rendered from a chart carry the lines of
+// their template, not of Helm's output: a key the template writes at its
+// line, a field an action writes at the key above it, each document of a
+// file at its own start, and documents a range makes at the one document
+// they come from.
+func TestHelmTemplateLines(t *testing.T) {
+	objs, err := Helm(t.Context(), "testdata/templatelines", HelmOptions{}, kube.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type field struct {
+		path []string
+		line int
+	}
+	want := map[string][]field{
+		"Deployment release-site": {
+			{nil, 1},
+			{[]string{"spec", "replicas"}, 9},
+			{[]string{"spec", "template", "spec", "containers", "0", "image"}, 19},
+			{[]string{"spec", "template", "spec", "containers", "0", "securityContext", "privileged"}, 20},
+			{[]string{"metadata", "labels", "app.kubernetes.io/name"}, 5},
+		},
+		"Service release-site":       {{nil, 4}, {[]string{"spec", "type"}, 11}},
+		"ConfigMap release-settings": {{nil, 16}, {[]string{"data", "mode"}, 21}},
+		// The template lists two containers, the rendered Job one: which
+		// is which is not told, and the list's line stands for them.
+		"Job release-migrate": {{[]string{"spec", "template", "spec", "restartPolicy"}, 8}, {[]string{"spec", "template", "spec", "containers", "0", "image"}, 9}},
+		"ConfigMap a":         {{nil, 3}, {[]string{"data", "name"}, 8}},
+		"ConfigMap b":         {{nil, 3}, {[]string{"data", "name"}, 8}},
+	}
+	for _, o := range objs {
+		ref := o.Ref.Kind + " " + o.Ref.Name
+		fields, ok := want[ref]
+		if !ok {
+			t.Errorf("unexpected %s", ref)
+			continue
+		}
+		delete(want, ref)
+		for _, f := range fields {
+			got := o.Source.Line
+			if f.path != nil {
+				got = o.Line(f.path...)
+			}
+			if got != f.line {
+				t.Errorf("%s %v at line %d of %s, want %d", ref, f.path, got, o.Source.File, f.line)
+			}
+		}
+	}
+	for ref := range want {
+		t.Errorf("%s not rendered", ref)
+	}
+}
+
+// TestBlankActions: actions become spaces on lines of their own and after
+// a key (whose value they write), x's among the template's text; lines and
+// columns stay.
+func TestBlankActions(t *testing.T) {
+	in := "a: {{ .x }}\n{{- if .y }}\nb: \"{{ .z }}\"\n{{/* two\nlines */}}\nurl: http://host:{{ .port }}\nc: {{ unclosed\n"
+	out := string(blankActions([]byte(in)))
+	if len(out) != len(in) {
+		t.Fatalf("%q: length %d, want %d", out, len(out), len(in))
+	}
+	var got [][]string
+	for _, line := range strings.Split(out, "\n") {
+		got = append(got, strings.Fields(line))
+	}
+	want := [][]string{{"a:"}, nil, {"b:", `"xxxxxxxx"`}, nil, nil, {"url:", "http://host:xxxxxxxxxxx"}, {"c:"}, nil}
+	if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("blankActions(%q) = %q, fields (-want +got):\n%s", in, out, diff)
 	}
 }
