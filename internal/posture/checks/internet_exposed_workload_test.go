@@ -24,7 +24,7 @@ func TestInternetExposedGatewaysPinned(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			latest, v4 := findingsPinned(t, inv, "internet-exposed-workload", posture.Latest), findingsPinned(t, inv, "internet-exposed-workload", 4)
+			latest, v4 := len(scanPinned(t, inv, "internet-exposed-workload", posture.Latest)), len(scanPinned(t, inv, "internet-exposed-workload", 4))
 			if gateway[filepath.Base(f)] {
 				seen++
 				if latest != 1 || v4 != 0 {

@@ -3,7 +3,6 @@ package checks_test
 import (
 	"testing"
 
-	"github.com/palisade-sec/palisade/internal/kube"
 	"github.com/palisade-sec/palisade/internal/posture"
 )
 
@@ -31,18 +30,7 @@ func TestBuiltInLevels(t *testing.T) {
 		{"rbac-webhook-config", "testdata/rbac_wildcard/fail/system_prefix_unlabelled.yaml", 0, 0, 1},
 	} {
 		t.Run(tc.check+"/"+tc.fixture, func(t *testing.T) {
-			inv, err := kube.Load(t.Context(), []string{tc.fixture}, nil, kube.Limits{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, p := range []struct {
-				pin  posture.Version
-				want int
-			}{{1, tc.v1}, {3, tc.v3}, {posture.Latest, tc.latest}} {
-				if got := findingsPinned(t, inv, tc.check, p.pin); got != p.want {
-					t.Errorf("pinned to %d: %d findings, want %d", p.pin, got, p.want)
-				}
-			}
+			assertPinned(t, tc.check, tc.fixture, map[posture.Version]int{1: tc.v1, 3: tc.v3, posture.Latest: tc.latest})
 		})
 	}
 }

@@ -18,6 +18,13 @@ func scanFixture(t *testing.T, check, fixture string, pin posture.Version) []fin
 	if err != nil {
 		t.Fatal(err)
 	}
+	return scanPinned(t, inv, check, pin)
+}
+
+// scanPinned runs check over inv in a scan pinned to behaviour version
+// pin and returns the findings.
+func scanPinned(t *testing.T, inv *kube.Inventory, check string, pin posture.Version) []finding.Finding {
+	t.Helper()
 	reg, err := posture.NewRegistry(checks.All(), pin)
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,8 @@
 package checks_test
 
 import (
+	"maps"
+	"slices"
 	"testing"
 
 	"github.com/palisade-sec/palisade/internal/kube"
@@ -27,18 +29,7 @@ func TestPinnedBehaviour(t *testing.T) {
 		{"rbac-nodes-proxy", "testdata/rbac_nodes_proxy/pass/role_in_namespace.yaml", 1, 0},
 	} {
 		t.Run(tc.check, func(t *testing.T) {
-			inv, err := kube.Load(t.Context(), []string{tc.fixture}, nil, kube.Limits{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, p := range []struct {
-				pin  posture.Version
-				want int
-			}{{1, tc.v1}, {posture.Latest, tc.latest}} {
-				if got := findingsPinned(t, inv, tc.check, p.pin); got != p.want {
-					t.Errorf("pinned to %d: %d findings, want %d", p.pin, got, p.want)
-				}
-			}
+			assertPinned(t, tc.check, tc.fixture, map[posture.Version]int{1: tc.v1, posture.Latest: tc.latest})
 		})
 	}
 }
@@ -103,33 +94,22 @@ func TestVersion13Pinned(t *testing.T) {
 		{"dangling-monitor", "testdata/dangling_monitor/pass/api_server.yaml", 1},
 	} {
 		t.Run(tc.check, func(t *testing.T) {
-			inv, err := kube.Load(t.Context(), []string{tc.fixture}, nil, kube.Limits{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, p := range []struct {
-				pin  posture.Version
-				want int
-			}{{12, tc.v12}, {13, 0}, {posture.Latest, 0}} {
-				if got := findingsPinned(t, inv, tc.check, p.pin); got != p.want {
-					t.Errorf("pinned to %d: %d findings, want %d", p.pin, got, p.want)
-				}
-			}
+			assertPinned(t, tc.check, tc.fixture, map[posture.Version]int{12: tc.v12, 13: 0, posture.Latest: 0})
 		})
 	}
 }
 
-// findingsPinned returns how many findings check reports on inv in a scan
-// pinned to behaviour version pin.
-func findingsPinned(t *testing.T, inv *kube.Inventory, check string, pin posture.Version) int {
+// assertPinned checks that check reports want[pin] findings on fixture in
+// a scan pinned to each pin of want.
+func assertPinned(t *testing.T, check, fixture string, want map[posture.Version]int) {
 	t.Helper()
-	reg, err := posture.NewRegistry(checks.All(), pin)
+	inv, err := kube.Load(t.Context(), []string{fixture}, nil, kube.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := posture.NewScanner(reg.Only(check), nil).Scan(t.Context(), inv, posture.Options{})
-	if err != nil {
-		t.Fatal(err)
+	for _, pin := range slices.Sorted(maps.Keys(want)) {
+		if got := len(scanPinned(t, inv, check, pin)); got != want[pin] {
+			t.Errorf("pinned to %d: %d findings, want %d", pin, got, want[pin])
+		}
 	}
-	return len(out.Findings)
 }
