@@ -63,7 +63,7 @@ type originFS struct {
 
 func (f originFS) ReadFile(path string) ([]byte, error) {
 	data, err := f.FileSystem.ReadFile(path)
-	if err != nil || !sameFile(filepath.Dir(path), f.dir) || !slices.Contains(kustomizationFiles, filepath.Base(path)) {
+	if err != nil || !sameDir(filepath.Dir(path), f.dir) || !slices.Contains(kustomizationFiles, filepath.Base(path)) {
 		return data, err
 	}
 	var k map[string]any
@@ -82,8 +82,8 @@ func (f originFS) ReadFile(path string) ([]byte, error) {
 	return out, nil
 }
 
-// sameFile reports whether paths a and b name one directory.
-func sameFile(a, b string) bool {
+// sameDir reports whether paths a and b name one directory.
+func sameDir(a, b string) bool {
 	a, errA := filepath.Abs(a)
 	b, errB := filepath.Abs(b)
 	return errA == nil && errB == nil && a == b
