@@ -387,8 +387,8 @@ func TestKustomizeOrigins(t *testing.T) {
 // TestHelmTemplateLines: objects rendered from a chart carry the lines of
 // their template, not of Helm's output: a key the template writes at its
 // line, a field an action writes at the key above it, each document of a
-// file at its own start, and documents a range makes at the one document
-// they come from.
+// file at its own start, documents a range makes at the one document they
+// come from, and what only a named template writes at the template's top.
 func TestHelmTemplateLines(t *testing.T) {
 	objs, err := Helm(t.Context(), "testdata/templatelines", HelmOptions{}, kube.Limits{})
 	if err != nil {
@@ -411,8 +411,10 @@ func TestHelmTemplateLines(t *testing.T) {
 		// The template lists two containers, the rendered Job one: which
 		// is which is not told, and the list's line stands for them.
 		"Job release-migrate": {{[]string{"spec", "template", "spec", "restartPolicy"}, 8}, {[]string{"spec", "template", "spec", "containers", "0", "image"}, 9}},
-		"ConfigMap a":         {{nil, 3}, {[]string{"data", "name"}, 8}},
-		"ConfigMap b":         {{nil, 3}, {[]string{"data", "name"}, 8}},
+		// Written by a named template only: placed at the template's top.
+		"ConfigMap release-included": {{nil, 1}, {[]string{"data", "third"}, 1}},
+		"ConfigMap a":                {{nil, 3}, {[]string{"data", "name"}, 8}},
+		"ConfigMap b":                {{nil, 3}, {[]string{"data", "name"}, 8}},
 	}
 	for _, o := range objs {
 		ref := o.Ref.Kind + " " + o.Ref.Name

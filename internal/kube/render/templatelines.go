@@ -38,25 +38,30 @@ func templateSources(ch *chartv2.Chart) map[string][]byte {
 // line, and a field an action writes ({{ toYaml .Values.securityContext
 // | nindent 12 }}) has the line of the nearest key above it that the
 // template writes. The i-th object goes to the template's i-th document
-// when the counts and kinds agree, else to the only document of its kind;
-// one that cannot be matched (a template whose blanked text does not
-// parse, documents made in a range loop) keeps the lines of the output.
+// when the counts and kinds agree, else to the only document of its kind.
+// One that cannot be matched — a template whose blanked text does not
+// parse, or that writes its objects through includes of named templates
+// only — is placed at the template's first line: the lines of Helm's
+// output are no lines of the template, and past its end for a short
+// template that includes long ones (a SARIF viewer cannot show those).
 func placeInTemplate(objs []*kube.Object, source []byte, file string) {
-	if len(objs) == 0 || len(source) == 0 {
+	if len(objs) == 0 {
 		return
 	}
 	docs, err := kube.DocumentLines(file, blankActions(source))
-	if err != nil || len(docs) == 0 {
-		return // which document an object is from is not known
+	if err != nil {
+		docs = nil // which document an object is from is not known
 	}
 	sameShape := len(docs) == len(objs)
+	top := &kube.Object{Source: kube.Source{File: file, Line: 1}}
 	for i, o := range objs {
-		if sameShape && ofKind(docs[i], o.Ref.Kind) {
+		switch d := onlyOfKind(docs, o.Ref.Kind); {
+		case sameShape && ofKind(docs[i], o.Ref.Kind):
 			o.Relocate(docs[i])
-			continue
-		}
-		if d := onlyOfKind(docs, o.Ref.Kind); d != nil {
+		case d != nil:
 			o.Relocate(d)
+		default:
+			o.Relocate(top)
 		}
 	}
 }
