@@ -47,6 +47,9 @@ type postureScanFlags struct {
 	images        posture.ImageVulns // loaded from imageReports; nil without them
 	memoryLimit   string
 	baselineFile  string
+	// buildKustomizations builds the kustomizations found in directories
+	// (--build-kustomizations, default true).
+	buildKustomizations bool
 }
 
 // scanOptions are the options of one scan: palisade.yaml's settings, the
@@ -121,7 +124,12 @@ A chart directory (with Chart.yaml) or packaged chart (.tgz) is rendered with
 the Helm SDK, as 'helm template' would (--values, --set, --release-name,
 --namespace, --skip-tests); a directory with kustomization.yaml is built with the kustomize
 API, as 'kustomize build' would. Findings then name the template, or the file
-(through every base) a kustomization's object was written in. Charts found in a scanned directory are rendered too. A chart
+(through every base) a kustomization's object was written in. Charts found in a
+scanned directory are rendered too, and the kustomizations found there that no
+other builds on (the overlays) are built — the files they include are judged
+as built, with the overlay's namespace, names and patches, once per overlay;
+one that names a remote resource (not fetched) or does not build is read as
+written, with a warning (--build-kustomizations=false reads all as written). A chart
 whose default values do not render (a required value unset) is rendered with
 the first of its chart-testing values, ci/*-values.yaml, that does, with a
 warning, unless --values or --set are given. A
@@ -165,6 +173,7 @@ finding is at or above it; unreadable input exits 2.`,
 	fl.StringArrayVar(&f.helm.Set, "set", nil, "Helm value for chart paths, key=value[,key=value] (repeatable)")
 	fl.StringVar(&f.helm.ReleaseName, "release-name", "release", "Helm release name for chart paths")
 	fl.StringSliceVar(&f.helm.APIVersions, "api-versions", nil, "API versions charts may gate on besides the built-in ones, group/version or group/version/Kind (Helm's --api-versions; repeatable or comma-separated)")
+	fl.BoolVar(&f.buildKustomizations, "build-kustomizations", true, "build the kustomizations found in scanned directories (those no other builds on) and judge the files they include as built; false judges every file as written")
 	fl.BoolVar(&f.helm.SkipTests, "skip-tests", false, "leave out the charts' tests (helm.sh/hook: test), which only 'helm test' runs (Helm's --skip-tests)")
 	fl.StringVar(&f.helm.Namespace, "namespace", "", "namespace charts are rendered into (Helm's --namespace; unset: default, which the default-namespace checks take as no namespace set)")
 	fl.StringVar(&f.memoryLimit, "memory-limit", memlimit.DefaultScan, "soft memory target of the scan (Go's GOMEMLIMIT, which wins when set): the collector works harder near it, never fails; 0 or none: the Go default")
@@ -255,7 +264,7 @@ func runPostureScan(cmd *cobra.Command, g *globals, f postureScanFlags, paths []
 		if err := helm.Validate(); err != nil {
 			return usageError(fmt.Errorf("posture scan: %w", err))
 		}
-		inv, err := render.Load(ctx, paths, g.env.Stdin, render.Options{Helm: helm, Logger: g.logger})
+		inv, err := render.Load(ctx, paths, g.env.Stdin, render.Options{Helm: helm, Logger: g.logger, KeepFoundKustomizations: !f.buildKustomizations})
 		g.logger.Debug("posture scan: manifests read", "objects", len(inv.Objects), "took", time.Since(phase))
 		phase = time.Now()
 		if ctx.Err() != nil {

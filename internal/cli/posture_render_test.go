@@ -27,6 +27,19 @@ func TestPostureScanRenders(t *testing.T) {
 			notWant: []string{"(kustomize build)", "config.kubernetes.io/origin"},
 		},
 		{
+			name:     "a kustomization found in a directory is built",
+			args:     []string{"posture", "scan", "-o", "json", "--fail-on", "none", "../kube/render/testdata/walk"},
+			wantCode: ExitOK,
+			want:     []string{`"namespace": "shop"`, `"file": "../kube/render/testdata/walk/app/base/deployment.yaml"`},
+		},
+		{
+			name:     "--build-kustomizations=false judges files as written",
+			args:     []string{"posture", "scan", "-o", "json", "--fail-on", "none", "--build-kustomizations=false", "../kube/render/testdata/walk"},
+			wantCode: ExitOK,
+			want:     []string{`"file": "../kube/render/testdata/walk/app/base/deployment.yaml"`},
+			notWant:  []string{`"namespace": "shop"`},
+		},
+		{
 			name:     "a chart whose defaults do not render is rendered with its ci values",
 			args:     []string{"posture", "scan", "-o", "json", "--fail-on", "none", "../kube/render/testdata/required"},
 			wantCode: ExitOK,

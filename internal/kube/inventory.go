@@ -27,6 +27,10 @@ type Inventory struct {
 	// object at all (package.json, values files, CI pipelines): Load
 	// leaves them out instead of failing, and says so here.
 	Skipped []*InputError
+	// Kustomizations are the directories holding a kustomization that Load
+	// found below the directories it was given (not those given): their
+	// files are read as manifests, and render.Load builds them.
+	Kustomizations []string
 	// Unlisted are the kinds a live scan could not list (RBAC, a failing
 	// API): that the inventory holds no object of such a kind proves
 	// nothing, so checks that follow a reference do not report it missing.
@@ -138,6 +142,7 @@ func Load(ctx context.Context, paths []string, stdin io.Reader, lim Limits) (*In
 	var objs []*Object
 	var errs []error
 	var skipped []*InputError
+	var kustomizations []string
 	add := func(os []*Object, err error) {
 		objs = append(objs, os...)
 		if err != nil {
@@ -169,6 +174,11 @@ func Load(ctx context.Context, paths []string, stdin io.Reader, lim Limits) (*In
 		for _, dir := range charts {
 			skipped = append(skipped, &InputError{File: dir, Err: ErrHelmChart})
 		}
+		for _, f := range files {
+			if f != p && kustomizationFile(f) {
+				kustomizations = append(kustomizations, filepath.Dir(f))
+			}
+		}
 		// A named file is judged as asked, even when it is a patch.
 		if patches := kustomizePatches(files, lim.MaxFileSize); patches != nil {
 			kept := files[:0]
@@ -198,6 +208,7 @@ func Load(ctx context.Context, paths []string, stdin io.Reader, lim Limits) (*In
 	}
 	inv := NewInventory(objs)
 	inv.Skipped = skipped
+	inv.Kustomizations = kustomizations
 	return inv, errors.Join(errs...)
 }
 

@@ -70,3 +70,30 @@ func FuzzPlaceInTemplate(f *testing.F) {
 		}
 	})
 }
+
+// FuzzKustomizationEntries feeds arbitrary kustomization files to what
+// decides which found kustomizations are built: it never panics, and the
+// local entries it returns are directories.
+func FuzzKustomizationEntries(f *testing.F) {
+	for _, s := range []string{
+		"resources: [../base, deployment.yaml]\n",
+		"resources:\n  - https://github.com/example/app//base?ref=v1\ncomponents: [.]\n",
+		"bases: [..]\nresources: {a: b}\n", "resources: [", "",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		local, _ := kustomizationEntries(dir, kube.Limits{MaxFileSize: 1 << 20})
+		for _, d := range local {
+			if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
+				t.Fatalf("local entry %s is no directory", d)
+			}
+		}
+		_ = remoteIn(dir, kube.Limits{MaxFileSize: 1 << 20}, map[string]bool{})
+		_ = kustomizeRoots([]string{dir}, kube.Limits{MaxFileSize: 1 << 20})
+	})
+}

@@ -70,6 +70,9 @@ type Options struct {
 	// Logger hears which chart dependencies were read from the scanned
 	// charts (nil: nobody).
 	Logger *slog.Logger
+	// KeepFoundKustomizations reads the files of kustomizations found in
+	// scanned directories as written, instead of building them.
+	KeepFoundKustomizations bool
 }
 
 // Load reads paths into one inventory: charts and kustomizations are
@@ -80,8 +83,9 @@ type Options struct {
 // returns what it could read and an error joining one error per bad
 // input.
 //
-// A kustomization found in a directory is read as manifests, not built:
-// building each would report a base once more for every overlay over it.
+// The kustomizations found in directories that no other of them builds
+// on are built (builtInWalks): the files they include are judged as
+// built, and a base is judged once per overlay over it, not alone.
 func Load(ctx context.Context, paths []string, stdin io.Reader, opts Options) (*kube.Inventory, error) {
 	kinds := make([]Kind, len(paths))
 	var plain, charts []string
@@ -138,7 +142,7 @@ func Load(ctx context.Context, paths []string, stdin io.Reader, opts Options) (*
 			add(p, renderedChart{objs: built, err: err})
 		}
 	}
-	objs = append(objs, plainInv.Objects...)
+	objs = append(objs, builtInWalks(ctx, plainInv, opts)...)
 	for j, p := range found {
 		add(p, rendered[len(charts)+j])
 	}
@@ -196,4 +200,54 @@ func inputErrors(path string, err error) []error {
 func firstLine(err error) string {
 	msg, _, _ := strings.Cut(err.Error(), "\n")
 	return msg
+}
+
+// builtInWalks returns the objects of plain, read from the plain paths,
+// with the kustomizations found below them built: each that no other
+// builds on (kustomizeRoots) is built, and the files its objects were
+// written in (placed at by Kustomize) are then judged as built — with the
+// overlay's namespace, names and patches — rather than as written. A
+// kustomization that does not build offline (a remote base, Helm
+// inflation) or names a remote resource, which a scan of what it was given
+// does not fetch, leaves its files read as written, with a warning.
+// Options.KeepFoundKustomizations reads them all as written.
+func builtInWalks(ctx context.Context, plain *kube.Inventory, opts Options) []*kube.Object {
+	if opts.KeepFoundKustomizations {
+		return plain.Objects
+	}
+	var roots, failed []string
+	for _, r := range kustomizeRoots(plain.Kustomizations, opts.Limits) {
+		if remote := remoteIn(r, opts.Limits, map[string]bool{}); remote != "" {
+			failed = append(failed, r+": names a remote resource, which a scan does not fetch: "+remote)
+			continue
+		}
+		roots = append(roots, r)
+	}
+	covered := map[string]bool{}
+	var built []string
+	var out []*kube.Object
+	for i, b := range buildFound(ctx, roots, opts.Limits) {
+		if b.err != nil {
+			failed = append(failed, roots[i]+": "+firstLine(b.err))
+			continue
+		}
+		built = append(built, roots[i])
+		for _, o := range b.objs {
+			covered[filepath.Clean(o.Source.File)] = true
+		}
+		out = append(out, b.objs...)
+	}
+	kept := make([]*kube.Object, 0, len(plain.Objects))
+	for _, o := range plain.Objects {
+		if !covered[filepath.Clean(o.Source.File)] {
+			kept = append(kept, o)
+		}
+	}
+	if opts.Logger != nil && len(built) > 0 {
+		opts.Logger.Info("kustomizations found in the scanned directories were built (those no other builds on), and the files they include judged as built", "count", len(built), "kustomizations", kube.Abbreviate(built, 5))
+	}
+	if opts.Logger != nil && len(failed) > 0 {
+		opts.Logger.Warn("kustomizations found in the scanned directories were not built; their files are judged as written", "count", len(failed), "kustomizations", kube.Abbreviate(failed, 5))
+	}
+	return append(kept, out...)
 }

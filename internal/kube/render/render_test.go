@@ -172,7 +172,7 @@ func TestHelmMissingDependencies(t *testing.T) {
 func TestLoadRendersChartsInDirectories(t *testing.T) {
 	inv, err := Load(t.Context(), []string{"testdata"}, nil, Options{})
 	got := refs(inv.Objects)
-	for _, want := range []string{"Deployment default/release-web", "ConfigMap default/release-settings", "Deployment /web"} {
+	for _, want := range []string{"Deployment default/release-web", "ConfigMap default/release-settings", "Deployment prod/prod-web"} {
 		if !slices.Contains(got, want) {
 			t.Errorf("objects %q lack %q", got, want)
 		}
@@ -455,5 +455,54 @@ func TestBlankActions(t *testing.T) {
 	want := [][]string{{"a:"}, nil, {"b:", `"xxxxxxxx"`}, nil, nil, {"url:", "http://host:xxxxxxxxxxx"}, {"c:"}, nil}
 	if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("blankActions(%q) = %q, fields (-want +got):\n%s", in, out, diff)
+	}
+}
+
+// TestLoadBuildsFoundKustomizations: a kustomization found in a scanned
+// directory that no other builds on is built, and the files it includes
+// are judged as built (the base's Deployment in the overlay's namespace,
+// once); a file no kustomization names is judged as written, and so are
+// the files of one that does not build, with a warning.
+func TestLoadBuildsFoundKustomizations(t *testing.T) {
+	var logs bytes.Buffer
+	inv, err := Load(t.Context(), []string{"testdata/walk"}, nil, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"ConfigMap /edge-settings", "ConfigMap /stray", "Deployment shop/api", "Service /web"}, refs(inv.Objects)); diff != "" {
+		t.Errorf("objects (-want +got):\n%s", diff)
+	}
+	for _, o := range inv.Objects {
+		if o.Ref.Kind == "Deployment" {
+			if want := filepath.Join("testdata", "walk", "app", "base", "deployment.yaml"); o.Source.File != want || o.Source.Line != 1 {
+				t.Errorf("%s at %s:%d, want %s:1", o.Ref, o.Source.File, o.Source.Line, want)
+			}
+		}
+	}
+	for _, want := range []string{"level=INFO", "testdata/walk/app/prod", "level=WARN", "testdata/walk/broken", "missing.yaml",
+		"testdata/walk/remote: names a remote resource"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log %q lacks %q", logs.String(), want)
+		}
+	}
+
+	// As written: the base alone, without the overlay's namespace.
+	inv, err = Load(t.Context(), []string{"testdata/walk"}, nil, Options{KeepFoundKustomizations: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"ConfigMap /edge-settings", "ConfigMap /stray", "Deployment /api", "Service /web"}, refs(inv.Objects)); diff != "" {
+		t.Errorf("as written: objects (-want +got):\n%s", diff)
+	}
+}
+
+func TestRemoteResource(t *testing.T) {
+	for entry, want := range map[string]bool{
+		"https://github.com/example/app//base?ref=v1": true, "github.com/example/app/base": true,
+		"git@github.com:example/app.git": true, "../base": false, "deployment.yaml": false, "base?ref=main": true,
+	} {
+		if got := remoteResource(entry); got != want {
+			t.Errorf("remoteResource(%q) = %v, want %v", entry, got, want)
+		}
 	}
 }
