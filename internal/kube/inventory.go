@@ -243,6 +243,18 @@ func loadFiles(ctx context.Context, files []string, lim Limits) []loadedFile {
 
 // loadFile reads and decodes one file.
 func loadFile(ctx context.Context, path string, lim Limits) ([]*Object, error) {
+	data, err := ReadFile(path, lim)
+	if err != nil {
+		return nil, err
+	}
+	return Decode(ctx, path, data, lim)
+}
+
+// ReadFile reads the file at path, as Load reads a manifest: one larger
+// than lim's MaxFileSize is an error, and so is one that grows past it
+// while it is read. Errors are *InputError values naming path.
+func ReadFile(path string, lim Limits) ([]byte, error) {
+	lim = lim.withDefaults()
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, &InputError{File: path, Err: unwrapPath(err)}
@@ -259,7 +271,7 @@ func loadFile(ctx context.Context, path string, lim Limits) ([]*Object, error) {
 	if err != nil {
 		return nil, &InputError{File: path, Err: err}
 	}
-	return Decode(ctx, path, data, lim)
+	return data, nil
 }
 
 // readSized reads r, of about size bytes (0 when unknown), to its end; an

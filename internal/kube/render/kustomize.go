@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -128,11 +127,7 @@ func placeAtOrigins(ctx context.Context, dir string, objs []*kube.Object, lim ku
 
 // readSource decodes the resource file at path; nil when it cannot be read.
 func readSource(ctx context.Context, path string, lim kube.Limits) []*kube.Object {
-	fi, err := os.Stat(path)
-	if err != nil || fi.Size() > lim.FileSizeLimit() {
-		return nil
-	}
-	data, err := os.ReadFile(path)
+	data, err := kube.ReadFile(path, lim)
 	if err != nil {
 		return nil
 	}

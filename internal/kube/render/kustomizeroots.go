@@ -79,17 +79,9 @@ func remoteResource(entry string) bool {
 // first entry that is remote (remoteResource).
 func kustomizationEntries(dir string, lim kube.Limits) (local []string, remote string) {
 	for _, name := range kustomizationFiles {
-		path := filepath.Join(dir, name)
-		fi, err := os.Stat(path)
-		if err != nil || fi.IsDir() {
-			continue
-		}
-		if fi.Size() > lim.FileSizeLimit() {
-			return nil, ""
-		}
-		data, err := os.ReadFile(path)
+		data, err := kube.ReadFile(filepath.Join(dir, name), lim)
 		if err != nil {
-			return nil, ""
+			continue // not there; one that is there but does not read, kustomize reports
 		}
 		var k struct {
 			Resources  []string `json:"resources"`
