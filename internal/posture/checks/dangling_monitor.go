@@ -39,8 +39,10 @@ func DanglingMonitor() posture.Check {
 		Kinds:       []string{"ServiceMonitor", "PodMonitor"},
 		Needs:       append(kube.PodKinds(), "Service"),
 		Versions: []posture.Versioned{ // new in version 8
-			{MinVersion: 8, Eval: danglingMonitors(false)},
-			{MinVersion: 13, Eval: danglingMonitors(true)},
+			{MinVersion: 8, Eval: func(in *posture.Input) []posture.Result { return evalDanglingMonitor(in, false) }},
+			// Version 13 counts the API server's Service as selected in a
+			// manifest scan (apiServerServiceLabels).
+			{MinVersion: 13, Eval: func(in *posture.Input) []posture.Result { return evalDanglingMonitor(in, true) }},
 		},
 	}
 }
@@ -50,12 +52,6 @@ func DanglingMonitor() posture.Check {
 // monitors of the API server select (kube-prometheus-stack's). A live scan
 // lists it; a manifest set never holds it.
 var apiServerServiceLabels = labels.Set{"component": "apiserver", "provider": "kubernetes"}
-
-// danglingMonitors is dangling-monitor's Eval; apiServer counts the API
-// server's Service as selected in a manifest scan (from version 13).
-func danglingMonitors(apiServer bool) func(*posture.Input) []posture.Result {
-	return func(in *posture.Input) []posture.Result { return evalDanglingMonitor(in, apiServer) }
-}
 
 // monitorSpec is the part of a ServiceMonitor or PodMonitor read here.
 type monitorSpec struct {
@@ -68,6 +64,8 @@ type monitorSpec struct {
 	} `json:"spec"`
 }
 
+// evalDanglingMonitor is dangling-monitor's evaluation; apiServer counts
+// the API server's Service as selected in a manifest scan.
 func evalDanglingMonitor(in *posture.Input, apiServer bool) []posture.Result {
 	services := objectsNamed(in.Inventory, "Service")
 	workloads := exposure.IndexWorkloads(in.Inventory)

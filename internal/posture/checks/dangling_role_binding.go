@@ -37,18 +37,16 @@ func DanglingRoleBinding() posture.Check {
 		Scope:       posture.ScopeInventory,
 		Kinds:       []string{"RoleBinding", "ClusterRoleBinding"},
 		Versions: []posture.Versioned{ // new in version 11
-			{MinVersion: 11, Eval: danglingRoleBindings(false)},
-			{MinVersion: 13, Eval: danglingRoleBindings(true)},
+			{MinVersion: 11, Eval: func(in *posture.Input) []posture.Result { return evalDanglingRoleBinding(in, false) }},
+			// Version 13 passes bindings to the API server's own
+			// namespaced Roles (defaultRole).
+			{MinVersion: 13, Eval: func(in *posture.Input) []posture.Result { return evalDanglingRoleBinding(in, true) }},
 		},
 	}
 }
 
-// danglingRoleBindings is dangling-role-binding's Eval; defaultRoles
-// passes bindings to the API server's own namespaced roles (defaultRole).
-func danglingRoleBindings(defaultRoles bool) func(*posture.Input) []posture.Result {
-	return func(in *posture.Input) []posture.Result { return evalDanglingRoleBinding(in, defaultRoles) }
-}
-
+// evalDanglingRoleBinding is dangling-role-binding's evaluation;
+// defaultRoles passes bindings to the API server's own namespaced roles.
 func evalDanglingRoleBinding(in *posture.Input, defaultRoles bool) []posture.Result {
 	inv := in.Inventory
 	var out []posture.Result
