@@ -87,13 +87,13 @@ func FuzzKustomizationEntries(f *testing.F) {
 		if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		local, _ := kustomizationEntries(dir, kube.Limits{MaxFileSize: 1 << 20})
-		for _, d := range local {
+		ks := newKustomizations(kube.Limits{MaxFileSize: 1 << 20})
+		for _, d := range ks.of(dir).local {
 			if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
 				t.Fatalf("local entry %s is no directory", d)
 			}
 		}
-		_ = remoteIn(dir, kube.Limits{MaxFileSize: 1 << 20}, map[string]bool{})
-		_ = kustomizeRoots([]string{dir}, kube.Limits{MaxFileSize: 1 << 20})
+		_ = ks.remoteIn(dir, map[string]bool{})
+		_ = ks.roots([]string{dir})
 	})
 }

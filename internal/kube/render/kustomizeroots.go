@@ -14,16 +14,48 @@ import (
 	"github.com/palisade-sec/palisade/internal/parallel"
 )
 
-// kustomizeRoots returns the kustomization directories among dirs that no
-// other of them builds on (names in resources, bases or components): the
+// kustomizations reads the kustomizations of a scan's directories, each
+// once: roots and remoteIn look at the same ones, and every root that
+// builds on a base would otherwise read the base again.
+type kustomizations struct {
+	lim     kube.Limits
+	entries map[string]kustomizationEntries
+}
+
+// kustomizationEntries are what a kustomization names that decides how it
+// is built: the local directories, cleaned, it names in resources, bases
+// and components, and the first entry that is remote (remoteResource).
+type kustomizationEntries struct {
+	local  []string
+	remote string
+}
+
+func newKustomizations(lim kube.Limits) *kustomizations {
+	return &kustomizations{lim: lim, entries: map[string]kustomizationEntries{}}
+}
+
+// of returns the entries of the kustomization in dir; none when there is
+// none or it does not read (kustomize says why when it is built).
+func (k *kustomizations) of(dir string) kustomizationEntries {
+	dir = filepath.Clean(dir)
+	e, ok := k.entries[dir]
+	if !ok {
+		e = readKustomizationEntries(dir, k.lim)
+		k.entries[dir] = e
+	}
+	return e
+}
+
+// roots returns the kustomization directories among dirs that no other
+// of them builds on (names in resources, bases or components): the
 // overlays, which kustomize is run on. A base is built as part of each
 // overlay over it, with the overlay's namespace, names and patches, as it
 // is deployed; built alone too, it would be reported once more, as an
 // object nobody deploys.
-func kustomizeRoots(dirs []string, lim kube.Limits) []string {
+func (k *kustomizations) roots(dirs []string) []string {
 	used := map[string]bool{}
 	for _, d := range dirs {
-		for _, ref := range kustomizationRefs(d, lim) {
+		for _, ref := range k.of(d).local {
 			used[ref] = true
 		}
 	}
@@ -36,30 +68,22 @@ func kustomizeRoots(dirs []string, lim kube.Limits) []string {
 	return roots
 }
 
-// kustomizationRefs returns the local directories, cleaned, that the
-// kustomization in dir names in resources, bases and components; none
-// when it does not read (kustomize says why when it is built).
-func kustomizationRefs(dir string, lim kube.Limits) []string {
-	local, _ := kustomizationEntries(dir, lim)
-	return local
-}
-
 // remoteIn returns a remote resource (a URL, a git repository) that the
 // kustomization in dir or one it builds on names, or "": kustomize would
 // fetch it, running git, and a scan of the directories a user gave does
 // not reach out of the machine for what it finds there.
-func remoteIn(dir string, lim kube.Limits, seen map[string]bool) string {
+func (k *kustomizations) remoteIn(dir string, seen map[string]bool) string {
 	dir = filepath.Clean(dir)
 	if seen[dir] {
 		return ""
 	}
 	seen[dir] = true
-	local, remote := kustomizationEntries(dir, lim)
-	if remote != "" {
-		return remote
+	e := k.of(dir)
+	if e.remote != "" {
+		return e.remote
 	}
-	for _, d := range local {
-		if r := remoteIn(d, lim, seen); r != "" {
+	for _, d := range e.local {
+		if r := k.remoteIn(d, seen); r != "" {
 			return r
 		}
 	}
@@ -74,10 +98,9 @@ func remoteResource(entry string) bool {
 		strings.HasPrefix(entry, "github.com/") || strings.HasPrefix(entry, "gitlab.com/") || strings.HasPrefix(entry, "bitbucket.org/")
 }
 
-// kustomizationEntries returns the local directories, cleaned, that the
-// kustomization in dir names in resources, bases and components, and the
-// first entry that is remote (remoteResource).
-func kustomizationEntries(dir string, lim kube.Limits) (local []string, remote string) {
+// readKustomizationEntries reads the kustomization in dir for its
+// entries (kustomizationEntries).
+func readKustomizationEntries(dir string, lim kube.Limits) (e kustomizationEntries) {
 	for _, name := range kustomizationFiles {
 		data, err := kube.ReadFile(filepath.Join(dir, name), lim)
 		if err != nil {
@@ -89,21 +112,21 @@ func kustomizationEntries(dir string, lim kube.Limits) (local []string, remote s
 			Components []string `json:"components"`
 		}
 		if yaml.Unmarshal(data, &k) != nil {
-			return nil, ""
+			return e
 		}
 		for _, r := range slices.Concat(k.Resources, k.Bases, k.Components) {
 			ref := filepath.Clean(filepath.Join(dir, r))
 			fi, err := os.Stat(ref)
 			switch {
 			case err == nil && fi.IsDir():
-				local = append(local, ref)
-			case err != nil && remote == "" && remoteResource(r):
-				remote = r
+				e.local = append(e.local, ref)
+			case err != nil && e.remote == "" && remoteResource(r):
+				e.remote = r
 			}
 		}
-		return local, remote
+		return e
 	}
-	return nil, ""
+	return e
 }
 
 // builtKustomization is what building one found kustomization gave.
@@ -113,7 +136,7 @@ type builtKustomization struct {
 }
 
 // buildFound builds the kustomizations found in the scanned directories
-// that are roots (kustomizeRoots), on every core.
+// that are roots (kustomizations.roots), on every core.
 func buildFound(ctx context.Context, roots []string, lim kube.Limits) []builtKustomization {
 	out := make([]builtKustomization, len(roots))
 	_ = parallel.Each(ctx, len(roots), runtime.GOMAXPROCS(0), 1, func(i int) {

@@ -204,7 +204,7 @@ func firstLine(err error) string {
 
 // builtInWalks returns the objects of plain, read from the plain paths,
 // with the kustomizations found below them built: each that no other
-// builds on (kustomizeRoots) is built, and the files its objects were
+// builds on (kustomizations.roots) is built, and the files its objects were
 // written in (placed at by Kustomize) are then judged as built — with the
 // overlay's namespace, names and patches — rather than as written. A
 // kustomization that does not build offline (a remote base, Helm
@@ -216,8 +216,9 @@ func builtInWalks(ctx context.Context, plain *kube.Inventory, opts Options) []*k
 		return plain.Objects
 	}
 	var roots, failed []string
-	for _, r := range kustomizeRoots(plain.Kustomizations, opts.Limits) {
-		if remote := remoteIn(r, opts.Limits, map[string]bool{}); remote != "" {
+	ks := newKustomizations(opts.Limits)
+	for _, r := range ks.roots(plain.Kustomizations) {
+		if remote := ks.remoteIn(r, map[string]bool{}); remote != "" {
 			failed = append(failed, r+": names a remote resource, which a scan does not fetch: "+remote)
 			continue
 		}
