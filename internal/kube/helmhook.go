@@ -25,6 +25,9 @@ func HelmHooks(o *Object) []string {
 	return out
 }
 
+// IsHelmHook reports whether o is a Helm hook of any event.
+func IsHelmHook(o *Object) bool { return len(HelmHooks(o)) > 0 }
+
 // IsHelmTest reports whether o is a chart's test, run by `helm test` only:
 // a hook "test" (Helm 2's "test-success" and "test-failure" too, which
 // charts still carry). `helm template --skip-tests` leaves these out.

@@ -30,6 +30,9 @@ func TestHelmHooks(t *testing.T) {
 			if got := HelmHooks(o); !slices.Equal(got, tc.hooks) {
 				t.Errorf("HelmHooks = %q, want %q", got, tc.hooks)
 			}
+			if got, want := IsHelmHook(o), len(tc.hooks) > 0; got != want {
+				t.Errorf("IsHelmHook = %v, want %v", got, want)
+			}
 			if got := IsHelmTest(o); got != tc.test {
 				t.Errorf("IsHelmTest = %v, want %v", got, tc.test)
 			}

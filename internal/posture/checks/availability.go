@@ -38,16 +38,13 @@ func availabilityV8(eval func(*posture.Input) []posture.Result) []posture.Versio
 // most charts.
 const helmHooksOneOffSince = 13
 
-// helmHook reports whether o is a Helm hook (kube.HelmHooks).
-func helmHook(o *kube.Object) bool { return len(kube.HelmHooks(o)) > 0 }
-
 // exceptHelmHooks adds to a check's versions one from
 // helmHooksOneOffSince that is its newest, except that it reports
 // nothing on Helm hooks.
 func exceptHelmHooks(vs []posture.Versioned) []posture.Versioned {
 	newest := vs[len(vs)-1].Eval
 	return append(vs, posture.Versioned{MinVersion: helmHooksOneOffSince, Eval: func(in *posture.Input) []posture.Result {
-		if helmHook(in.Object) {
+		if kube.IsHelmHook(in.Object) {
 			return nil
 		}
 		return newest(in)

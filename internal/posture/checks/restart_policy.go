@@ -22,6 +22,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/palisade-sec/palisade/internal/finding"
+	"github.com/palisade-sec/palisade/internal/kube"
 	"github.com/palisade-sec/palisade/internal/posture"
 )
 
@@ -65,7 +66,7 @@ func restartPolicy(hooksOneOff bool) func(*posture.Input) []posture.Result {
 			if policy != corev1.RestartPolicyNever || controlled(in.Object) {
 				return nil // a Job's pod: the Job controller replaces it
 			}
-			if hooksOneOff && helmHook(in.Object) {
+			if hooksOneOff && kube.IsHelmHook(in.Object) {
 				return nil
 			}
 			return []posture.Result{{Path: path,
