@@ -55,12 +55,11 @@ func placeInTemplate(objs []*kube.Object, source []byte, file string) {
 	sameShape := len(docs) == len(objs)
 	top := &kube.Object{Source: kube.Source{File: file, Line: 1}}
 	for i, o := range objs {
-		switch d := onlyOfKind(docs, o.Ref.Kind); {
-		case sameShape && ofKind(docs[i], o.Ref.Kind):
+		if sameShape && ofKind(docs[i], o.Ref.Kind) {
 			o.Relocate(docs[i])
-		case d != nil:
+		} else if d := onlyOfKind(docs, o.Ref.Kind); d != nil {
 			o.Relocate(d)
-		default:
+		} else {
 			o.Relocate(top)
 		}
 	}
