@@ -23,8 +23,9 @@ import (
 // SchemaVersion is the version of the JSON document the JSON writer emits.
 // Bump the major part on any incompatible change to Finding or Report.
 // 1.1 added coverage and scores, 1.2 exposedWorkloads, 1.3 the evaluated
-// counts of scores and controls that are not evaluated (no longer passed).
-const SchemaVersion = "1.3"
+// counts of scores and controls that are not evaluated (no longer passed),
+// 1.4 scores as means over rules and controls (Scores), same fields.
+const SchemaVersion = "1.4"
 
 // Finding is one problem found in one resource.
 type Finding struct {

@@ -8,11 +8,19 @@ import (
 )
 
 // Scores summarise a report with coverage as percentages: 100 means every
-// evaluated resource passed every rule. Each failing resource weighs by the
-// rule's severity (critical 10, high 6, medium 3, low 1, info 0), so one
-// privileged pod costs more than ten missing probes. Excepted findings
-// count as passes: the risk was accepted by someone the report names.
-// A score over no evaluation is 100 and means nothing: Evaluated says so.
+// evaluated resource passed every rule. A rule scores the share of the
+// resources it judged that passed it; a scope (the report, a cluster, a
+// namespace) and a control score the mean of their rules' shares, each
+// rule weighing by its severity (critical 10, high 6, medium 3, low 1,
+// info 0), and a framework the mean of its evaluated controls. So one
+// privileged pod of two costs more than missing probes on both, and the
+// scores do not depend on how many objects of each kind a cluster holds:
+// pooling every rule × resource evaluation (schema 1.3 and before) let the
+// hundred passing bootstrap ClusterRoles of any cluster outweigh its
+// workloads, and a cluster with a privileged, exposed, cluster-admin pod
+// scored 98 %. Excepted findings count as passes: the risk was accepted by
+// someone the report names. A score over no evaluation is 100 and means
+// nothing: Evaluated says so.
 type Scores struct {
 	Overall float64 `json:"overall"`
 	// Evaluated is the rule × resource evaluations of the whole report
@@ -76,29 +84,34 @@ func severityWeight(s Severity) float64 {
 	return 1 // low and unrated
 }
 
-// tally accumulates weighted evaluations and failures.
-type tally struct {
-	eval, failed   int
-	wEval, wFailed float64
+// ratio counts one rule's evaluations and failures in some scope.
+type ratio struct{ eval, failed int }
+
+func (r *ratio) add(eval, failed int) { r.eval, r.failed = r.eval+eval, r.failed+failed }
+
+// mean accumulates the severity-weighted mean of rules' (or controls')
+// pass shares, and the evaluations and failures behind them.
+type mean struct {
+	sum, weight  float64
+	eval, failed int
 }
 
-func (t *tally) add(eval, failed int, w float64) {
-	t.eval += eval
-	t.failed += failed
-	t.wEval += w * float64(eval)
-	t.wFailed += w * float64(failed)
+// add adds a rule's ratio with weight w; a rule that judged nothing
+// there has no share.
+func (m *mean) add(r ratio, w float64) {
+	if r.eval == 0 {
+		return
+	}
+	m.sum += w * float64(r.eval-r.failed) / float64(r.eval)
+	m.weight += w
+	m.eval, m.failed = m.eval+r.eval, m.failed+r.failed
 }
 
-func (t *tally) merge(o *tally) {
-	t.eval, t.failed = t.eval+o.eval, t.failed+o.failed
-	t.wEval, t.wFailed = t.wEval+o.wEval, t.wFailed+o.wFailed
-}
-
-func (t *tally) score() float64 {
-	if t.wEval == 0 {
+func (m *mean) score() float64 {
+	if m.weight == 0 {
 		return 100
 	}
-	return math.Round(1000*(t.wEval-t.wFailed)/t.wEval) / 10
+	return math.Round(1000*m.sum/m.weight) / 10
 }
 
 // ComputeScores scores r from its coverage and open findings, or returns
@@ -132,44 +145,48 @@ func ComputeScores(r *Report) *Scores {
 		}
 		set[resKey{f.Resource.Kind, f.Resource.Name}] = true
 	}
-	var overall tally
-	clusters, namespaces := map[string]*tally{}, map[Scope]*tally{}
+	var overall mean
+	clusters, namespaces := map[string]*mean{}, map[Scope]*mean{}
 	type ctlKey struct{ fw, id string }
-	controls := map[ctlKey]*tally{}
+	controls := map[ctlKey]*mean{}
 	controlRules := map[ctlKey][]string{}
 	for _, rc := range r.Coverage.Rules {
 		w := severityWeight(rc.Severity)
-		var ruleT tally
+		var rule ratio
+		inCluster := map[string]*ratio{}
 		for _, sc := range r.Coverage.scopesOf(rc, failing[rc.RuleID]) {
 			s := Scope{sc.Cluster, sc.Namespace}
 			failed := min(len(failing[rc.RuleID][s]), sc.Evaluated)
-			ruleT.add(sc.Evaluated, failed, w)
-			getTally(clusters, sc.Cluster).add(sc.Evaluated, failed, w)
+			rule.add(sc.Evaluated, failed)
+			getOrNew(inCluster, sc.Cluster).add(sc.Evaluated, failed)
 			if sc.Namespace != "" {
-				getTally(namespaces, s).add(sc.Evaluated, failed, w)
+				getOrNew(namespaces, s).add(ratio{sc.Evaluated, failed}, w)
 			}
 		}
-		overall.add(ruleT.eval, ruleT.failed, w)
+		for name, rt := range inCluster {
+			getOrNew(clusters, name).add(*rt, w)
+		}
+		overall.add(rule, w)
 		for _, c := range rc.Controls {
 			k := ctlKey{c.Framework, c.ID}
-			getTally(controls, k).add(ruleT.eval, ruleT.failed, w)
+			getOrNew(controls, k).add(rule, w)
 			controlRules[k] = append(controlRules[k], rc.RuleID)
 		}
 	}
 	out := &Scores{Overall: overall.score(), Evaluated: overall.eval}
 	for _, name := range slices.Sorted(maps.Keys(clusters)) {
-		t := clusters[name]
-		out.Clusters = append(out.Clusters, ScopeScore{Cluster: name, Score: t.score(), Evaluated: t.eval, Failed: t.failed})
+		m := clusters[name]
+		out.Clusters = append(out.Clusters, ScopeScore{Cluster: name, Score: m.score(), Evaluated: m.eval, Failed: m.failed})
 	}
-	for s, t := range namespaces {
-		out.Namespaces = append(out.Namespaces, ScopeScore{Cluster: s.Cluster, Namespace: s.Namespace, Score: t.score(), Evaluated: t.eval, Failed: t.failed})
+	for s, m := range namespaces {
+		out.Namespaces = append(out.Namespaces, ScopeScore{Cluster: s.Cluster, Namespace: s.Namespace, Score: m.score(), Evaluated: m.eval, Failed: m.failed})
 	}
 	slices.SortFunc(out.Namespaces, func(a, b ScopeScore) int {
 		return cmp.Or(cmp.Compare(a.Score, b.Score), cmp.Compare(a.Cluster, b.Cluster), cmp.Compare(a.Namespace, b.Namespace))
 	})
 	byFW := map[string]*FrameworkScore{}
-	fwTally := map[string]*tally{}
-	for k, t := range controls {
+	scoreSum := map[string]float64{} // framework → sum of its evaluated controls' scores
+	for k, m := range controls {
 		fs := byFW[k.fw]
 		if fs == nil {
 			fs = &FrameworkScore{Framework: k.fw}
@@ -177,20 +194,23 @@ func ComputeScores(r *Report) *Scores {
 		}
 		rules := slices.Clone(controlRules[k])
 		slices.Sort(rules)
-		cs := ControlScore{ID: k.id, Rules: slices.Compact(rules), Score: t.score(), Evaluated: t.eval, Failed: t.failed,
-			Pass: t.eval > 0 && t.failed == 0, NotEvaluated: t.eval == 0}
+		cs := ControlScore{ID: k.id, Rules: slices.Compact(rules), Score: m.score(), Evaluated: m.eval, Failed: m.failed,
+			Pass: m.eval > 0 && m.failed == 0, NotEvaluated: m.eval == 0}
 		if cs.Pass {
 			fs.ControlsPassed++
 		}
 		if !cs.NotEvaluated {
 			fs.ControlsEvaluated++
+			scoreSum[k.fw] += cs.Score
 		}
 		fs.Controls = append(fs.Controls, cs)
-		getTally(fwTally, k.fw).merge(t)
 	}
 	for _, fw := range slices.Sorted(maps.Keys(byFW)) {
 		fs := byFW[fw]
-		fs.Score = fwTally[fw].score()
+		fs.Score = 100
+		if fs.ControlsEvaluated > 0 {
+			fs.Score = math.Round(10*scoreSum[fw]/float64(fs.ControlsEvaluated)) / 10
+		}
 		slices.SortFunc(fs.Controls, func(a, b ControlScore) int { return compareControlIDs(a.ID, b.ID) })
 		out.Frameworks = append(out.Frameworks, *fs)
 	}
@@ -221,13 +241,13 @@ func (c *Coverage) scopesOf(rc RuleCoverage, failing map[Scope]map[resKey]bool) 
 // resKey names a resource within a scope.
 type resKey struct{ kind, name string }
 
-func getTally[K comparable](m map[K]*tally, k K) *tally {
-	t := m[k]
-	if t == nil {
-		t = &tally{}
-		m[k] = t
+func getOrNew[K comparable, V any](m map[K]*V, k K) *V {
+	v := m[k]
+	if v == nil {
+		v = new(V)
+		m[k] = v
 	}
-	return t
+	return v
 }
 
 // compareControlIDs orders "5.2.10" after "5.2.9": numeric parts compare
