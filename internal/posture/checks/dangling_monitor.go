@@ -39,19 +39,15 @@ func DanglingMonitor() posture.Check {
 		Kinds:       []string{"ServiceMonitor", "PodMonitor"},
 		Needs:       append(kube.PodKinds(), "Service"),
 		Versions: []posture.Versioned{ // new in version 8
-			{MinVersion: 8, Eval: func(in *posture.Input) []posture.Result { return evalDanglingMonitor(in, false) }},
+			{MinVersion: 8, Eval: func(in *posture.Input) []posture.Result { return evalDanglingMonitor(in, 8) }},
 			// Version 13 counts the API server's Service as selected in a
-			// manifest scan (apiServerServiceLabels).
-			{MinVersion: 13, Eval: func(in *posture.Input) []posture.Result { return evalDanglingMonitor(in, true) }},
+			// manifest scan, version 14 the pods and the kubelet Service
+			// the Prometheus operator makes (implied).
+			{MinVersion: 13, Eval: func(in *posture.Input) []posture.Result { return evalDanglingMonitor(in, 13) }},
+			{MinVersion: 14, Eval: func(in *posture.Input) []posture.Result { return evalDanglingMonitor(in, 14) }},
 		},
 	}
 }
-
-// apiServerServiceLabels are the labels of the Service the API server
-// keeps in namespace default of every cluster ("kubernetes"), which
-// monitors of the API server select (kube-prometheus-stack's). A live scan
-// lists it; a manifest set never holds it.
-var apiServerServiceLabels = labels.Set{"component": "apiserver", "provider": "kubernetes"}
 
 // monitorSpec is the part of a ServiceMonitor or PodMonitor read here.
 type monitorSpec struct {
@@ -64,11 +60,12 @@ type monitorSpec struct {
 	} `json:"spec"`
 }
 
-// evalDanglingMonitor is dangling-monitor's evaluation; apiServer counts
-// the API server's Service as selected in a manifest scan.
-func evalDanglingMonitor(in *posture.Input, apiServer bool) []posture.Result {
+// evalDanglingMonitor is dangling-monitor's evaluation at behaviour
+// version v: Services and pods implied at v are selected.
+func evalDanglingMonitor(in *posture.Input, v posture.Version) []posture.Result {
 	services := objectsNamed(in.Inventory, "Service")
 	workloads := exposure.IndexWorkloads(in.Inventory)
+	im := impliedBy(in.Inventory)
 	var out []posture.Result
 	for _, kind := range []string{"ServiceMonitor", "PodMonitor"} {
 		for _, o := range in.Inventory.OfKind(kind) {
@@ -87,20 +84,21 @@ func evalDanglingMonitor(in *posture.Input, apiServer bool) []posture.Result {
 			ns := kube.AppliedNamespace(o.Meta.Namespace)
 			nss := []string{ns}
 			nsText := "its namespace " + ns
+			target := "Service"
+			if kind == "PodMonitor" {
+				target = "Pod"
+			}
 			switch {
 			case m.Spec.NamespaceSelector.Any:
 				nss, nsText = services.namespaces(o), "any namespace"
 				if kind == "PodMonitor" {
 					nss = workloads.Namespaces(o.Source.Cluster)
 				}
+				nss = append(nss, im.namespaces(o, target, v)...)
 			case len(m.Spec.NamespaceSelector.MatchNames) > 0:
 				nss, nsText = m.Spec.NamespaceSelector.MatchNames, "namespaces "+quoteList(m.Spec.NamespaceSelector.MatchNames)
 			}
-			if selectsAny(o, kind, sel, nss, services, workloads) {
-				continue
-			}
-			inDefault := m.Spec.NamespaceSelector.Any || slices.Contains(nss, "default")
-			if apiServer && kind == "ServiceMonitor" && o.Source.Cluster == "" && inDefault && sel.Matches(apiServerServiceLabels) {
+			if selectsAny(o, kind, sel, nss, services, workloads) || slices.ContainsFunc(nss, func(ns string) bool { return im.selected(o, target, ns, sel, v) }) {
 				continue
 			}
 			noun, none := "Services", "no Service there has such labels"

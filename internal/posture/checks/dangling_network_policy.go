@@ -9,7 +9,8 @@ package checks
 // admits no traffic, so the flow it was written for is blocked. Peers with
 // a namespaceSelector depend on namespace labels a manifest scan seldom
 // sees and are not judged; Cilium policies are not judged either (their
-// selectors also match Cilium's own labels). kube-linter
+// selectors also match Cilium's own labels). From version 14 the pods of
+// implied workloads count (a policy for Prometheus' pods). kube-linter
 // dangling-networkpolicy and dangling-networkpolicypeer-podselector,
 // Kubescape dangling-networkpolicy.
 
@@ -38,12 +39,19 @@ func DanglingNetworkPolicy() posture.Check {
 		Scope:       posture.ScopeInventory,
 		Kinds:       []string{"NetworkPolicy"},
 		Needs:       kube.PodKinds(),
-		Versions:    []posture.Versioned{{MinVersion: 8, Eval: evalDanglingNetworkPolicy}}, // new in version 8
+		Versions: []posture.Versioned{ // new in version 8
+			{MinVersion: 8, Eval: func(in *posture.Input) []posture.Result { return evalDanglingNetworkPolicy(in, 8) }},
+			// Version 14 counts the pods of implied workloads.
+			{MinVersion: 14, Eval: func(in *posture.Input) []posture.Result { return evalDanglingNetworkPolicy(in, 14) }},
+		},
 	}
 }
 
-func evalDanglingNetworkPolicy(in *posture.Input) []posture.Result {
+// evalDanglingNetworkPolicy is dangling-network-policy's evaluation at
+// behaviour version v: pods implied at v are selected.
+func evalDanglingNetworkPolicy(in *posture.Input, v posture.Version) []posture.Result {
 	idx := exposure.IndexWorkloads(in.Inventory)
+	im := impliedBy(in.Inventory)
 	var out []posture.Result
 	for _, o := range in.Inventory.OfKind("NetworkPolicy") {
 		np := networkPolicyOf(o)
@@ -62,7 +70,7 @@ func evalDanglingNetworkPolicy(in *posture.Input) []posture.Result {
 			if err != nil || sel.Empty() {
 				return "", false
 			}
-			return sel.String(), !idx.AnySelected(o.Source.Cluster, ns, sel)
+			return sel.String(), !idx.AnySelected(o.Source.Cluster, ns, sel) && !im.selected(o, "Pod", ns, sel, v)
 		}
 		if sel, ok := dangling(&np.Spec.PodSelector); ok {
 			out = append(out, posture.Result{Object: o, Path: []string{"spec", "podSelector"},

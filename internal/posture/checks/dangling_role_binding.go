@@ -8,15 +8,12 @@ package checks
 // after its role was deleted turns the stale binding back on. Often it is
 // a typo, and the subjects lack the access they were meant to have.
 // Kubernetes' default ClusterRoles (cluster-admin, admin, edit, view and
-// every system: role), and from version 13 its namespaced Roles
-// (defaultRole), exist in every cluster and are not looked up in a
-// manifest set; a live scan that could not list a role kind judges no
-// binding to it. Polaris fails such bindings in its pod exec/attach
+// every system: role), and from version 13 its namespaced Roles, exist in
+// every cluster and are not looked up in a manifest set (builtInObjects);
+// a live scan that could not list a role kind judges no binding to it. Polaris fails such bindings in its pod exec/attach
 // binding checks ("or the role does not exist").
 
 import (
-	"strings"
-
 	rbacv1 "k8s.io/api/rbac/v1"
 
 	"github.com/palisade-sec/palisade/internal/finding"
@@ -37,29 +34,26 @@ func DanglingRoleBinding() posture.Check {
 		Scope:       posture.ScopeInventory,
 		Kinds:       []string{"RoleBinding", "ClusterRoleBinding"},
 		Versions: []posture.Versioned{ // new in version 11
-			{MinVersion: 11, Eval: func(in *posture.Input) []posture.Result { return evalDanglingRoleBinding(in, false) }},
+			{MinVersion: 11, Eval: func(in *posture.Input) []posture.Result { return evalDanglingRoleBinding(in, 11) }},
 			// Version 13 passes bindings to the API server's own
-			// namespaced Roles (defaultRole).
-			{MinVersion: 13, Eval: func(in *posture.Input) []posture.Result { return evalDanglingRoleBinding(in, true) }},
+			// namespaced Roles (builtInObjects).
+			{MinVersion: 13, Eval: func(in *posture.Input) []posture.Result { return evalDanglingRoleBinding(in, 13) }},
 		},
 	}
 }
 
-// evalDanglingRoleBinding is dangling-role-binding's evaluation;
-// defaultRoles passes bindings to the API server's own namespaced roles.
-func evalDanglingRoleBinding(in *posture.Input, defaultRoles bool) []posture.Result {
+// evalDanglingRoleBinding is dangling-role-binding's evaluation at
+// behaviour version v: the roles implied at v exist.
+func evalDanglingRoleBinding(in *posture.Input, v posture.Version) []posture.Result {
 	inv := in.Inventory
 	var out []posture.Result
 	for _, kind := range []string{"RoleBinding", "ClusterRoleBinding"} {
 		for _, o := range inv.OfKind(kind) {
 			ref, ns, ok := bindingRoleRef(o)
-			if !ok || inv.Unlisted[ref.Kind] || defaultClusterRole(ref) {
+			if !ok || inv.Unlisted[ref.Kind] {
 				continue
 			}
-			if defaultRoles && defaultRole(ref, kube.AppliedNamespace(ns)) {
-				continue
-			}
-			if objectsNamed(inv, ref.Kind).get(o, ns, ref.Name) != nil {
+			if objectsNamed(inv, ref.Kind).get(o, ns, ref.Name) != nil || impliedBy(inv).has(o, ref.Kind, ns, ref.Name, v) {
 				continue
 			}
 			where := ""
@@ -90,31 +84,4 @@ func bindingRoleRef(o *kube.Object) (ref rbacv1.RoleRef, ns string, ok bool) {
 		return ref, o.Meta.Namespace, true
 	}
 	return ref, "", false
-}
-
-// defaultClusterRole reports whether ref names a ClusterRole every cluster
-// has: the user-facing defaults and the control plane's system: roles.
-func defaultClusterRole(ref rbacv1.RoleRef) bool {
-	if ref.Kind != "ClusterRole" {
-		return false
-	}
-	switch ref.Name {
-	case "cluster-admin", "admin", "edit", "view":
-		return true
-	}
-	return strings.HasPrefix(ref.Name, "system:")
-}
-
-// defaultRole reports whether the Role ref names in namespace ns is one
-// the API server creates in every cluster (its bootstrap policy's
-// namespaced roles): extension-apiserver-authentication-reader, which
-// aggregated API servers bind to read the client CA, and the system:
-// roles of kube-system and kube-public. From version 13; before it,
-// charts of aggregated API servers (prometheus-adapter, metrics-server)
-// had their binding to the first reported as dangling.
-func defaultRole(ref rbacv1.RoleRef, ns string) bool {
-	if ref.Kind != "Role" || (ns != "kube-system" && ns != "kube-public") {
-		return false
-	}
-	return strings.HasPrefix(ref.Name, "system:") || (ns == "kube-system" && ref.Name == "extension-apiserver-authentication-reader")
 }

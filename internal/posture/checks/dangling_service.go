@@ -9,7 +9,9 @@ package checks
 // select nothing by design and are not judged. A targetPort given by name
 // is looked up among the selected pods' container ports (of the Service
 // port's protocol): when no selected workload declares it, that port has
-// no endpoints either. kube-linter dangling-service, Kubescape
+// no endpoints either. Pods a controller runs for a custom resource of the
+// set, and the control plane's (implied), are selected from version 14.
+// kube-linter dangling-service, Kubescape
 // service-with-no-workload (both the selector only).
 
 import (
@@ -37,11 +39,20 @@ func DanglingService() posture.Check {
 		Scope:       posture.ScopeInventory,
 		Kinds:       []string{"Service"},
 		Needs:       kube.PodKinds(),
-		Versions:    []posture.Versioned{{MinVersion: 8, Eval: evalDanglingService}}, // new in version 8
+		Versions: []posture.Versioned{ // new in version 8
+			{MinVersion: 8, Eval: func(in *posture.Input) []posture.Result { return evalDanglingService(in, 8) }},
+			// Version 14 counts the pods of implied workloads: the
+			// Prometheus operator's, and in a manifest scan the control
+			// plane's in kube-system.
+			{MinVersion: 14, Eval: func(in *posture.Input) []posture.Result { return evalDanglingService(in, 14) }},
+		},
 	}
 }
 
-func evalDanglingService(in *posture.Input) []posture.Result {
+// evalDanglingService is dangling-service's evaluation at behaviour
+// version v: a Service selecting pods implied at v is not judged (their
+// ports are not known).
+func evalDanglingService(in *posture.Input, v posture.Version) []posture.Result {
 	idx := exposure.IndexWorkloads(in.Inventory)
 	var out []posture.Result
 	for _, o := range in.Inventory.OfKind("Service") {
@@ -50,7 +61,11 @@ func evalDanglingService(in *posture.Input) []posture.Result {
 			continue
 		}
 		ns := kube.AppliedNamespace(o.Meta.Namespace)
-		selected := idx.Selected(o.Source.Cluster, ns, labels.SelectorFromSet(svc.Spec.Selector))
+		selector := labels.SelectorFromSet(svc.Spec.Selector)
+		if impliedBy(in.Inventory).selected(o, "Pod", ns, selector, v) {
+			continue
+		}
+		selected := idx.Selected(o.Source.Cluster, ns, selector)
 		sel := labelString(svc.Spec.Selector)
 		if len(selected) == 0 {
 			out = append(out, posture.Result{Object: o, Path: []string{"spec", "selector"},

@@ -16,7 +16,6 @@ package checks
 
 import (
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/kube"
@@ -35,7 +34,12 @@ func MissingConfigSource() posture.Check {
 		Rationale:   "The kubelet does not start a container whose non-optional ConfigMap, Secret or key is missing, and whoever creates that object later decides what the workload reads.",
 		Remediation: "Deploy the ConfigMap or Secret (or the SealedSecret or ExternalSecret producing it) with the workload, with every key it reads, in the workload's namespace; mark references that may be absent optional: true.",
 		Scope:       posture.ScopeWorkload,
-		Versions:    []posture.Versioned{{MinVersion: 8, Eval: evalMissingConfigSource}}, // new in version 8
+		Versions: []posture.Versioned{ // new in version 8
+			{MinVersion: 8, Eval: func(in *posture.Input) []posture.Result { return evalMissingConfigSource(in, 8) }},
+			// Version 14 knows the Secrets of cert-manager Certificates
+			// and kube-webhook-certgen (implied).
+			{MinVersion: 14, Eval: func(in *posture.Input) []posture.Result { return evalMissingConfigSource(in, 14) }},
+		},
 	}
 }
 
@@ -48,7 +52,9 @@ type configRef struct {
 	optional   *bool
 }
 
-func evalMissingConfigSource(in *posture.Input) []posture.Result {
+// evalMissingConfigSource is missing-config-source's evaluation at
+// behaviour version v: the objects implied at v exist.
+func evalMissingConfigSource(in *posture.Input, v posture.Version) []posture.Result {
 	w, o := in.Workload, in.Workload.Object
 	ns := kube.AppliedNamespace(o.Meta.Namespace)
 	var out []posture.Result
@@ -56,7 +62,7 @@ func evalMissingConfigSource(in *posture.Input) []posture.Result {
 		if r.name == "" || (r.optional != nil && *r.optional) {
 			continue
 		}
-		present, keys, judged := configSource(in.Inventory, o, ns, r.kind, r.name)
+		present, keys, judged := configSource(in.Inventory, o, ns, r.kind, r.name, v)
 		if !judged {
 			continue
 		}
@@ -87,25 +93,24 @@ func evalMissingConfigSource(in *posture.Input) []posture.Result {
 // it at all. A namespace is judged only where the scanned set holds
 // objects of the kind (or, for Secrets, objects producing them): Secrets
 // are kept out of repositories on purpose and charts take them as inputs,
-// so a set without any says nothing about whether one exists. Every
-// namespace holds the ConfigMap kube-root-ca.crt (published by the
-// controller manager), and a live scan never reads Secrets.
-func configSource(inv *kube.Inventory, o *kube.Object, ns, kind, name string) (present bool, keys map[string]string, judged bool) {
-	if kind == "ConfigMap" && name == "kube-root-ca.crt" {
-		return true, nil, true
-	}
+// so a set without any says nothing about whether one exists. An object
+// implied at version v exists with unknown keys: the ConfigMap
+// kube-root-ca.crt of every namespace, a Secret a SealedSecret,
+// ExternalSecret, Certificate or certgen Job produces. A live scan never
+// reads Secrets.
+func configSource(inv *kube.Inventory, o *kube.Object, ns, kind, name string, v posture.Version) (present bool, keys map[string]string, judged bool) {
 	if liveObject(o) && kind == "Secret" {
 		return false, nil, false
+	}
+	im := impliedBy(inv)
+	if im.has(o, kind, ns, name, v) {
+		return true, nil, true
 	}
 	idx := objectsNamed(inv, kind)
 	if found := idx.get(o, ns, name); found != nil {
 		return true, dataKeys(found), true
 	}
-	if kind != "Secret" || liveObject(o) {
-		return false, nil, idx.any(o, ns)
-	}
-	produced, producers := producedSecret(inv, o, ns, name)
-	return produced, nil, produced || producers || idx.any(o, ns)
+	return false, nil, idx.any(o, ns) || im.madeIn(o, kind, ns, v)
 }
 
 // dataKeys returns the keys a ConfigMap or Secret holds, nil when unknown.
@@ -130,30 +135,6 @@ func dataKeys(o *kube.Object) map[string]string {
 		return nil
 	}
 	return keys
-}
-
-// producedSecret reports whether a SealedSecret or ExternalSecret of the
-// inventory produces Secret name in namespace ns, and whether any produces
-// a Secret there.
-func producedSecret(inv *kube.Inventory, from *kube.Object, ns, name string) (produced, any bool) {
-	sealed := objectsNamed(inv, "SealedSecret")
-	if sealed.get(from, ns, name) != nil {
-		return true, true
-	}
-	any = sealed.any(from, ns)
-	for _, o := range objectsNamed(inv, "ExternalSecret").in(from, ns) {
-		any = true
-		target := o.Meta.Name
-		if u, ok := o.Typed.(*unstructured.Unstructured); ok {
-			if n, found, _ := unstructured.NestedString(u.Object, "spec", "target", "name"); found && n != "" {
-				target = n
-			}
-		}
-		if target == name {
-			return true, true
-		}
-	}
-	return false, any
 }
 
 // configRefs lists w's references to ConfigMaps and Secrets.

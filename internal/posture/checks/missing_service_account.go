@@ -6,7 +6,7 @@ package checks
 // the workload never starts; and whoever creates an account of that name
 // later decides the identity, tokens and API permissions of its pods. The
 // account "default" exists in every namespace (the ServiceAccount
-// controller creates it) and is not judged. A live scan judges a
+// controller creates it: builtInObjects) and is not judged. A live scan judges a
 // namespace only when it listed ServiceAccounts there: every namespace
 // holds "default", so a namespace without any means they were not listed.
 // kube-linter and Kubescape non-existent-service-account.
@@ -40,11 +40,11 @@ func evalMissingServiceAccount(in *posture.Input) []posture.Result {
 	if sa == "" {
 		sa, field = w.PodSpec.DeprecatedServiceAccount, "serviceAccount"
 	}
-	if sa == "" || sa == "default" {
+	ns := kube.AppliedNamespace(o.Meta.Namespace)
+	if sa == "" || impliedBy(in.Inventory).has(o, "ServiceAccount", ns, sa, 8) {
 		return nil
 	}
 	accounts := objectsNamed(in.Inventory, "ServiceAccount")
-	ns := kube.AppliedNamespace(o.Meta.Namespace)
 	if accounts.get(o, ns, sa) != nil || (liveObject(o) && !accounts.any(o, ns)) {
 		return nil
 	}

@@ -113,3 +113,23 @@ func assertPinned(t *testing.T, check, fixture string, want map[posture.Version]
 		}
 	}
 }
+
+// TestVersion14Pinned checks that scans pinned before version 14 still
+// report references to what controllers make from the set (a
+// Certificate's Secret, the Prometheus operator's pods and kubelet
+// Service) and Services for the control plane's pods as dangling.
+func TestVersion14Pinned(t *testing.T) {
+	for _, tc := range []struct {
+		check, fixture string
+		v13            int // findings; none from version 14
+	}{
+		{"dangling-service", "testdata/dangling_service/pass/implied_pods.yaml", 5},
+		{"missing-config-source", "testdata/missing_config_source/pass/produced_secrets.yaml", 2},
+		{"dangling-monitor", "testdata/dangling_monitor/pass/prometheus_operator.yaml", 2},
+		{"dangling-network-policy", "testdata/dangling_network_policy/pass/implied_pods.yaml", 2},
+	} {
+		t.Run(tc.check, func(t *testing.T) {
+			assertPinned(t, tc.check, tc.fixture, map[posture.Version]int{13: tc.v13, 14: 0, posture.Latest: 0})
+		})
+	}
+}

@@ -1,0 +1,212 @@
+package checks
+
+// Objects a scan takes for granted although its inventory does not hold
+// them. Some exist in every cluster — the API server, the controller
+// manager and kubeadm create them — and a manifest set never holds them;
+// others a controller makes from an object the set does hold: the Secret
+// of a SealedSecret, ExternalSecret or cert-manager Certificate, the
+// Secret kube-webhook-certgen writes for an admission webhook, the pods
+// the Prometheus operator runs for a Prometheus or an Alertmanager and
+// the kubelet Service it keeps. The reference checks consult this one
+// list instead of each knowing its own exceptions. Each entry counts from
+// the behaviour version that added it, so a pinned scan keeps its
+// verdicts.
+
+import (
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/palisade-sec/palisade/internal/kube"
+	"github.com/palisade-sec/palisade/internal/posture"
+)
+
+// impliedObject is one object taken for granted: by name (or name
+// prefix) for lookups by reference, by labels for selectors.
+type impliedObject struct {
+	kind      string
+	namespace string // "" in every namespace (and for cluster-scoped kinds)
+	name      string // "" for pods, which are matched by labels
+	prefix    bool   // name is a prefix ("system:")
+	labels    labels.Set
+	since     posture.Version
+	// manifestOnly entries stand for what a live scan lists (or finds
+	// missing) itself: control-plane pods a managed cluster does not run.
+	manifestOnly bool
+}
+
+// builtInObjects exist in every cluster.
+var builtInObjects = []impliedObject{
+	// Published in every namespace by the controller manager; the
+	// ServiceAccount controller creates "default" in each.
+	{kind: "ConfigMap", name: "kube-root-ca.crt", since: 8},
+	{kind: "ServiceAccount", name: "default", since: 8},
+	// The API server's bootstrap RBAC policy: the user-facing
+	// ClusterRoles, every system: one, and its namespaced Roles.
+	{kind: "ClusterRole", name: "cluster-admin", since: 11},
+	{kind: "ClusterRole", name: "admin", since: 11},
+	{kind: "ClusterRole", name: "edit", since: 11},
+	{kind: "ClusterRole", name: "view", since: 11},
+	{kind: "ClusterRole", name: "system:", prefix: true, since: 11},
+	{kind: "Role", namespace: "kube-system", name: "system:", prefix: true, since: 13},
+	{kind: "Role", namespace: "kube-public", name: "system:", prefix: true, since: 13},
+	{kind: "Role", namespace: "kube-system", name: "extension-apiserver-authentication-reader", since: 13},
+	// The API server's own Service, which monitors of the API server
+	// select.
+	{kind: "Service", namespace: "default", name: "kubernetes", labels: labels.Set{"component": "apiserver", "provider": "kubernetes"}, since: 13, manifestOnly: true},
+	// kubeadm's control-plane static pods, CoreDNS (labelled kube-dns
+	// as the add-on it replaced) and kube-proxy: kube-prometheus-stack's
+	// exporter Services in kube-system select them. A live scan sees
+	// whether the cluster runs them (a managed one runs no scheduler pod).
+	{kind: "Pod", namespace: "kube-system", labels: labels.Set{"component": "kube-apiserver", "tier": "control-plane"}, since: 14, manifestOnly: true},
+	{kind: "Pod", namespace: "kube-system", labels: labels.Set{"component": "kube-controller-manager", "tier": "control-plane"}, since: 14, manifestOnly: true},
+	{kind: "Pod", namespace: "kube-system", labels: labels.Set{"component": "kube-scheduler", "tier": "control-plane"}, since: 14, manifestOnly: true},
+	{kind: "Pod", namespace: "kube-system", labels: labels.Set{"component": "etcd", "tier": "control-plane"}, since: 14, manifestOnly: true},
+	{kind: "Pod", namespace: "kube-system", labels: labels.Set{"k8s-app": "kube-dns"}, since: 14, manifestOnly: true},
+	{kind: "Pod", namespace: "kube-system", labels: labels.Set{"k8s-app": "kube-proxy"}, since: 14, manifestOnly: true},
+}
+
+// implied indexes the objects an inventory implies, by kind, cluster and
+// namespace, beside the built-in ones.
+type implied struct {
+	made map[impliedKey][]impliedObject
+}
+
+type impliedKey struct{ kind, cluster, ns string }
+
+type impliedIndexKey struct{}
+
+// impliedBy returns what inv implies, worked out once per inventory.
+func impliedBy(inv *kube.Inventory) *implied {
+	return inv.Derived(impliedIndexKey{}, func() any {
+		im := &implied{made: map[impliedKey][]impliedObject{}}
+		add := func(from *kube.Object, ns string, o impliedObject) {
+			k := impliedKey{o.kind, from.Source.Cluster, kube.AppliedNamespace(ns)}
+			im.made[k] = append(im.made[k], o)
+		}
+		for _, o := range inv.OfKind("SealedSecret") {
+			add(o, o.Meta.Namespace, impliedObject{kind: "Secret", name: o.Meta.Name, since: 8})
+		}
+		for _, o := range inv.OfKind("ExternalSecret") {
+			target := o.Meta.Name
+			if n := nestedString(o, "spec", "target", "name"); n != "" {
+				target = n
+			}
+			add(o, o.Meta.Namespace, impliedObject{kind: "Secret", name: target, since: 8})
+		}
+		for _, o := range inv.OfKind("Certificate") {
+			if n := nestedString(o, "spec", "secretName"); n != "" && groupOf(o) == "cert-manager.io" {
+				add(o, o.Meta.Namespace, impliedObject{kind: "Secret", name: n, since: 14})
+			}
+		}
+		for _, kind := range prometheusOperatorKinds {
+			for _, o := range inv.OfKind(kind.kind) {
+				if groupOf(o) == kube.MonitoringGroup {
+					add(o, o.Meta.Namespace, impliedObject{kind: "Pod", labels: kind.podLabels(o), since: 14})
+				}
+			}
+		}
+		for _, w := range inv.Workloads {
+			for c := range w.Containers() {
+				if ns, name, ok := certgenSecret(c.Container); ok {
+					add(w.Object, ns, impliedObject{kind: "Secret", name: name, since: 14})
+				}
+				if ns, name, ok := operatorKubeletService(c.Container); ok {
+					add(w.Object, ns, impliedObject{kind: "Service", name: name, labels: kubeletServiceLabels, since: 14})
+				}
+			}
+		}
+		return im
+	}).(*implied)
+}
+
+// candidates returns the implied objects of kind in namespace ns of from's
+// cluster at version v.
+func (im *implied) candidates(from *kube.Object, kind, ns string, v posture.Version) []impliedObject {
+	ns = kube.AppliedNamespace(ns)
+	var out []impliedObject
+	for _, o := range builtInObjects {
+		if o.kind == kind && o.since <= v && (o.namespace == "" || o.namespace == ns) && !(o.manifestOnly && liveObject(from)) {
+			out = append(out, o)
+		}
+	}
+	for _, o := range im.made[impliedKey{kind, from.Source.Cluster, ns}] {
+		if o.since <= v {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// has reports whether an object of kind named name in namespace ns of
+// from's cluster is implied at version v.
+func (im *implied) has(from *kube.Object, kind, ns, name string, v posture.Version) bool {
+	for _, o := range im.candidates(from, kind, ns, v) {
+		if o.name == name || (o.prefix && strings.HasPrefix(name, o.name)) {
+			return true
+		}
+	}
+	return false
+}
+
+// selected reports whether sel matches the labels of an implied pod or
+// Service of kind in namespace ns of from's cluster at version v.
+func (im *implied) selected(from *kube.Object, kind, ns string, sel labels.Selector, v posture.Version) bool {
+	for _, o := range im.candidates(from, kind, ns, v) {
+		if o.labels != nil && sel.Matches(o.labels) {
+			return true
+		}
+	}
+	return false
+}
+
+// madeIn reports whether a controller makes some object of kind in
+// namespace ns of from's cluster from the inventory at version v: a
+// namespace with producers of Secrets is one where Secrets are deployed.
+func (im *implied) madeIn(from *kube.Object, kind, ns string, v posture.Version) bool {
+	for _, o := range im.made[impliedKey{kind, from.Source.Cluster, kube.AppliedNamespace(ns)}] {
+		if o.since <= v {
+			return true
+		}
+	}
+	return false
+}
+
+// namespaces returns the namespaces of from's cluster with an implied
+// object of kind at version v, for selectors over any namespace.
+func (im *implied) namespaces(from *kube.Object, kind string, v posture.Version) []string {
+	var out []string
+	for _, o := range builtInObjects {
+		if o.kind == kind && o.since <= v && o.namespace != "" && !(o.manifestOnly && liveObject(from)) {
+			out = append(out, o.namespace)
+		}
+	}
+	for k := range im.made {
+		if k.kind == kind && k.cluster == from.Source.Cluster && im.madeIn(from, kind, k.ns, v) {
+			out = append(out, k.ns)
+		}
+	}
+	return out
+}
+
+// groupOf returns the API group of o.
+func groupOf(o *kube.Object) string {
+	gv, err := schema.ParseGroupVersion(o.Ref.APIVersion)
+	if err != nil {
+		return ""
+	}
+	return gv.Group
+}
+
+// nestedString returns the string at path in a custom resource, "" when
+// absent.
+func nestedString(o *kube.Object, path ...string) string {
+	u, ok := o.Typed.(*unstructured.Unstructured)
+	if !ok {
+		return ""
+	}
+	s, _, _ := unstructured.NestedString(u.Object, path...)
+	return s
+}
