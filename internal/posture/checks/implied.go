@@ -7,7 +7,8 @@ package checks
 // of a SealedSecret, ExternalSecret or cert-manager Certificate, the
 // Secret kube-webhook-certgen writes for an admission webhook, the pods
 // the Prometheus operator runs for a Prometheus or an Alertmanager and
-// the kubelet Service it keeps. The reference checks consult this one
+// the kubelet Service it keeps, the CA ConfigMap istiod publishes in every
+// namespace. The reference checks consult this one
 // list instead of each knowing its own exceptions. Each entry counts from
 // the behaviour version that added it, so a pinned scan keeps its
 // verdicts.
@@ -76,6 +77,10 @@ type implied struct {
 
 type impliedKey struct{ kind, cluster, ns string }
 
+// everyNamespace keys what a controller makes in every namespace of its
+// cluster.
+const everyNamespace = "*"
+
 type impliedIndexKey struct{}
 
 // impliedBy returns what inv implies, worked out once per inventory.
@@ -83,7 +88,10 @@ func impliedBy(inv *kube.Inventory) *implied {
 	return inv.Derived(impliedIndexKey{}, func() any {
 		im := &implied{made: map[impliedKey][]impliedObject{}}
 		add := func(from *kube.Object, ns string, o impliedObject) {
-			k := impliedKey{o.kind, from.Source.Cluster, kube.AppliedNamespace(ns)}
+			if ns != everyNamespace {
+				ns = kube.AppliedNamespace(ns)
+			}
+			k := impliedKey{o.kind, from.Source.Cluster, ns}
 			im.made[k] = append(im.made[k], o)
 		}
 		for _, o := range inv.OfKind("SealedSecret") {
@@ -116,6 +124,9 @@ func impliedBy(inv *kube.Inventory) *implied {
 				if ns, name, ok := operatorKubeletService(c.Container); ok {
 					add(w.Object, ns, impliedObject{kind: "Service", name: name, labels: kubeletServiceLabels, since: 14})
 				}
+				if istiod(c.Container) {
+					add(w.Object, everyNamespace, impliedObject{kind: "ConfigMap", name: istioRootCertConfigMap, since: 14})
+				}
 			}
 		}
 		return im
@@ -132,9 +143,11 @@ func (im *implied) candidates(from *kube.Object, kind, ns string, v posture.Vers
 			out = append(out, o)
 		}
 	}
-	for _, o := range im.made[impliedKey{kind, from.Source.Cluster, ns}] {
-		if o.since <= v {
-			out = append(out, o)
+	for _, k := range []string{ns, everyNamespace} {
+		for _, o := range im.made[impliedKey{kind, from.Source.Cluster, k}] {
+			if o.since <= v {
+				out = append(out, o)
+			}
 		}
 	}
 	return out
@@ -165,6 +178,8 @@ func (im *implied) selected(from *kube.Object, kind, ns string, sel labels.Selec
 // madeIn reports whether a controller makes some object of kind in
 // namespace ns of from's cluster from the inventory at version v: a
 // namespace with producers of Secrets is one where Secrets are deployed.
+// What is made in every namespace does not count: it says nothing of what
+// the set deploys there.
 func (im *implied) madeIn(from *kube.Object, kind, ns string, v posture.Version) bool {
 	for _, o := range im.made[impliedKey{kind, from.Source.Cluster, kube.AppliedNamespace(ns)}] {
 		if o.since <= v {
@@ -184,7 +199,7 @@ func (im *implied) namespaces(from *kube.Object, kind string, v posture.Version)
 		}
 	}
 	for k := range im.made {
-		if k.kind == kind && k.cluster == from.Source.Cluster && im.madeIn(from, kind, k.ns, v) {
+		if k.kind == kind && k.cluster == from.Source.Cluster && k.ns != everyNamespace && im.madeIn(from, kind, k.ns, v) {
 			out = append(out, k.ns)
 		}
 	}

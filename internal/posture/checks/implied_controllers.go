@@ -2,7 +2,7 @@ package checks
 
 // What common controllers make from the objects they are given, for
 // implied: the Prometheus operator's pods and kubelet Service, and the
-// Secret kube-webhook-certgen writes. Labels and flags as the operator
+// Secret kube-webhook-certgen writes, and istiod's CA ConfigMap. Labels and flags as the operator
 // (pkg/prometheus/server, pkg/alertmanager, pkg/thanos, pkg/kubelet) and
 // certgen (ingress-nginx' kube-webhook-certgen) set and read them.
 
@@ -84,4 +84,15 @@ func certgenSecret(c *corev1.Container) (ns, name string, ok bool) {
 	name, _ = flags.Get("secret-name")
 	ns, _ = flags.Get("namespace")
 	return ns, name, name != "" && ns != ""
+}
+
+// istioRootCertConfigMap is the ConfigMap istiod writes its root
+// certificate into in every namespace, which sidecars and gateways mount
+// (Istio's global.trustBundleName, by default).
+const istioRootCertConfigMap = "istio-ca-root-cert"
+
+// istiod reports whether c is Istio's control plane: the pilot image
+// running "discovery".
+func istiod(c *corev1.Container) bool {
+	return len(c.Args) > 0 && c.Args[0] == "discovery" && strings.Contains(c.Image, "/pilot")
 }

@@ -117,7 +117,7 @@ func assertPinned(t *testing.T, check, fixture string, want map[posture.Version]
 // TestVersion14Pinned checks that scans pinned before version 14 still
 // report references to what controllers make from the set (a
 // Certificate's Secret, the Prometheus operator's pods and kubelet
-// Service) and Services for the control plane's pods as dangling.
+// Service, istiod's CA ConfigMap) and Services for the control plane's pods as dangling.
 func TestVersion14Pinned(t *testing.T) {
 	for _, tc := range []struct {
 		check, fixture string
@@ -125,6 +125,7 @@ func TestVersion14Pinned(t *testing.T) {
 	}{
 		{"dangling-service", "testdata/dangling_service/pass/implied_pods.yaml", 5},
 		{"missing-config-source", "testdata/missing_config_source/pass/produced_secrets.yaml", 2},
+		{"missing-config-source", "testdata/missing_config_source/pass/istio_root_cert.yaml", 1},
 		{"dangling-monitor", "testdata/dangling_monitor/pass/prometheus_operator.yaml", 2},
 		{"dangling-network-policy", "testdata/dangling_network_policy/pass/implied_pods.yaml", 2},
 	} {
