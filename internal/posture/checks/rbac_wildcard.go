@@ -13,6 +13,7 @@ package checks
 // cluster-admin-like Role. Adding evidence changes no verdict.
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/palisade-sec/palisade/internal/finding"
@@ -31,49 +32,66 @@ func RBACWildcard() posture.Check {
 		Remediation: "List the verbs and resources the subject needs instead of '*'.",
 		Scope:       posture.ScopeObject,
 		Kinds:       rbacKinds,
-		Versions: rbacVersions(func(level exemption) func(*posture.Input) []posture.Result {
-			return func(in *posture.Input) []posture.Result {
-				o := in.Object
-				if builtIn(o, level) {
-					return nil
-				}
-				var out []posture.Result
-				for i, rule := range rulesOf(o) {
-					var where []string
-					for _, f := range []struct {
-						name string
-						vals []string
-					}{{"verbs", rule.Verbs}, {"resources", rule.Resources}, {"apiGroups", rule.APIGroups}} {
-						for _, v := range f.vals {
-							if v == "*" {
-								where = append(where, f.name)
-								break
-							}
-						}
-					}
-					if len(where) == 0 {
-						continue
-					}
-					sev := finding.SeverityMedium
-					if len(where) >= 2 && contains(where, "verbs") {
-						sev = finding.SeverityCritical
-					} else if contains(where, "verbs") || contains(where, "resources") {
-						sev = finding.SeverityHigh
-					}
-					evidence := append(ruleEvidence(i, rule), ev("wildcard", strings.Join(where, ",")))
-					if contains(where, "resources") && contains(where, "apiGroups") && grantsEveryVerb(rule.Verbs) {
-						evidence = append(evidence, ev("access", "full"))
-					}
-					out = append(out, posture.Result{
-						Path:     []string{"rules", itoa(i)},
-						Severity: sev,
-						Message:  o.Ref.Kind + " " + o.Ref.Name + " rule " + itoa(i) + " uses '*' in " + strings.Join(where, " and ") + ".",
-						Evidence: evidence,
-					})
-				}
-				return out
-			}
+		Versions: append(rbacVersions(func(level exemption) func(*posture.Input) []posture.Result {
+			return evalRBACWildcard(level, false)
 		}),
+			// Version 14 keeps critical for wildcards over API groups
+			// that reach every workload or grant (wildcardCriticalGroups).
+			posture.Versioned{MinVersion: 14, Eval: evalRBACWildcard(exactRules, true)}),
+	}
+}
+
+// wildcardCriticalGroups are the API groups where every verb on every
+// resource controls the cluster: pods and secrets (core), workloads
+// (apps, batch, extensions), RBAC, admission webhooks, certificates
+// (signing), and API extensions and aggregation (new APIs served by
+// anyone). '*' on every resource of another group (a metrics API, one
+// operator's custom resources) is high: control of that API only.
+var wildcardCriticalGroups = []string{"*", "", "apps", "batch", "extensions", "rbac.authorization.k8s.io",
+	"admissionregistration.k8s.io", "certificates.k8s.io", "apiextensions.k8s.io", "apiregistration.k8s.io"}
+
+// evalRBACWildcard is rbac-wildcard's evaluation at exemption level
+// level; byGroup grades a rule with '*' in verbs and resources critical
+// only over wildcardCriticalGroups (version 14), else always.
+func evalRBACWildcard(level exemption, byGroup bool) func(*posture.Input) []posture.Result {
+	return func(in *posture.Input) []posture.Result {
+		o := in.Object
+		if builtIn(o, level) {
+			return nil
+		}
+		var out []posture.Result
+		for i, rule := range rulesOf(o) {
+			var where []string
+			for _, f := range []struct {
+				name string
+				vals []string
+			}{{"verbs", rule.Verbs}, {"resources", rule.Resources}, {"apiGroups", rule.APIGroups}} {
+				if contains(f.vals, "*") {
+					where = append(where, f.name)
+				}
+			}
+			if len(where) == 0 {
+				continue
+			}
+			sev := finding.SeverityMedium
+			switch {
+			case len(where) >= 2 && contains(where, "verbs") && (!byGroup || slices.ContainsFunc(rule.APIGroups, func(g string) bool { return contains(wildcardCriticalGroups, g) })):
+				sev = finding.SeverityCritical
+			case contains(where, "verbs") || contains(where, "resources"):
+				sev = finding.SeverityHigh
+			}
+			evidence := append(ruleEvidence(i, rule), ev("wildcard", strings.Join(where, ",")))
+			if contains(where, "resources") && contains(where, "apiGroups") && grantsEveryVerb(rule.Verbs) {
+				evidence = append(evidence, ev("access", "full"))
+			}
+			out = append(out, posture.Result{
+				Path:     []string{"rules", itoa(i)},
+				Severity: sev,
+				Message:  o.Ref.Kind + " " + o.Ref.Name + " rule " + itoa(i) + " uses '*' in " + strings.Join(where, " and ") + ".",
+				Evidence: evidence,
+			})
+		}
+		return out
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/kube"
 	"github.com/palisade-sec/palisade/internal/posture"
 	"github.com/palisade-sec/palisade/internal/posture/checks"
@@ -132,5 +133,28 @@ func TestVersion14Pinned(t *testing.T) {
 		t.Run(tc.check, func(t *testing.T) {
 			assertPinned(t, tc.check, tc.fixture, map[posture.Version]int{13: tc.v13, 14: 0, posture.Latest: 0})
 		})
+	}
+}
+
+// TestVersion14WildcardSeverity checks that '*' on every resource of an
+// API group that serves only itself is high from version 14 and critical
+// before it, and stays critical over a group that reaches workloads.
+func TestVersion14WildcardSeverity(t *testing.T) {
+	inv, err := kube.Load(t.Context(), []string{"testdata/rbac_wildcard/fail/one_api_group.yaml"}, nil, kube.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for pin, want := range map[posture.Version]map[string]finding.Severity{
+		13:             {"custom-metrics-server-resources": finding.SeverityCritical, "deployer": finding.SeverityCritical},
+		14:             {"custom-metrics-server-resources": finding.SeverityHigh, "deployer": finding.SeverityCritical},
+		posture.Latest: {"custom-metrics-server-resources": finding.SeverityHigh, "deployer": finding.SeverityCritical},
+	} {
+		got := map[string]finding.Severity{}
+		for _, f := range scanPinned(t, inv, "rbac-wildcard", pin) {
+			got[f.Resource.Name] = f.Severity
+		}
+		if !maps.Equal(got, want) {
+			t.Errorf("pinned to %d: severities %v, want %v", pin, got, want)
+		}
 	}
 }
