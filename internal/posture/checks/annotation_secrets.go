@@ -62,6 +62,7 @@ func AnnotationSecrets() posture.Check {
 		Versions: []posture.Versioned{
 			{MinVersion: 4, Eval: annotationSecrets(judgeSecret)},
 			{MinVersion: 12, Eval: annotationSecrets(judgeSecretV12)},
+			{MinVersion: 14, Eval: annotationSecrets(judgeSecretV14)},
 		},
 	}
 }

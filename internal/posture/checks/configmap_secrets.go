@@ -42,6 +42,7 @@ func ConfigMapSecrets() posture.Check {
 			{MinVersion: 2, Eval: func(in *posture.Input) []posture.Result { return configMapSecrets(in, true) }},
 			{MinVersion: 4, Eval: configMapSecretsJudged(judgeSecret)},
 			{MinVersion: 12, Eval: configMapSecretsJudged(judgeSecretV12)},
+			{MinVersion: 14, Eval: configMapSecretsJudged(judgeSecretV14)},
 		},
 	}
 }

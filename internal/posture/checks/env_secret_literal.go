@@ -36,6 +36,7 @@ func EnvSecretLiteral() posture.Check {
 			{MinVersion: 1, Eval: func(in *posture.Input) []posture.Result { return envSecretLiterals(in, judgeV1) }},
 			{MinVersion: 4, Eval: func(in *posture.Input) []posture.Result { return envSecretLiterals(in, judgeSecret) }},
 			{MinVersion: 12, Eval: func(in *posture.Input) []posture.Result { return envSecretLiterals(in, judgeSecretV12) }},
+			{MinVersion: 14, Eval: func(in *posture.Input) []posture.Result { return envSecretLiterals(in, judgeSecretV14) }},
 		},
 	}
 }

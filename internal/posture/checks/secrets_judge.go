@@ -171,6 +171,32 @@ func judgeSecretV12(name, value string) (secretKind, string) {
 	return judgeSecret(name, value)
 }
 
+// settingNameV14 matches names whose value is about a secret but not one
+// (behaviour version 14, from rendering Bitnami's charts): how it is
+// hashed or checked (FAB_PASSWORD_HASH_METHOD = "pbkdf2:sha256", a
+// *_ALGORITHM), and the user a credential belongs to
+// (REGISTRY_CREDENTIAL_USERNAME): a user name is not a secret, as Trivy's
+// KSV01010 username case (DISAGREEMENTS.md) argues; and image pull
+// secrets, which name Secrets (gitlab-runner's image_pull_secrets = []).
+var settingNameV14 = regexp.MustCompile(`(?i)([_.-](method|algorithm|algo|scheme|user|username|login|email)|pull[_.-]?secrets?)$`)
+
+// commandValue matches a shell command substitution, $(…) or `…`, nested
+// ones included: export KEY=$(cat /secrets/key) reads the secret from a
+// file when the script runs.
+var commandValue = regexp.MustCompile("^(\\$\\(.*\\)|`[^`]*`)$")
+
+// judgeSecretV14 is judgeSecretV12 that also passes settingNameV14 names
+// and command substitutions, unless the value is a credential by its form.
+func judgeSecretV14(name, value string) (secretKind, string) {
+	if settingNameV14.MatchString(name) || commandValue.MatchString(strings.TrimSpace(value)) {
+		if ok, why := credentialValue(strings.TrimSpace(value)); ok {
+			return secretLiteral, why
+		}
+		return notSecret, ""
+	}
+	return judgeSecretV12(name, value)
+}
+
 // secretResult is a finding of kind at path: placeholders are medium, and
 // say so in their evidence.
 func secretResult(kind secretKind, path []string, msg string, id finding.Evidence) posture.Result {

@@ -149,3 +149,32 @@ func FuzzParseLastApplied(f *testing.F) {
 		}
 	})
 }
+
+// TestJudgeSecretV14: how a secret is hashed, whose it is, and a command
+// that reads it are not secrets, unless the value is a credential by its
+// form; the rest is judged as version 12 judges it.
+func TestJudgeSecretV14(t *testing.T) {
+	for _, tc := range []struct {
+		name, value string
+		v12, v14    secretKind
+	}{
+		{"FAB_PASSWORD_HASH_METHOD", "pbkdf2:sha256", secretLiteral, notSecret},
+		{"JWT_SECRET_ALGORITHM", "HS256", secretLiteral, notSecret},
+		{"REGISTRY_CREDENTIAL_USERNAME", "harbor_registry_user", secretLiteral, notSecret},
+		{"CACHE_GCS_PRIVATE_KEY", "$(echo -e $(cat /secrets/gcs-private-key))", secretLiteral, notSecret},
+		{"API_TOKEN", "`cat /run/secrets/token`", secretLiteral, notSecret},
+		{"image_pull_secrets", "[]", secretPlaceholder, notSecret},
+		{"imagePullSecrets", "regcred", secretLiteral, notSecret},
+		{"REGISTRY_CREDENTIAL_USERNAME", "AKIAIOSFODNN7EXAMPLE", secretLiteral, secretLiteral}, // a credential by its form
+		{"DB_PASSWORD", "$(x)y", secretLiteral, secretLiteral},                                  // not one substitution
+		{"DB_PASSWORD", "hunter2-prod", secretLiteral, secretLiteral},
+		{"PASSWORD_HASH", "$2y$10$Qw8kGZ5Lh7tU1p9vX3eR.OqJmB6cN4sD2fH8jK0lZ5xV7bN9mQ1wE", secretLiteral, secretLiteral}, // a hash of one
+	} {
+		if got, why := judgeSecretV12(tc.name, tc.value); got != tc.v12 {
+			t.Errorf("judgeSecretV12(%q, %q) = %v (%s), want %v", tc.name, tc.value, got, why, tc.v12)
+		}
+		if got, why := judgeSecretV14(tc.name, tc.value); got != tc.v14 {
+			t.Errorf("judgeSecretV14(%q, %q) = %v (%s), want %v", tc.name, tc.value, got, why, tc.v14)
+		}
+	}
+}

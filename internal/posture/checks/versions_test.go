@@ -118,7 +118,9 @@ func assertPinned(t *testing.T, check, fixture string, want map[posture.Version]
 // TestVersion14Pinned checks that scans pinned before version 14 still
 // report references to what controllers make from the set (a
 // Certificate's Secret, the Prometheus operator's pods and kubelet
-// Service, istiod's CA ConfigMap) and Services for the control plane's pods as dangling.
+// Service, istiod's CA ConfigMap) and to the control plane's pods as
+// dangling, and values about secrets (a hash method, a user name, a
+// command reading one) as secrets.
 func TestVersion14Pinned(t *testing.T) {
 	for _, tc := range []struct {
 		check, fixture string
@@ -129,6 +131,7 @@ func TestVersion14Pinned(t *testing.T) {
 		{"missing-config-source", "testdata/missing_config_source/pass/istio_root_cert.yaml", 1},
 		{"dangling-monitor", "testdata/dangling_monitor/pass/prometheus_operator.yaml", 2},
 		{"dangling-network-policy", "testdata/dangling_network_policy/pass/implied_pods.yaml", 2},
+		{"configmap-secrets", "testdata/configmap_secrets/pass/about_secrets.yaml", 4},
 	} {
 		t.Run(tc.check, func(t *testing.T) {
 			assertPinned(t, tc.check, tc.fixture, map[posture.Version]int{13: tc.v13, 14: 0, posture.Latest: 0})
