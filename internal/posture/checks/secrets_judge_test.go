@@ -166,7 +166,7 @@ func TestJudgeSecretV14(t *testing.T) {
 		{"image_pull_secrets", "[]", secretPlaceholder, notSecret},
 		{"imagePullSecrets", "regcred", secretLiteral, notSecret},
 		{"REGISTRY_CREDENTIAL_USERNAME", "AKIAIOSFODNN7EXAMPLE", secretLiteral, secretLiteral}, // a credential by its form
-		{"DB_PASSWORD", "$(x)y", secretLiteral, secretLiteral},                                  // not one substitution
+		{"DB_PASSWORD", "$(x)y", secretLiteral, secretLiteral},                                 // not one substitution
 		{"DB_PASSWORD", "hunter2-prod", secretLiteral, secretLiteral},
 		{"PASSWORD_HASH", "$2y$10$Qw8kGZ5Lh7tU1p9vX3eR.OqJmB6cN4sD2fH8jK0lZ5xV7bN9mQ1wE", secretLiteral, secretLiteral}, // a hash of one
 	} {
