@@ -8,7 +8,7 @@ package checks
 // Secret kube-webhook-certgen writes for an admission webhook, the pods
 // the Prometheus operator runs for a Prometheus or an Alertmanager and
 // the kubelet Service it keeps, the CA ConfigMap istiod publishes in every
-// namespace. The reference checks consult this one
+// namespace, the certificates contour certgen writes. The reference checks consult this one
 // list instead of each knowing its own exceptions. Each entry counts from
 // the behaviour version that added it, so a pinned scan keeps its
 // verdicts.
@@ -123,6 +123,11 @@ func impliedBy(inv *kube.Inventory) *implied {
 				}
 				if ns, name, ok := operatorKubeletService(c.Container); ok {
 					add(w.Object, ns, impliedObject{kind: "Service", name: name, labels: kubeletServiceLabels, since: 14})
+				}
+				if ns, names := contourCertgenSecrets(c.Container, w.Object.Meta.Namespace); names != nil {
+					for _, n := range names {
+						add(w.Object, ns, impliedObject{kind: "Secret", name: n, since: 14})
+					}
 				}
 				if istiod(c.Container) {
 					add(w.Object, everyNamespace, impliedObject{kind: "ConfigMap", name: istioRootCertConfigMap, since: 14})

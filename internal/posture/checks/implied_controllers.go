@@ -2,12 +2,14 @@ package checks
 
 // What common controllers make from the objects they are given, for
 // implied: the Prometheus operator's pods and kubelet Service, and the
-// Secret kube-webhook-certgen writes, and istiod's CA ConfigMap. Labels and flags as the operator
+// Secrets kube-webhook-certgen and contour certgen write, and istiod's CA
+// ConfigMap. Labels and flags as the operator
 // (pkg/prometheus/server, pkg/alertmanager, pkg/thanos, pkg/kubelet) and
 // certgen (ingress-nginx' kube-webhook-certgen) set and read them.
 
 import (
 	"maps"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -95,4 +97,33 @@ const istioRootCertConfigMap = "istio-ca-root-cert"
 // running "discovery".
 func istiod(c *corev1.Container) bool {
 	return len(c.Args) > 0 && c.Args[0] == "discovery" && strings.Contains(c.Image, "/pilot")
+}
+
+// contourCertgenSecrets returns the Secrets "contour certgen --kube"
+// writes its certificates into (contourcert and envoycert; cacert too in
+// the legacy format), in --namespace: projectcontour when absent, the
+// pod's own when it is an env reference (charts pass $(CONTOUR_NAMESPACE)
+// from the pod's metadata.namespace).
+func contourCertgenSecrets(c *corev1.Container, podNS string) (ns string, names []string) {
+	argv := append(slices.Clone(c.Command), c.Args...)
+	i := slices.Index(argv, "certgen")
+	if i < 1 || !strings.HasSuffix(argv[i-1], "contour") {
+		return "", nil
+	}
+	flags := nodecheck.ParseArgs(argv[i+1:])
+	if v, _ := flags.Get("kube"); v != "true" {
+		return "", nil
+	}
+	ns, ok := flags.Get("namespace")
+	switch {
+	case !ok:
+		ns = "projectcontour"
+	case strings.HasPrefix(ns, "$("):
+		ns = podNS
+	}
+	names = []string{"contourcert", "envoycert"}
+	if f, _ := flags.Get("secrets-format"); f != "compact" {
+		names = append(names, "cacert")
+	}
+	return ns, names
 }
