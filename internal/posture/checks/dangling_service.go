@@ -62,12 +62,15 @@ func evalDanglingService(in *posture.Input, v posture.Version) []posture.Result 
 		}
 		ns := kube.AppliedNamespace(o.Meta.Namespace)
 		selector := labels.SelectorFromSet(svc.Spec.Selector)
-		if impliedBy(in.Inventory).selected(o, "Pod", ns, selector, v) {
-			continue
-		}
 		selected := idx.Selected(o.Source.Cluster, ns, selector)
+		// Asked only before reporting: most Services select workloads
+		// of the set, whose ports are known.
+		implied := func() bool { return impliedBy(in.Inventory).selected(o, "Pod", ns, selector, v) }
 		sel := labelString(svc.Spec.Selector)
 		if len(selected) == 0 {
+			if implied() {
+				continue
+			}
 			out = append(out, posture.Result{Object: o, Path: []string{"spec", "selector"},
 				Message: "Service " + ns + "/" + o.Meta.Name + " selects pods labelled " + sel + ", but no workload of namespace " + ns + " " +
 					scannedSet(o) + " has them: the Service has no endpoints.",
@@ -75,7 +78,7 @@ func evalDanglingService(in *posture.Input, v posture.Version) []posture.Result 
 			continue
 		}
 		for i, p := range svc.Spec.Ports {
-			if p.TargetPort.Type != intstr.String || p.TargetPort.StrVal == "" || anyDeclares(selected, p.TargetPort.StrVal, p.Protocol) {
+			if p.TargetPort.Type != intstr.String || p.TargetPort.StrVal == "" || anyDeclares(selected, p.TargetPort.StrVal, p.Protocol) || implied() {
 				continue
 			}
 			out = append(out, posture.Result{Object: o, Path: []string{"spec", "ports", itoa(i), "targetPort"},

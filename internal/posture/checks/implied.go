@@ -72,7 +72,8 @@ var builtInObjects = []impliedObject{
 // implied indexes the objects an inventory implies, by kind, cluster and
 // namespace, beside the built-in ones.
 type implied struct {
-	made map[impliedKey][]impliedObject
+	builtIn map[string][]impliedObject // builtInObjects by kind
+	made    map[impliedKey][]impliedObject
 }
 
 type impliedKey struct{ kind, cluster, ns string }
@@ -86,7 +87,10 @@ type impliedIndexKey struct{}
 // impliedBy returns what inv implies, worked out once per inventory.
 func impliedBy(inv *kube.Inventory) *implied {
 	return inv.Derived(impliedIndexKey{}, func() any {
-		im := &implied{made: map[impliedKey][]impliedObject{}}
+		im := &implied{builtIn: map[string][]impliedObject{}, made: map[impliedKey][]impliedObject{}}
+		for _, o := range builtInObjects {
+			im.builtIn[o.kind] = append(im.builtIn[o.kind], o)
+		}
 		add := func(from *kube.Object, ns string, o impliedObject) {
 			if ns != everyNamespace {
 				ns = kube.AppliedNamespace(ns)
@@ -138,46 +142,40 @@ func impliedBy(inv *kube.Inventory) *implied {
 	}).(*implied)
 }
 
-// candidates returns the implied objects of kind in namespace ns of from's
-// cluster at version v.
-func (im *implied) candidates(from *kube.Object, kind, ns string, v posture.Version) []impliedObject {
+// find reports whether match holds for an implied object of kind in
+// namespace ns of from's cluster at version v. The reference checks ask
+// once per reference: it allocates nothing.
+func (im *implied) find(from *kube.Object, kind, ns string, v posture.Version, match func(*impliedObject) bool) bool {
 	ns = kube.AppliedNamespace(ns)
-	var out []impliedObject
-	for _, o := range builtInObjects {
-		if o.kind == kind && o.since <= v && (o.namespace == "" || o.namespace == ns) && !(o.manifestOnly && liveObject(from)) {
-			out = append(out, o)
+	for i := range im.builtIn[kind] {
+		o := &im.builtIn[kind][i]
+		if o.since <= v && (o.namespace == "" || o.namespace == ns) && !(o.manifestOnly && liveObject(from)) && match(o) {
+			return true
 		}
 	}
-	for _, k := range []string{ns, everyNamespace} {
-		for _, o := range im.made[impliedKey{kind, from.Source.Cluster, k}] {
-			if o.since <= v {
-				out = append(out, o)
+	for _, k := range [...]string{ns, everyNamespace} {
+		made := im.made[impliedKey{kind, from.Source.Cluster, k}]
+		for i := range made {
+			if made[i].since <= v && match(&made[i]) {
+				return true
 			}
 		}
 	}
-	return out
+	return false
 }
 
 // has reports whether an object of kind named name in namespace ns of
 // from's cluster is implied at version v.
 func (im *implied) has(from *kube.Object, kind, ns, name string, v posture.Version) bool {
-	for _, o := range im.candidates(from, kind, ns, v) {
-		if o.name == name || (o.prefix && strings.HasPrefix(name, o.name)) {
-			return true
-		}
-	}
-	return false
+	return im.find(from, kind, ns, v, func(o *impliedObject) bool {
+		return o.name == name || (o.prefix && strings.HasPrefix(name, o.name))
+	})
 }
 
 // selected reports whether sel matches the labels of an implied pod or
 // Service of kind in namespace ns of from's cluster at version v.
 func (im *implied) selected(from *kube.Object, kind, ns string, sel labels.Selector, v posture.Version) bool {
-	for _, o := range im.candidates(from, kind, ns, v) {
-		if o.labels != nil && sel.Matches(o.labels) {
-			return true
-		}
-	}
-	return false
+	return im.find(from, kind, ns, v, func(o *impliedObject) bool { return o.labels != nil && sel.Matches(o.labels) })
 }
 
 // madeIn reports whether a controller makes some object of kind in
@@ -198,8 +196,8 @@ func (im *implied) madeIn(from *kube.Object, kind, ns string, v posture.Version)
 // object of kind at version v, for selectors over any namespace.
 func (im *implied) namespaces(from *kube.Object, kind string, v posture.Version) []string {
 	var out []string
-	for _, o := range builtInObjects {
-		if o.kind == kind && o.since <= v && o.namespace != "" && !(o.manifestOnly && liveObject(from)) {
+	for _, o := range im.builtIn[kind] {
+		if o.since <= v && o.namespace != "" && !(o.manifestOnly && liveObject(from)) {
 			out = append(out, o.namespace)
 		}
 	}

@@ -65,6 +65,9 @@ var kubeletServiceLabels = labels.Set{"k8s-app": "kubelet", "app.kubernetes.io/n
 // operatorKubeletService returns the Service a Prometheus operator
 // container keeps the kubelets in: its --kubelet-service=NAMESPACE/NAME.
 func operatorKubeletService(c *corev1.Container) (ns, name string, ok bool) {
+	if !slices.ContainsFunc(c.Args, func(a string) bool { return strings.HasPrefix(a, "--kubelet-service") }) {
+		return "", "", false // most containers: no flags parsed
+	}
 	v, ok := nodecheck.ParseArgs(c.Args).Get("kubelet-service")
 	if !ok {
 		return "", "", false
@@ -105,6 +108,9 @@ func istiod(c *corev1.Container) bool {
 // pod's own when it is an env reference (charts pass $(CONTOUR_NAMESPACE)
 // from the pod's metadata.namespace).
 func contourCertgenSecrets(c *corev1.Container, podNS string) (ns string, names []string) {
+	if !slices.Contains(c.Args, "certgen") && !slices.Contains(c.Command, "certgen") {
+		return "", nil // most containers: no copy made
+	}
 	argv := append(slices.Clone(c.Command), c.Args...)
 	i := slices.Index(argv, "certgen")
 	if i < 1 || !strings.HasSuffix(argv[i-1], "contour") {

@@ -40,12 +40,12 @@ func evalMissingServiceAccount(in *posture.Input) []posture.Result {
 	if sa == "" {
 		sa, field = w.PodSpec.DeprecatedServiceAccount, "serviceAccount"
 	}
-	ns := kube.AppliedNamespace(o.Meta.Namespace)
-	if sa == "" || impliedBy(in.Inventory).has(o, "ServiceAccount", ns, sa, 8) {
+	if sa == "" {
 		return nil
 	}
 	accounts := objectsNamed(in.Inventory, "ServiceAccount")
-	if accounts.get(o, ns, sa) != nil || (liveObject(o) && !accounts.any(o, ns)) {
+	ns := kube.AppliedNamespace(o.Meta.Namespace)
+	if accounts.get(o, ns, sa) != nil || impliedBy(in.Inventory).has(o, "ServiceAccount", ns, sa, 8) || (liveObject(o) && !accounts.any(o, ns)) {
 		return nil
 	}
 	return []posture.Result{{Path: spath(in, field),
