@@ -8,7 +8,9 @@ package checks
 // Secret kube-webhook-certgen writes for an admission webhook, the pods
 // the Prometheus operator runs for a Prometheus or an Alertmanager and
 // the kubelet Service it keeps, the CA ConfigMap istiod publishes in every
-// namespace, the certificates contour certgen writes. The reference checks consult this one
+// namespace, the certificates contour certgen writes, and the labels the
+// StatefulSet controller gives each pod (one Service per pod selects by
+// them). The reference checks consult this one
 // list instead of each knowing its own exceptions. Each entry counts from
 // the behaviour version that added it, so a pinned scan keeps its
 // verdicts.
@@ -121,6 +123,9 @@ func impliedBy(inv *kube.Inventory) *implied {
 			}
 		}
 		for _, w := range inv.Workloads {
+			for _, pod := range statefulSetPods(w) {
+				add(w.Object, w.Object.Meta.Namespace, impliedObject{kind: "Pod", labels: pod, since: 14})
+			}
 			for c := range w.Containers() {
 				if ns, name, ok := certgenSecret(c.Container); ok {
 					add(w.Object, ns, impliedObject{kind: "Secret", name: name, since: 14})
