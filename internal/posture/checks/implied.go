@@ -8,7 +8,8 @@ package checks
 // Secret kube-webhook-certgen writes for an admission webhook, the pods
 // the Prometheus operator runs for a Prometheus or an Alertmanager and
 // the kubelet Service it keeps, the CA ConfigMap istiod publishes in every
-// namespace, the certificates contour certgen writes, and the labels the
+// namespace, the certificates contour certgen writes, Argo CD's Redis
+// password Secret, and the labels the
 // StatefulSet controller gives each pod (one Service per pod selects by
 // them). The reference checks consult this one
 // list instead of each knowing its own exceptions. Each entry counts from
@@ -137,6 +138,9 @@ func impliedBy(inv *kube.Inventory) *implied {
 					for _, n := range names {
 						add(w.Object, ns, impliedObject{kind: "Secret", name: n, since: 14})
 					}
+				}
+				if ns, ok := argocdRedisSecret(c.Container, w.Object.Meta.Namespace); ok {
+					add(w.Object, ns, impliedObject{kind: "Secret", name: "argocd-redis", since: 14})
 				}
 				if istiod(c.Container) {
 					add(w.Object, everyNamespace, impliedObject{kind: "ConfigMap", name: istioRootCertConfigMap, since: 14})

@@ -171,3 +171,23 @@ func statefulSetPods(w *kube.Workload) []labels.Set {
 	}
 	return out
 }
+
+// argocdRedisSecret returns where "argocd admin redis-initial-password"
+// writes the Secret argocd-redis, which Argo CD's components read the
+// Redis password from: its redis Deployment runs it as an init container,
+// in the pod's namespace unless --namespace (-n) names another.
+func argocdRedisSecret(c *corev1.Container, podNS string) (ns string, ok bool) {
+	argv := append(slices.Clone(c.Command), c.Args...)
+	i := slices.Index(argv, "redis-initial-password")
+	if i < 2 || argv[i-1] != "admin" || !strings.HasSuffix(argv[i-2], "argocd") {
+		return "", false
+	}
+	flags := nodecheck.ParseArgs(argv[i+1:])
+	if v, ok := flags.Get("namespace"); ok {
+		return v, true
+	}
+	if v, ok := flags.Get("n"); ok {
+		return v, true
+	}
+	return podNS, true
+}

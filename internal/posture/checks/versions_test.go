@@ -127,7 +127,7 @@ func TestVersion14Pinned(t *testing.T) {
 		v13            int // findings; none from version 14
 	}{
 		{"dangling-service", "testdata/dangling_service/pass/implied_pods.yaml", 6},
-		{"missing-config-source", "testdata/missing_config_source/pass/produced_secrets.yaml", 3},
+		{"missing-config-source", "testdata/missing_config_source/pass/produced_secrets.yaml", 4},
 		{"missing-config-source", "testdata/missing_config_source/pass/istio_root_cert.yaml", 1},
 		{"dangling-monitor", "testdata/dangling_monitor/pass/prometheus_operator.yaml", 2},
 		{"dangling-network-policy", "testdata/dangling_network_policy/pass/implied_pods.yaml", 2},
