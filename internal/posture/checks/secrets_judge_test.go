@@ -57,30 +57,44 @@ func TestJudgeSecret(t *testing.T) {
 	}
 }
 
-// TestJudgeSecretV12: names that say how a secret is obtained or where it
-// may be used pass, unless the value is a credential by its form; the
-// rest is judged as version 4 judges it.
-func TestJudgeSecretV12(t *testing.T) {
+// TestJudgeSecretVersions: version 12 passes names that say how a secret
+// is obtained or where it may be used, version 14 those that say how it is
+// hashed or whose it is, and command substitutions — unless the value is a
+// credential by its form; each judges the rest as the version before.
+func TestJudgeSecretVersions(t *testing.T) {
 	for _, tc := range []struct {
-		name, value string
-		v4, v12     secretKind
+		name, value  string
+		v4, v12, v14 secretKind
 	}{
-		{"AIRFLOW__API__SECRET_KEY_CMD", "cat /opt/bitnami/airflow/secrets/secret-key", secretLiteral, notSecret},
-		{"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD", "bash -c 'echo $CONN'", notSecret, notSecret},
-		{"PARSE_SERVER_MASTER_KEY_IPS", "0.0.0.0/0,::/0", secretLiteral, notSecret},
-		{"ETCD_AUTH_TOKEN", "jwt,priv-key=/opt/bitnami/etcd/certs/token/jwt-token.pem,sign-method=RS256,ttl=10m", secretLiteral, notSecret},
-		{"ETCD_AUTH_TOKEN", "simple", secretLiteral, notSecret},
-		{"ETCD_INITIAL_CLUSTER_TOKEN", "etcd-cluster-k8s", secretLiteral, notSecret},
-		{"API_TOKEN_CMD", "Bearer 9f8e7d6c5b4a3f2e", secretLiteral, secretLiteral}, // a credential by its form
-		{"VAULT_DEV_ROOT_TOKEN_ID", "s.9f8e7d6c5b4a", secretLiteral, secretLiteral},
-		{"DB_PASSWORD", "hunter2-prod", secretLiteral, secretLiteral},
-		{"SECRET_KEY_COMMANDER", "hunter2-prod", secretLiteral, secretLiteral}, // a suffix, not a word inside
+		{"AIRFLOW__API__SECRET_KEY_CMD", "cat /opt/bitnami/airflow/secrets/secret-key", secretLiteral, notSecret, notSecret},
+		{"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD", "bash -c 'echo $CONN'", notSecret, notSecret, notSecret},
+		{"PARSE_SERVER_MASTER_KEY_IPS", "0.0.0.0/0,::/0", secretLiteral, notSecret, notSecret},
+		{"ETCD_AUTH_TOKEN", "jwt,priv-key=/opt/bitnami/etcd/certs/token/jwt-token.pem,sign-method=RS256,ttl=10m", secretLiteral, notSecret, notSecret},
+		{"ETCD_AUTH_TOKEN", "simple", secretLiteral, notSecret, notSecret},
+		{"ETCD_INITIAL_CLUSTER_TOKEN", "etcd-cluster-k8s", secretLiteral, notSecret, notSecret},
+		{"API_TOKEN_CMD", "Bearer 9f8e7d6c5b4a3f2e", secretLiteral, secretLiteral, secretLiteral}, // a credential by its form
+		{"VAULT_DEV_ROOT_TOKEN_ID", "s.9f8e7d6c5b4a", secretLiteral, secretLiteral, secretLiteral},
+		{"DB_PASSWORD", "hunter2-prod", secretLiteral, secretLiteral, secretLiteral},
+		{"SECRET_KEY_COMMANDER", "hunter2-prod", secretLiteral, secretLiteral, secretLiteral}, // a suffix, not a word inside
+		{"FAB_PASSWORD_HASH_METHOD", "pbkdf2:sha256", secretLiteral, secretLiteral, notSecret},
+		{"JWT_SECRET_ALGORITHM", "HS256", secretLiteral, secretLiteral, notSecret},
+		{"REGISTRY_CREDENTIAL_USERNAME", "harbor_registry_user", secretLiteral, secretLiteral, notSecret},
+		{"CACHE_GCS_PRIVATE_KEY", "$(echo -e $(cat /secrets/gcs-private-key))", secretLiteral, secretLiteral, notSecret},
+		{"API_TOKEN", "`cat /run/secrets/token`", secretLiteral, secretLiteral, notSecret},
+		{"image_pull_secrets", "[]", secretPlaceholder, secretPlaceholder, notSecret},
+		{"imagePullSecrets", "regcred", secretLiteral, secretLiteral, notSecret},
+		{"REGISTRY_CREDENTIAL_USERNAME", "AKIAIOSFODNN7EXAMPLE", secretLiteral, secretLiteral, secretLiteral},                          // a credential by its form
+		{"DB_PASSWORD", "$(x)y", secretLiteral, secretLiteral, secretLiteral},                                                          // not one substitution
+		{"PASSWORD_HASH", "$2y$10$Qw8kGZ5Lh7tU1p9vX3eR.OqJmB6cN4sD2fH8jK0lZ5xV7bN9mQ1wE", secretLiteral, secretLiteral, secretLiteral}, // a hash of one
 	} {
-		if got, why := judgeSecret(tc.name, tc.value); got != tc.v4 {
-			t.Errorf("judgeSecret(%q, %q) = %v (%s), want %v", tc.name, tc.value, got, why, tc.v4)
-		}
-		if got, why := judgeSecretV12(tc.name, tc.value); got != tc.v12 {
-			t.Errorf("judgeSecretV12(%q, %q) = %v (%s), want %v", tc.name, tc.value, got, why, tc.v12)
+		for _, j := range []struct {
+			name  string
+			judge judgeFunc
+			want  secretKind
+		}{{"judgeSecret", judgeSecret, tc.v4}, {"judgeSecretV12", judgeSecretV12, tc.v12}, {"judgeSecretV14", judgeSecretV14, tc.v14}} {
+			if got, why := j.judge(tc.name, tc.value); got != j.want {
+				t.Errorf("%s(%q, %q) = %v (%s), want %v", j.name, tc.name, tc.value, got, why, j.want)
+			}
 		}
 	}
 }
@@ -148,33 +162,4 @@ func FuzzParseLastApplied(f *testing.F) {
 			judgeAnnotation(k, v, judgeSecretV12)
 		}
 	})
-}
-
-// TestJudgeSecretV14: how a secret is hashed, whose it is, and a command
-// that reads it are not secrets, unless the value is a credential by its
-// form; the rest is judged as version 12 judges it.
-func TestJudgeSecretV14(t *testing.T) {
-	for _, tc := range []struct {
-		name, value string
-		v12, v14    secretKind
-	}{
-		{"FAB_PASSWORD_HASH_METHOD", "pbkdf2:sha256", secretLiteral, notSecret},
-		{"JWT_SECRET_ALGORITHM", "HS256", secretLiteral, notSecret},
-		{"REGISTRY_CREDENTIAL_USERNAME", "harbor_registry_user", secretLiteral, notSecret},
-		{"CACHE_GCS_PRIVATE_KEY", "$(echo -e $(cat /secrets/gcs-private-key))", secretLiteral, notSecret},
-		{"API_TOKEN", "`cat /run/secrets/token`", secretLiteral, notSecret},
-		{"image_pull_secrets", "[]", secretPlaceholder, notSecret},
-		{"imagePullSecrets", "regcred", secretLiteral, notSecret},
-		{"REGISTRY_CREDENTIAL_USERNAME", "AKIAIOSFODNN7EXAMPLE", secretLiteral, secretLiteral}, // a credential by its form
-		{"DB_PASSWORD", "$(x)y", secretLiteral, secretLiteral},                                 // not one substitution
-		{"DB_PASSWORD", "hunter2-prod", secretLiteral, secretLiteral},
-		{"PASSWORD_HASH", "$2y$10$Qw8kGZ5Lh7tU1p9vX3eR.OqJmB6cN4sD2fH8jK0lZ5xV7bN9mQ1wE", secretLiteral, secretLiteral}, // a hash of one
-	} {
-		if got, why := judgeSecretV12(tc.name, tc.value); got != tc.v12 {
-			t.Errorf("judgeSecretV12(%q, %q) = %v (%s), want %v", tc.name, tc.value, got, why, tc.v12)
-		}
-		if got, why := judgeSecretV14(tc.name, tc.value); got != tc.v14 {
-			t.Errorf("judgeSecretV14(%q, %q) = %v (%s), want %v", tc.name, tc.value, got, why, tc.v14)
-		}
-	}
 }

@@ -79,23 +79,34 @@ func TestSandboxWorkloadsPinned(t *testing.T) {
 	}
 }
 
-// TestVersion13Pinned checks that scans pinned before version 13 still
-// judge Helm hook pods as long-running bare pods, and bindings to the API
-// server's own Roles and monitors of its Service as dangling, as those
-// versions did.
-func TestVersion13Pinned(t *testing.T) {
+// TestPinnedBeforeFixes checks that a scan pinned to the version before a
+// fix still finds what that version found. Version 13 judges Helm hook
+// pods as one-offs and takes the API server's own Roles and Service for
+// granted; version 14 takes for granted what controllers make from the
+// set (a Certificate's Secret, the Prometheus operator's pods and kubelet
+// Service, istiod's CA ConfigMap, a StatefulSet's per-pod labels) and
+// the control plane's pods, and no longer takes values about secrets (a
+// hash method, a user name, a command reading one) for secrets.
+func TestPinnedBeforeFixes(t *testing.T) {
 	for _, tc := range []struct {
+		fixed          posture.Version
 		check, fixture string
-		v12            int // findings; none from version 13
+		before         int // findings pinned to fixed-1; none from fixed on
 	}{
-		{"probes", "testdata/probes/pass/helm_test_pod.yaml", 1},
-		{"bare-pod", "testdata/bare_pod/pass/helm_hook.yaml", 2},
-		{"restart-policy", "testdata/restart_policy/pass/helm_test_pod.yaml", 1},
-		{"dangling-role-binding", "testdata/dangling_role_binding/pass/api_server_roles.yaml", 1},
-		{"dangling-monitor", "testdata/dangling_monitor/pass/api_server.yaml", 1},
+		{13, "probes", "testdata/probes/pass/helm_test_pod.yaml", 1},
+		{13, "bare-pod", "testdata/bare_pod/pass/helm_hook.yaml", 2},
+		{13, "restart-policy", "testdata/restart_policy/pass/helm_test_pod.yaml", 1},
+		{13, "dangling-role-binding", "testdata/dangling_role_binding/pass/api_server_roles.yaml", 1},
+		{13, "dangling-monitor", "testdata/dangling_monitor/pass/api_server.yaml", 1},
+		{14, "dangling-service", "testdata/dangling_service/pass/implied_pods.yaml", 6},
+		{14, "missing-config-source", "testdata/missing_config_source/pass/produced_secrets.yaml", 4},
+		{14, "missing-config-source", "testdata/missing_config_source/pass/istio_root_cert.yaml", 1},
+		{14, "dangling-monitor", "testdata/dangling_monitor/pass/prometheus_operator.yaml", 2},
+		{14, "dangling-network-policy", "testdata/dangling_network_policy/pass/implied_pods.yaml", 2},
+		{14, "configmap-secrets", "testdata/configmap_secrets/pass/about_secrets.yaml", 4},
 	} {
 		t.Run(tc.check, func(t *testing.T) {
-			assertPinned(t, tc.check, tc.fixture, map[posture.Version]int{12: tc.v12, 13: 0, posture.Latest: 0})
+			assertPinned(t, tc.check, tc.fixture, map[posture.Version]int{tc.fixed - 1: tc.before, tc.fixed: 0, posture.Latest: 0})
 		})
 	}
 }
@@ -112,30 +123,6 @@ func assertPinned(t *testing.T, check, fixture string, want map[posture.Version]
 		if got := len(scanPinned(t, inv, check, pin)); got != want[pin] {
 			t.Errorf("pinned to %d: %d findings, want %d", pin, got, want[pin])
 		}
-	}
-}
-
-// TestVersion14Pinned checks that scans pinned before version 14 still
-// report references to what controllers make from the set (a
-// Certificate's Secret, the Prometheus operator's pods and kubelet
-// Service, istiod's CA ConfigMap) and to the control plane's pods as
-// dangling, and values about secrets (a hash method, a user name, a
-// command reading one) as secrets.
-func TestVersion14Pinned(t *testing.T) {
-	for _, tc := range []struct {
-		check, fixture string
-		v13            int // findings; none from version 14
-	}{
-		{"dangling-service", "testdata/dangling_service/pass/implied_pods.yaml", 6},
-		{"missing-config-source", "testdata/missing_config_source/pass/produced_secrets.yaml", 4},
-		{"missing-config-source", "testdata/missing_config_source/pass/istio_root_cert.yaml", 1},
-		{"dangling-monitor", "testdata/dangling_monitor/pass/prometheus_operator.yaml", 2},
-		{"dangling-network-policy", "testdata/dangling_network_policy/pass/implied_pods.yaml", 2},
-		{"configmap-secrets", "testdata/configmap_secrets/pass/about_secrets.yaml", 4},
-	} {
-		t.Run(tc.check, func(t *testing.T) {
-			assertPinned(t, tc.check, tc.fixture, map[posture.Version]int{13: tc.v13, 14: 0, posture.Latest: 0})
-		})
 	}
 }
 
