@@ -34,6 +34,7 @@ func ExposedSensitiveInterface() posture.Check {
 		Versions: []posture.Versioned{
 			{MinVersion: 4, Eval: exposedSensitiveInterfaces(exposure.Analyze)},
 			{MinVersion: 5, Eval: exposedSensitiveInterfaces(exposure.AnalyzeGateways)},
+			{MinVersion: 14, Eval: exposedSensitiveInterfaces(exposure.AnalyzePerPod)},
 		},
 	}
 }

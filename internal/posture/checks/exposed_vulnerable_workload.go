@@ -31,47 +31,56 @@ func ExposedVulnerableWorkload() posture.Check {
 		Rationale:   "Anyone who reaches the workload from outside can try the vulnerability over the network; no other foothold is needed.",
 		Remediation: "Rebuild and redeploy the image with the fixed packages first; until then take the workload off the internet or put it behind authentication.",
 		Scope:       posture.ScopeInventory,
-		Versions:    []posture.Versioned{{MinVersion: 6, Eval: exposedVulnerableWorkloads}},
+		Versions: []posture.Versioned{ // new in version 6
+			{MinVersion: 6, Eval: exposedVulnerableWorkloads(exposure.AnalyzeGateways)},
+			// Version 14: per-pod Services of StatefulSets are ways in
+			// (exposure.AnalyzePerPod).
+			{MinVersion: 14, Eval: exposedVulnerableWorkloads(exposure.AnalyzePerPod)},
+		},
 	}
 }
 
-func exposedVulnerableWorkloads(in *posture.Input) []posture.Result {
-	if in.Options.Images == nil {
-		return nil
-	}
-	var out []posture.Result
-	for _, e := range exposure.AnalyzeGateways(in.Inventory).Exposed() {
-		var paths []string
-		for _, p := range e.Paths {
-			paths = append(paths, p.String())
+// exposedVulnerableWorkloads returns the check's evaluation over the
+// exposure graph analyze computes.
+func exposedVulnerableWorkloads(analyze func(*kube.Inventory) *exposure.Graph) func(*posture.Input) []posture.Result {
+	return func(in *posture.Input) []posture.Result {
+		if in.Options.Images == nil {
+			return nil
 		}
-		w := e.Workload
-		for _, c := range w.AllContainers() {
-			m, ok := imageScanOf(in.Options, w, c)
-			if !ok {
-				continue
+		var out []posture.Result
+		for _, e := range analyze(in.Inventory).Exposed() {
+			var paths []string
+			for _, p := range e.Paths {
+				paths = append(paths, p.String())
 			}
-			n := networkVulns(m.Scan)
-			if n == 0 {
-				continue
+			w := e.Workload
+			for _, c := range w.AllContainers() {
+				m, ok := imageScanOf(in.Options, w, c)
+				if !ok {
+					continue
+				}
+				n := networkVulns(m.Scan)
+				if n == 0 {
+					continue
+				}
+				worst := worstIDs(m.Scan.Vulns, finding.SeverityHigh, true, 5)
+				ref := e.Ref
+				msg := ref.Kind + " " + kube.QualifiedName(ref.Namespace, ref.Name) + " is exposed (" + strings.Join(paths, "; ") + ") and its container " +
+					c.Container.Name + " runs " + c.Container.Image + " with " + plural(n, "network-exploitable critical or high vulnerability", "network-exploitable critical or high vulnerabilities") +
+					": " + strings.Join(worst, ", ") + "." + matchText(m)
+				out = append(out, posture.Result{
+					Object:    w.Object,
+					Path:      append(append([]string{}, w.SpecPath...), c.Path("image")...),
+					Container: c.Container.Name,
+					Image:     c.Container.Image,
+					Message:   msg,
+					Evidence: append([]finding.Evidence{key("exposure", firstExposure(e)), ev("paths", strings.Join(paths, "; "))},
+						append(matchEvidence(m), ev("networkExploitable", strconv.Itoa(n)), ev("worst", strings.Join(worst, ", ")))...),
+				})
 			}
-			worst := worstIDs(m.Scan.Vulns, finding.SeverityHigh, true, 5)
-			ref := e.Ref
-			msg := ref.Kind + " " + kube.QualifiedName(ref.Namespace, ref.Name) + " is exposed (" + strings.Join(paths, "; ") + ") and its container " +
-				c.Container.Name + " runs " + c.Container.Image + " with " + plural(n, "network-exploitable critical or high vulnerability", "network-exploitable critical or high vulnerabilities") +
-				": " + strings.Join(worst, ", ") + "." + matchText(m)
-			out = append(out, posture.Result{
-				Object:    w.Object,
-				Path:      append(append([]string{}, w.SpecPath...), c.Path("image")...),
-				Container: c.Container.Name,
-				Image:     c.Container.Image,
-				Message:   msg,
-				Evidence: append([]finding.Evidence{key("exposure", firstExposure(e)), ev("paths", strings.Join(paths, "; "))},
-					append(matchEvidence(m), ev("networkExploitable", strconv.Itoa(n)), ev("worst", strings.Join(worst, ", ")))...),
-			})
 		}
+		return out
 	}
-	return out
 }
 
 // worstNetworkVuln returns the first container of the exposed workload e

@@ -124,7 +124,7 @@ func impliedBy(inv *kube.Inventory) *implied {
 			}
 		}
 		for _, w := range inv.Workloads {
-			for _, pod := range statefulSetPods(w) {
+			for _, pod := range w.StatefulSetPods() {
 				add(w.Object, w.Object.Meta.Namespace, impliedObject{kind: "Pod", labels: pod, since: 14})
 			}
 			for c := range w.Containers() {

@@ -10,10 +10,8 @@ package checks
 import (
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
@@ -135,43 +133,6 @@ func contourCertgenSecrets(c *corev1.Container, podNS string) (ns string, names 
 	}
 	return ns, names
 }
-
-// maxStatefulSetPods bounds the pods of one StatefulSet taken for
-// granted by their ordinal labels (a set of replicas: 100000 must not
-// make a scan build 100000 label sets).
-const maxStatefulSetPods = 64
-
-// statefulSetPods returns the labels of the pods of a StatefulSet: its
-// template's and the two the controller adds to each,
-// statefulset.kubernetes.io/pod-name (NAME-ORDINAL) and, since Kubernetes
-// 1.28, apps.kubernetes.io/pod-index, by which a Service selects one pod
-// (Redis HA's announce Services, a Kafka broker's external one). None for
-// other workloads.
-func statefulSetPods(w *kube.Workload) []labels.Set {
-	sts, ok := w.Object.Typed.(*appsv1.StatefulSet)
-	if !ok {
-		return nil
-	}
-	replicas, start := 1, 0
-	if sts.Spec.Replicas != nil {
-		replicas = int(*sts.Spec.Replicas)
-	}
-	if sts.Spec.Ordinals != nil {
-		start = int(sts.Spec.Ordinals.Start)
-	}
-	var out []labels.Set
-	for i := start; i < start+min(replicas, maxStatefulSetPods); i++ {
-		set := maps.Clone(labels.Set(w.PodMeta.Labels))
-		if set == nil {
-			set = labels.Set{}
-		}
-		set["statefulset.kubernetes.io/pod-name"] = sts.Name + "-" + strconv.Itoa(i)
-		set["apps.kubernetes.io/pod-index"] = strconv.Itoa(i)
-		out = append(out, set)
-	}
-	return out
-}
-
 // argocdRedisSecret returns where "argocd admin redis-initial-password"
 // writes the Secret argocd-redis, which Argo CD's components read the
 // Redis password from: its redis Deployment runs it as an init container,

@@ -49,6 +49,9 @@ func InternetExposedWorkload() posture.Check {
 			// Version 6: a remotely exploitable critical or high
 			// vulnerability in a container's image raises it to critical.
 			{MinVersion: 6, Eval: exposedWorkloads(exposure.AnalyzeGateways, true, true)},
+			// Version 14: per-pod Services of StatefulSets are ways in
+			// (exposure.AnalyzePerPod).
+			{MinVersion: 14, Eval: exposedWorkloads(exposure.AnalyzePerPod, true, true)},
 		},
 	}
 }

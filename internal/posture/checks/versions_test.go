@@ -126,6 +126,13 @@ func assertPinned(t *testing.T, check, fixture string, want map[posture.Version]
 	}
 }
 
+// TestVersion14PerPodExposure checks that a StatefulSet exposed only by a
+// Service per pod is found exposed from version 14 on, and not before.
+func TestVersion14PerPodExposure(t *testing.T) {
+	assertPinned(t, "internet-exposed-workload", "testdata/internet_exposed_workload/fail/per_pod_service.yaml",
+		map[posture.Version]int{13: 0, 14: 1, posture.Latest: 1})
+}
+
 // TestVersion14WildcardSeverity checks that '*' on every resource of an
 // API group that serves only itself is high from version 14 and critical
 // before it, and stays critical over a group that reaches workloads.

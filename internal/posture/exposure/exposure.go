@@ -140,6 +140,9 @@ type Graph struct {
 	exposed   []*Exposure
 	byObj     map[*kube.Object]*Exposure
 	defaultNS bool
+	// perPod matches Services to StatefulSets by their pods' own labels
+	// too (AnalyzePerPod).
+	perPod bool
 	// added are the gateway paths added so far (Graph.addOnce).
 	added map[pathKey]bool
 	// workloads are the inventory's workloads by namespace.
@@ -166,33 +169,40 @@ func (g *Graph) ns(o *kube.Object) string {
 // is where `kubectl apply` puts it from the default context, and a set that
 // mixes `namespace: default` with none can only be applied together there
 // (kubectl refuses objects whose namespace differs from -n).
-func Analyze(inv *kube.Inventory) *Graph { return analyzeGraph(inv, true, false) }
+func Analyze(inv *kube.Inventory) *Graph { return analyzeGraph(inv, true, false, false) }
 
 // AnalyzeAsWritten is Analyze comparing namespaces as written, as behaviour
 // versions 1–3 of the internet-exposed-workload check did.
-func AnalyzeAsWritten(inv *kube.Inventory) *Graph { return analyzeGraph(inv, false, false) }
+func AnalyzeAsWritten(inv *kube.Inventory) *Graph { return analyzeGraph(inv, false, false, false) }
 
 // AnalyzeGateways is Analyze with the paths in through Gateway API and
 // Istio gateways as well (gateway.go, istio.go), as behaviour version 5 of
 // internet-exposed-workload sees them. Analyze stays without them so that
 // checks pinned to an earlier version keep their verdicts.
-func AnalyzeGateways(inv *kube.Inventory) *Graph { return analyzeGraph(inv, true, true) }
+func AnalyzeGateways(inv *kube.Inventory) *Graph { return analyzeGraph(inv, true, true, false) }
+
+// AnalyzePerPod is AnalyzeGateways with a Service also selecting a
+// StatefulSet by the labels its controller gives each pod (a Kafka
+// broker's external LoadBalancer selects statefulset.kubernetes.io/
+// pod-name: kafka-0), as behaviour version 14 of the exposure checks sees
+// it; AnalyzeGateways stays without, for scans pinned before.
+func AnalyzePerPod(inv *kube.Inventory) *Graph { return analyzeGraph(inv, true, true, true) }
 
 // analyzeGraph returns the graph of inv for these options, built once per
 // inventory: the exposure checks and the report read the same one (a
 // Graph does not change once built).
-func analyzeGraph(inv *kube.Inventory, defaultNS, gateways bool) *Graph {
+func analyzeGraph(inv *kube.Inventory, defaultNS, gateways, perPod bool) *Graph {
 	// The workload index is derived first: Derived must not be called
 	// while building another derived value.
 	idx := IndexWorkloads(inv)
-	return inv.Derived(graphKey{defaultNS, gateways}, func() any { return buildGraph(inv, idx, defaultNS, gateways) }).(*Graph)
+	return inv.Derived(graphKey{defaultNS, gateways, perPod}, func() any { return buildGraph(inv, idx, defaultNS, gateways, perPod) }).(*Graph)
 }
 
 // graphKey names a graph among an inventory's derived values.
-type graphKey struct{ defaultNS, gateways bool }
+type graphKey struct{ defaultNS, gateways, perPod bool }
 
-func buildGraph(inv *kube.Inventory, idx *WorkloadIndex, defaultNS, gateways bool) *Graph {
-	g := &Graph{byObj: map[*kube.Object]*Exposure{}, defaultNS: defaultNS, workloads: idx}
+func buildGraph(inv *kube.Inventory, idx *WorkloadIndex, defaultNS, gateways, perPod bool) *Graph {
+	g := &Graph{byObj: map[*kube.Object]*Exposure{}, defaultNS: defaultNS, perPod: perPod, workloads: idx}
 	services := map[[2]string]*kube.Object{}
 	for _, o := range inv.OfKind("Service") {
 		if _, ok := o.Typed.(*corev1.Service); ok {
@@ -265,7 +275,7 @@ func (g *Graph) addService(inv *kube.Inventory, o *kube.Object, svc *corev1.Serv
 	}
 	sel := labels.SelectorFromSet(svc.Spec.Selector)
 	for _, w := range g.workloads.candidates(o.Source.Cluster, o.Meta.Namespace, sel) {
-		if g.ns(w.Object) != g.ns(o) || !sel.Matches(labels.Set(w.PodMeta.Labels)) {
+		if g.ns(w.Object) != g.ns(o) || !(sel.Matches(labels.Set(w.PodMeta.Labels)) || g.perPod && anyPodMatches(w, sel)) {
 			continue
 		}
 		e := g.byObj[w.Object]

@@ -8,13 +8,13 @@ import (
 )
 
 // Workloads returns the exposed workloads of every inventory, with every
-// way in (Graph.Reachable over AnalyzeGateways), as a report lists them.
+// way in (Graph.Reachable over AnalyzePerPod), as a report lists them.
 // It is never nil: an empty list says that nothing is exposed. The report counts findings and
 // orders by risk (finding.Report.SetExposed).
 func Workloads(invs ...*kube.Inventory) []finding.ExposedWorkload {
 	out := []finding.ExposedWorkload{}
 	for _, inv := range invs {
-		for _, e := range AnalyzeGateways(inv).Reachable(inv) {
+		for _, e := range AnalyzePerPod(inv).Reachable(inv) {
 			o := e.Workload.Object
 			w := finding.ExposedWorkload{Resource: finding.Resource{
 				Cluster: o.Source.Cluster, Namespace: o.Ref.Namespace, APIVersion: o.Ref.APIVersion,

@@ -88,6 +88,9 @@ func (idx *WorkloadIndex) candidates(cluster, ns string, sel labels.Selector) []
 	out := idx.byNS[k]
 	reqs, _ := sel.Requirements()
 	for _, r := range reqs {
+		if kube.PerPodLabel(r.Key()) {
+			continue // no template holds it: index lookups would find nothing
+		}
 		switch r.Operator() {
 		case selection.Equals, selection.DoubleEquals, selection.In:
 			if vals := r.Values(); vals.Len() == 1 {
@@ -105,6 +108,18 @@ func (idx *WorkloadIndex) candidates(cluster, ns string, sel labels.Selector) []
 func (idx *WorkloadIndex) AnySelected(cluster, ns string, sel labels.Selector) bool {
 	for _, w := range idx.candidates(cluster, ns, sel) {
 		if w.Object.Ref.Kind != "PodTemplate" && sel.Matches(labels.Set(w.PodMeta.Labels)) {
+			return true
+		}
+	}
+	return false
+}
+
+// anyPodMatches reports whether sel matches the labels of one of w's
+// pods as its controller labels them (kube.Workload.StatefulSetPods):
+// asked only when the template's labels do not match.
+func anyPodMatches(w *kube.Workload, sel labels.Selector) bool {
+	for _, pod := range w.StatefulSetPods() {
+		if sel.Matches(labels.Set(pod)) {
 			return true
 		}
 	}
