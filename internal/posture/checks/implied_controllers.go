@@ -133,6 +133,7 @@ func contourCertgenSecrets(c *corev1.Container, podNS string) (ns string, names 
 	}
 	return ns, names
 }
+
 // argocdRedisSecret returns where "argocd admin redis-initial-password"
 // writes the Secret argocd-redis, which Argo CD's components read the
 // Redis password from: its redis Deployment runs it as an init container,
