@@ -94,7 +94,7 @@ func evalMissingConfigSource(in *posture.Input, v posture.Version) []posture.Res
 // objects of the kind (or, for Secrets, objects producing them): Secrets
 // are kept out of repositories on purpose and charts take them as inputs,
 // so a set without any says nothing about whether one exists. An object
-// implied at version v exists with unknown keys: the ConfigMap
+// the set does not hold but implies at version v exists with unknown keys: the ConfigMap
 // kube-root-ca.crt of every namespace, a Secret a SealedSecret,
 // ExternalSecret, Certificate or certgen Job produces. A live scan never
 // reads Secrets.
@@ -103,12 +103,17 @@ func configSource(inv *kube.Inventory, o *kube.Object, ns, kind, name string, v 
 		return false, nil, false
 	}
 	im := impliedBy(inv)
-	if im.has(o, kind, ns, name, v) {
+	// Before version 14 kube-root-ca.crt was taken for granted before
+	// looking in the set, so a live scan never judged its keys.
+	if v < 14 && kind == "ConfigMap" && im.has(o, kind, ns, name, v) {
 		return true, nil, true
 	}
 	idx := objectsNamed(inv, kind)
 	if found := idx.get(o, ns, name); found != nil {
 		return true, dataKeys(found), true
+	}
+	if im.has(o, kind, ns, name, v) {
+		return true, nil, true
 	}
 	return false, nil, idx.any(o, ns) || im.madeIn(o, kind, ns, v)
 }
