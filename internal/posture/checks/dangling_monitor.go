@@ -16,7 +16,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/kube"
@@ -70,7 +69,7 @@ func evalDanglingMonitor(in *posture.Input, v posture.Version) []posture.Result 
 	for _, kind := range []string{"ServiceMonitor", "PodMonitor"} {
 		for _, o := range in.Inventory.OfKind(kind) {
 			u, ok := o.Typed.(*unstructured.Unstructured)
-			if gv, err := schema.ParseGroupVersion(o.Ref.APIVersion); !ok || err != nil || gv.Group != kube.MonitoringGroup {
+			if !ok || groupOf(o) != kube.MonitoringGroup {
 				continue
 			}
 			var m monitorSpec
