@@ -1,6 +1,7 @@
 package exposure
 
 import (
+	"slices"
 	"sort"
 
 	"k8s.io/apimachinery/pkg/labels"
@@ -116,8 +117,13 @@ func (idx *WorkloadIndex) AnySelected(cluster, ns string, sel labels.Selector) b
 
 // anyPodMatches reports whether sel matches the labels of one of w's
 // pods as its controller labels them (kube.Workload.StatefulSetPods):
-// asked only when the template's labels do not match.
+// asked only when the template's labels do not match, and answered from
+// the pods' labels only for a selector that names one of them.
 func anyPodMatches(w *kube.Workload, sel labels.Selector) bool {
+	reqs, _ := sel.Requirements()
+	if !slices.ContainsFunc(reqs, func(r labels.Requirement) bool { return kube.PerPodLabel(r.Key()) }) {
+		return false
+	}
 	for _, pod := range w.StatefulSetPods() {
 		if sel.Matches(labels.Set(pod)) {
 			return true
