@@ -50,8 +50,8 @@ func DanglingService() posture.Check {
 }
 
 // evalDanglingService is dangling-service's evaluation at behaviour
-// version v: a Service selecting pods implied at v is not judged (their
-// ports are not known).
+// version v: a Service that selects no workload of the set but pods
+// implied at v is not judged (their ports are not known).
 func evalDanglingService(in *posture.Input, v posture.Version) []posture.Result {
 	idx := exposure.IndexWorkloads(in.Inventory)
 	var out []posture.Result
@@ -63,12 +63,12 @@ func evalDanglingService(in *posture.Input, v posture.Version) []posture.Result 
 		ns := kube.AppliedNamespace(o.Meta.Namespace)
 		selector := labels.SelectorFromSet(svc.Spec.Selector)
 		selected := idx.Selected(o.Source.Cluster, ns, selector)
-		// Asked only before reporting: most Services select workloads
-		// of the set, whose ports are known.
-		implied := func() bool { return impliedBy(in.Inventory).selected(o, "Pod", ns, selector, v) }
 		sel := labelString(svc.Spec.Selector)
 		if len(selected) == 0 {
-			if implied() {
+			// Asked only when no workload of the set is selected: implied
+			// pods are an operator's, whose ports are not known, or a
+			// StatefulSet's, whose workload is judged below when selected.
+			if impliedBy(in.Inventory).selected(o, "Pod", ns, selector, v) {
 				continue
 			}
 			out = append(out, posture.Result{Object: o, Path: []string{"spec", "selector"},
@@ -78,7 +78,7 @@ func evalDanglingService(in *posture.Input, v posture.Version) []posture.Result 
 			continue
 		}
 		for i, p := range svc.Spec.Ports {
-			if p.TargetPort.Type != intstr.String || p.TargetPort.StrVal == "" || anyDeclares(selected, p.TargetPort.StrVal, p.Protocol) || implied() {
+			if p.TargetPort.Type != intstr.String || p.TargetPort.StrVal == "" || anyDeclares(selected, p.TargetPort.StrVal, p.Protocol) {
 				continue
 			}
 			out = append(out, posture.Result{Object: o, Path: []string{"spec", "ports", itoa(i), "targetPort"},
