@@ -162,13 +162,20 @@ var settingNameV12 = regexp.MustCompile(`(?i)([_.-](cmd|command|ips|cidrs?)$|^et
 // judgeSecretV12 is judgeSecret that passes settingNameV12 names, unless
 // their value is a credential by its form.
 func judgeSecretV12(name, value string) (secretKind, string) {
-	if settingNameV12.MatchString(name) {
-		if ok, why := credentialValue(strings.TrimSpace(value)); ok {
-			return secretLiteral, why
-		}
-		return notSecret, ""
+	return settingOr(settingNameV12.MatchString(name), name, value, judgeSecret)
+}
+
+// settingOr judges a pair whose value is about a secret (setting) as no
+// secret unless the value is a credential by its form, and any other pair
+// with next.
+func settingOr(setting bool, name, value string, next judgeFunc) (secretKind, string) {
+	if !setting {
+		return next(name, value)
 	}
-	return judgeSecret(name, value)
+	if ok, why := credentialValue(strings.TrimSpace(value)); ok {
+		return secretLiteral, why
+	}
+	return notSecret, ""
 }
 
 // settingNameV14 matches names whose value is about a secret but not one
@@ -188,13 +195,7 @@ var commandValue = regexp.MustCompile("^(\\$\\(.*\\)|`[^`]*`)$")
 // judgeSecretV14 is judgeSecretV12 that also passes settingNameV14 names
 // and command substitutions, unless the value is a credential by its form.
 func judgeSecretV14(name, value string) (secretKind, string) {
-	if settingNameV14.MatchString(name) || commandValue.MatchString(strings.TrimSpace(value)) {
-		if ok, why := credentialValue(strings.TrimSpace(value)); ok {
-			return secretLiteral, why
-		}
-		return notSecret, ""
-	}
-	return judgeSecretV12(name, value)
+	return settingOr(settingNameV14.MatchString(name) || commandValue.MatchString(strings.TrimSpace(value)), name, value, judgeSecretV12)
 }
 
 // secretResult is a finding of kind at path: placeholders are medium, and
