@@ -37,14 +37,10 @@ func DanglingMonitor() posture.Check {
 		Scope:       posture.ScopeInventory,
 		Kinds:       []string{"ServiceMonitor", "PodMonitor"},
 		Needs:       append(kube.PodKinds(), "Service"),
-		Versions: []posture.Versioned{ // new in version 8
-			{MinVersion: 8, Eval: func(in *posture.Input) []posture.Result { return evalDanglingMonitor(in, 8) }},
-			// Version 13 counts the API server's Service as selected in a
-			// manifest scan, version 14 the pods and the kubelet Service
-			// the Prometheus operator makes (implied).
-			{MinVersion: 13, Eval: func(in *posture.Input) []posture.Result { return evalDanglingMonitor(in, 13) }},
-			{MinVersion: 14, Eval: func(in *posture.Input) []posture.Result { return evalDanglingMonitor(in, 14) }},
-		},
+		// New in version 8. Version 13 counts the API server's Service as
+		// selected in a manifest scan, version 14 the pods and the kubelet
+		// Service the Prometheus operator makes (implied).
+		Versions: impliedVersions(evalDanglingMonitor, 8, 13, 14),
 	}
 }
 

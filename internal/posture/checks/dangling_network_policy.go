@@ -39,11 +39,8 @@ func DanglingNetworkPolicy() posture.Check {
 		Scope:       posture.ScopeInventory,
 		Kinds:       []string{"NetworkPolicy"},
 		Needs:       kube.PodKinds(),
-		Versions: []posture.Versioned{ // new in version 8
-			{MinVersion: 8, Eval: func(in *posture.Input) []posture.Result { return evalDanglingNetworkPolicy(in, 8) }},
-			// Version 14 counts the pods of implied workloads.
-			{MinVersion: 14, Eval: func(in *posture.Input) []posture.Result { return evalDanglingNetworkPolicy(in, 14) }},
-		},
+		// New in version 8; version 14 counts the pods of implied workloads.
+		Versions: impliedVersions(evalDanglingNetworkPolicy, 8, 14),
 	}
 }
 

@@ -33,12 +33,9 @@ func DanglingRoleBinding() posture.Check {
 		Remediation: "Point roleRef at the role the subjects need (a RoleBinding's Role must be in its namespace), or delete the binding.",
 		Scope:       posture.ScopeInventory,
 		Kinds:       []string{"RoleBinding", "ClusterRoleBinding"},
-		Versions: []posture.Versioned{ // new in version 11
-			{MinVersion: 11, Eval: func(in *posture.Input) []posture.Result { return evalDanglingRoleBinding(in, 11) }},
-			// Version 13 passes bindings to the API server's own
-			// namespaced Roles (builtInObjects).
-			{MinVersion: 13, Eval: func(in *posture.Input) []posture.Result { return evalDanglingRoleBinding(in, 13) }},
-		},
+		// New in version 11; version 13 passes bindings to the API
+		// server's own namespaced Roles (builtInObjects).
+		Versions: impliedVersions(evalDanglingRoleBinding, 11, 13),
 	}
 }
 

@@ -39,13 +39,10 @@ func DanglingService() posture.Check {
 		Scope:       posture.ScopeInventory,
 		Kinds:       []string{"Service"},
 		Needs:       kube.PodKinds(),
-		Versions: []posture.Versioned{ // new in version 8
-			{MinVersion: 8, Eval: func(in *posture.Input) []posture.Result { return evalDanglingService(in, 8) }},
-			// Version 14 counts the pods of implied workloads: the
-			// Prometheus operator's, and in a manifest scan the control
-			// plane's in kube-system.
-			{MinVersion: 14, Eval: func(in *posture.Input) []posture.Result { return evalDanglingService(in, 14) }},
-		},
+		// New in version 8; version 14 counts the pods of implied
+		// workloads: the Prometheus operator's, a StatefulSet's by their
+		// own labels, and in a manifest scan the control plane's.
+		Versions: impliedVersions(evalDanglingService, 8, 14),
 	}
 }
 

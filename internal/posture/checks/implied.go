@@ -218,6 +218,17 @@ func (im *implied) namespaces(from *kube.Object, kind string, v posture.Version)
 	return out
 }
 
+// impliedVersions returns the behaviours of a reference check whose
+// evaluation takes the behaviour version it runs at (the implied objects
+// it counts): one from each of versions, evaluated at that version.
+func impliedVersions(eval func(*posture.Input, posture.Version) []posture.Result, versions ...posture.Version) []posture.Versioned {
+	out := make([]posture.Versioned, len(versions))
+	for i, v := range versions {
+		out[i] = posture.Versioned{MinVersion: v, Eval: func(in *posture.Input) []posture.Result { return eval(in, v) }}
+	}
+	return out
+}
+
 // groupOf returns the API group of o.
 func groupOf(o *kube.Object) string {
 	gv, err := schema.ParseGroupVersion(o.Ref.APIVersion)

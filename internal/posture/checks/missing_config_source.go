@@ -34,12 +34,9 @@ func MissingConfigSource() posture.Check {
 		Rationale:   "The kubelet does not start a container whose non-optional ConfigMap, Secret or key is missing, and whoever creates that object later decides what the workload reads.",
 		Remediation: "Deploy the ConfigMap or Secret (or the SealedSecret or ExternalSecret producing it) with the workload, with every key it reads, in the workload's namespace; mark references that may be absent optional: true.",
 		Scope:       posture.ScopeWorkload,
-		Versions: []posture.Versioned{ // new in version 8
-			{MinVersion: 8, Eval: func(in *posture.Input) []posture.Result { return evalMissingConfigSource(in, 8) }},
-			// Version 14 knows the Secrets of cert-manager Certificates
-			// and kube-webhook-certgen (implied).
-			{MinVersion: 14, Eval: func(in *posture.Input) []posture.Result { return evalMissingConfigSource(in, 14) }},
-		},
+		// New in version 8; version 14 knows the Secrets and ConfigMaps
+		// more controllers write (implied: cert-manager, certgen, istiod).
+		Versions: impliedVersions(evalMissingConfigSource, 8, 14),
 	}
 }
 
