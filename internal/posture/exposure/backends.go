@@ -82,7 +82,7 @@ func Backends(inv *kube.Inventory) []Backend {
 			}
 		}
 	}
-	grants := (&Graph{defaultNS: true}).referenceGrants(inv)
+	grants := (&Graph{graphOptions: graphOptions{defaultNS: true}}).referenceGrants(inv)
 	for _, kind := range []string{"HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute"} {
 		for _, ro := range ofGroup(inv, gatewayGroup, kind) {
 			var r gwRoute

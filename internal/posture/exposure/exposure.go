@@ -137,12 +137,9 @@ type Exposure struct {
 
 // Graph is the exposure of one inventory's workloads.
 type Graph struct {
-	exposed   []*Exposure
-	byObj     map[*kube.Object]*Exposure
-	defaultNS bool
-	// perPod matches Services to StatefulSets by their pods' own labels
-	// too (AnalyzePerPod).
-	perPod bool
+	graphOptions
+	exposed []*Exposure
+	byObj   map[*kube.Object]*Exposure
 	// added are the gateway paths added so far (Graph.addOnce).
 	added map[pathKey]bool
 	// workloads are the inventory's workloads by namespace.
@@ -169,40 +166,49 @@ func (g *Graph) ns(o *kube.Object) string {
 // is where `kubectl apply` puts it from the default context, and a set that
 // mixes `namespace: default` with none can only be applied together there
 // (kubectl refuses objects whose namespace differs from -n).
-func Analyze(inv *kube.Inventory) *Graph { return analyzeGraph(inv, true, false, false) }
+func Analyze(inv *kube.Inventory) *Graph { return analyzeGraph(inv, graphOptions{defaultNS: true}) }
 
 // AnalyzeAsWritten is Analyze comparing namespaces as written, as behaviour
 // versions 1–3 of the internet-exposed-workload check did.
-func AnalyzeAsWritten(inv *kube.Inventory) *Graph { return analyzeGraph(inv, false, false, false) }
+func AnalyzeAsWritten(inv *kube.Inventory) *Graph { return analyzeGraph(inv, graphOptions{}) }
 
 // AnalyzeGateways is Analyze with the paths in through Gateway API and
 // Istio gateways as well (gateway.go, istio.go), as behaviour version 5 of
 // internet-exposed-workload sees them. Analyze stays without them so that
 // checks pinned to an earlier version keep their verdicts.
-func AnalyzeGateways(inv *kube.Inventory) *Graph { return analyzeGraph(inv, true, true, false) }
+func AnalyzeGateways(inv *kube.Inventory) *Graph {
+	return analyzeGraph(inv, graphOptions{defaultNS: true, gateways: true})
+}
 
 // AnalyzePerPod is AnalyzeGateways with a Service also selecting a
 // StatefulSet by the labels its controller gives each pod (a Kafka
 // broker's external LoadBalancer selects statefulset.kubernetes.io/
 // pod-name: kafka-0), as behaviour version 14 of the exposure checks sees
 // it; AnalyzeGateways stays without, for scans pinned before.
-func AnalyzePerPod(inv *kube.Inventory) *Graph { return analyzeGraph(inv, true, true, true) }
+func AnalyzePerPod(inv *kube.Inventory) *Graph {
+	return analyzeGraph(inv, graphOptions{defaultNS: true, gateways: true, perPod: true})
+}
 
 // analyzeGraph returns the graph of inv for these options, built once per
 // inventory: the exposure checks and the report read the same one (a
 // Graph does not change once built).
-func analyzeGraph(inv *kube.Inventory, defaultNS, gateways, perPod bool) *Graph {
+func analyzeGraph(inv *kube.Inventory, opts graphOptions) *Graph {
 	// The workload index is derived first: Derived must not be called
 	// while building another derived value.
 	idx := IndexWorkloads(inv)
-	return inv.Derived(graphKey{defaultNS, gateways, perPod}, func() any { return buildGraph(inv, idx, defaultNS, gateways, perPod) }).(*Graph)
+	return inv.Derived(opts, func() any { return buildGraph(inv, idx, opts) }).(*Graph)
 }
 
-// graphKey names a graph among an inventory's derived values.
-type graphKey struct{ defaultNS, gateways, perPod bool }
+// graphOptions say which ways in a graph sees; they also name the graph
+// among an inventory's derived values.
+type graphOptions struct {
+	defaultNS bool // objects without a namespace are in "default" (Analyze)
+	gateways  bool // Gateway API and Istio gateways (AnalyzeGateways)
+	perPod    bool // Services select StatefulSets by their pods' own labels (AnalyzePerPod)
+}
 
-func buildGraph(inv *kube.Inventory, idx *WorkloadIndex, defaultNS, gateways, perPod bool) *Graph {
-	g := &Graph{byObj: map[*kube.Object]*Exposure{}, defaultNS: defaultNS, perPod: perPod, workloads: idx}
+func buildGraph(inv *kube.Inventory, idx *WorkloadIndex, opts graphOptions) *Graph {
+	g := &Graph{graphOptions: opts, byObj: map[*kube.Object]*Exposure{}, workloads: idx}
 	services := map[[2]string]*kube.Object{}
 	for _, o := range inv.OfKind("Service") {
 		if _, ok := o.Typed.(*corev1.Service); ok {
@@ -256,7 +262,7 @@ func buildGraph(inv *kube.Inventory, idx *WorkloadIndex, defaultNS, gateways, pe
 			}
 		}
 	}
-	if gateways {
+	if opts.gateways {
 		// Istio first: whether an Istio Gateway is exposed depends on the
 		// Service paths of its own pods, which only the steps above add.
 		g.addIstio(inv, services)
